@@ -1,0 +1,163 @@
+// Package s3api is Cairn's S3 REST adapter: it extracts bucket and key
+// (path-style or virtual-hosted), resolves the operation from one table,
+// authenticates, authorizes, and calls a thin handler per operation. Errors
+// are values; they are rendered as S3 XML in one place (errors.go).
+package s3api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+// Authenticator verifies a request's signature (implemented by auth.Verifier).
+type Authenticator interface {
+	Verify(r *http.Request) (auth.Identity, error)
+}
+
+// Config carries the adapter's settings.
+type Config struct {
+	// Domain enables virtual-hosted-style requests: a Host of
+	// "<bucket>.<Domain>" addresses that bucket.
+	Domain string
+	// Region is reported by GetBucketLocation for buckets created without
+	// a LocationConstraint and accepted as a LocationConstraint.
+	Region string
+	Logger *slog.Logger
+}
+
+// API serves the S3 REST protocol.
+type API struct {
+	store store.Backend
+	auth  Authenticator
+	cfg   Config
+	log   *slog.Logger
+	ops   map[Op]Handler
+}
+
+// Handler serves one operation. It returns an error instead of writing
+// one, so that errors are rendered in one place.
+type Handler func(w http.ResponseWriter, r *http.Request, req *Request) error
+
+// Request is what the adapter learned about a request before its handler runs.
+type Request struct {
+	ID       string
+	Op       Op
+	Bucket   string
+	Key      string
+	Identity auth.Identity
+	Start    time.Time
+}
+
+// New returns the S3 adapter over a storage backend.
+func New(b store.Backend, a Authenticator, cfg Config) *API {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	api := &API{store: b, auth: a, cfg: cfg, log: cfg.Logger}
+	api.ops = api.handlers()
+	return api
+}
+
+// Handle installs a handler for an operation served by another package
+// (for example the SNS topic API on POST /).
+func (a *API) Handle(op Op, h Handler) { a.ops[op] = h }
+
+type requestKey struct{}
+
+// FromContext returns the request being served, for code running under a
+// handler (for example a store ChangeHook building event records).
+func FromContext(ctx context.Context) (*Request, bool) {
+	req, ok := ctx.Value(requestKey{}).(*Request)
+	return req, ok
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := &Request{ID: newRequestID(), Start: time.Now()}
+	w.Header().Set("x-amz-request-id", req.ID)
+	w.Header().Set("x-amz-id-2", req.ID)
+	w.Header().Set("Server", "Cairn")
+	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, req))
+
+	if err := a.serve(w, r, req); err != nil {
+		a.writeError(w, r, req, err)
+	}
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request) error {
+	bucket, key, err := a.bucketAndKey(r)
+	if err != nil {
+		return err
+	}
+	req.Bucket, req.Key = bucket, key
+	lvl := levelService
+	switch {
+	case key != "":
+		lvl = levelObject
+	case bucket != "":
+		lvl = levelBucket
+	}
+	req.Op = resolveOp(r, lvl)
+	id, err := a.auth.Verify(r)
+	if err != nil {
+		return err
+	}
+	req.Identity = id
+	h := a.ops[req.Op]
+	if h == nil {
+		return s3err.NotImplemented.WithMessage("%s is not implemented", req.Op)
+	}
+	return h(w, r, req)
+}
+
+// bucketAndKey extracts the bucket and key from a virtual-hosted Host or
+// from the path.
+func (a *API) bucketAndKey(r *http.Request) (bucket, key string, err error) {
+	path := r.URL.Path
+	if !strings.HasPrefix(path, "/") {
+		return "", "", s3err.InvalidURI
+	}
+	if vb := a.virtualHostBucket(r); vb != "" {
+		return vb, path[1:], nil
+	}
+	bucket, key, _ = strings.Cut(path[1:], "/")
+	return bucket, key, nil
+}
+
+// VirtualHostBucket returns the bucket a virtual-hosted-style request
+// addresses, or "" for a path-style request. Signature V2 needs it to build
+// the canonical resource.
+func (a *API) VirtualHostBucket(r *http.Request) string { return a.virtualHostBucket(r) }
+
+func (a *API) virtualHostBucket(r *http.Request) string {
+	if a.cfg.Domain == "" {
+		return ""
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	if b, ok := strings.CutSuffix(host, "."+a.cfg.Domain); ok && b != "" {
+		return b
+	}
+	return ""
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
