@@ -180,7 +180,9 @@ func TestReader(t *testing.T) {
 			ExpectedAtEOF: func() (map[string]string, error) { return map[string]string{"CRC64NVME": "AAAAAAAAAAA="}, nil }},
 			wantErr: s3err.BadDigest, wantMsg: "The CRC64NVME you specified did not match the calculated checksum."},
 		{name: "trailer for uncomputed algorithm", opts: ReaderOptions{
-			ExpectedAtEOF: func() (map[string]string, error) { return map[string]string{"SHA1": "Kq5sNclPz7QV2+lfQIuc6R7oRu0="}, nil }},
+			ExpectedAtEOF: func() (map[string]string, error) {
+				return map[string]string{"SHA1": "Kq5sNclPz7QV2+lfQIuc6R7oRu0="}, nil
+			}},
 			wantErr: s3err.BadDigest},
 		{name: "trailer error", opts: ReaderOptions{
 			ExpectedAtEOF: func() (map[string]string, error) { return nil, s3err.IncompleteBody }},
