@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -72,7 +71,7 @@ func validBucketName(name string) bool {
 			return false
 		}
 	}
-	if net.ParseIP(name) != nil {
+	if ipv4Shaped(name) {
 		return false
 	}
 	for _, p := range []string{"xn--", "sthree-"} {
@@ -82,6 +81,22 @@ func validBucketName(name string) bool {
 	}
 	for _, s := range []string{"-s3alias", "--ol-s3"} {
 		if strings.HasSuffix(name, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// ipv4Shaped reports whether name is four dot-separated groups of one to
+// three digits: an IPv4 address, or close enough to be read as one by some
+// resolvers (leading zeros, octets above 255).
+func ipv4Shaped(name string) bool {
+	groups := strings.Split(name, ".")
+	if len(groups) != 4 {
+		return false
+	}
+	for _, g := range groups {
+		if len(g) == 0 || len(g) > 3 || strings.Trim(g, "0123456789") != "" {
 			return false
 		}
 	}
