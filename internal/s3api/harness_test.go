@@ -7,6 +7,7 @@ package s3api
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -234,4 +235,16 @@ func putStoreObject(t testing.TB, ts *testServer, bucket, key, body string) stor
 		t.Fatalf("store put %s/%s: %v", bucket, key, err)
 	}
 	return o
+}
+
+// storePut returns store options for a direct store write of size bytes
+// owned by userRoot.
+func storePut(size int64) store.PutOptions {
+	return store.PutOptions{Size: size, Owner: userRoot.ID}
+}
+
+// md5Hex is the hex md5 of b: the ETag of a single-part object.
+func md5Hex(b []byte) string {
+	sum := md5.Sum(b)
+	return hex.EncodeToString(sum[:])
 }
