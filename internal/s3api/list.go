@@ -330,7 +330,8 @@ func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Re
 	if vidMarker != "" && keyMarker == "" {
 		return s3err.InvalidArgument.WithMessage("A version-id marker cannot be specified without a key marker.")
 	}
-	if _, err := a.authorizeBucket(r, req, accessRead); err != nil {
+	bucket, err := a.authorizeBucket(r, req, accessRead)
+	if err != nil {
 		return err
 	}
 	var page store.ListVersionsResult
@@ -354,6 +355,11 @@ func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Re
 	}
 	res.Entries = make([]any, len(page.Versions))
 	for i, o := range page.Versions {
+		if o.Owner == "" {
+			// store.DeleteOptions carries no owner, so delete markers
+			// have none recorded: report the bucket's owner.
+			o.Owner = bucket.Owner
+		}
 		if o.DeleteMarker {
 			res.Entries[i] = xmlDeleteMarker{
 				Owner: ownerOf(o.Owner), Key: p.enc(o.Key), VersionId: versionIDOf(o),
