@@ -85,7 +85,10 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 		VersionID: src.VersionID,
 		RangeFunc: func(got store.ObjectInfo) (*store.Range, error) {
 			// The range was resolved against info: read that same version.
-			return &rg, sameVersion(info)(got)
+			if err := sameVersion(info)(got); err != nil || rg.Length == got.Size {
+				return nil, err // nil: the whole object, empty ones included
+			}
+			return &rg, nil
 		},
 	})
 	if err != nil {
