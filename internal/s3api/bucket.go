@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,16 +35,6 @@ type xmlOwner struct {
 
 func ownerOf(userID string) *xmlOwner {
 	return &xmlOwner{ID: userID, DisplayName: userID}
-}
-
-// xmlTime formats a time the way S3 documents do: UTC, millisecond precision.
-func xmlTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
-// xmlETag quotes an entity tag as S3 documents and headers carry it.
-func xmlETag(etag string) string {
-	return `"` + etag + `"`
 }
 
 // validBucketName reports whether name follows S3's bucket naming rules:
@@ -103,11 +92,6 @@ func ipv4Shaped(name string) bool {
 	return true
 }
 
-// bucketCannedACLs are the canned ACLs a bucket accepts on creation.
-var bucketCannedACLs = map[string]bool{
-	"private": true, "public-read": true, "public-read-write": true, "authenticated-read": true,
-}
-
 // createBucketConfiguration is the optional body of CreateBucket.
 type createBucketConfiguration struct {
 	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
@@ -157,21 +141,17 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 	if !validBucketName(req.Bucket) {
 		return s3err.InvalidBucketName
 	}
-	acl := r.Header.Get("X-Amz-Acl")
-	if acl == "" {
-		acl = "private"
-	} else if !bucketCannedACLs[acl] {
-		return s3err.InvalidArgument.WithMessage("Invalid canned ACL %q", acl)
+	acl, err := parseCannedACL(r.Header)
+	if err != nil {
+		return err
 	}
-	for name := range r.Header {
-		if strings.HasPrefix(name, "X-Amz-Grant-") {
-			return s3err.NotImplemented.WithMessage("ACL grant headers are not implemented; use a canned ACL")
-		}
+	if acl == "" {
+		acl = aclPrivate
 	}
 	if strings.EqualFold(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
 		return s3err.NotImplemented.WithMessage("Object lock is not implemented")
 	}
-	body, err := readSmallBody(r)
+	body, err := readVerifiedBody(r, maxXMLBody, false)
 	if err != nil {
 		return err
 	}
@@ -201,22 +181,21 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 	return nil
 }
 
-// readSmallBody reads a bounded request document that may be empty.
-func readSmallBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil {
-		return nil, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxXMLBody+1))
+// decodeVerifiedXML reads a bounded request document, verifies its
+// Content-MD5 or x-amz-checksum-* value if one was sent, and decodes it; an
+// empty or ill-formed document is MalformedXML.
+func decodeVerifiedXML(r *http.Request, v any) error {
+	body, err := readVerifiedBody(r, maxXMLBody, false)
 	if err != nil {
-		if e := s3err.As(err); e != nil {
-			return nil, e
-		}
-		return nil, s3err.IncompleteBody.WithCause(err)
+		return err
 	}
-	if len(body) > maxXMLBody {
-		return nil, s3err.MaxMessageLengthExceeded
+	if len(bytes.TrimSpace(body)) == 0 {
+		return s3err.MalformedXML
 	}
-	return body, nil
+	if err := xml.Unmarshal(body, v); err != nil {
+		return s3err.MalformedXML.WithCause(err)
+	}
+	return nil
 }
 
 func (a *API) headBucket(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -314,7 +293,7 @@ func (a *API) listBuckets(w http.ResponseWriter, r *http.Request, req *Request) 
 			res.ContinuationToken = encodeToken(res.Buckets[limit-1].Name)
 			break
 		}
-		res.Buckets = append(res.Buckets, xmlBucket{Name: b.Name, CreationDate: xmlTime(b.Created), BucketRegion: region})
+		res.Buckets = append(res.Buckets, xmlBucket{Name: b.Name, CreationDate: isoTime(b.Created), BucketRegion: region})
 	}
 	return writeXML(w, res)
 }
@@ -360,7 +339,7 @@ func (a *API) putBucketVersioning(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	var c versioningConfiguration
-	if err := decodeXML(r, &c); err != nil {
+	if err := decodeVerifiedXML(r, &c); err != nil {
 		return err
 	}
 	v, err := versioningState(c)
@@ -435,7 +414,7 @@ func (a *API) putBucketTagging(w http.ResponseWriter, r *http.Request, req *Requ
 		return err
 	}
 	var t bucketTagging
-	if err := decodeXML(r, &t); err != nil {
+	if err := decodeVerifiedXML(r, &t); err != nil {
 		return err
 	}
 	if err := validateBucketTags(t.TagSet); err != nil {

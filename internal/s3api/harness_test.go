@@ -7,6 +7,7 @@ package s3api
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -118,28 +119,47 @@ func (ts *testServer) AnonymousClient() *s3.Client {
 // odd parameters). path includes the query string.
 func (ts *testServer) Do(t testing.TB, u testUser, method, path string, body []byte, header http.Header) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if u.AccessKey != "" {
-		sum := sha256.Sum256(body)
-		payload := hex.EncodeToString(sum[:])
-		req.Header.Set("X-Amz-Content-Sha256", payload)
-		creds := aws.Credentials{AccessKeyID: u.AccessKey, SecretAccessKey: u.SecretKey}
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payload, "s3", testRegion, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	req := signedRequestWithHeader(t, u, method, ts.URL+path, body, header)
 	resp, err := ts.HTTP.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// signedRequest builds a request signed with SigV4 as u (unsigned if u has
+// no access key). url may be a path only, for in-process ServeHTTP calls.
+func signedRequest(t testing.TB, u testUser, method, url string, body []byte) *http.Request {
+	t.Helper()
+	return signedRequestWithHeader(t, u, method, url, body, nil)
+}
+
+// signedRequestWithHeader is signedRequest with extra headers, which are
+// signed too.
+func signedRequestWithHeader(t testing.TB, u testUser, method, url string, body []byte, header http.Header) *http.Request {
+	t.Helper()
+	if strings.HasPrefix(url, "/") {
+		url = "http://127.0.0.1" + url
+	}
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if u.AccessKey == "" {
+		return req
+	}
+	sum := sha256.Sum256(body)
+	payload := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", payload)
+	creds := aws.Credentials{AccessKeyID: u.AccessKey, SecretAccessKey: u.SecretKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payload, "s3", testRegion, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return req
 }
 
 // CreateBucket creates a bucket as the client's user, failing the test on error.
@@ -234,4 +254,16 @@ func putStoreObject(t testing.TB, ts *testServer, bucket, key, body string) stor
 		t.Fatalf("store put %s/%s: %v", bucket, key, err)
 	}
 	return o
+}
+
+// storePut returns store options for a direct store write of size bytes
+// owned by userRoot.
+func storePut(size int64) store.PutOptions {
+	return store.PutOptions{Size: size, Owner: userRoot.ID}
+}
+
+// md5Hex is the hex md5 of b: the ETag of a single-part object.
+func md5Hex(b []byte) string {
+	sum := md5.Sum(b)
+	return hex.EncodeToString(sum[:])
 }

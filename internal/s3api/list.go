@@ -137,7 +137,7 @@ type xmlObject struct {
 
 func (p listParams) object(o store.ObjectInfo, withOwner bool) xmlObject {
 	x := xmlObject{
-		Key: p.enc(o.Key), LastModified: xmlTime(o.LastModified), ETag: xmlETag(o.ETag),
+		Key: p.enc(o.Key), LastModified: isoTime(o.LastModified), ETag: quoteETag(o.ETag),
 		Size: o.Size, StorageClass: storageClassOf(o.Meta),
 	}
 	x.ChecksumAlgorithm, x.ChecksumType = checksumAlgorithmOf(o.Meta)
@@ -330,7 +330,8 @@ func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Re
 	if vidMarker != "" && keyMarker == "" {
 		return s3err.InvalidArgument.WithMessage("A version-id marker cannot be specified without a key marker.")
 	}
-	if _, err := a.authorizeBucket(r, req, accessRead); err != nil {
+	bucket, err := a.authorizeBucket(r, req, accessRead)
+	if err != nil {
 		return err
 	}
 	var page store.ListVersionsResult
@@ -354,16 +355,21 @@ func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Re
 	}
 	res.Entries = make([]any, len(page.Versions))
 	for i, o := range page.Versions {
+		if o.Owner == "" {
+			// store.DeleteOptions carries no owner, so delete markers
+			// have none recorded: report the bucket's owner.
+			o.Owner = bucket.Owner
+		}
 		if o.DeleteMarker {
 			res.Entries[i] = xmlDeleteMarker{
 				Owner: ownerOf(o.Owner), Key: p.enc(o.Key), VersionId: versionIDOf(o),
-				IsLatest: o.IsLatest, LastModified: xmlTime(o.LastModified),
+				IsLatest: o.IsLatest, LastModified: isoTime(o.LastModified),
 			}
 			continue
 		}
 		v := xmlVersion{
 			Key: p.enc(o.Key), VersionId: versionIDOf(o), IsLatest: o.IsLatest,
-			LastModified: xmlTime(o.LastModified), ETag: xmlETag(o.ETag), Size: o.Size,
+			LastModified: isoTime(o.LastModified), ETag: quoteETag(o.ETag), Size: o.Size,
 			Owner: ownerOf(o.Owner), StorageClass: storageClassOf(o.Meta),
 		}
 		v.ChecksumAlgorithm, v.ChecksumType = checksumAlgorithmOf(o.Meta)
@@ -433,7 +439,7 @@ func (a *API) listMultipartUploads(w http.ResponseWriter, r *http.Request, req *
 	for i, u := range page.Uploads {
 		res.Uploads[i] = xmlUpload{
 			Key: p.enc(u.Key), UploadId: u.UploadID, Initiator: ownerOf(u.Owner), Owner: ownerOf(u.Owner),
-			StorageClass: storageClassOf(u.Meta), Initiated: xmlTime(u.Initiated),
+			StorageClass: storageClassOf(u.Meta), Initiated: isoTime(u.Initiated),
 			ChecksumAlgorithm: uploadChecksumAlgorithm(u.Meta), ChecksumType: u.Meta.ChecksumType,
 		}
 	}

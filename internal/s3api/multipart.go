@@ -61,39 +61,14 @@ func uploadChecksum(h http.Header) (algo, typ string, err error) {
 	return algo, typ, nil
 }
 
-// uploadMetadata collects the metadata of a new upload from its headers.
-// TODO: use the object handlers' header parsing (meta.go) once shared, so
-// PutObject and CreateMultipartUpload cannot drift apart.
+// uploadMetadata collects the metadata of a new upload from its headers:
+// what PutObject reads, plus the checksum algorithm and type.
 func uploadMetadata(r *http.Request) (store.Metadata, error) {
-	h := r.Header
-	m := store.Metadata{
-		ContentType: h.Get("Content-Type"), ContentEncoding: h.Get("Content-Encoding"),
-		ContentDisposition: h.Get("Content-Disposition"), ContentLanguage: h.Get("Content-Language"),
-		CacheControl: h.Get("Cache-Control"), Expires: h.Get("Expires"),
-		ACL: h.Get("X-Amz-Acl"), StorageClass: h.Get("X-Amz-Storage-Class"),
+	m, err := parseMetadata(r.Header)
+	if err != nil {
+		return m, err
 	}
-	for name, v := range h {
-		if k, ok := strings.CutPrefix(strings.ToLower(name), "x-amz-meta-"); ok && len(v) > 0 {
-			if m.User == nil {
-				m.User = map[string]string{}
-			}
-			m.User[k] = strings.Join(v, ",")
-		}
-	}
-	if t := h.Get("X-Amz-Tagging"); t != "" {
-		q, err := url.ParseQuery(t)
-		if err != nil {
-			return m, s3err.InvalidArgument.WithMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
-		}
-		m.Tags = make(map[string]string, len(q))
-		for k, v := range q {
-			if len(v) != 1 {
-				return m, s3err.InvalidTag.WithMessage("Cannot provide multiple Tags with the same key")
-			}
-			m.Tags[k] = v[0]
-		}
-	}
-	algo, typ, err := uploadChecksum(h)
+	algo, typ, err := uploadChecksum(r.Header)
 	if err != nil {
 		return m, err
 	}
@@ -210,7 +185,7 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	}
 	uploadID := r.URL.Query().Get("uploadId")
 	var doc completeMultipartUploadRequest
-	if err := decodeXML(r, &doc); err != nil {
+	if err := decodeVerifiedXML(r, &doc); err != nil {
 		return err
 	}
 	parts, err := completeParts(doc)
@@ -226,7 +201,7 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	}
 	c := o.Meta.Checksums
 	res := completeMultipartUploadResult{
-		Location: a.objectLocation(r, req), Bucket: req.Bucket, Key: req.Key, ETag: xmlETag(o.ETag),
+		Location: a.objectLocation(r, req), Bucket: req.Bucket, Key: req.Key, ETag: quoteETag(o.ETag),
 		ChecksumCRC32: c[store.ChecksumCRC32], ChecksumCRC32C: c[store.ChecksumCRC32C],
 		ChecksumCRC64NVME: c[store.ChecksumCRC64NVME], ChecksumSHA1: c[store.ChecksumSHA1],
 		ChecksumSHA256: c[store.ChecksumSHA256],
@@ -331,7 +306,7 @@ func (a *API) listParts(w http.ResponseWriter, r *http.Request, req *Request) er
 	for i, p := range page.Parts {
 		c := p.Checksums
 		res.Parts[i] = xmlPart{
-			PartNumber: p.Number, LastModified: xmlTime(p.LastModified), ETag: xmlETag(p.ETag), Size: p.Size,
+			PartNumber: p.Number, LastModified: isoTime(p.LastModified), ETag: quoteETag(p.ETag), Size: p.Size,
 			ChecksumCRC32: c[store.ChecksumCRC32], ChecksumCRC32C: c[store.ChecksumCRC32C],
 			ChecksumCRC64NVME: c[store.ChecksumCRC64NVME], ChecksumSHA1: c[store.ChecksumSHA1],
 			ChecksumSHA256: c[store.ChecksumSHA256],
