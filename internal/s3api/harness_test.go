@@ -7,7 +7,6 @@ package s3api
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -260,10 +259,4 @@ func putStoreObject(t testing.TB, ts *testServer, bucket, key, body string) stor
 // owned by userRoot.
 func storePut(size int64) store.PutOptions {
 	return store.PutOptions{Size: size, Owner: userRoot.ID}
-}
-
-// md5Hex is the hex md5 of b: the ETag of a single-part object.
-func md5Hex(b []byte) string {
-	sum := md5.Sum(b)
-	return hex.EncodeToString(sum[:])
 }
