@@ -49,9 +49,6 @@ func parseMetadata(h http.Header) (store.Metadata, error) {
 	for _, ch := range contentHeaders {
 		*ch.field(&m) = h.Get(ch.name)
 	}
-	// aws-chunked is a transfer framing the auth layer removed, not a
-	// property of the object.
-	m.ContentEncoding = stripAWSChunked(m.ContentEncoding)
 	user, err := parseUserMetadata(h)
 	if err != nil {
 		return m, err
@@ -71,20 +68,6 @@ func parseMetadata(h http.Header) (store.Metadata, error) {
 		}
 	}
 	return m, nil
-}
-
-// stripAWSChunked removes the "aws-chunked" coding from a Content-Encoding list.
-func stripAWSChunked(v string) string {
-	if !strings.Contains(strings.ToLower(v), "aws-chunked") {
-		return v
-	}
-	var keep []string
-	for _, c := range strings.Split(v, ",") {
-		if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "aws-chunked") {
-			keep = append(keep, c)
-		}
-	}
-	return strings.Join(keep, ",")
 }
 
 // parseUserMetadata collects x-amz-meta-* headers keyed by their lower-case

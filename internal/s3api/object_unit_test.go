@@ -162,7 +162,7 @@ func TestConditions(t *testing.T) {
 func TestParseMetadata(t *testing.T) {
 	h := http.Header{}
 	h.Set("Content-Type", "text/plain")
-	h.Set("Content-Encoding", "aws-chunked,gzip")
+	h.Set("Content-Encoding", "gzip")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Amz-Meta-Color", "blue")
 	h.Add("X-Amz-Meta-Multi", "a")
