@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
 func newService(t *testing.T) *account.Service {
@@ -220,5 +221,30 @@ func TestUnknownKey(t *testing.T) {
 	s := newService(t)
 	if _, _, err := s.Lookup(context.Background(), "NOPE"); !errors.Is(err, auth.ErrUnknownAccessKey) {
 		t.Errorf("got %v, want ErrUnknownAccessKey", err)
+	}
+}
+
+func TestPersistsAcrossReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := local.Open(dir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := account.New(st.KV(), account.Options{})
+	if _, err := s.Create(ctx, account.CreateSpec{ID: "p", DisplayName: "P", Key: &account.KeySpec{AccessKey: "PK", SecretKey: "PS"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = local.Open(dir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	uid, sk, err := account.New(st.KV(), account.Options{}).Lookup(ctx, "PK")
+	if err != nil || uid != "p" || sk != "PS" {
+		t.Errorf("after reopen: Lookup = %q, %q, %v", uid, sk, err)
 	}
 }
