@@ -210,11 +210,12 @@ func (e *apiError) Error() string {
 
 func (e *apiError) Unwrap() error { return e.cause }
 
-// with returns a copy of e wrapping cause, whose text becomes the message.
+// with returns a copy of e wrapping cause, whose text (without the
+// package prefix of the account service) becomes the message.
 func (e *apiError) with(cause error) *apiError {
 	c := *e
 	c.cause = cause
-	c.Message = cause.Error()
+	c.Message = strings.TrimPrefix(cause.Error(), "account: ")
 	return &c
 }
 
