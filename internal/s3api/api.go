@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -89,14 +90,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amz-request-id", req.ID)
 	w.Header().Set("x-amz-id-2", req.ID)
 	w.Header().Set("Server", "Cairn")
-	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, req))
+	info := &reqctx.Info{RequestID: req.ID, SourceIP: sourceIP(r), Host: r.Host}
+	ctx := reqctx.With(context.WithValue(r.Context(), requestKey{}, req), info)
+	r = r.WithContext(ctx)
 
-	if err := a.serve(w, r, req); err != nil {
+	if err := a.serve(w, r, req, info); err != nil {
 		a.writeError(w, r, req, err)
 	}
 }
 
-func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request) error {
+func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *reqctx.Info) error {
 	bucket, key, err := a.bucketAndKey(r)
 	if err != nil {
 		return err
@@ -110,11 +113,13 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request) error 
 		lvl = levelBucket
 	}
 	req.Op = resolveOp(r, lvl)
+	info.Op = string(req.Op)
 	id, err := a.auth.Verify(r)
 	if err != nil {
 		return err
 	}
 	req.Identity = id
+	info.UserID = id.UserID
 	h := a.ops[req.Op]
 	if h == nil {
 		return s3err.NotImplemented.WithMessage("%s is not implemented", req.Op)
@@ -154,6 +159,15 @@ func (a *API) virtualHostBucket(r *http.Request) string {
 		return b
 	}
 	return ""
+}
+
+// sourceIP is the client's address without the port.
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func newRequestID() string {

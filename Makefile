@@ -1,0 +1,19 @@
+# The two commands of the README: `make run` and `make test`.
+GO ?= go
+
+.PHONY: run test build fuzz bench
+
+build:
+	$(GO) build -o bin/cairn ./cmd/cairn
+
+run: build
+	./bin/cairn server
+
+# Every test: unit, integration (real server on loopback, real clients and
+# brokers) and end-to-end (the built binary driven by boto3, awscli, s3cmd).
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 45m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
