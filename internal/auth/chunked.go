@@ -211,12 +211,15 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 func (c *chunkedReader) Close() error { return c.body.Close() }
 
 // readLine returns the next CRLF-terminated line without its terminator.
-// The slice is valid until the next read from src.
+// The slice is valid until the next read from src. It returns io.EOF if the
+// body ends cleanly before the line starts, errShortBody if it ends inside.
 func (c *chunkedReader) readLine() ([]byte, error) {
 	line, err := c.src.ReadSlice('\n')
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull) || len(line) > maxChunkLine:
 		return nil, errFraming("line too long")
+	case err == io.EOF && len(line) == 0:
+		return nil, io.EOF
 	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, errShortBody
 	case err != nil:
@@ -232,6 +235,9 @@ func (c *chunkedReader) readLine() ([]byte, error) {
 // the trailers and returns io.EOF if all is well.
 func (c *chunkedReader) nextChunk() error {
 	line, err := c.readLine()
+	if err == io.EOF {
+		return errShortBody
+	}
 	if err != nil {
 		return err
 	}
@@ -341,7 +347,7 @@ func (c *chunkedReader) finish() error {
 		// The closing CRLF; some clients leave it out, which is harmless once
 		// the last chunk's signature has been checked.
 		line, err := c.readLine()
-		if err == errShortBody {
+		if err == io.EOF {
 			return io.EOF
 		}
 		if err != nil {
@@ -368,8 +374,11 @@ func (c *chunkedReader) readTrailers() error {
 	)
 	for i := 0; ; i++ {
 		line, err := c.readLine()
-		if err == errShortBody && c.mode == chunkUnsignedTrailer {
+		if err == io.EOF && c.mode == chunkUnsignedTrailer {
 			break // a missing final CRLF after unsigned trailers is tolerated
+		}
+		if err == io.EOF {
+			return errShortBody
 		}
 		if err != nil {
 			return err

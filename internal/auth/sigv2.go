@@ -58,13 +58,18 @@ func (v *Verifier) verifyV2Header(r *http.Request, authz string) (Identity, erro
 	if err := v.checkSkew(t); err != nil {
 		return Identity{}, err
 	}
-	// With x-amz-date present the Date line is empty: the date is signed
-	// among the x-amz-* headers instead.
-	dateLine := r.Header.Get("Date")
-	if r.Header.Get("X-Amz-Date") != "" {
-		dateLine = ""
+	ok = false
+	if amzDate := r.Header.Get("X-Amz-Date"); amzDate == "" {
+		ok = v.checkV2(r, secret, v2Date{line: r.Header.Get("Date")}, signature)
+	} else {
+		// As specified, the Date line is empty and x-amz-date is signed among
+		// the x-amz-* headers (s3cmd does this). The S3 documentation's own
+		// example instead signs the x-amz-date value on the Date line and
+		// leaves it out of the headers; both prove the secret, so both pass.
+		ok = v.checkV2(r, secret, v2Date{}, signature) ||
+			v.checkV2(r, secret, v2Date{line: amzDate, skipAmzDate: true}, signature)
 	}
-	if !v.checkV2(r, secret, dateLine, signature) {
+	if !ok {
 		return Identity{}, s3err.SignatureDoesNotMatch
 	}
 	return Identity{AccessKey: accessKey, UserID: userID}, nil
@@ -100,25 +105,31 @@ func (v *Verifier) verifyPresignV2(r *http.Request) (Identity, error) {
 	if v.opts.Now().After(time.Unix(exp, 0)) {
 		return Identity{}, s3err.AccessDenied.WithMessage("Request has expired")
 	}
-	if !v.checkV2(r, secret, expires, signature) {
+	if !v.checkV2(r, secret, v2Date{line: expires}, signature) {
 		return Identity{}, s3err.SignatureDoesNotMatch
 	}
 	return Identity{AccessKey: accessKey, UserID: userID}, nil
 }
 
+// v2Date is what goes on the Date line of a SigV2 string to sign.
+type v2Date struct {
+	line        string
+	skipAmzDate bool // leave x-amz-date out of the x-amz-* headers
+}
+
 // checkV2 compares signature with the SigV2 signature of r, first with the
 // botocore sub-resource set, then, if r has one, with the extra ones.
-func (v *Verifier) checkV2(r *http.Request, secret, dateLine, signature string) bool {
+func (v *Verifier) checkV2(r *http.Request, secret string, date v2Date, signature string) bool {
 	want, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil || len(want) != sha1.Size {
 		return false
 	}
-	sts := v.stringToSignV2(r, dateLine, false)
+	sts := v.stringToSignV2(r, date, false)
 	if hmac.Equal(signV2(secret, sts), want) {
 		return true
 	}
 	if hasExtraSubResource(r.URL.RawQuery) {
-		return hmac.Equal(signV2(secret, v.stringToSignV2(r, dateLine, true)), want)
+		return hmac.Equal(signV2(secret, v.stringToSignV2(r, date, true)), want)
 	}
 	return false
 }
@@ -141,7 +152,7 @@ func hasExtraSubResource(raw string) bool {
 // stringToSignV2 builds
 //
 //	VERB\nContent-MD5\nContent-Type\nDate\nCanonicalizedAmzHeaders CanonicalizedResource
-func (v *Verifier) stringToSignV2(r *http.Request, dateLine string, extra bool) []byte {
+func (v *Verifier) stringToSignV2(r *http.Request, date v2Date, extra bool) []byte {
 	b := make([]byte, 0, 256)
 	b = append(b, r.Method...)
 	b = append(b, '\n')
@@ -149,17 +160,20 @@ func (v *Verifier) stringToSignV2(r *http.Request, dateLine string, extra bool) 
 	b = append(b, '\n')
 	b = append(b, strings.TrimSpace(r.Header.Get("Content-Type"))...)
 	b = append(b, '\n')
-	b = append(b, dateLine...)
+	b = append(b, date.line...)
 	b = append(b, '\n')
-	b = appendAmzHeadersV2(b, r.Header)
+	b = appendAmzHeadersV2(b, r.Header, date.skipAmzDate)
 	return v.appendResourceV2(b, r, extra)
 }
 
 // appendAmzHeadersV2 appends the x-amz-* headers, lower-cased and sorted,
 // as "name:v1,v2\n" with values trimmed.
-func appendAmzHeadersV2(b []byte, h http.Header) []byte {
+func appendAmzHeadersV2(b []byte, h http.Header, skipAmzDate bool) []byte {
 	var names []string
 	for k := range h {
+		if skipAmzDate && strings.EqualFold(k, "x-amz-date") {
+			continue
+		}
 		if len(k) > 6 && strings.EqualFold(k[:6], "x-amz-") {
 			names = append(names, k)
 		}
