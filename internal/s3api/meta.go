@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -120,9 +119,10 @@ func setObjectHeaders(h http.Header, oi store.ObjectInfo) {
 		h.Set("Content-Type", "binary/octet-stream") // what S3 reports for untyped objects
 	}
 	for k, v := range oi.Meta.User {
-		// Set the map directly: the stored name is lower case and
-		// canonicalising it again would change nothing but cost time.
-		h[textproto.CanonicalMIMEHeaderKey(userMetaPrefix+k)] = []string{v}
+		// Set the map directly with the lower-case name S3 sends: clients
+		// such as botocore keep the case of the name they receive, so a
+		// canonicalised "X-Amz-Meta-Colour" would reach them as "Colour".
+		h["x-amz-meta-"+k] = []string{v}
 	}
 	setVersionHeaders(h, oi.VersionID, oi.DeleteMarker)
 	if oi.Meta.StorageClass != "" && oi.Meta.StorageClass != "STANDARD" {

@@ -437,3 +437,16 @@ func TestNewPutBody(t *testing.T) {
 		}
 	})
 }
+
+// Clients such as botocore keep the case of the metadata names they
+// receive, so they must go out in lower case, as S3 sends them.
+func TestUserMetadataHeaderNamesAreLowerCase(t *testing.T) {
+	h := http.Header{}
+	setObjectHeaders(h, store.ObjectInfo{Meta: store.Metadata{User: map[string]string{"colour": "blue"}}})
+	if got := h["x-amz-meta-colour"]; len(got) != 1 || got[0] != "blue" {
+		t.Fatalf("x-amz-meta-colour = %q; headers %v", got, h)
+	}
+	if _, ok := h["X-Amz-Meta-Colour"]; ok {
+		t.Fatalf("canonicalised metadata name sent: %v", h)
+	}
+}
