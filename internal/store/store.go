@@ -319,8 +319,8 @@ type BucketStore interface {
 	GetBucket(ctx context.Context, name string) (Bucket, error)
 	// ListBuckets returns every bucket, sorted by name.
 	ListBuckets(ctx context.Context) ([]Bucket, error)
-	// DeleteBucket fails with ErrBucketNotEmpty while any object version,
-	// delete marker or in-progress upload remains.
+	// DeleteBucket fails with ErrBucketNotEmpty while any object version or
+	// delete marker remains; in-progress uploads are aborted with the bucket.
 	DeleteBucket(ctx context.Context, name string) error
 	// UpdateBucket applies fn to the bucket atomically.
 	UpdateBucket(ctx context.Context, name string, fn func(*Bucket) error) error

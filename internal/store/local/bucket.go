@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -82,14 +83,18 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	if _, err := s.readBucket(r, name); err != nil {
 		return err
 	}
-	for _, tag := range [][]byte{tagObject, tagUpload} {
-		_, _, ok, err := r.first(tablePrefix(tag, name))
-		if err != nil {
-			return fmt.Errorf("local: %w", err)
-		}
-		if ok {
-			return fmt.Errorf("%w: %s", store.ErrBucketNotEmpty, name)
-		}
+	_, _, ok, err := r.first(tablePrefix(tagObject, name))
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	if ok {
+		return fmt.Errorf("%w: %s", store.ErrBucketNotEmpty, name)
+	}
+	// Holding the bucket lock keeps new uploads out while the open ones
+	// are aborted; each abort is durable on its own, so a crash part way
+	// leaves a bucket with fewer uploads, never a half-removed one.
+	if err := s.abortUploads(ctx, name); err != nil {
+		return err
 	}
 	t := s.newTxn(ctx)
 	defer t.close()
@@ -116,4 +121,25 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*store.Bu
 	}
 	b.Name = name
 	return s.writeBucket(ctx, b)
+}
+
+// abortUploads aborts every in-progress upload of a bucket: as in S3 and
+// RGW, open uploads do not keep a bucket from being deleted.
+func (s *Store) abortUploads(ctx context.Context, bucket string) error {
+	var opts store.ListUploadsOptions
+	for {
+		page, err := s.ListMultipartUploads(ctx, bucket, opts)
+		if err != nil {
+			return err
+		}
+		for _, up := range page.Uploads {
+			if err := s.AbortMultipartUpload(ctx, bucket, up.Key, up.UploadID); err != nil && !errors.Is(err, store.ErrNoSuchUpload) {
+				return err
+			}
+		}
+		if !page.IsTruncated {
+			return nil
+		}
+		opts.KeyMarker, opts.UploadIDMarker = page.NextKeyMarker, page.NextUploadIDMarker
+	}
 }
