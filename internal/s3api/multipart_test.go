@@ -323,6 +323,8 @@ func TestListMultipartUploads(t *testing.T) {
 	if err != nil || len(out.Uploads) != 1 || aws.ToString(out.Uploads[0].Key) != "z%20z" {
 		t.Fatalf("url-encoded: %+v, %v", out, err)
 	}
+	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("uploads")})
+	wantErr(t, err, "BucketNotEmpty", 409)
 }
 
 func sortedCopy(s []string) []string {
