@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"hash"
 	"io"
 	"net/http"
 
@@ -42,16 +43,69 @@ func newPutBody(r *http.Request) (*putBody, error) {
 	if q.Algorithm == "" {
 		return b, nil
 	}
-	cr, err := checksum.NewReader(r.Body, checksum.ReaderOptions{
-		Algorithms:    []string{q.Algorithm},
-		Expected:      q.Expected(),
-		ExpectedAtEOF: trailerChecksum(r, q),
-	})
+	h, err := checksum.New(q.Algorithm)
 	if err != nil {
 		return nil, err
 	}
-	b.Reader, b.sums = cr, cr.Checksums
+	v := &checksumVerifier{src: r.Body, algo: q.Algorithm, h: h, want: q.Value, late: trailerChecksum(r, q)}
+	b.Reader, b.sums = v, v.result
 	return b, nil
+}
+
+// checksumVerifier hashes a body with one algorithm as it streams and, at
+// EOF, compares the result with the value from the header or the trailer;
+// on a mismatch Read returns BadDigest instead of io.EOF, so the store never
+// commits the body. It exists besides checksum.Reader because that one
+// always hashes md5 too, which the store already does for the ETag: on the
+// PUT path that would be a second md5 pass over every byte.
+type checksumVerifier struct {
+	src  io.Reader
+	algo string
+	h    hash.Hash
+	want string                            // from the header, or ""
+	late func() (map[string]string, error) // the trailer value, or nil
+	err  error                             // sticky: io.EOF or the verification error
+	sum  string
+}
+
+func (v *checksumVerifier) Read(p []byte) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
+	n, err := v.src.Read(p)
+	v.h.Write(p[:n])
+	if err == io.EOF {
+		err = v.finish()
+	}
+	if err != nil {
+		v.err = err
+	}
+	return n, err
+}
+
+func (v *checksumVerifier) finish() error {
+	v.sum = checksum.Encode(v.h.Sum(nil))
+	want := v.want
+	if v.late != nil {
+		m, err := v.late()
+		if err != nil {
+			return err
+		}
+		want = m[v.algo]
+	}
+	if want != "" && want != v.sum {
+		return checksum.MismatchError(v.algo)
+	}
+	return io.EOF
+}
+
+// result is the store's Checksums callback: the verified (or, for an
+// algorithm named without a value, computed) checksum.
+func (v *checksumVerifier) result() map[string]string {
+	if v.sum == "" {
+		return nil
+	}
+	return map[string]string{v.algo: v.sum}
 }
 
 // putOptions returns the store options for writing the body.

@@ -472,6 +472,11 @@ func TestGetPartNumber(t *testing.T) {
 	const mib = 1 << 20
 	all := putMultipart(t, ts, "parts", "mp", 5*mib, 1234)
 	ts.PutObject(t, ts.Root, "parts", "single", []byte("single"))
+	// The whole object carries the upload's (composite) checksum, which
+	// the SDK's default validation must accept.
+	if _, got := getBody(t, ts.Root, &s3.GetObjectInput{Bucket: aws.String("parts"), Key: aws.String("mp"), ChecksumMode: types.ChecksumModeEnabled}); !bytes.Equal(got, all) {
+		t.Fatal("whole multipart object differs")
+	}
 	tests := []struct {
 		key          string
 		part         int32

@@ -3,6 +3,7 @@ package s3api
 import (
 	"encoding/xml"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -385,4 +386,54 @@ func TestIllegalSelfCopy(t *testing.T) {
 	if _, err := parseCopyRequest(h); !errors.Is(err, s3err.InvalidArgument) {
 		t.Fatalf("bad directive: err = %v, want InvalidArgument", err)
 	}
+}
+
+func TestNewPutBody(t *testing.T) {
+	tests := []struct {
+		name   string
+		length int64
+		header http.Header
+		code   string
+	}{
+		{name: "ok", length: 5},
+		{name: "unknown length", length: -1, code: "MissingContentLength"},
+		{name: "over 5 GiB", length: 5<<30 + 1, code: "EntityTooLarge"},
+		{name: "exactly 5 GiB", length: 5 << 30},
+		{name: "bad md5", length: 5, header: http.Header{"Content-Md5": {"xx"}}, code: "InvalidDigest"},
+		{name: "bad checksum", length: 5, header: http.Header{"X-Amz-Checksum-Sha256": {"AAAA"}}, code: "InvalidRequest"},
+		{name: "two algorithms", length: 5, header: http.Header{"X-Amz-Checksum-Crc32": {"AAAAAA=="}, "X-Amz-Sdk-Checksum-Algorithm": {"SHA1"}}, code: "InvalidRequest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := http.NewRequest(http.MethodPut, "/b/k", strings.NewReader("hello"))
+			r.ContentLength = tt.length
+			for k, v := range tt.header {
+				r.Header[k] = v
+			}
+			_, err := newPutBody(r)
+			if tt.code == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if e := s3err.As(err); e == nil || e.Code != tt.code {
+				t.Fatalf("err = %v, want %s", err, tt.code)
+			}
+		})
+	}
+	t.Run("algorithm without value is computed", func(t *testing.T) {
+		r, _ := http.NewRequest(http.MethodPut, "/b/k", strings.NewReader("hello"))
+		r.Header.Set("X-Amz-Sdk-Checksum-Algorithm", "CRC32")
+		b, err := newPutBody(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(b); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.sums()["CRC32"]; got != "NhCmhg==" { // crc32("hello")
+			t.Fatalf("CRC32 = %q", got)
+		}
+	})
 }
