@@ -151,7 +151,9 @@ func TestMarshalMatchesRGW(t *testing.T) {
 }
 
 func TestMergeAndRemove(t *testing.T) {
-	n := func(id, topic string) Notification { return Notification{ID: id, TopicARN: "arn:aws:sns:default::" + topic} }
+	n := func(id, topic string) Notification {
+		return Notification{ID: id, TopicARN: "arn:aws:sns:default::" + topic}
+	}
 	c := &Configuration{}
 	c.Merge([]Notification{n("a", "t1"), n("b", "t1")})
 	c.Merge([]Notification{n("c", "t2"), n("a", "t3")}) // upsert: b kept, a replaced in place
