@@ -222,9 +222,9 @@ func TestWireDetails(t *testing.T) {
 	})
 	t.Run("missing parameters", func(t *testing.T) {
 		cases := map[string]string{
-			"Action=CreateTopic":        "Missing required element Name",
-			"Action=GetTopicAttributes": "Missing required element TopicArn",
-			"Action=GetTopic&TopicArn=arn:aws:sns:default::": "Invalid value for TopicArn",
+			"Action=CreateTopic":                                                           "Missing required element Name",
+			"Action=GetTopicAttributes":                                                    "Missing required element TopicArn",
+			"Action=GetTopic&TopicArn=arn:aws:sns:default::":                               "Invalid value for TopicArn",
 			"Action=SetTopicAttributes&TopicArn=arn:aws:sns:default::q1":                   "Missing required element AttributeName",
 			"Action=SetTopicAttributes&TopicArn=arn:aws:sns:default::q1&AttributeName=foo": "Invalid value for AttributeName &apos;foo&apos;",
 		}
