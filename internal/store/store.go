@@ -180,6 +180,7 @@ type PutOptions struct {
 // DeleteOptions select what DeleteObject removes.
 type DeleteOptions struct {
 	VersionID string // "" deletes the latest (adding a delete marker in versioned buckets)
+	Owner     string // user id recorded as the owner of a delete marker it creates
 }
 
 // DeleteResult reports what a delete did.

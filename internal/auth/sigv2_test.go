@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// virtualHost treats <bucket>.s3.amazonaws.com and any non-S3 host name
+// (a CNAME such as static.johnsmith.net) as virtual-hosted, like S3.
+func virtualHost(r *http.Request) string {
+	host := r.Host
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	switch {
+	case host == "s3.amazonaws.com":
+		return ""
+	case strings.HasSuffix(host, ".s3.amazonaws.com"):
+		return strings.TrimSuffix(host, ".s3.amazonaws.com")
+	}
+	return host
+}
+
+func v2Verifier(now time.Time) *Verifier {
+	return New(testCreds, Options{Now: func() time.Time { return now }, VirtualHostBucket: virtualHost})
+}
+
+func mustDate(s string) time.Time {
+	t, ok := parseHTTPDate(s)
+	if !ok {
+		panic(s)
+	}
+	return t
+}
+
+// The examples of the S3 documentation "Signing and Authenticating REST
+// Requests" (Signature Version 2).
+func TestV2AWSExamples(t *testing.T) {
+	tests := []struct {
+		name, method, target, host string
+		headers                    [][2]string
+		sig                        string
+	}{
+		{"object GET", "GET", "/photos/puppy.jpg", "johnsmith.s3.amazonaws.com",
+			[][2]string{{"Date", "Tue, 27 Mar 2007 19:36:42 +0000"}}, "bWq2s1WEIj+Ydj0vQ697zp+IXMU="},
+		{"object PUT", "PUT", "/photos/puppy.jpg", "johnsmith.s3.amazonaws.com",
+			[][2]string{{"Content-Type", "image/jpeg"}, {"Content-Length", "94328"}, {"Date", "Tue, 27 Mar 2007 21:15:45 +0000"}},
+			"MyyxeRY7whkBe+bq8fHCL/2kKUg="},
+		{"list", "GET", "/?prefix=photos&max-keys=50&marker=puppy", "johnsmith.s3.amazonaws.com",
+			[][2]string{{"User-Agent", "Mozilla/5.0"}, {"Date", "Tue, 27 Mar 2007 19:42:41 +0000"}}, "htDYFYduRNen8P9ZfE/s9SuKy0U="},
+		{"fetch acl", "GET", "/?acl", "johnsmith.s3.amazonaws.com",
+			[][2]string{{"Date", "Tue, 27 Mar 2007 19:44:46 +0000"}}, "c2WLPFtWHVgbEmeEG93a4cG37dM="},
+		{"delete with x-amz-date", "DELETE", "/johnsmith/photos/puppy.jpg", "s3.amazonaws.com",
+			[][2]string{{"User-Agent", "dotnet"}, {"Date", "Tue, 27 Mar 2007 21:20:27 +0000"}, {"X-Amz-Date", "Tue, 27 Mar 2007 21:20:26 +0000"}},
+			"lx3byBScXR6KzyMaifNkardMwNk="},
+		// The same request signed as the text of the documentation (and
+		// s3cmd) says: empty Date line, x-amz-date among the headers.
+		{"delete with x-amz-date as specified", "DELETE", "/johnsmith/photos/puppy.jpg", "s3.amazonaws.com",
+			[][2]string{{"Date", "Tue, 27 Mar 2007 21:20:27 +0000"}, {"X-Amz-Date", "Tue, 27 Mar 2007 21:20:26 +0000"}},
+			"R4dJ53KECjStyBO5iTBJZ4XVOaI="},
+		{"upload to CNAME bucket", "PUT", "/db-backup.dat.gz", "static.johnsmith.net:8080",
+			[][2]string{{"User-Agent", "curl/7.15.5"}, {"Date", "Tue, 27 Mar 2007 21:06:08 +0000"},
+				{"x-amz-acl", "public-read"}, {"content-type", "application/x-download"}, {"Content-MD5", "4gJE4saaMU4BqNR0kLY+lw=="},
+				{"X-Amz-Meta-ReviewedBy", "joe@johnsmith.net"}, {"X-Amz-Meta-ReviewedBy", "jane@johnsmith.net"},
+				{"X-Amz-Meta-FileChecksum", "0x02661779"}, {"X-Amz-Meta-ChecksumAlgorithm", "crc32"},
+				{"Content-Disposition", "attachment; filename=database.dat"}, {"Content-Encoding", "gzip"}, {"Content-Length", "5913339"}},
+			"ilyl83RwaSoYIEdixDQcA4OnAnc="},
+		{"list all buckets", "GET", "/", "s3.amazonaws.com",
+			[][2]string{{"Date", "Wed, 28 Mar 2007 01:29:59 +0000"}}, "qGdzdERIC03wnaRNKh6OqZehG9s="},
+		{"unicode keys", "GET", "/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re", "s3.amazonaws.com",
+			[][2]string{{"Date", "Wed, 28 Mar 2007 01:49:49 +0000"}}, "DNEZGsoieTZ92F3bUfSPQcbGmlM="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReq(tt.method, tt.target, "")
+			r.Host = tt.host
+			var date string
+			for _, h := range tt.headers {
+				r.Header.Add(h[0], h[1])
+				if h[0] == "Date" || h[0] == "X-Amz-Date" {
+					date = h[1]
+				}
+			}
+			r.Header.Set("Authorization", "AWS "+testAK+":"+tt.sig)
+			v := v2Verifier(mustDate(date).Add(time.Minute))
+			id, err := v.Verify(r)
+			if err != nil {
+				t.Fatalf("Verify: %v\nstring to sign: %q", err, v.stringToSignV2(r, v2Date{line: r.Header.Get("Date")}, false))
+			}
+			if id.AccessKey != testAK || id.UserID != testUser {
+				t.Errorf("identity %+v", id)
+			}
+			// Any change to a signed element must fail.
+			r.Method = "HEAD"
+			_, err = v.Verify(r)
+			wantCode(t, err, "SignatureDoesNotMatch", "")
+		})
+	}
+}
+
+func TestV2AWSQueryExample(t *testing.T) {
+	target := "/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620"
+	r := newReq("GET", target, "")
+	r.Host = "johnsmith.s3.amazonaws.com"
+	if _, err := v2Verifier(time.Unix(1175139620-60, 0)).Verify(r); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v2Verifier(time.Unix(1175139620+1, 0)).Verify(r)
+	wantCode(t, err, "AccessDenied", "Request has expired")
+
+	r = newReq("GET", strings.Replace(target, "puppy", "kitten", 1), "")
+	r.Host = "johnsmith.s3.amazonaws.com"
+	_, err = v2Verifier(time.Unix(1175139620-60, 0)).Verify(r)
+	wantCode(t, err, "SignatureDoesNotMatch", "")
+
+	// An unescaped '+' in the signature (decoded as a space) still works.
+	r = newReq("GET", strings.Replace(target, "%2B", "+", 1), "")
+	r.Host = "johnsmith.s3.amazonaws.com"
+	if _, err := v2Verifier(time.Unix(1175139620-60, 0)).Verify(r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestV2Errors(t *testing.T) {
+	date := "Tue, 27 Mar 2007 19:36:42 +0000"
+	base := func() *http.Request {
+		r := newReq("GET", "/photos/puppy.jpg", "")
+		r.Host = "johnsmith.s3.amazonaws.com"
+		r.Header.Set("Date", date)
+		r.Header.Set("Authorization", "AWS "+testAK+":bWq2s1WEIj+Ydj0vQ697zp+IXMU=")
+		return r
+	}
+	now := mustDate(date)
+	tests := []struct {
+		name   string
+		tamper func(*http.Request)
+		now    time.Time
+		code   string
+	}{
+		{"valid", func(*http.Request) {}, now, ""},
+		{"skewed", func(*http.Request) {}, now.Add(20 * time.Minute), "RequestTimeTooSkewed"},
+		{"no date", func(r *http.Request) { r.Header.Del("Date") }, now, "AccessDenied"},
+		{"unknown key", func(r *http.Request) { r.Header.Set("Authorization", "AWS AKIDX:bWq2s1WEIj+Ydj0vQ697zp+IXMU=") }, now, "InvalidAccessKeyId"},
+		{"no colon", func(r *http.Request) { r.Header.Set("Authorization", "AWS "+testAK) }, now, "InvalidArgument"},
+		{"bad base64", func(r *http.Request) { r.Header.Set("Authorization", "AWS "+testAK+":***") }, now, "SignatureDoesNotMatch"},
+		{"sub-resource added", func(r *http.Request) { r.URL.RawQuery = "acl" }, now, "SignatureDoesNotMatch"},
+		{"path-style would differ", func(r *http.Request) { r.Host = "s3.amazonaws.com" }, now, "SignatureDoesNotMatch"},
+		{"x-amz header added", func(r *http.Request) { r.Header.Set("X-Amz-Acl", "public-read") }, now, "SignatureDoesNotMatch"},
+		{"non-sub-resource query ignored", func(r *http.Request) { r.URL.RawQuery = "foo=bar" }, now, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := base()
+			tt.tamper(r)
+			_, err := v2Verifier(tt.now).Verify(r)
+			if tt.code == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantCode(t, err, tt.code, "")
+		})
+	}
+}
+
+func TestV2CanonicalResource(t *testing.T) {
+	v := New(testCreds, Options{})
+	tests := []struct{ target, want string }{
+		{"/b/k?uploadId=abc&partNumber=3", "/b/k?partNumber=3&uploadId=abc"},
+		{"/b/k?versionId=x%2By&foo=1", "/b/k?versionId=x+y"},
+		{"/b?versioning&max-keys=3", "/b?versioning"},
+		{"/b/k?response-content-type=text%2Fplain&response-cache-control=no-cache", "/b/k?response-cache-control=no-cache&response-content-type=text/plain"},
+		{"/b?delete", "/b?delete"},
+		{"/b/a%20b+c", "/b/a%20b+c"},
+	}
+	for _, tt := range tests {
+		r := newReq("GET", tt.target, "")
+		if got := string(v.appendResourceV2(nil, r, false)); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.target, got, tt.want)
+		}
+	}
+}

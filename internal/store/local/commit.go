@@ -1,0 +1,117 @@
+package local
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble"
+
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+// txn is one metadata commit in preparation. It is the RecordWriter handed
+// to the ChangeHook, so hook records land in the same batch as the change.
+type txn struct {
+	s     *Store
+	ctx   context.Context
+	b     *pebble.Batch
+	post  []func() // internal follow-ups (file removal), after commit
+	after []func() // AfterCommit callbacks
+	done  bool
+}
+
+func (s *Store) newTxn(ctx context.Context) *txn {
+	return &txn{s: s, ctx: ctx, b: s.db.NewBatch()}
+}
+
+// Put implements store.RecordWriter: key lives in the kv namespace.
+func (t *txn) Put(key, value []byte) error {
+	if len(key) == 0 {
+		return errors.New("local: empty record key")
+	}
+	return t.b.Set(kvKey(key), value, nil)
+}
+
+// AfterCommit implements store.RecordWriter.
+func (t *txn) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+func (t *txn) onCommit(fn func()) { t.post = append(t.post, fn) }
+
+// change runs the hook for one change of this commit.
+func (t *txn) change(kind store.ChangeKind, info store.ObjectInfo, seq uint64) error {
+	if t.s.hook == nil {
+		return nil
+	}
+	c := store.Change{Kind: kind, Object: info, Sequence: seq, Time: info.LastModified}
+	if err := t.s.hook(t.ctx, c, t); err != nil {
+		return fmt.Errorf("local: change hook: %w", err)
+	}
+	return nil
+}
+
+// commit makes the batch durable, then runs the follow-ups.
+func (t *txn) commit() error {
+	if t.done {
+		return errors.New("local: transaction already finished")
+	}
+	t.done = true
+	defer t.b.Close()
+	// A request cancelled before its commit must not be acknowledged later
+	// by a retry that finds it applied: abort rather than commit late.
+	if err := t.ctx.Err(); err != nil {
+		return err
+	}
+	if err := t.b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("local: commit: %w", err)
+	}
+	for _, fn := range t.post {
+		fn()
+	}
+	for _, fn := range t.after {
+		fn()
+	}
+	return nil
+}
+
+func (t *txn) abort() {
+	if !t.done {
+		t.done = true
+		t.b.Close()
+	}
+}
+
+func (t *txn) setJSON(key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("local: encode: %w", err)
+	}
+	return t.b.Set(key, data, nil)
+}
+
+// dropVersion deletes a version's rows and, after the commit, its files.
+func (t *txn) dropVersion(bucket, key string, v *version) {
+	t.b.Delete(versionKey(bucket, key, v.Seq), nil)
+	if v.Null {
+		t.b.Delete(nullKey(bucket, key), nil)
+	}
+	t.dropBlobs(v.Blobs)
+	seq, blobs := v.Seq, v.Blobs
+	t.onCommit(func() { t.s.release(seq, blobs) })
+}
+
+// dropBlobs deletes the rows of blobs; the caller arranges file removal.
+func (t *txn) dropBlobs(blobs []blob) {
+	for _, b := range blobs {
+		switch {
+		case b.Inline:
+			t.b.Delete(seqKey(tagInline, b.Seq), nil)
+		case b.Size > 0:
+			t.b.Delete(seqKey(tagFile, b.Seq), nil)
+		}
+	}
+}
+
+func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

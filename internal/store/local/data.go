@@ -1,0 +1,393 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/cockroachdb/pebble"
+
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+const copyBufSize = 256 << 10
+
+// blob is one stored body or part: inline under x/<seq>, or the data file
+// named by seq.
+type blob struct {
+	Seq    uint64 `json:"s"`
+	Size   int64  `json:"n"`
+	Inline bool   `json:"i,omitempty"`
+}
+
+func (s *Store) dataPath(seq uint64) string {
+	return filepath.Join(s.dir, "data", fmt.Sprintf("%02x", seq&0xff), fmt.Sprintf("%016x", seq))
+}
+
+func (s *Store) tmpPath(seq uint64) string {
+	return filepath.Join(s.dir, "tmp", fmt.Sprintf("%016x", seq))
+}
+
+// ingested is a received body, durable but not yet referenced by metadata.
+type ingested struct {
+	blob
+	md5  [md5.Size]byte
+	data []byte  // the inline body
+	bufp *[]byte // pool buffer holding data
+}
+
+// stage adds the body to a commit: inline bytes go into the batch, a data
+// file gets its reference row.
+func (in *ingested) stage(b *pebble.Batch) error {
+	if in.Inline {
+		return b.Set(seqKey(tagInline, in.Seq), in.data, nil)
+	}
+	if in.Size == 0 && !in.Inline {
+		return nil
+	}
+	return b.Set(seqKey(tagFile, in.Seq), nil, nil)
+}
+
+// done returns the inline buffer to its pool; the batch has copied it.
+func (s *Store) done(in *ingested) {
+	if in.bufp != nil {
+		s.inlinePool.Put(in.bufp)
+		in.bufp, in.data = nil, nil
+	}
+}
+
+// discard removes the body of a write that did not commit.
+func (s *Store) discard(in *ingested) {
+	s.done(in)
+	if !in.Inline && in.Seq != 0 {
+		s.removeFile(in.Seq)
+	}
+}
+
+// ingest receives a body: it reads r to EOF (so that a verifying reader,
+// such as an aws-chunked decoder checking a trailer, can fail the write),
+// checks the declared size and md5, and makes the body durable, inline in
+// memory or in a data file. Nothing of a failed ingest remains.
+func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []byte) (in ingested, err error) {
+	seq, err := s.nextSeq()
+	if err != nil {
+		return in, err
+	}
+	in.Seq = seq
+	h := md5.New()
+	var head []byte
+	if size < 0 || size <= int64(s.inline) {
+		in.bufp = s.inlinePool.Get().(*[]byte)
+		buf := (*in.bufp)[:s.inline+1]
+		n, eof, err := readFull(ctx, r, buf)
+		if err != nil {
+			s.done(&in)
+			return in, err
+		}
+		head = buf[:n]
+		if eof && n <= s.inline {
+			in.Inline, in.Size, in.data = n > 0, int64(n), head
+			if err := checkBody(in.Size, size); err != nil {
+				s.done(&in)
+				return in, err
+			}
+			h.Write(head)
+			h.Sum(in.md5[:0])
+			if err := checkMD5(in.md5[:], wantMD5); err != nil {
+				s.done(&in)
+				return in, err
+			}
+			if n == 0 {
+				s.done(&in)
+			}
+			return in, nil
+		}
+	}
+	defer func() {
+		if err != nil {
+			s.done(&in)
+		}
+	}()
+	n, err := s.writeFile(ctx, seq, head, r, size, h)
+	if err != nil {
+		return in, err
+	}
+	s.done(&in)
+	in.Size = n
+	h.Sum(in.md5[:0])
+	if err := checkMD5(in.md5[:], wantMD5); err != nil {
+		s.removeFile(seq)
+		return in, err
+	}
+	return in, nil
+}
+
+// writeFile streams head and the rest of r into a temporary file, syncs it
+// and renames it into the data directory, which it syncs too.
+func (s *Store) writeFile(ctx context.Context, seq uint64, head []byte, r io.Reader, size int64, h io.Writer) (n int64, err error) {
+	tmp := s.tmpPath(seq)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return 0, fmt.Errorf("local: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	w := io.MultiWriter(f, h)
+	if len(head) > 0 {
+		if _, err := w.Write(head); err != nil {
+			return 0, fmt.Errorf("local: %w", err)
+		}
+		n = int64(len(head))
+		if size >= 0 && n > size {
+			return n, checkBody(n, size)
+		}
+	}
+	bufp := s.copyPool.Get().(*[]byte)
+	defer s.copyPool.Put(bufp)
+	buf := *bufp
+	for {
+		m, eof, err := readFull(ctx, r, buf)
+		if err != nil {
+			return n, err
+		}
+		if m > 0 {
+			if _, err := w.Write(buf[:m]); err != nil {
+				return n, fmt.Errorf("local: %w", err)
+			}
+			n += int64(m)
+			if size >= 0 && n > size {
+				return n, checkBody(n, size)
+			}
+		}
+		if eof {
+			break
+		}
+	}
+	if err := checkBody(n, size); err != nil {
+		return n, err
+	}
+	if err := f.Sync(); err != nil {
+		return n, fmt.Errorf("local: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return n, fmt.Errorf("local: %w", err)
+	}
+	final := s.dataPath(seq)
+	if err := os.Rename(tmp, final); err != nil {
+		return n, fmt.Errorf("local: %w", err)
+	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		os.Remove(final)
+		return n, err
+	}
+	return n, nil
+}
+
+// readFull reads into buf until it is full or r ends, checking ctx between
+// reads so that a cancelled request stops consuming its body.
+func readFull(ctx context.Context, r io.Reader, buf []byte) (n int, eof bool, err error) {
+	for n < len(buf) {
+		if err := ctx.Err(); err != nil {
+			return n, false, err
+		}
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return n, true, nil
+		}
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return n, false, fmt.Errorf("%w: %w", store.ErrIncompleteBody, err)
+			}
+			return n, false, fmt.Errorf("local: read body: %w", err)
+		}
+	}
+	return n, false, nil
+}
+
+func checkBody(got, declared int64) error {
+	switch {
+	case declared < 0 || got == declared:
+		return nil
+	case got < declared:
+		return fmt.Errorf("%w: got %d of %d bytes", store.ErrIncompleteBody, got, declared)
+	default:
+		return fmt.Errorf("%w: body longer than the declared %d bytes", store.ErrIncompleteBody, declared)
+	}
+}
+
+func checkMD5(got, want []byte) error {
+	if want != nil && !bytes.Equal(got, want) {
+		return store.ErrBadDigest
+	}
+	return nil
+}
+
+func (s *Store) removeFile(seq uint64) {
+	if err := os.Remove(s.dataPath(seq)); err != nil && !os.IsNotExist(err) {
+		s.log.Warn("remove data file", "seq", seq, "err", err)
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("local: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// hazards keeps the data files of versions being read alive: a file whose
+// version was deleted while a reader has it pinned is removed when the last
+// such reader closes. A reader pins a version and then re-reads its record;
+// a deleter commits and then releases. Either the reader sees the deletion
+// and retries, or the deleter sees the pin and defers the removal.
+type hazards struct {
+	mu      sync.Mutex
+	inuse   map[uint64]int
+	pending map[uint64][]blob
+}
+
+func (h *hazards) init() {
+	h.inuse = make(map[uint64]int)
+	h.pending = make(map[uint64][]blob)
+}
+
+func (s *Store) pin(version uint64) {
+	s.hz.mu.Lock()
+	s.hz.inuse[version]++
+	s.hz.mu.Unlock()
+}
+
+func (s *Store) unpin(version uint64) {
+	s.hz.mu.Lock()
+	n := s.hz.inuse[version] - 1
+	var blobs []blob
+	if n == 0 {
+		delete(s.hz.inuse, version)
+		blobs = s.hz.pending[version]
+		delete(s.hz.pending, version)
+	} else {
+		s.hz.inuse[version] = n
+	}
+	s.hz.mu.Unlock()
+	s.removeBlobs(blobs)
+}
+
+// release removes the data files of a version whose deletion committed,
+// now or when its last reader closes.
+func (s *Store) release(version uint64, blobs []blob) {
+	s.hz.mu.Lock()
+	if s.hz.inuse[version] > 0 {
+		s.hz.pending[version] = append(s.hz.pending[version], blobs...)
+		s.hz.mu.Unlock()
+		return
+	}
+	s.hz.mu.Unlock()
+	s.removeBlobs(blobs)
+}
+
+func (s *Store) removeBlobs(blobs []blob) {
+	for _, b := range blobs {
+		if !b.Inline && b.Size > 0 {
+			s.removeFile(b.Seq)
+		}
+	}
+}
+
+// segment is the part of one blob a read covers.
+type segment struct {
+	blob
+	off, n int64
+	data   []byte // inline bytes, already read
+}
+
+// objectReader streams a version's selected range across its blobs.
+type objectReader struct {
+	s       *Store
+	ctx     context.Context
+	segs    []segment
+	cur     io.Reader
+	f       *os.File
+	version uint64
+	pinned  bool
+	closed  bool
+}
+
+func (r *objectReader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, os.ErrClosed
+	}
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return 0, err
+		}
+		if r.cur == nil {
+			if len(r.segs) == 0 {
+				return 0, io.EOF
+			}
+			if err := r.next(); err != nil {
+				return 0, err
+			}
+		}
+		n, err := r.cur.Read(p)
+		if err == io.EOF {
+			r.closeFile()
+			r.cur = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+func (r *objectReader) next() error {
+	seg := r.segs[0]
+	r.segs = r.segs[1:]
+	if seg.Inline || seg.Size == 0 {
+		r.cur = bytes.NewReader(seg.data)
+		return nil
+	}
+	f, err := os.Open(r.s.dataPath(seg.Seq))
+	if err != nil {
+		return fmt.Errorf("local: open data: %w", err)
+	}
+	r.f = f
+	r.cur = io.NewSectionReader(f, seg.off, seg.n)
+	return nil
+}
+
+func (r *objectReader) closeFile() {
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
+	}
+}
+
+func (r *objectReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.closeFile()
+	if r.pinned {
+		r.s.unpin(r.version)
+	}
+	return nil
+}

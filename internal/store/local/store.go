@@ -1,0 +1,227 @@
+// Package local is Cairn's default embedded storage backend: metadata and
+// small bodies in a Pebble database, larger bodies in plain files.
+//
+// # Layout
+//
+//	<dir>/meta/        Pebble database (key schema in keys.go)
+//	<dir>/data/xx/     one file per stored body or part, named by sequence number
+//	<dir>/tmp/         bodies being received; anything here at Open is garbage
+//
+// # Durability
+//
+// A write streams its body into tmp (or a memory buffer when it is at most
+// InlineThreshold bytes), fsyncs it, renames it into data and fsyncs the
+// directory. Only then does one synced Pebble batch commit the version
+// record, its index entry, the reference to the data file and every record
+// the ChangeHook adds. The method returns after that commit, so an
+// acknowledged write is durable, and a crash before the commit leaves at most
+// an unreferenced file that Open removes. Files a commit makes unreferenced
+// (overwrites, deletes, aborted uploads) are removed after the commit; a
+// crash in between leaves unreferenced files, which Open removes as well.
+//
+// # Locks
+//
+// Lock order: Store.buckets → upload stripe → key stripe → hazards.mu and
+// Store.leaseMu (leaves). Object commits hold buckets for reading, so bucket
+// deletion and configuration changes (write lock) see no write in flight.
+// Commits of one key serialise on its stripe, which orders its versions;
+// commits of different keys run concurrently and Pebble groups their WAL
+// syncs. Reads take no lock: they read a consistent Pebble view and pin the
+// data files of the version they read (see hazards).
+package local
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble"
+
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+// DefaultInlineThreshold is the largest body stored inline in the metadata
+// DB when Options.InlineThreshold is zero.
+const DefaultInlineThreshold = 64 << 10
+
+// maxInlineThreshold bounds inline bodies: they are buffered in memory.
+const maxInlineThreshold = 1 << 20
+
+// seqLeaseSize is how many sequence numbers one synced lease write covers.
+const seqLeaseSize = 1 << 20
+
+const lockStripes = 1024
+
+// Options configure a Store.
+type Options struct {
+	// Hook, if set, runs inside the commit of every object change.
+	Hook store.ChangeHook
+	// InlineThreshold is the largest body, in bytes, kept in the metadata
+	// DB rather than in a data file. Zero means DefaultInlineThreshold; a
+	// negative value stores every non-empty body in a file.
+	InlineThreshold int
+	// Logger receives background and recovery messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is the embedded backend. Its methods are safe for concurrent use.
+type Store struct {
+	dir    string
+	db     *pebble.DB
+	hook   store.ChangeHook
+	inline int
+	log    *slog.Logger
+
+	// buckets is held for reading by every object, upload and part commit
+	// and for writing by bucket changes.
+	buckets sync.RWMutex
+	keys    [lockStripes]sync.Mutex
+	uploads [lockStripes]sync.RWMutex
+	seed    maphash.Seed
+
+	seq      atomic.Uint64 // last sequence number handed out
+	seqLimit atomic.Uint64 // numbers below it are covered by the durable lease
+	leaseMu  sync.Mutex
+
+	hz hazards
+
+	inlinePool sync.Pool // *[]byte of inline+1 bytes
+	copyPool   sync.Pool // *[]byte of copyBufSize bytes
+
+	closed atomic.Bool
+}
+
+var _ store.Backend = (*Store)(nil)
+
+// Open opens (creating if needed) the store in dir, recovering from any
+// interrupted writes: temporary files and data files no metadata refers to
+// are removed.
+func Open(dir string, opts Options) (*Store, error) {
+	s := &Store{
+		dir:    dir,
+		hook:   opts.Hook,
+		inline: opts.InlineThreshold,
+		log:    opts.Logger,
+		seed:   maphash.MakeSeed(),
+	}
+	switch {
+	case s.inline == 0:
+		s.inline = DefaultInlineThreshold
+	case s.inline < 0:
+		s.inline = 0
+	case s.inline > maxInlineThreshold:
+		s.inline = maxInlineThreshold
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.hz.init()
+	s.inlinePool.New = func() any { b := make([]byte, s.inline+1); return &b }
+	s.copyPool.New = func() any { b := make([]byte, copyBufSize); return &b }
+
+	if err := s.makeDirs(); err != nil {
+		return nil, err
+	}
+	db, err := pebble.Open(filepath.Join(dir, "meta"), &pebble.Options{
+		Logger: pebbleLogger{s.log},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("local: open metadata: %w", err)
+	}
+	s.db = db
+	if err := s.recover(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) makeDirs() error {
+	for _, d := range []string{s.dir, filepath.Join(s.dir, "tmp"), filepath.Join(s.dir, "data")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("local: %w", err)
+		}
+	}
+	// Data subdirectories exist up front so that a write only has to fsync
+	// its own directory after the rename.
+	for i := 0; i < 256; i++ {
+		if err := os.MkdirAll(filepath.Join(s.dir, "data", fmt.Sprintf("%02x", i)), 0o755); err != nil {
+			return fmt.Errorf("local: %w", err)
+		}
+	}
+	return syncDir(filepath.Join(s.dir, "data"))
+}
+
+// Close closes the metadata DB. Readers still open fail afterwards.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// nextSeq returns a new store-wide sequence number. Numbers are unique
+// across restarts because each run first makes durable a lease above every
+// number it will hand out.
+func (s *Store) nextSeq() (uint64, error) {
+	v := s.seq.Add(1)
+	if v < s.seqLimit.Load() {
+		return v, nil
+	}
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if lim := s.seqLimit.Load(); v >= lim {
+		next := v + seqLeaseSize
+		if err := s.db.Set(keySeqLease, be64(next), pebble.Sync); err != nil {
+			return 0, fmt.Errorf("local: sequence lease: %w", err)
+		}
+		s.seqLimit.Store(next)
+	}
+	return v, nil
+}
+
+func (s *Store) keyLock(bucket, key string) *sync.Mutex {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	h.WriteString(bucket)
+	h.WriteByte(0)
+	h.WriteString(key)
+	return &s.keys[h.Sum64()%lockStripes]
+}
+
+func (s *Store) uploadLock(uploadID string) *sync.RWMutex {
+	return &s.uploads[maphash.String(s.seed, uploadID)%lockStripes]
+}
+
+// get reads one key, returning a copy of its value.
+func (s *Store) get(key []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), v...)
+	closer.Close()
+	return out, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, pebble.ErrNotFound) }
+
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	os.Exit(1)
+}
