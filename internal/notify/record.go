@@ -111,8 +111,7 @@ func EventID(t time.Time, etag string) string {
 	return fmt.Sprintf("%010d.%06d.%s", t.Unix(), t.Nanosecond()/1000, etag)
 }
 
-// BuildRecord returns the message body for one record:
-// {"Records":[record]}, compact JSON, HTML characters not escaped.
+// BuildRecord returns the message body for one record: {"Records":[record]}.
 func BuildRecord(in *RecordInput) ([]byte, error) {
 	obj := &in.Object
 	r := record{
@@ -146,12 +145,18 @@ func BuildRecord(in *RecordInput) ([]byte, error) {
 		EventID:    EventID(in.Stamp, obj.ETag),
 		OpaqueData: in.OpaqueData,
 	}
+	return encodeRecord(&r)
+}
+
+// encodeRecord renders {"Records":[r]}: compact JSON, HTML characters not
+// escaped (RGW does not escape them).
+func encodeRecord(r *record) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(struct {
 		Records []record `json:"Records"`
-	}{[]record{r}}); err != nil {
+	}{[]record{*r}}); err != nil {
 		return nil, fmt.Errorf("notify: encode record: %w", err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
