@@ -1,0 +1,372 @@
+package s3api
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// randomBody returns n deterministic pseudo-random bytes.
+func randomBody(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)})
+	_, _ = r.Read(b)
+	return b
+}
+
+// multipartETag is S3's ETag of a multipart object: the md5 of the parts'
+// binary md5s, then "-" and the part count.
+func multipartETag(parts ...[]byte) string {
+	h := md5.New()
+	for _, p := range parts {
+		sum := md5.Sum(p)
+		h.Write(sum[:])
+	}
+	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts))
+}
+
+// uploadParts starts an upload and sends the bodies as parts 1..n.
+func uploadParts(t *testing.T, c *s3.Client, bucket, key string, bodies ...[]byte) (string, []types.CompletedPart) {
+	t.Helper()
+	ctx := context.Background()
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("create upload: %v", err)
+	}
+	var parts []types.CompletedPart
+	for i, body := range bodies {
+		n := aws.Int32(int32(i + 1))
+		out, err := c.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(bucket), Key: aws.String(key), UploadId: up.UploadId, PartNumber: n, Body: bytes.NewReader(body),
+		})
+		if err != nil {
+			t.Fatalf("upload part %d: %v", i+1, err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: n, ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32})
+	}
+	return aws.ToString(up.UploadId), parts
+}
+
+func TestMultipartUpload(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	c := ts.Root
+	ts.CreateBucket(t, c, "mpu")
+	bodies := [][]byte{randomBody(1, 5<<20), randomBody(2, 5<<20+7), randomBody(3, 1234)}
+	uploadID, parts := uploadParts(t, c, "mpu", "big/object", bodies...)
+
+	t.Run("ListParts paging", func(t *testing.T) {
+		var got []int32
+		p := s3.NewListPartsPaginator(c, &s3.ListPartsInput{Bucket: aws.String("mpu"), Key: aws.String("big/object"), UploadId: aws.String(uploadID), MaxParts: aws.Int32(1)})
+		for i := 0; p.HasMorePages() && i < 10; i++ {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(out.Initiator.ID) != userRoot.ID || aws.ToString(out.Owner.ID) != userRoot.ID || out.StorageClass != types.StorageClassStandard {
+				t.Fatalf("initiator/owner/class %+v %+v %q", out.Initiator, out.Owner, out.StorageClass)
+			}
+			for _, part := range out.Parts {
+				n := aws.ToInt32(part.PartNumber)
+				if aws.ToString(part.ETag) != `"`+md5Hex(bodies[n-1])+`"` || aws.ToInt64(part.Size) != int64(len(bodies[n-1])) {
+					t.Fatalf("part %d: %+v", n, part)
+				}
+				got = append(got, n)
+			}
+			if aws.ToBool(out.IsTruncated) && aws.ToString(out.NextPartNumberMarker) != fmt.Sprint(got[len(got)-1]) {
+				t.Fatalf("NextPartNumberMarker %q after part %d", aws.ToString(out.NextPartNumberMarker), got[len(got)-1])
+			}
+		}
+		if !slices.Equal(got, []int32{1, 2, 3}) {
+			t.Fatalf("parts %v", got)
+		}
+	})
+
+	t.Run("ListMultipartUploads", func(t *testing.T) {
+		out, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("mpu")})
+		if err != nil || len(out.Uploads) != 1 || aws.ToString(out.Uploads[0].UploadId) != uploadID ||
+			aws.ToString(out.Uploads[0].Key) != "big/object" || aws.ToString(out.Uploads[0].Initiator.ID) != userRoot.ID {
+			t.Fatalf("uploads %+v, %v", out.Uploads, err)
+		}
+	})
+
+	out, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String("mpu"), Key: aws.String("big/object"), UploadId: aws.String(uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	wantETag := `"` + multipartETag(bodies...) + `"`
+	if aws.ToString(out.ETag) != wantETag {
+		t.Fatalf("ETag %s, want %s", aws.ToString(out.ETag), wantETag)
+	}
+	if aws.ToString(out.Bucket) != "mpu" || aws.ToString(out.Key) != "big/object" || aws.ToString(out.Location) != ts.URL+"/mpu/big/object" || out.VersionId != nil {
+		t.Fatalf("complete output %+v", out)
+	}
+
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("mpu"), Key: aws.String("big/object")})
+	if err != nil || aws.ToInt64(head.ContentLength) != int64(5<<20+5<<20+7+1234) || aws.ToString(head.ETag) != wantETag {
+		t.Fatalf("head %+v, %v", head, err)
+	}
+	for n := range 3 {
+		got, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("mpu"), Key: aws.String("big/object"), PartNumber: aws.Int32(int32(n + 1))})
+		if err != nil {
+			t.Fatalf("GET part %d: %v", n+1, err)
+		}
+		if b := readAll(t, got.Body); !bytes.Equal(b, bodies[n]) || aws.ToInt32(got.PartsCount) != 3 {
+			t.Fatalf("GET part %d: %d bytes (want %d), PartsCount %d", n+1, len(b), len(bodies[n]), aws.ToInt32(got.PartsCount))
+		}
+	}
+	if _, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String("mpu"), Key: aws.String("big/object"), UploadId: aws.String(uploadID)}); errCode(err) != "NoSuchUpload" {
+		t.Fatalf("ListParts after complete: %v, want NoSuchUpload", err)
+	}
+}
+
+func TestMultipartErrors(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	c := ts.Root
+	ts.CreateBucket(t, c, "mperr")
+	big := randomBody(4, 5<<20)
+	uploadID, parts := uploadParts(t, c, "mperr", "k", big, []byte("tail"))
+	smallID, smallParts := uploadParts(t, c, "mperr", "small", []byte("one"), []byte("two"))
+
+	complete := func(id string, ps []types.CompletedPart) error {
+		_, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket: aws.String("mperr"), Key: aws.String("k"), UploadId: aws.String(id),
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: ps},
+		})
+		return err
+	}
+	bad := func(mut func(p *types.CompletedPart)) []types.CompletedPart {
+		ps := slices.Clone(parts)
+		mut(&ps[0])
+		return ps
+	}
+	tests := []struct {
+		name   string
+		err    func() error
+		code   string
+		status int
+	}{
+		{"wrong etag", func() error {
+			return complete(uploadID, bad(func(p *types.CompletedPart) { p.ETag = aws.String(`"00000000000000000000000000000000"`) }))
+		}, "InvalidPart", 400},
+		{"missing part", func() error {
+			return complete(uploadID, []types.CompletedPart{parts[0], {PartNumber: aws.Int32(3), ETag: parts[1].ETag}})
+		}, "InvalidPart", 400},
+		{"descending", func() error { return complete(uploadID, []types.CompletedPart{parts[1], parts[0]}) }, "InvalidPartOrder", 400},
+		{"too small", func() error {
+			_, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+				Bucket: aws.String("mperr"), Key: aws.String("small"), UploadId: aws.String(smallID),
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: smallParts},
+			})
+			return err
+		}, "EntityTooSmall", 400},
+		{"no such upload", func() error { return complete("bm9wZQ", parts) }, "NoSuchUpload", 404},
+		{"abort no such upload", func() error {
+			_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String("mperr"), Key: aws.String("k"), UploadId: aws.String("bm9wZQ")})
+			return err
+		}, "NoSuchUpload", 404},
+		{"list parts no such upload", func() error {
+			_, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String("mperr"), Key: aws.String("k"), UploadId: aws.String("bm9wZQ")})
+			return err
+		}, "NoSuchUpload", 404},
+		{"other user", func() error {
+			_, err := ts.Alt.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+				Bucket: aws.String("mperr"), Key: aws.String("k"), UploadId: aws.String(uploadID),
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+			})
+			return err
+		}, "AccessDenied", 403},
+		{"bad checksum algorithm", func() error {
+			_, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("mperr"), Key: aws.String("x"),
+				ChecksumAlgorithm: types.ChecksumAlgorithm("MD4")})
+			return err
+		}, "InvalidRequest", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.err(), tt.code, tt.status) })
+	}
+
+	t.Run("raw documents", func(t *testing.T) {
+		path := "/mperr/k?uploadId=" + uploadID
+		for _, tt := range []struct {
+			name, body, code string
+		}{
+			{"malformed", "<CompleteMultipartUpload><Part>", "MalformedXML"},
+			{"empty list", "<CompleteMultipartUpload></CompleteMultipartUpload>", "MalformedXML"},
+			{"empty body", "", "MalformedXML"},
+			{"part zero", "<CompleteMultipartUpload><Part><PartNumber>0</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>", "InvalidArgument"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				resp := ts.Do(t, userRoot, http.MethodPost, path, []byte(tt.body), nil)
+				if body := readAll(t, resp.Body); resp.StatusCode != 400 || xmlCode(body) != tt.code {
+					t.Fatalf("got %d %s, want 400 %s", resp.StatusCode, body, tt.code)
+				}
+			})
+		}
+	})
+
+	// The failed attempts left the upload intact; complete it with unquoted
+	// ETags (as some clients send), then abort the other.
+	for i := range parts {
+		parts[i].ETag = aws.String(strings.Trim(aws.ToString(parts[i].ETag), `"`))
+	}
+	if err := complete(uploadID, parts); err != nil {
+		t.Fatalf("complete after failures: %v", err)
+	}
+	if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String("mperr"), Key: aws.String("small"), UploadId: aws.String(smallID)}); err != nil {
+		t.Fatalf("abort: %v", err)
+	}
+	_, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String("mperr"), Key: aws.String("small"), UploadId: aws.String(smallID)})
+	wantErr(t, err, "NoSuchUpload", 404)
+}
+
+func TestMultipartVersioned(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	c := ts.Root
+	ts.CreateBucket(t, c, "mpver")
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("mpver"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	id, parts := uploadParts(t, c, "mpver", "k", []byte("only part"))
+	out, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String("mpver"), Key: aws.String("k"), UploadId: aws.String(id),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := aws.ToString(out.VersionId); v == "" || v == "null" {
+		t.Fatalf("x-amz-version-id = %q", v)
+	}
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("mpver"), Key: aws.String("k"), VersionId: out.VersionId})
+	if err != nil || aws.ToString(head.ETag) != `"`+multipartETag([]byte("only part"))+`"` {
+		t.Fatalf("head %+v, %v", head, err)
+	}
+}
+
+func TestListMultipartUploads(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	c := ts.Root
+	ts.CreateBucket(t, c, "uploads")
+	var want []string
+	for _, k := range []string{"mp/a", "mp/a", "mp/b", "other", "z z"} {
+		up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("uploads"), Key: aws.String(k),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.ChecksumAlgorithm != types.ChecksumAlgorithmCrc32c || up.ChecksumType != types.ChecksumTypeComposite {
+			t.Fatalf("create response checksum %q/%q", up.ChecksumAlgorithm, up.ChecksumType)
+		}
+		want = append(want, k+" "+aws.ToString(up.UploadId))
+	}
+	slices.Sort(want) // same key: upload ids sort as the store orders them
+	full, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("uploads")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, u := range full.Uploads {
+		all = append(all, aws.ToString(u.Key)+" "+aws.ToString(u.UploadId))
+		if u.ChecksumAlgorithm != types.ChecksumAlgorithmCrc32c || u.Initiated == nil {
+			t.Fatalf("upload entry %+v", u)
+		}
+	}
+	if len(all) != 5 || !slices.Equal(sortedCopy(all), want) {
+		t.Fatalf("uploads %q, want %q", all, want)
+	}
+
+	var paged []string
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String("uploads"), MaxUploads: aws.Int32(1)}
+	for i := 0; i < 10; i++ {
+		out, err := c.ListMultipartUploads(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range out.Uploads {
+			paged = append(paged, aws.ToString(u.Key)+" "+aws.ToString(u.UploadId))
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
+	if !slices.Equal(paged, all) {
+		t.Fatalf("paged %q, want %q", paged, all)
+	}
+
+	out, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("uploads"), Delimiter: aws.String("/")})
+	if err != nil || len(out.CommonPrefixes) != 1 || aws.ToString(out.CommonPrefixes[0].Prefix) != "mp/" || len(out.Uploads) != 2 {
+		t.Fatalf("with delimiter: %+v, %v", out, err)
+	}
+	out, err = c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("uploads"), Prefix: aws.String("z"), EncodingType: types.EncodingTypeUrl})
+	if err != nil || len(out.Uploads) != 1 || aws.ToString(out.Uploads[0].Key) != "z%20z" {
+		t.Fatalf("url-encoded: %+v, %v", out, err)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+// TestManagerUpload sends a 64 MiB body with the SDK's parallel uploader
+// and reads it back.
+func TestManagerUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB upload")
+	}
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ts.CreateBucket(t, ts.Root, "managed")
+	body := randomBody(64, 64<<20)
+	const partSize = 8 << 20
+	up := manager.NewUploader(ts.Root, func(u *manager.Uploader) {
+		u.PartSize = partSize
+		u.Concurrency = 4
+	})
+	out, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String("managed"), Key: aws.String("blob"), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	var chunks [][]byte
+	for off := 0; off < len(body); off += partSize {
+		chunks = append(chunks, body[off:min(off+partSize, len(body))])
+	}
+	if want := `"` + multipartETag(chunks...) + `"`; aws.ToString(out.ETag) != want {
+		t.Fatalf("ETag %s, want %s", aws.ToString(out.ETag), want)
+	}
+	got, err := ts.Root.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("managed"), Key: aws.String("blob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	n, err := h.Write(readAll(t, got.Body))
+	if err != nil || n != len(body) {
+		t.Fatalf("read %d bytes, %v", n, err)
+	}
+	if want := sha256.Sum256(body); !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatal("body differs from what was uploaded")
+	}
+}
