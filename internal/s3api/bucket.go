@@ -134,6 +134,11 @@ func (a *API) bucketRegion(b store.Bucket) string {
 	return a.cfg.Region
 }
 
+// createBucket creates a bucket owned by the caller. Re-creating one's own
+// bucket answers 409 BucketAlreadyOwnedByYou, as AWS does in every region
+// but us-east-1 (where legacy behaviour returns 200); a bucket owned by
+// someone else answers 409 BucketAlreadyExists. The canned ACL comes from
+// x-amz-acl; grant headers are NotImplemented, as is object lock.
 func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request) error {
 	if req.Identity.Anonymous {
 		return s3err.AccessDenied

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -192,6 +193,9 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if err != nil {
 		return err
 	}
+	if err := a.completeConditions(r, req); err != nil {
+		return err
+	}
 	o, err := a.store.CompleteMultipartUpload(r.Context(), req.Bucket, req.Key, uploadID, parts)
 	if err != nil {
 		return err
@@ -210,6 +214,36 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 		res.ChecksumType = o.Meta.ChecksumType
 	}
 	return writeXML(w, res)
+}
+
+// completeConditions evaluates If-Match / If-None-Match of a conditional
+// CompleteMultipartUpload against the current latest version, as S3 does
+// (a missing object fails If-Match with NoSuchKey). The store's
+// CompleteMultipartUpload takes no preconditions, so unlike PutObject the
+// check is not atomic with the commit: a concurrent writer can slip in
+// between.
+func (a *API) completeConditions(r *http.Request, req *Request) error {
+	ifMatch, ifNoneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
+	if ifMatch == "" && ifNoneMatch == "" {
+		return nil
+	}
+	cur, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{})
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNoSuchKey) {
+		return err
+	}
+	if ifMatch != "" {
+		if !exists {
+			return s3err.NoSuchKey
+		}
+		if !etagMatches(ifMatch, cur.ETag) {
+			return s3err.PreconditionFailed
+		}
+	}
+	if ifNoneMatch != "" && exists && etagMatches(ifNoneMatch, cur.ETag) {
+		return s3err.PreconditionFailed
+	}
+	return nil
 }
 
 // objectLocation is the URL of the request's object, in the request's own

@@ -323,6 +323,8 @@ func TestListMultipartUploads(t *testing.T) {
 	if err != nil || len(out.Uploads) != 1 || aws.ToString(out.Uploads[0].Key) != "z%20z" {
 		t.Fatalf("url-encoded: %+v, %v", out, err)
 	}
+	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("uploads")})
+	wantErr(t, err, "BucketNotEmpty", 409)
 }
 
 func sortedCopy(s []string) []string {
@@ -368,5 +370,62 @@ func TestManagerUpload(t *testing.T) {
 	}
 	if want := sha256.Sum256(body); !bytes.Equal(h.Sum(nil), want[:]) {
 		t.Fatal("body differs from what was uploaded")
+	}
+}
+
+func TestCompleteConditional(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	c := ts.Root
+	ts.CreateBucket(t, c, "mpcond")
+	complete := func(key string, mut func(*s3.CompleteMultipartUploadInput)) error {
+		id, parts := uploadParts(t, c, "mpcond", key, []byte("body of "+key))
+		in := &s3.CompleteMultipartUploadInput{Bucket: aws.String("mpcond"), Key: aws.String(key), UploadId: aws.String(id),
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}
+		mut(in)
+		_, err := c.CompleteMultipartUpload(ctx, in)
+		return err
+	}
+	if err := complete("new", func(in *s3.CompleteMultipartUploadInput) { in.IfNoneMatch = aws.String("*") }); err != nil {
+		t.Fatalf("If-None-Match * on a new key: %v", err)
+	}
+	err := complete("new", func(in *s3.CompleteMultipartUploadInput) { in.IfNoneMatch = aws.String("*") })
+	wantErr(t, err, "PreconditionFailed", 412)
+	err = complete("missing", func(in *s3.CompleteMultipartUploadInput) { in.IfMatch = aws.String(`"abc"`) })
+	wantErr(t, err, "NoSuchKey", 404)
+	err = complete("new", func(in *s3.CompleteMultipartUploadInput) { in.IfMatch = aws.String(`"abc"`) })
+	wantErr(t, err, "PreconditionFailed", 412)
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("mpcond"), Key: aws.String("new")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := complete("new", func(in *s3.CompleteMultipartUploadInput) { in.IfMatch = head.ETag }); err != nil {
+		t.Fatalf("If-Match with the current ETag: %v", err)
+	}
+}
+
+func TestListPartsParams(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.Root
+	ts.CreateBucket(t, c, "lpp")
+	id, _ := uploadParts(t, c, "lpp", "k", []byte("a"), []byte("b"))
+	for _, tt := range []struct {
+		query, code string
+		status      int
+		contains    string
+	}{
+		{"max-parts=-1", "InvalidArgument", 400, ""},
+		{"max-parts=x", "InvalidArgument", 400, ""},
+		{"part-number-marker=x", "InvalidArgument", 400, ""},
+		{"max-parts=0", "", 200, "<MaxParts>0</MaxParts><IsTruncated>true</IsTruncated><Initiator>"},
+		{"part-number-marker=1", "", 200, "<PartNumberMarker>1</PartNumberMarker><NextPartNumberMarker>2</NextPartNumberMarker><MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated><Part><PartNumber>2</PartNumber>"},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			resp := ts.Do(t, userRoot, http.MethodGet, "/lpp/k?uploadId="+id+"&"+tt.query, nil, nil)
+			body := readAll(t, resp.Body)
+			if resp.StatusCode != tt.status || xmlCode(body) != tt.code || !strings.Contains(string(body), tt.contains) {
+				t.Fatalf("got %d %s, want %d %s containing %s", resp.StatusCode, body, tt.status, tt.code, tt.contains)
+			}
+		})
 	}
 }
