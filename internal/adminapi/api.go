@@ -1,0 +1,306 @@
+// Package adminapi serves a subset of Ceph RGW's Admin Ops API under
+// /admin/: user and key management, with RGW's query parameters, JSON
+// shapes and JSON errors, so that RGW tooling (go-ceph's rgw/admin,
+// `cairn admin`) works against Cairn.
+//
+// Requests are authenticated by the same verifier as S3 requests (SigV4 or
+// SigV2, any region and service scope as the verifier allows) and
+// authorized like RGW: admin and system users may do everything; other
+// users need the "users" capability (read for GET, write otherwise), or
+// "metadata" for /admin/metadata/user.
+//
+// Routes:
+//
+//	GET    /admin/user?uid=U | ?access-key=K   user info
+//	GET    /admin/user?list                    {"keys": [uids], "truncated": false, "count": n}
+//	GET    /admin/metadata/user                JSON array of uids
+//	PUT    /admin/user?uid=U&display-name=...  create user
+//	POST   /admin/user?uid=U&...               modify user
+//	DELETE /admin/user?uid=U[&purge-data]      remove user
+//	PUT    /admin/user?key&uid=U[&access-key&secret-key&generate-key]  create key
+//	DELETE /admin/user?key&uid=U&access-key=K  remove key
+//	PUT    /admin/user?caps&uid=U&user-caps=C  add capabilities
+//	DELETE /admin/user?caps&uid=U&user-caps=C  remove capabilities
+package adminapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/cairn-s3/cairn/internal/account"
+	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/s3err"
+)
+
+// Prefix is the path prefix of every admin request.
+const Prefix = "/admin/"
+
+// Authenticator verifies a request's signature (implemented by auth.Verifier).
+type Authenticator interface {
+	Verify(r *http.Request) (auth.Identity, error)
+}
+
+// Config carries the adapter's settings.
+type Config struct {
+	Logger *slog.Logger
+	// HostID is reported in errors' HostId, as RGW reports its zone; "cairn"
+	// if empty.
+	HostID string
+}
+
+// API serves the admin operations.
+type API struct {
+	accounts *account.Service
+	auth     Authenticator
+	log      *slog.Logger
+	hostID   string
+}
+
+// New returns the admin API over the account service.
+func New(accounts *account.Service, a Authenticator, cfg Config) *API {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HostID == "" {
+		cfg.HostID = "cairn"
+	}
+	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID}
+}
+
+// handler serves one admin operation for an authorized caller and returns
+// the JSON document to answer with (nil for an empty 200).
+type handler func(a *API, ctx context.Context, q query) (any, error)
+
+// route is one admin operation.
+type route struct {
+	name    string
+	capType string // capability a non-admin caller needs
+	write   bool   // whether it needs the write permission of capType
+	h       handler
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	w.Header().Set("x-amz-request-id", reqID)
+	w.Header().Set("Server", "Cairn")
+	rt, doc, err := a.serve(r)
+	if err != nil {
+		a.writeError(w, r, reqID, rt.name, err)
+		return
+	}
+	a.log.DebugContext(r.Context(), "admin request", "op", rt.name, "request_id", reqID)
+	w.Header().Set("Content-Type", "application/json")
+	if doc == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		a.writeError(w, r, reqID, rt.name, err)
+		return
+	}
+	_, _ = w.Write(body)
+}
+
+// serve resolves, authenticates, authorizes and runs a request.
+func (a *API) serve(r *http.Request) (route, any, error) {
+	rt, err := resolve(r)
+	if err != nil {
+		return rt, nil, err
+	}
+	id, err := a.auth.Verify(r)
+	if err != nil {
+		return rt, nil, err
+	}
+	if err := a.authorize(r.Context(), id, rt); err != nil {
+		return rt, nil, err
+	}
+	doc, err := rt.h(a, r.Context(), query{r.URL.Query()})
+	return rt, doc, err
+}
+
+// resolve maps a request onto its route.
+func resolve(r *http.Request) (route, error) {
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	q := r.URL.Query()
+	switch path {
+	case "/admin/metadata/user":
+		if r.Method == http.MethodGet {
+			return route{"ListUserMetadata", "metadata", false, (*API).listMetadata}, nil
+		}
+	case "/admin/user":
+		sub := ""
+		for _, s := range []string{"key", "caps", "list", "quota", "subuser"} {
+			if q.Has(s) {
+				sub = s
+				break
+			}
+		}
+		switch r.Method + " " + sub {
+		case "GET ":
+			return route{"GetUserInfo", "users", false, (*API).getUser}, nil
+		case "GET list":
+			return route{"ListUsers", "users", false, (*API).listUsers}, nil
+		case "PUT ":
+			return route{"CreateUser", "users", true, (*API).createUser}, nil
+		case "POST ":
+			return route{"ModifyUser", "users", true, (*API).modifyUser}, nil
+		case "DELETE ":
+			return route{"RemoveUser", "users", true, (*API).removeUser}, nil
+		case "PUT key":
+			return route{"CreateKey", "users", true, (*API).createKey}, nil
+		case "DELETE key":
+			return route{"RemoveKey", "users", true, (*API).removeKey}, nil
+		case "PUT caps":
+			return route{"AddUserCaps", "users", true, (*API).addCaps}, nil
+		case "DELETE caps":
+			return route{"RemoveUserCaps", "users", true, (*API).removeCaps}, nil
+		}
+		return route{name: "Unsupported"}, errNotImplemented
+	}
+	return route{name: "Unsupported"}, errNotImplemented
+}
+
+// authorize lets admin and system users do everything and others what
+// their capabilities allow.
+func (a *API) authorize(ctx context.Context, id auth.Identity, rt route) error {
+	if id.Anonymous || id.UserID == "" {
+		return errAccessDenied
+	}
+	u, err := a.accounts.Info(ctx, id.UserID)
+	if errors.Is(err, account.ErrNoSuchUser) {
+		return errAccessDenied
+	}
+	if err != nil {
+		return err
+	}
+	if u.Suspended {
+		return errAccessDenied
+	}
+	perm := "read"
+	if rt.write {
+		perm = "write"
+	}
+	if u.Admin || u.System || u.HasCap(rt.capType, perm) {
+		return nil
+	}
+	return errAccessDenied
+}
+
+// apiError is an Admin Ops error: RGW's code and HTTP status.
+type apiError struct {
+	Code    string
+	Status  int
+	Message string
+	cause   error
+}
+
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return e.Code + ": " + e.cause.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *apiError) Unwrap() error { return e.cause }
+
+// with returns a copy of e wrapping cause, whose text (without the
+// package prefix of the account service) becomes the message.
+func (e *apiError) with(cause error) *apiError {
+	c := *e
+	c.cause = cause
+	c.Message = strings.TrimPrefix(cause.Error(), "account: ")
+	return &c
+}
+
+// The errors the admin API answers with, with RGW's codes and statuses.
+var (
+	errNoSuchUser         = &apiError{"NoSuchUser", http.StatusNotFound, "The specified user does not exist.", nil}
+	errUserExists         = &apiError{"UserAlreadyExists", http.StatusConflict, "The user already exists.", nil}
+	errKeyExists          = &apiError{"KeyExists", http.StatusConflict, "The access key belongs to another user.", nil}
+	errEmailExists        = &apiError{"EmailExists", http.StatusConflict, "The e-mail address is already in use.", nil}
+	errInvalidAccessKeyID = &apiError{"InvalidAccessKeyId", http.StatusForbidden, "The access key does not exist.", nil}
+	errInvalidAccessKey   = &apiError{"InvalidAccessKey", http.StatusBadRequest, "Invalid access key specified.", nil}
+	errInvalidSecretKey   = &apiError{"InvalidSecretKey", http.StatusBadRequest, "Invalid secret key specified.", nil}
+	errInvalidKeyType     = &apiError{"InvalidKeyType", http.StatusBadRequest, "Only S3 keys are supported.", nil}
+	errInvalidCapability  = &apiError{"InvalidCapability", http.StatusBadRequest, "Invalid capability specified.", nil}
+	errInvalidArgument    = &apiError{"InvalidArgument", http.StatusBadRequest, "Invalid argument.", nil}
+	errAccessDenied       = &apiError{"AccessDenied", http.StatusForbidden, "Access Denied", nil}
+	errNotImplemented     = &apiError{"NotImplemented", http.StatusNotImplemented, "This admin operation is not implemented.", nil}
+	errInternal           = &apiError{"InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.", nil}
+)
+
+// accountErrors maps the account service's sentinels onto admin errors: the
+// one place where that translation happens.
+var accountErrors = []struct {
+	err error
+	api *apiError
+}{
+	{account.ErrNoSuchUser, errNoSuchUser},
+	{account.ErrUserExists, errUserExists},
+	{account.ErrKeyExists, errKeyExists},
+	{account.ErrEmailExists, errEmailExists},
+	{account.ErrNoSuchKey, errInvalidAccessKeyID},
+	{account.ErrInvalidUserID, errInvalidArgument},
+	{account.ErrInvalidKey, errInvalidAccessKey},
+	{account.ErrInvalidSecret, errInvalidSecretKey},
+	{account.ErrInvalidCaps, errInvalidCapability},
+	{account.ErrInvalidRequest, errInvalidArgument},
+	{auth.ErrUnknownAccessKey, errInvalidAccessKeyID},
+}
+
+// toAPI returns the admin error for err.
+func toAPI(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if se := s3err.As(err); se != nil { // from the verifier
+		return &apiError{Code: se.Code, Status: se.Status, Message: se.Message, cause: err}
+	}
+	for _, m := range accountErrors {
+		if errors.Is(err, m.err) {
+			return m.api.with(err)
+		}
+	}
+	return &apiError{Code: errInternal.Code, Status: errInternal.Status, Message: errInternal.Message, cause: err}
+}
+
+// errorDoc is RGW's JSON error document.
+type errorDoc struct {
+	Code      string `json:"Code"`
+	Message   string `json:"Message,omitempty"`
+	RequestID string `json:"RequestId"`
+	HostID    string `json:"HostId"`
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, reqID, op string, err error) {
+	e := toAPI(err)
+	if e.Status >= 500 {
+		a.log.ErrorContext(r.Context(), "admin request failed", "op", op, "request_id", reqID, "err", err)
+	} else {
+		a.log.DebugContext(r.Context(), "admin request rejected", "op", op, "code", e.Code, "request_id", reqID, "err", err)
+	}
+	msg := e.Message
+	if e.Status >= 500 {
+		msg = errInternal.Message // never leak internal causes
+	}
+	body, _ := json.Marshal(errorDoc{Code: e.Code, Message: msg, RequestID: reqID, HostID: a.hostID})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "tx" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,78 @@
+// Package cli is Cairn's command line: `cairn server`, `cairn admin ...`
+// and `cairn version`, one file per subcommand. Main takes its arguments,
+// standard streams and environment from the caller, so every command runs
+// in-process in tests.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Environment variables read by the commands.
+const (
+	EnvData          = "CAIRN_DATA"
+	EnvAddress       = "CAIRN_ADDRESS"
+	EnvDomain        = "CAIRN_DOMAIN"
+	EnvRegion        = "CAIRN_REGION"
+	EnvLogLevel      = "CAIRN_LOG_LEVEL"
+	EnvLogFormat     = "CAIRN_LOG_FORMAT"
+	EnvRootAccessKey = "CAIRN_ROOT_ACCESS_KEY"
+	EnvRootSecretKey = "CAIRN_ROOT_SECRET_KEY"
+	EnvEndpoint      = "CAIRN_ENDPOINT"
+)
+
+// env is what the commands need from the process besides arguments.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookup         func(string) (string, bool)
+}
+
+// get returns the variable's value, or def if it is unset or empty.
+func (e env) get(name, def string) string {
+	if v, ok := e.lookup(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: os.LookupEnv})
+}
+
+// run is Main with an injected environment.
+func run(ctx context.Context, args []string, e env) int {
+	root := newRoot(e)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		if !errors.Is(err, errSilent) {
+			fmt.Fprintf(e.stderr, "cairn: %v\n", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// errSilent is returned by commands that already reported their failure.
+var errSilent = errors.New("failed")
+
+func newRoot(e env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "cairn",
+		Short:         "Cairn is an S3-compatible object gateway",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.AddCommand(newServerCmd(e), newAdminCmd(e), newVersionCmd(e))
+	return root
+}

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/spf13/cobra"
+)
+
+func newKeyCmd(e env, f *adminFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "key", Short: "Manage S3 access keys"}
+	cmd.AddCommand(newKeyCreateCmd(e, f), newKeyRmCmd(e, f))
+	return cmd
+}
+
+func newKeyCreateCmd(e env, f *adminFlags) *cobra.Command {
+	var uid string
+	cmd := &cobra.Command{
+		Use:   "create --uid UID [--access-key KEY --secret SECRET]",
+		Short: "Add a key pair to a user (missing parts are generated) and print the user",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			q := url.Values{"uid": {uid}, "key-type": {"s3"}}
+			setIf(cmd, q, userParams)
+			if q.Get("access-key") == "" && q.Get("secret-key") == "" {
+				q.Set("generate-key", "true")
+			}
+			if _, err := c.call(cmd.Context(), http.MethodPut, "/admin/user", "key", q); err != nil {
+				return err
+			}
+			return c.printUser(cmd.Context(), uid)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&uid, "uid", "", "user id (required)")
+	fl.String("access-key", "", "access key (generated if empty)")
+	fl.String("secret", "", "secret key (generated if empty)")
+	fl.String("secret-key", "", "alias of --secret")
+	fl.Bool("gen-key", false, "generate the key pair")
+	_ = cmd.MarkFlagRequired("uid")
+	return cmd
+}
+
+func newKeyRmCmd(e env, f *adminFlags) *cobra.Command {
+	var uid, accessKey string
+	cmd := &cobra.Command{
+		Use:   "rm --uid UID --access-key KEY",
+		Short: "Remove a key pair from a user and print the user",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			q := url.Values{"uid": {uid}, "access-key": {accessKey}, "key-type": {"s3"}}
+			if _, err := c.call(cmd.Context(), http.MethodDelete, "/admin/user", "key", q); err != nil {
+				return err
+			}
+			return c.printUser(cmd.Context(), uid)
+		},
+	}
+	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
+	cmd.Flags().StringVar(&accessKey, "access-key", "", "access key to remove (required)")
+	_ = cmd.MarkFlagRequired("uid")
+	_ = cmd.MarkFlagRequired("access-key")
+	return cmd
+}

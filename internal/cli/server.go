@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-s3/cairn/internal/server"
+)
+
+// serverFlags are the flags of `cairn server`.
+type serverFlags struct {
+	dataDir   string
+	address   string
+	domain    string
+	region    string
+	logLevel  string
+	logFormat string
+}
+
+func newServerCmd(e env) *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the S3 gateway",
+		Long: `Run the S3 gateway until interrupted (SIGINT or SIGTERM), then shut down
+gracefully: in-flight requests finish before the store is closed.
+
+On first start the root user (uid "root", admin) is created. Its key pair
+comes from CAIRN_ROOT_ACCESS_KEY and CAIRN_ROOT_SECRET_KEY if both are set
+(they are then ensured on every start), otherwise it is generated and the
+secret key is printed once, on that first start only.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServer(cmd, e, f) },
+	}
+	d := server.Default()
+	fl := cmd.Flags()
+	fl.StringVar(&f.dataDir, "data", e.get(EnvData, d.DataDir), "data directory (env "+EnvData+")")
+	fl.StringVar(&f.address, "address", e.get(EnvAddress, d.Address), "listen address host:port (env "+EnvAddress+")")
+	fl.StringVar(&f.domain, "domain", e.get(EnvDomain, ""), "domain for virtual-hosted-style requests <bucket>.<domain> (env "+EnvDomain+")")
+	fl.StringVar(&f.region, "region", e.get(EnvRegion, d.Region), "region (env "+EnvRegion+")")
+	fl.StringVar(&f.logLevel, "log-level", e.get(EnvLogLevel, "info"), "log level: debug, info, warn or error (env "+EnvLogLevel+")")
+	fl.StringVar(&f.logFormat, "log-format", e.get(EnvLogFormat, "text"), "log format: text or json (env "+EnvLogFormat+")")
+	return cmd
+}
+
+func runServer(cmd *cobra.Command, e env, f serverFlags) error {
+	log, err := newLogger(e.stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	cfg := server.Config{
+		DataDir:       f.dataDir,
+		Address:       f.address,
+		Domain:        f.domain,
+		Region:        f.region,
+		RootAccessKey: e.get(EnvRootAccessKey, ""),
+		RootSecretKey: e.get(EnvRootSecretKey, ""),
+		Logger:        log,
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	printBanner(e.stdout, srv, cfg)
+	return srv.Run(cmd.Context())
+}
+
+// newLogger builds the server's logger on w.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// printBanner tells the operator where the gateway is and how to sign in,
+// like `cn cluster start`. A generated secret key is printed only on the
+// start that generated it.
+func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
+	root := srv.Root()
+	secret := "(generated at first start, not shown again; to replace it, restart with " +
+		EnvRootAccessKey + " and " + EnvRootSecretKey + " set)"
+	switch {
+	case root.Generated:
+		secret = root.SecretKey
+	case root.FromConfig:
+		secret = "(from " + EnvRootSecretKey + ")"
+	}
+	fmt.Fprintf(w, "Cairn S3 gateway is running.\n\n")
+	fmt.Fprintf(w, "  S3 endpoint: %s\n", displayURL(srv.Addr()))
+	fmt.Fprintf(w, "  Region:      %s\n", cfg.Region)
+	fmt.Fprintf(w, "  Root user:   %s\n", root.UserID)
+	fmt.Fprintf(w, "  Access key:  %s\n", root.AccessKey)
+	fmt.Fprintf(w, "  Secret key:  %s\n", secret)
+	fmt.Fprintf(w, "  Data dir:    %s\n", cfg.DataDir)
+	if root.Generated {
+		fmt.Fprintf(w, "\n  The root key pair was generated now and its secret is shown only this once: save it.\n")
+	}
+	fmt.Fprintln(w)
+}
+
+// displayURL is the endpoint URL clients should use: a wildcard listen
+// address is shown as loopback.
+func displayURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return "http://" + host + ":" + port
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	endpointRE  = regexp.MustCompile(`S3 endpoint: (http://127\.0\.0\.1:\d+)`)
+	accessKeyRE = regexp.MustCompile(`Access key:  ([A-Z0-9]{20})\n`)
+	secretKeyRE = regexp.MustCompile(`Secret key:  ([A-Za-z0-9]{40})\n`)
+)
+
+// startServer runs `cairn server` in-process until the returned stop is
+// called; it waits for the banner and returns it.
+func startServer(t *testing.T, vars map[string]string, args ...string) (banner string, stop func() result) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"server", "--address", "127.0.0.1:0"}, args...), env{
+			stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+			lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		})
+	}()
+	stop = func() result {
+		cancel()
+		select {
+		case code := <-done:
+			return result{code, stdout.String(), stderr.String()}
+		case <-time.After(20 * time.Second):
+			t.Fatal("server did not stop")
+			return result{}
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stdout.String(), "Data dir:") {
+		select {
+		case code := <-done:
+			t.Fatalf("server exited with %d before printing its banner; stderr:\n%s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatal("no banner")
+		}
+	}
+	return stdout.String(), stop
+}
+
+func TestServerFirstStartPrintsSecretOnce(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{EnvData: dir}
+
+	banner, stop := startServer(t, vars)
+	endpoint := endpointRE.FindStringSubmatch(banner)
+	ak := accessKeyRE.FindStringSubmatch(banner)
+	sk := secretKeyRE.FindStringSubmatch(banner)
+	if endpoint == nil || ak == nil || sk == nil || !strings.Contains(banner, "Data dir:    "+dir) {
+		t.Fatalf("first-start banner lacks endpoint, keys or data dir:\n%s", banner)
+	}
+	// The printed credentials work.
+	out := ok(t, map[string]string{EnvEndpoint: endpoint[1], EnvRootAccessKey: ak[1], EnvRootSecretKey: sk[1]},
+		"admin", "user", "info", "--uid", "root")
+	if !strings.Contains(out, `"user_id": "root"`) {
+		t.Errorf("root info: %s", out)
+	}
+	if r := stop(); r.code != 0 {
+		t.Fatalf("server exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+
+	banner, stop = startServer(t, vars, "--log-format", "json")
+	if secretKeyRE.MatchString(banner) || strings.Contains(banner, sk[1]) {
+		t.Errorf("second start printed the secret again:\n%s", banner)
+	}
+	if !strings.Contains(banner, "Access key:  "+ak[1]) || !strings.Contains(banner, "not shown again") {
+		t.Errorf("second-start banner:\n%s", banner)
+	}
+	r := stop()
+	if r.code != 0 || !strings.Contains(r.stderr, `"msg":"stopped"`) {
+		t.Errorf("server exit %d; stderr (want JSON logs):\n%s", r.code, r.stderr)
+	}
+}
+
+func TestServerKeysFromEnv(t *testing.T) {
+	vars := map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "ENVROOT", EnvRootSecretKey: "envrootsecret"}
+	banner, stop := startServer(t, vars)
+	defer stop()
+	if !strings.Contains(banner, "Access key:  ENVROOT\n") || !strings.Contains(banner, "(from "+EnvRootSecretKey+")") || strings.Contains(banner, "envrootsecret") {
+		t.Errorf("banner with env keys:\n%s", banner)
+	}
+	endpoint := endpointRE.FindStringSubmatch(banner)
+	if endpoint == nil {
+		t.Fatalf("no endpoint in banner:\n%s", banner)
+	}
+	vars[EnvEndpoint] = endpoint[1]
+	ok(t, vars, "admin", "user", "list")
+}
+
+func TestServerBadFlags(t *testing.T) {
+	fails(t, nil, "--log-format", "server", "--log-format", "xml")
+	fails(t, nil, "--log-level", "server", "--log-level", "loud")
+	fails(t, map[string]string{EnvData: t.TempDir()}, "address", "server", "--address", "nonsense")
+	fails(t, map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "only-half"}, "together", "server", "--address", "127.0.0.1:0")
+}

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/spf13/cobra"
+)
+
+// userParams maps `admin user` flags onto Admin Ops query parameters.
+var userParams = map[string]string{
+	"display-name": "display-name",
+	"email":        "email",
+	"access-key":   "access-key",
+	"secret":       "secret-key",
+	"secret-key":   "secret-key",
+	"gen-key":      "generate-key",
+	"max-buckets":  "max-buckets",
+	"suspended":    "suspended",
+	"caps":         "user-caps",
+	"system":       "system",
+	"admin":        "admin",
+}
+
+// addUserFlags defines the radosgw-admin flags shared by create and modify.
+func addUserFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.String("display-name", "", "display name")
+	fl.String("email", "", "e-mail address")
+	fl.String("access-key", "", "S3 access key to add")
+	fl.String("secret", "", "S3 secret key to add")
+	fl.String("secret-key", "", "alias of --secret")
+	fl.Bool("gen-key", false, "generate a key pair")
+	fl.Int("max-buckets", 0, "maximum number of buckets")
+	fl.Bool("suspended", false, "suspend the user")
+	fl.String("caps", "", `capabilities, such as "users=read,write;buckets=*"`)
+	fl.Bool("system", false, "make the user a system user")
+	fl.Bool("admin", false, "make the user an admin")
+}
+
+func newUserCmd(e env, f *adminFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Manage users"}
+	cmd.AddCommand(
+		newUserCreateCmd(e, f),
+		newUserInfoCmd(e, f),
+		newUserListCmd(e, f),
+		newUserRmCmd(e, f),
+		newUserModifyCmd(e, f),
+		newUserSuspendCmd(e, f, "suspend", "1"),
+		newUserSuspendCmd(e, f, "enable", "0"),
+	)
+	return cmd
+}
+
+func newUserCreateCmd(e env, f *adminFlags) *cobra.Command {
+	var uid string
+	cmd := &cobra.Command{
+		Use:   "create --uid UID --display-name NAME",
+		Short: "Create a user (a key pair is generated unless --access-key is given)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			q := url.Values{"uid": {uid}}
+			setIf(cmd, q, userParams)
+			body, err := c.call(cmd.Context(), http.MethodPut, "/admin/user", "", q)
+			if err != nil {
+				return err
+			}
+			return c.print(body)
+		},
+	}
+	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
+	addUserFlags(cmd)
+	_ = cmd.MarkFlagRequired("uid")
+	_ = cmd.MarkFlagRequired("display-name")
+	return cmd
+}
+
+func newUserInfoCmd(e env, f *adminFlags) *cobra.Command {
+	var uid string
+	cmd := &cobra.Command{
+		Use:   "info --uid UID",
+		Short: "Show a user",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			return c.printUser(cmd.Context(), uid)
+		},
+	}
+	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
+	_ = cmd.MarkFlagRequired("uid")
+	return cmd
+}
+
+func newUserListCmd(e env, f *adminFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List user ids",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			body, err := c.call(cmd.Context(), http.MethodGet, "/admin/metadata/user", "", url.Values{})
+			if err != nil {
+				return err
+			}
+			return c.print(body)
+		},
+	}
+}
+
+func newUserRmCmd(e env, f *adminFlags) *cobra.Command {
+	var uid string
+	var purge bool
+	cmd := &cobra.Command{
+		Use:   "rm --uid UID",
+		Short: "Remove a user and its keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			q := url.Values{"uid": {uid}}
+			if purge {
+				q.Set("purge-data", "true")
+			}
+			_, err = c.call(cmd.Context(), http.MethodDelete, "/admin/user", "", q)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
+	cmd.Flags().BoolVar(&purge, "purge-data", false, "accepted for radosgw-admin compatibility; buckets are kept")
+	_ = cmd.MarkFlagRequired("uid")
+	return cmd
+}
+
+func newUserModifyCmd(e env, f *adminFlags) *cobra.Command {
+	var uid string
+	cmd := &cobra.Command{
+		Use:   "modify --uid UID [flags]",
+		Short: "Change a user; only the flags given are changed",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			q := url.Values{"uid": {uid}}
+			setIf(cmd, q, userParams)
+			if len(q) == 1 {
+				return errors.New("nothing to modify: give at least one of the flags")
+			}
+			body, err := c.call(cmd.Context(), http.MethodPost, "/admin/user", "", q)
+			if err != nil {
+				return err
+			}
+			return c.print(body)
+		},
+	}
+	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
+	addUserFlags(cmd)
+	_ = cmd.MarkFlagRequired("uid")
+	return cmd
+}
+
+func newUserSuspendCmd(e env, f *adminFlags, name, suspended string) *cobra.Command {
+	var uid string
+	short := map[string]string{"suspend": "Suspend a user", "enable": "Re-enable a suspended user"}[name]
+	cmd := &cobra.Command{
+		Use:   name + " --uid UID",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			body, err := c.call(cmd.Context(), http.MethodPost, "/admin/user", "", url.Values{"uid": {uid}, "suspended": {suspended}})
+			if err != nil {
+				return err
+			}
+			return c.print(body)
+		},
+	}
+	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
+	_ = cmd.MarkFlagRequired("uid")
+	return cmd
+}

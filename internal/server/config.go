@@ -1,0 +1,102 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// Config is everything the server needs to start.
+type Config struct {
+	// DataDir holds the local store (metadata and object data).
+	DataDir string
+	// Address is the host:port the S3 (and admin) listener binds; port 0
+	// picks a free port (see Server.Addr).
+	Address string
+	// Domain enables virtual-hosted-style requests for <bucket>.<Domain>.
+	Domain string
+	// Region is the region Cairn reports and signs for.
+	Region string
+	// RootAccessKey and RootSecretKey, if set, are ensured as a key pair
+	// of the root user at every start. If both are empty, a key pair is
+	// generated when the root user is created (and reported once, in
+	// Server.Root).
+	RootAccessKey string
+	RootSecretKey string
+	// ShutdownTimeout bounds how long Run waits for in-flight requests
+	// once its context is done.
+	ShutdownTimeout time.Duration
+	// Logger receives the server's logs; slog.Default() if nil.
+	Logger *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultDataDir         = "./cairn-data"
+	DefaultAddress         = "127.0.0.1:7480"
+	DefaultRegion          = "us-east-1"
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// Default returns the default configuration.
+func Default() Config {
+	return Config{
+		DataDir:         DefaultDataDir,
+		Address:         DefaultAddress,
+		Region:          DefaultRegion,
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}
+
+// withDefaults fills the zero fields of c from Default().
+func (c Config) withDefaults() Config {
+	d := Default()
+	if c.DataDir == "" {
+		c.DataDir = d.DataDir
+	}
+	if c.Address == "" {
+		c.Address = d.Address
+	}
+	if c.Region == "" {
+		c.Region = d.Region
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = d.ShutdownTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports every problem of c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data dir is empty"))
+	}
+	if _, port, err := net.SplitHostPort(c.Address); err != nil {
+		errs = append(errs, fmt.Errorf("address %q: want host:port: %w", c.Address, err))
+	} else if port == "" {
+		errs = append(errs, fmt.Errorf("address %q: missing port", c.Address))
+	}
+	if c.Domain != "" && (strings.ContainsAny(c.Domain, ":/ ") || strings.HasPrefix(c.Domain, ".")) {
+		errs = append(errs, fmt.Errorf("domain %q: want a bare host name such as s3.example.com", c.Domain))
+	}
+	if c.Region == "" {
+		errs = append(errs, errors.New("region is empty"))
+	}
+	if (c.RootAccessKey == "") != (c.RootSecretKey == "") {
+		errs = append(errs, errors.New("root access key and secret key must be set together"))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("shutdown timeout %v is negative", c.ShutdownTimeout))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("server: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}

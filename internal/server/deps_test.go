@@ -1,0 +1,33 @@
+package server_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportDirection checks the import rules of style.md for the packages
+// around the composition root: domain packages never import adapters,
+// adapters never import the server or the CLI, and only the server opens
+// the concrete store.
+func TestImportDirection(t *testing.T) {
+	const mod = "github.com/cairn-s3/cairn/internal/"
+	forbidden := map[string][]string{
+		"account":  {"adminapi", "s3api", "server", "cli", "store/local"},
+		"adminapi": {"server", "cli", "store/local", "s3api"},
+	}
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		for _, b := range bad {
+			for _, d := range deps {
+				if d == mod+b || strings.HasPrefix(d, mod+b+"/") {
+					t.Errorf("%s imports %s", pkg, d)
+				}
+			}
+		}
+	}
+}
