@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,7 +17,6 @@ import (
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/notify/notifytest"
 	"github.com/cairn-s3/cairn/internal/s3api"
-	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/snsapi"
 )
 
@@ -29,29 +27,15 @@ var users = map[string][2]string{
 	"CAROLKEY": {"acme$carol", "carol-secret"},
 }
 
-// keyAuth identifies the signer by the access key of the Authorization
-// header (SigV4 Credential= or SigV2 "AWS key:sig") without checking the
-// signature: signatures are internal/auth's concern and are verified in
-// the server-level tests; here the topic API is under test.
-type keyAuth struct{}
+// staticCredentials is the auth.Credentials fixture over users.
+type staticCredentials struct{}
 
-func (keyAuth) Verify(r *http.Request) (auth.Identity, error) {
-	h := r.Header.Get("Authorization")
-	var key string
-	switch {
-	case h == "":
-		return auth.Identity{Anonymous: true}, nil
-	case strings.HasPrefix(h, "AWS4-HMAC-SHA256 "):
-		_, rest, _ := strings.Cut(h, "Credential=")
-		key, _, _ = strings.Cut(rest, "/")
-	case strings.HasPrefix(h, "AWS "):
-		key, _, _ = strings.Cut(strings.TrimPrefix(h, "AWS "), ":")
-	}
-	u, ok := users[key]
+func (staticCredentials) Lookup(_ context.Context, accessKey string) (string, string, error) {
+	u, ok := users[accessKey]
 	if !ok {
-		return auth.Identity{}, s3err.InvalidAccessKeyID
+		return "", "", auth.ErrUnknownAccessKey
 	}
-	return auth.Identity{AccessKey: key, UserID: u[0]}, nil
+	return u[0], u[1], nil
 }
 
 type harness struct {
@@ -67,7 +51,9 @@ type harness struct {
 func newHarness(t *testing.T, opts notify.Options) *harness {
 	t.Helper()
 	topics := notify.NewTopics(notifytest.NewMemKV())
-	api := s3api.New(nil, keyAuth{}, s3api.Config{})
+	var api *s3api.API
+	verifier := auth.New(staticCredentials{}, auth.Options{VirtualHostBucket: func(r *http.Request) string { return api.VirtualHostBucket(r) }})
+	api = s3api.New(nil, verifier, s3api.Config{})
 	api.Handle(s3api.OpSNS, snsapi.New(topics, snsapi.Config{Options: opts}).Serve)
 	plain := httptest.NewServer(api)
 	t.Cleanup(plain.Close)

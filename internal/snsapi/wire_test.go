@@ -1,6 +1,9 @@
 package snsapi_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -11,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-s3/cairn/internal/notify"
 )
@@ -31,7 +35,7 @@ func (h *harness) post(t *testing.T, useTLS bool, accessKey, query, body string)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	if accessKey != "" {
-		req.Header.Set("Authorization", "AWS "+accessKey+":c2lnbmF0dXJl")
+		signV2(req, accessKey)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -49,6 +53,18 @@ func (h *harness) post(t *testing.T, useTLS bool, accessKey, query, body string)
 		t.Errorf("RequestId in body does not match x-amz-request-id %q: %s", id, data)
 	}
 	return resp.StatusCode, string(data)
+}
+
+// signV2 signs a POST / with AWS signature version 2 the way boto3's
+// signature_version="s3" does (RGW's test suite uses it): the string to
+// sign is "POST\n<md5>\n<type>\n<date>\n/".
+func signV2(req *http.Request, accessKey string) {
+	date := time.Now().UTC().Format(http.TimeFormat)
+	req.Header.Set("Date", date)
+	sts := "POST\n\n" + req.Header.Get("Content-Type") + "\n" + date + "\n/"
+	mac := hmac.New(sha1.New, []byte(users[accessKey][1]))
+	mac.Write([]byte(sts))
+	req.Header.Set("Authorization", "AWS "+accessKey+":"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 }
 
 var ids = regexp.MustCompile(`<(RequestId|HostId)>[^<]*</(RequestId|HostId)>`)
@@ -220,6 +236,20 @@ func TestWireDetails(t *testing.T) {
 			t.Errorf("%d %s", code, body)
 		}
 	})
+	t.Run("signatures are verified", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/", strings.NewReader("Action=ListTopics"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		signV2(req, "test")
+		req.Header.Set("Content-Type", "text/plain") // no longer what was signed
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("tampered request: %d", resp.StatusCode)
+		}
+	})
 	t.Run("missing parameters", func(t *testing.T) {
 		cases := map[string]string{
 			"Action=CreateTopic":                                                           "Missing required element Name",
@@ -258,7 +288,8 @@ func TestWireDetails(t *testing.T) {
 		for _, trust := range []bool{false, true} {
 			h := newHarness(t, notify.Options{TrustForwardedHTTPS: trust})
 			req, _ := http.NewRequest(http.MethodPost, h.url+"/", strings.NewReader("Action=CreateTopic&Name=f&push-endpoint=http%3A%2F%2Fu%3Ap%40h%2F"))
-			req.Header.Set("Authorization", "AWS test:x")
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			signV2(req, "test")
 			req.Header.Set("Forwarded", `for=1.2.3.4;proto=https`)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
