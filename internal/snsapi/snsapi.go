@@ -16,14 +16,13 @@ import (
 	"github.com/cairn-s3/cairn/internal/s3err"
 )
 
-// Queues manages the durable queues of persistent topics. It is optional:
-// without it, topics are stored and queues are left to the queue package.
+// Queues removes the durable queues of persistent topics (implemented by
+// *queue.Queue, whose queues come into being with their first event). It
+// is optional: without it, queues are left alone.
 type Queues interface {
-	// Ensure creates the named queue if it does not exist.
-	Ensure(ctx context.Context, name string) error
-	// Remove deletes the named queue and its pending entries; a missing
-	// queue is not an error.
-	Remove(ctx context.Context, name string) error
+	// DeleteQueue deletes the named queue and its pending entries; a
+	// missing queue is not an error.
+	DeleteQueue(ctx context.Context, name string) error
 }
 
 // Config carries the API's dependencies and settings.
@@ -188,20 +187,14 @@ func (a *API) createTopic(c *call) error {
 	return nil
 }
 
-// syncQueue creates or removes the persistent queue after a topic changed
-// from old (nil: new topic) to t (nil: deleted). A persistent topic without
-// an endpoint never gets a queue (spec §2.4).
+// syncQueue removes the persistent queue of a topic that stopped being
+// persistent or was deleted (t nil): pending entries are lost, as in RGW.
 func (a *API) syncQueue(ctx context.Context, old, t *notify.Topic) error {
-	if a.queues == nil {
+	if a.queues == nil || old == nil || !old.Persistent {
 		return nil
 	}
-	had := old != nil && old.Persistent && old.Endpoint != ""
-	wants := t != nil && t.Persistent && t.Endpoint != ""
-	switch {
-	case wants && !had:
-		return a.queues.Ensure(ctx, t.QueueName())
-	case had && !wants:
-		return a.queues.Remove(ctx, old.QueueName())
+	if t == nil || !t.Persistent || t.Tenant != old.Tenant || t.Name != old.Name {
+		return a.queues.DeleteQueue(ctx, old.QueueName())
 	}
 	return nil
 }
