@@ -285,6 +285,9 @@ func eventKey(c store.Change, configID string) string {
 func (d *Dispatcher) recordInput(c store.Change, ev EventType, b *store.Bucket, info *reqctx.Info, configID string, t *Topic) *RecordInput {
 	now := d.cfg.Now()
 	eventTime := c.Time
+	if eventTime.IsZero() {
+		eventTime = c.Object.LastModified
+	}
 	if ev&ObjectRemoved != 0 || eventTime.IsZero() {
 		eventTime = now
 	}
