@@ -10,12 +10,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -44,13 +47,18 @@ import (
 const (
 	aliceKey    = "ALICEACCESSKEY000001"
 	aliceSecret = "alice-secret-key/000000000000000000000"
+	bobKey      = "BOBACCESSKEY00000001"
+	bobSecret   = "bob-secret-key/00000000000000000000000"
 )
 
 type creds struct{}
 
 func (creds) Lookup(_ context.Context, key string) (string, string, error) {
-	if key == aliceKey {
+	switch key {
+	case aliceKey:
 		return "alice", aliceSecret, nil
+	case bobKey:
+		return "bob", bobSecret, nil
 	}
 	return "", "", auth.ErrUnknownAccessKey
 }
@@ -279,15 +287,36 @@ func requestID(md middleware.Metadata) string {
 	return id
 }
 
-// signV4 signs a bodiless request for S3.
-func signV4(req *http.Request, cfg aws.Config) error {
-	c, err := cfg.Credentials.Retrieve(req.Context())
+// signV4 signs a request for S3 as the given key.
+func signV4(req *http.Request, accessKey, secret string, body []byte) error {
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", hash)
+	c := aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secret}
+	return v4.NewSigner().SignHTTP(req.Context(), c, req, hash, "s3", "us-east-1", time.Now())
+}
+
+// do sends a signed raw request and returns status and body.
+func (g *gateway) do(t *testing.T, method, path, accessKey, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, g.url+path, strings.NewReader(body))
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
-	return v4.NewSigner().SignHTTP(req.Context(), c, req, emptySHA256, "s3", cfg.Region, time.Now())
+	secret := aliceSecret
+	if accessKey == bobKey {
+		secret = bobSecret
+	}
+	if err := signV4(req, accessKey, secret, []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(data)
 }
 
 func (g *gateway) topic(t *testing.T, name string, attrs map[string]string) string {
@@ -484,9 +513,8 @@ func TestSynchronousNotifications(t *testing.T) {
 	}
 
 	// DELETE ?notification removes them (200, empty body).
-	req, _ := http.NewRequest(http.MethodDelete, g.url+"/bkt1?notification", nil)
-	if code := signedStatus(t, req); code != http.StatusOK {
-		t.Errorf("DELETE ?notification: %d", code)
+	if code, body := g.do(t, http.MethodDelete, "/bkt1?notification", aliceKey, ""); code != http.StatusOK || body != "" {
+		t.Errorf("DELETE ?notification: %d %q", code, body)
 	}
 	if _, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt1"), Key: aws.String("after"), Body: strings.NewReader("x")}); err != nil {
 		t.Fatal(err)
@@ -638,21 +666,86 @@ func TestPersistentNotifications(t *testing.T) {
 	}
 }
 
-// signedStatus signs a raw request with SigV4 as alice and returns the status.
-func signedStatus(t *testing.T, req *http.Request) int {
-	t.Helper()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(aliceKey, aliceSecret, "")}
-	if err := signV4(req, cfg); err != nil {
-		t.Fatal(err)
+// TestNotificationConfigAPI covers PUT/GET/DELETE ?notification[=id]
+// against the RGW captures and spec §3.1–3.5.
+func TestNotificationConfigAPI(t *testing.T) {
+	g := startGateway(t)
+	arn := g.topic(t, "amqp-creds", map[string]string{"push-endpoint": "amqp://127.0.0.1:5672", "amqp-exchange": "rgw-ex"})
+	g.bucket(t, "cfg-bkt", false)
+	captured := `<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TopicConfiguration><Id>notif-1</Id><Topic>` + arn +
+		`</Topic><Event>s3:ObjectCreated:*</Event><Event>s3:ObjectRemoved:*</Event></TopicConfiguration></NotificationConfiguration>`
+	want := func(name string) string {
+		data, err := os.ReadFile("testdata/rgw/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(data))
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+
+	if code, body := g.do(t, "PUT", "/cfg-bkt?notification=x", aliceKey, captured); code != 400 || !strings.Contains(body, "<Code>InvalidArgument</Code>") {
+		t.Errorf("PUT ?notification=x: %d %s", code, body)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if len(body) != 0 && resp.StatusCode == http.StatusOK {
-		t.Errorf("non-empty body %q", body)
+	if code, body := g.do(t, "PUT", "/cfg-bkt?notification", aliceKey, captured); code != 200 || body != "" {
+		t.Fatalf("PUT: %d %q", code, body)
 	}
-	return resp.StatusCode
+	if code, body := g.do(t, "GET", "/cfg-bkt?notification", aliceKey, ""); code != 200 || body != want("get-bucket-notification-configuration-response.xml") {
+		t.Errorf("GET: %d\n got %s\nwant %s", code, body, want("get-bucket-notification-configuration-response.xml"))
+	}
+	// Errors as RGW answered them (put-notification-*-error.txt).
+	for _, c := range []struct {
+		body   string
+		status int
+		code   string
+	}{
+		{strings.Replace(captured, "<Id>notif-1</Id>", "", 1), 400, "MalformedXML"},
+		{strings.Replace(captured, "s3:ObjectCreated:*", "s3:ObjectCreated:Bogus", 1), 400, "InvalidArgument"},
+		{strings.Replace(captured, arn, "arn:aws:sns:default::no-such-topic", 1), 404, "NoSuchKey"},
+	} {
+		if code, body := g.do(t, "PUT", "/cfg-bkt?notification", aliceKey, c.body); code != c.status || !strings.Contains(body, "<Code>"+c.code+"</Code>") || !strings.Contains(body, "<BucketName>cfg-bkt</BucketName>") {
+			t.Errorf("want %d %s, got %d %s", c.status, c.code, code, body)
+		}
+	}
+	// Only the bucket owner.
+	if code, _ := g.do(t, "GET", "/cfg-bkt?notification", bobKey, ""); code != 403 {
+		t.Errorf("non-owner GET: %d", code)
+	}
+	if code, _ := g.do(t, "PUT", "/cfg-bkt?notification", bobKey, captured); code != 403 {
+		t.Errorf("non-owner PUT: %d", code)
+	}
+	// Upsert: another Id is added, the first kept; filters come back in RGW's order.
+	second := `<NotificationConfiguration><TopicConfiguration><Id>h</Id><Topic>` + arn + `</Topic><Filter><S3Key><FilterRule><Name>suffix</Name><Value>.txt</Value></FilterRule><FilterRule><Name>prefix</Name><Value>in/</Value></FilterRule></S3Key></Filter></TopicConfiguration></NotificationConfiguration>`
+	if code, body := g.do(t, "PUT", "/cfg-bkt?notification", aliceKey, second); code != 200 {
+		t.Fatalf("PUT second: %d %s", code, body)
+	}
+	code, body := g.do(t, "GET", "/cfg-bkt?notification", aliceKey, "")
+	if code != 200 || strings.Count(body, "<TopicConfiguration>") != 2 {
+		t.Errorf("after upsert: %s", body)
+	}
+	wantH := strings.Replace(want("get-bucket-notification-configuration-filter-response.xml"), "arn:aws:sns:default::http-topic", arn, 1)
+	for _, q := range []string{"?notification=h", "?notification&notification-id=h"} {
+		if code, body := g.do(t, "GET", "/cfg-bkt"+q, aliceKey, ""); code != 200 || body != wantH {
+			t.Errorf("GET %s: %d\n got %s\nwant %s", q, code, body, wantH)
+		}
+	}
+	if code, body := g.do(t, "GET", "/cfg-bkt?notification=nope", aliceKey, ""); code != 404 || !strings.Contains(body, "<Code>NoSuchKey</Code>") {
+		t.Errorf("GET unknown id: %d %s", code, body)
+	}
+	// DELETE one, an unknown one (success), then an empty PUT removes all.
+	for _, q := range []string{"?notification=notif-1", "?notification=nope"} {
+		if code, body := g.do(t, "DELETE", "/cfg-bkt"+q, aliceKey, ""); code != 200 || body != "" {
+			t.Errorf("DELETE %s: %d %q", q, code, body)
+		}
+	}
+	if _, body := g.do(t, "GET", "/cfg-bkt?notification", aliceKey, ""); body != wantH {
+		t.Errorf("after DELETE notif-1: %s", body)
+	}
+	if code, _ := g.do(t, "PUT", "/cfg-bkt?notification", aliceKey, "<NotificationConfiguration/>"); code != 200 {
+		t.Errorf("empty PUT: %d", code)
+	}
+	if _, body := g.do(t, "GET", "/cfg-bkt?notification", aliceKey, ""); body != want("get-bucket-notification-configuration-empty-response.xml") {
+		t.Errorf("after empty PUT: %s", body)
+	}
+	if code, body := g.do(t, "GET", "/no-such-bucket?notification", aliceKey, ""); code != 404 || !strings.Contains(body, "NoSuchBucket") {
+		t.Errorf("missing bucket: %d %s", code, body)
+	}
 }
