@@ -91,8 +91,9 @@ type Dispatcher struct {
 	mu    sync.Mutex
 	cache map[string]*bucketConf // bucket name → parsed notifications
 
+	runMu   sync.Mutex     // orders wg.Add against Close
 	wg      sync.WaitGroup // pushes in flight
-	closed  atomic.Bool
+	closed  bool           // under runMu
 	stop    context.Context
 	cancel  context.CancelFunc
 	ok      atomic.Int64
@@ -149,7 +150,9 @@ func (d *Dispatcher) Counters() Counters {
 // Close cancels synchronous pushes still running in the background and
 // waits for them.
 func (d *Dispatcher) Close() error {
-	d.closed.Store(true)
+	d.runMu.Lock()
+	d.closed = true
+	d.runMu.Unlock()
 	d.cancel()
 	d.wg.Wait()
 	return nil
@@ -314,16 +317,19 @@ func BucketID(b *store.Bucket) string {
 // start runs a change's synchronous pushes in the background; the request's
 // waiter (if any) makes the response wait for them.
 func (d *Dispatcher) start(wait *waiter, pushes []Push) {
-	if d.closed.Load() {
+	d.runMu.Lock()
+	if d.closed {
+		d.runMu.Unlock()
 		d.lost.Add(1)
 		return
 	}
+	d.wg.Add(len(pushes) + 1)
+	d.runMu.Unlock()
 	done := make(chan struct{})
 	var delivered atomic.Bool
 	var wg sync.WaitGroup
 	for _, p := range pushes {
 		wg.Add(1)
-		d.wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer d.wg.Done()
@@ -332,7 +338,6 @@ func (d *Dispatcher) start(wait *waiter, pushes []Push) {
 			}
 		}()
 	}
-	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
 		wg.Wait()
