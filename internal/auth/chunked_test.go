@@ -141,7 +141,7 @@ func TestAWSStreamingExampleTampered(t *testing.T) {
 
 // exampleSig is the parsed seed signature of the AWS example, to drive the
 // decoder directly in the modes the example does not use.
-func exampleDecoder(t *testing.T, mode chunkMode, body string, decoded int, trailerHdr string) *http.Request {
+func exampleDecoder(t testing.TB, mode chunkMode, body string, decoded int, trailerHdr string) *http.Request {
 	t.Helper()
 	r := newReq("PUT", "/b/k", body)
 	r.Header.Set("X-Amz-Decoded-Content-Length", strconv.Itoa(decoded))

@@ -14,7 +14,7 @@ import (
 
 // sdkPresign presigns method target with aws-sdk-go-v2 and returns the
 // server-side request a client following the URL would send.
-func sdkPresign(t *testing.T, method, target string, expires time.Duration, hdr http.Header) *http.Request {
+func sdkPresign(t testing.TB, method, target string, expires time.Duration, hdr http.Header) *http.Request {
 	t.Helper()
 	u := "http://" + testHost + target
 	sep := "?"

@@ -105,7 +105,7 @@ func (v *Verifier) verifyPresignV2(r *http.Request) (Identity, error) {
 	if v.opts.Now().After(time.Unix(exp, 0)) {
 		return Identity{}, s3err.AccessDenied.WithMessage("Request has expired")
 	}
-	if !v.checkV2(r, secret, v2Date{line: expires}, signature) {
+	if !v.checkV2(r, secret, v2Date{line: expires, query: true}, signature) {
 		return Identity{}, s3err.SignatureDoesNotMatch
 	}
 	return Identity{AccessKey: accessKey, UserID: userID}, nil
@@ -115,21 +115,61 @@ func (v *Verifier) verifyPresignV2(r *http.Request) (Identity, error) {
 type v2Date struct {
 	line        string
 	skipAmzDate bool // leave x-amz-date out of the x-amz-* headers
+	query       bool // query authentication: headers may be in the query
 }
 
-// checkV2 compares signature with the SigV2 signature of r, first with the
-// botocore sub-resource set, then, if r has one, with the extra ones.
+// v2Resource selects one way of writing the canonical resource.
+type v2Resource struct {
+	// extra also signs extraSubResources.
+	extra bool
+	// slash writes a bare path-style bucket "/bkt" as "/bkt/".
+	slash bool
+	// literal repeats the first literal query pieces before the
+	// sub-resources ("/bkt/key?acl?acl").
+	literal int
+}
+
+// v2Resources lists the resource forms to try, the standard one first.
+//
+// botocore 1.28-1.29 (Debian's boto3 1.26) signs path-style requests with
+// the operation's URI template as "auth path": a bare bucket gains a
+// trailing slash, and a literal query from the template ("?acl",
+// "?list-type=2", "?select&select-type=2") is followed by the sub-resources
+// once more. Those forms are tried when the standard one fails. Every form
+// is derived from this request and covers all its sub-resources, so
+// accepting them authorises nothing the standard form would not.
+func (v *Verifier) v2Resources(r *http.Request) []v2Resource {
+	forms := []v2Resource{{}}
+	if hasExtraSubResource(r.URL.RawQuery) {
+		forms = append(forms, v2Resource{extra: true})
+	}
+	if v.opts.VirtualHostBucket != nil && v.opts.VirtualHostBucket(r) != "" {
+		return forms
+	}
+	if p := rawPath(r); len(p) > 1 && strings.IndexByte(p[1:], '/') < 0 {
+		forms = append(forms, v2Resource{slash: true})
+	}
+	pieces := strings.Count(r.URL.RawQuery, "&") + 1
+	if r.URL.RawQuery == "" {
+		pieces = 0
+	}
+	for k := 1; k <= min(pieces, 2); k++ {
+		forms = append(forms, v2Resource{literal: k})
+	}
+	return forms
+}
+
+// checkV2 compares signature, in constant time, with the SigV2 signatures
+// of r in each accepted resource form.
 func (v *Verifier) checkV2(r *http.Request, secret string, date v2Date, signature string) bool {
 	want, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil || len(want) != sha1.Size {
 		return false
 	}
-	sts := v.stringToSignV2(r, date, false)
-	if hmac.Equal(signV2(secret, sts), want) {
-		return true
-	}
-	if hasExtraSubResource(r.URL.RawQuery) {
-		return hmac.Equal(signV2(secret, v.stringToSignV2(r, date, true)), want)
+	for _, form := range v.v2Resources(r) {
+		if hmac.Equal(signV2(secret, v.stringToSignV2(r, date, form)), want) {
+			return true
+		}
 	}
 	return false
 }
@@ -152,54 +192,73 @@ func hasExtraSubResource(raw string) bool {
 // stringToSignV2 builds
 //
 //	VERB\nContent-MD5\nContent-Type\nDate\nCanonicalizedAmzHeaders CanonicalizedResource
-func (v *Verifier) stringToSignV2(r *http.Request, date v2Date, extra bool) []byte {
+//
+// For query authentication, Content-MD5, Content-Type and x-amz-* values may
+// travel as query parameters (botocore moves them there when presigning);
+// they are signed as if they were headers.
+func (v *Verifier) stringToSignV2(r *http.Request, date v2Date, form v2Resource) []byte {
+	md5, ctype := r.Header.Get("Content-Md5"), r.Header.Get("Content-Type")
+	amz := amzHeadersV2(r.Header, date.skipAmzDate)
+	if date.query {
+		for _, p := range parseQuery(r.URL.RawQuery, nil) {
+			switch k := strings.ToLower(p.key); {
+			case k == "content-md5":
+				md5 = p.value
+			case k == "content-type":
+				ctype = p.value
+			case strings.HasPrefix(k, "x-amz-"):
+				amz = append(amz, queryPair{k, strings.TrimSpace(p.value)})
+			}
+		}
+	}
 	b := make([]byte, 0, 256)
 	b = append(b, r.Method...)
 	b = append(b, '\n')
-	b = append(b, strings.TrimSpace(r.Header.Get("Content-Md5"))...)
+	b = append(b, strings.TrimSpace(md5)...)
 	b = append(b, '\n')
-	b = append(b, strings.TrimSpace(r.Header.Get("Content-Type"))...)
+	b = append(b, strings.TrimSpace(ctype)...)
 	b = append(b, '\n')
 	b = append(b, date.line...)
 	b = append(b, '\n')
-	b = appendAmzHeadersV2(b, r.Header, date.skipAmzDate)
-	return v.appendResourceV2(b, r, extra)
-}
-
-// appendAmzHeadersV2 appends the x-amz-* headers, lower-cased and sorted,
-// as "name:v1,v2\n" with values trimmed.
-func appendAmzHeadersV2(b []byte, h http.Header, skipAmzDate bool) []byte {
-	var names []string
-	for k := range h {
-		if skipAmzDate && strings.EqualFold(k, "x-amz-date") {
-			continue
-		}
-		if len(k) > 6 && strings.EqualFold(k[:6], "x-amz-") {
-			names = append(names, k)
-		}
-	}
-	lower := func(s string) string { return strings.ToLower(s) }
-	slices.SortFunc(names, func(a, b string) int { return strings.Compare(lower(a), lower(b)) })
-	for _, k := range names {
-		b = append(b, lower(k)...)
+	slices.SortStableFunc(amz, func(a, b queryPair) int { return strings.Compare(a.key, b.key) })
+	for i := 0; i < len(amz); {
+		// Values of one name are joined with commas, in order.
+		b = append(b, amz[i].key...)
 		b = append(b, ':')
-		for i, val := range h[k] {
-			if i > 0 {
+		j := i
+		for ; j < len(amz) && amz[j].key == amz[i].key; j++ {
+			if j > i {
 				b = append(b, ',')
 			}
-			// Unfold folded values: newlines with their indentation become
-			// one space.
-			b = appendTrimmed(b, strings.Join(strings.Fields(strings.TrimSpace(val)), " "))
+			b = append(b, amz[j].value...)
 		}
 		b = append(b, '\n')
+		i = j
 	}
-	return b
+	return v.appendResourceV2(b, r, form)
+}
+
+// amzHeadersV2 returns the x-amz-* headers, lower-cased, with values
+// trimmed (inner spaces are kept: botocore and the S3 documentation only
+// trim).
+func amzHeadersV2(h http.Header, skipAmzDate bool) []queryPair {
+	var out []queryPair
+	for k, vals := range h {
+		if len(k) <= 6 || !strings.EqualFold(k[:6], "x-amz-") || (skipAmzDate && strings.EqualFold(k, "x-amz-date")) {
+			continue
+		}
+		lk := strings.ToLower(k)
+		for _, val := range vals {
+			out = append(out, queryPair{lk, strings.TrimSpace(val)})
+		}
+	}
+	return out
 }
 
 // appendResourceV2 appends /bucket/key (the bucket from the virtual host if
 // any, the path as the client sent it) and the signed sub-resources, sorted
 // by name, with decoded values.
-func (v *Verifier) appendResourceV2(b []byte, r *http.Request, extra bool) []byte {
+func (v *Verifier) appendResourceV2(b []byte, r *http.Request, form v2Resource) []byte {
 	if v.opts.VirtualHostBucket != nil {
 		if bucket := v.opts.VirtualHostBucket(r); bucket != "" {
 			b = append(b, '/')
@@ -211,6 +270,21 @@ func (v *Verifier) appendResourceV2(b []byte, r *http.Request, extra bool) []byt
 		p = "/"
 	}
 	b = append(b, p...)
+	if form.slash {
+		b = append(b, '/')
+	}
+	if form.literal > 0 {
+		b = append(b, '?')
+		rest := r.URL.RawQuery
+		for i := range form.literal {
+			var piece string
+			piece, rest, _ = strings.Cut(rest, "&")
+			if i > 0 {
+				b = append(b, '&')
+			}
+			b = append(b, piece...)
+		}
+	}
 	type sub struct {
 		key, value string
 		hasValue   bool
@@ -218,7 +292,7 @@ func (v *Verifier) appendResourceV2(b []byte, r *http.Request, extra bool) []byt
 	var subs []sub
 	for piece := range strings.SplitSeq(r.URL.RawQuery, "&") {
 		k, val, hasValue := strings.Cut(piece, "=")
-		if k, _ = url.PathUnescape(k); !subResources[k] && !(extra && extraSubResources[k]) {
+		if k, _ = url.PathUnescape(k); !subResources[k] && !(form.extra && extraSubResources[k]) {
 			continue
 		}
 		if d, err := url.PathUnescape(val); err == nil {

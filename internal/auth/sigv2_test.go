@@ -1,7 +1,11 @@
 package auth
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +91,7 @@ func TestV2AWSExamples(t *testing.T) {
 			v := v2Verifier(mustDate(date).Add(time.Minute))
 			id, err := v.Verify(r)
 			if err != nil {
-				t.Fatalf("Verify: %v\nstring to sign: %q", err, v.stringToSignV2(r, v2Date{line: r.Header.Get("Date")}, false))
+				t.Fatalf("Verify: %v\nstring to sign: %q", err, v.stringToSignV2(r, v2Date{line: r.Header.Get("Date")}, v2Resource{}))
 			}
 			if id.AccessKey != testAK || id.UserID != testUser {
 				t.Errorf("identity %+v", id)
@@ -178,8 +182,71 @@ func TestV2CanonicalResource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := newReq("GET", tt.target, "")
-		if got := string(v.appendResourceV2(nil, r, false)); got != tt.want {
+		if got := string(v.appendResourceV2(nil, r, v2Resource{})); got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.target, got, tt.want)
 		}
 	}
+}
+
+// TestV2BotocoreAuthPath covers the resource forms botocore 1.28-1.29
+// (Debian's boto3 1.26) signs for path-style requests: the operation's URI
+// template as auth path, so "/bkt/" for a bare bucket and the literal query
+// repeated before the sub-resources.
+func TestV2BotocoreAuthPath(t *testing.T) {
+	date := "Sun, 22 Nov 2026 04:22:14 GMT"
+	now := mustDate(date)
+	sign := func(resource string) string {
+		m := hmac.New(sha1.New, []byte(testSecret))
+		m.Write([]byte("GET\n\n\n" + date + "\n" + resource))
+		return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	tests := []struct {
+		target, signed string
+		ok             bool
+	}{
+		{"/bkt/a%20b?acl", "/bkt/a%20b?acl?acl", true},
+		{"/bkt?list-type=2&prefix=x", "/bkt?list-type=2", true},
+		{"/bkt?select&select-type=2", "/bkt?select&select-type=2?select&select-type=2", true},
+		{"/bkt", "/bkt/", true},
+		{"/bkt?uploads", "/bkt?uploads?uploads", true},
+		// A form must still cover every sub-resource of the request.
+		{"/bkt/k?acl&versionId=3", "/bkt/k?acl?acl", false},
+		{"/bkt/k?acl", "/bkt/k", false},
+		{"/bkt/k", "/bkt/k/", false},
+	}
+	for _, tt := range tests {
+		r := newReq("GET", tt.target, "")
+		r.Header.Set("Date", date)
+		r.Header.Set("Authorization", "AWS "+testAK+":"+sign(tt.signed))
+		_, err := newTestVerifier(now).Verify(r)
+		if tt.ok && err != nil {
+			t.Errorf("%s signed as %s: %v", tt.target, tt.signed, err)
+		}
+		if !tt.ok {
+			if err == nil {
+				t.Errorf("%s signed as %s accepted", tt.target, tt.signed)
+			} else {
+				wantCode(t, err, "SignatureDoesNotMatch", "")
+			}
+		}
+	}
+}
+
+// TestV2QueryHeadersInQuery: botocore moves Content-Type and x-amz-*
+// headers into the query of a SigV2 presigned URL; they are signed as
+// headers.
+func TestV2QueryHeadersInQuery(t *testing.T) {
+	const expires = "1175139620"
+	sts := "PUT\n\napplication/x-test\n" + expires + "\nx-amz-acl:public-read\n/bkt/k"
+	m := hmac.New(sha1.New, []byte(testSecret))
+	m.Write([]byte(sts))
+	sig := url.QueryEscape(base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	target := "/bkt/k?AWSAccessKeyId=" + testAK + "&Expires=" + expires + "&Signature=" + sig + "&content-type=application%2Fx-test&x-amz-acl=public-read"
+	r := newReq("PUT", target, "")
+	if _, err := newTestVerifier(time.Unix(1175139620-10, 0)).Verify(r); err != nil {
+		t.Fatal(err)
+	}
+	r = newReq("PUT", strings.Replace(target, "public-read", "private", 1), "")
+	_, err := newTestVerifier(time.Unix(1175139620-10, 0)).Verify(r)
+	wantCode(t, err, "SignatureDoesNotMatch", "")
 }

@@ -83,8 +83,8 @@ func TestV4HeaderSDKSigned(t *testing.T) {
 	}
 }
 
-// signedGet returns a fresh SDK-signed GET, for tampering tests.
-func signedPut(t *testing.T, body string) *http.Request {
+// signedPut returns a fresh SDK-signed GET, for tampering tests.
+func signedPut(t testing.TB, body string) *http.Request {
 	r := newReq("PUT", "/bucket/key?tagging", body)
 	r.Header.Set("X-Amz-Content-Sha256", sha256Hex(body))
 	r.Header.Set("X-Amz-Meta-Color", "blue")

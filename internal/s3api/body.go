@@ -4,6 +4,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/cairn-s3/cairn/internal/checksum"
 	"github.com/cairn-s3/cairn/internal/s3err"
@@ -15,8 +16,10 @@ const maxPutSize = 5 << 30
 
 // putBody is the body of a PutObject or UploadPart request with what the
 // store needs to verify and record it. Content-MD5 is verified by the store
-// (it hashes md5 for the ETag anyway); x-amz-checksum-* values, from a header
-// or an aws-chunked trailer, are verified here as the body streams.
+// (it hashes md5 for the ETag anyway); an x-amz-checksum-* header value is
+// verified here as the body streams, a trailer value of an aws-chunked body
+// by the auth layer's decoder. Either way a mismatch fails the body's final
+// Read, so the store commits nothing.
 type putBody struct {
 	io.Reader
 	size int64
@@ -40,7 +43,20 @@ func newPutBody(r *http.Request) (*putBody, error) {
 		return nil, err
 	}
 	b := &putBody{Reader: r.Body, size: r.ContentLength, md5: q.MD5}
-	if q.Algorithm == "" {
+	switch {
+	case q.Algorithm == "":
+		return b, nil
+	case q.Trailer && authDecodedTrailer(r.Header):
+		// The auth layer's aws-chunked decoder already hashes the body
+		// and fails the read with BadDigest on a trailer mismatch; hashing
+		// again here would only repeat that work.
+		name := checksum.HeaderName(q.Algorithm)
+		b.sums = func() map[string]string {
+			if v := r.Trailer.Get(name); v != "" {
+				return map[string]string{q.Algorithm: v}
+			}
+			return nil
+		}
 		return b, nil
 	}
 	h, err := checksum.New(q.Algorithm)
@@ -116,6 +132,14 @@ func (b *putBody) putOptions(meta store.Metadata, owner string) store.PutOptions
 // partOptions returns the store options for writing the body as a part.
 func (b *putBody) partOptions() store.PartOptions {
 	return store.PartOptions{Size: b.size, ContentMD5: b.md5, Checksums: b.sums}
+}
+
+// authDecodedTrailer reports whether the body is an aws-chunked stream with
+// trailers, which auth.Verifier decodes and whose trailer checksums it
+// verifies.
+func authDecodedTrailer(h http.Header) bool {
+	p := h.Get("X-Amz-Content-Sha256")
+	return strings.HasPrefix(p, "STREAMING-") && strings.HasSuffix(p, "-TRAILER")
 }
 
 // trailerChecksum returns the checksum value an aws-chunked trailer

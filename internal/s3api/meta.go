@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -49,9 +48,6 @@ func parseMetadata(h http.Header) (store.Metadata, error) {
 	for _, ch := range contentHeaders {
 		*ch.field(&m) = h.Get(ch.name)
 	}
-	// aws-chunked is a transfer framing the auth layer removed, not a
-	// property of the object.
-	m.ContentEncoding = stripAWSChunked(m.ContentEncoding)
 	user, err := parseUserMetadata(h)
 	if err != nil {
 		return m, err
@@ -71,20 +67,6 @@ func parseMetadata(h http.Header) (store.Metadata, error) {
 		}
 	}
 	return m, nil
-}
-
-// stripAWSChunked removes the "aws-chunked" coding from a Content-Encoding list.
-func stripAWSChunked(v string) string {
-	if !strings.Contains(strings.ToLower(v), "aws-chunked") {
-		return v
-	}
-	var keep []string
-	for _, c := range strings.Split(v, ",") {
-		if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "aws-chunked") {
-			keep = append(keep, c)
-		}
-	}
-	return strings.Join(keep, ",")
 }
 
 // parseUserMetadata collects x-amz-meta-* headers keyed by their lower-case
@@ -137,9 +119,10 @@ func setObjectHeaders(h http.Header, oi store.ObjectInfo) {
 		h.Set("Content-Type", "binary/octet-stream") // what S3 reports for untyped objects
 	}
 	for k, v := range oi.Meta.User {
-		// Set the map directly: the stored name is lower case and
-		// canonicalising it again would change nothing but cost time.
-		h[textproto.CanonicalMIMEHeaderKey(userMetaPrefix+k)] = []string{v}
+		// Set the map directly with the lower-case name S3 sends: clients
+		// such as botocore keep the case of the name they receive, so a
+		// canonicalised "X-Amz-Meta-Colour" would reach them as "Colour".
+		h["x-amz-meta-"+k] = []string{v}
 	}
 	setVersionHeaders(h, oi.VersionID, oi.DeleteMarker)
 	if oi.Meta.StorageClass != "" && oi.Meta.StorageClass != "STANDARD" {

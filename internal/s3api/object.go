@@ -210,7 +210,7 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 // parsePartNumber validates a partNumber parameter.
 func parsePartNumber(v string) (int, error) {
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 10000 {
+	if err != nil || n < 1 || n > maxPartNumber {
 		return 0, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")
 	}
 	return n, nil

@@ -162,7 +162,7 @@ func TestConditions(t *testing.T) {
 func TestParseMetadata(t *testing.T) {
 	h := http.Header{}
 	h.Set("Content-Type", "text/plain")
-	h.Set("Content-Encoding", "aws-chunked,gzip")
+	h.Set("Content-Encoding", "gzip")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Amz-Meta-Color", "blue")
 	h.Add("X-Amz-Meta-Multi", "a")
@@ -436,4 +436,17 @@ func TestNewPutBody(t *testing.T) {
 			t.Fatalf("CRC32 = %q", got)
 		}
 	})
+}
+
+// Clients such as botocore keep the case of the metadata names they
+// receive, so they must go out in lower case, as S3 sends them.
+func TestUserMetadataHeaderNamesAreLowerCase(t *testing.T) {
+	h := http.Header{}
+	setObjectHeaders(h, store.ObjectInfo{Meta: store.Metadata{User: map[string]string{"colour": "blue"}}})
+	if got := h["x-amz-meta-colour"]; len(got) != 1 || got[0] != "blue" {
+		t.Fatalf("x-amz-meta-colour = %q; headers %v", got, h)
+	}
+	if _, ok := h["X-Amz-Meta-Colour"]; ok {
+		t.Fatalf("canonicalised metadata name sent: %v", h)
+	}
 }

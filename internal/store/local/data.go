@@ -48,8 +48,8 @@ func (in *ingested) stage(b *pebble.Batch) error {
 	if in.Inline {
 		return b.Set(seqKey(tagInline, in.Seq), in.data, nil)
 	}
-	if in.Size == 0 && !in.Inline {
-		return nil
+	if in.Size == 0 {
+		return nil // empty bodies have no blob
 	}
 	return b.Set(seqKey(tagFile, in.Seq), nil, nil)
 }

@@ -213,7 +213,13 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts store.G
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	_, _, info, err := s.find(reader{db: s.db}, bucket, key, opts.VersionID)
+	_, v, info, err := s.find(reader{db: s.db}, bucket, key, opts.VersionID)
+	if err != nil {
+		return info, err
+	}
+	// The same part and range checks as GetObject, so that HEAD answers
+	// what GET would.
+	_, err = selectRange(v, info, opts)
 	return info, err
 }
 

@@ -211,14 +211,11 @@ func (s *Store) get(key []byte) ([]byte, error) {
 
 func isNotFound(err error) bool { return errors.Is(err, pebble.ErrNotFound) }
 
+// pebbleLogger routes Pebble's log lines to the store's logger.
 type pebbleLogger struct{ l *slog.Logger }
 
 func (p pebbleLogger) Infof(format string, args ...any) {
 	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
-}
-
-func (p pebbleLogger) Errorf(format string, args ...any) {
-	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 }
 
 func (p pebbleLogger) Fatalf(format string, args ...any) {

@@ -225,6 +225,10 @@ func testPartNumberSimple(e *env) {
 	}
 	_, _, err = e.get("b", "k", store.GetOptions{PartNumber: 2})
 	wantErr(e.t, "part 2 of a simple object", err, store.ErrInvalidPartNumber)
+	_, err = e.b.HeadObject(e.ctx, "b", "k", store.GetOptions{PartNumber: 2})
+	wantErr(e.t, "HEAD of part 2 of a simple object", err, store.ErrInvalidPartNumber)
+	_, err = e.b.HeadObject(e.ctx, "b", "k", store.GetOptions{Range: &store.Range{Offset: 100, Length: 1}})
+	wantErr(e.t, "HEAD with a range past the end", err, store.ErrInvalidRange)
 }
 
 func testKeys(e *env) {
