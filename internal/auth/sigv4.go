@@ -17,11 +17,11 @@ const (
 	amzDateFmt   = "20060102T150405Z"
 	scopeDateFmt = "20060102"
 
-	unsignedPayload         = "UNSIGNED-PAYLOAD"
-	streamingSigned         = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
-	streamingSignedTrailer  = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-	streamingUnsignedTrailr = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-	emptySHA256             = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	unsignedPayload          = "UNSIGNED-PAYLOAD"
+	streamingSigned          = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	streamingSignedTrailer   = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+	streamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+	emptySHA256              = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
 // v4Sig is a parsed SigV4 signature, from the header or the query.
@@ -187,7 +187,7 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (Identity, erro
 // accepts.
 func validPayloadHash(p string) bool {
 	switch p {
-	case unsignedPayload, streamingSigned, streamingSignedTrailer, streamingUnsignedTrailr:
+	case unsignedPayload, streamingSigned, streamingSignedTrailer, streamingUnsignedTrailer:
 		return true
 	}
 	var b [32]byte

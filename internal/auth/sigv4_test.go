@@ -308,6 +308,7 @@ func TestCanonicalURI(t *testing.T) {
 		{"/bucket/~x", true, "/bucket/~x"},
 		{"/bucket/%7Ex", true, "/bucket/~x"},
 		{"/b/%C3%A7", true, "/b/%C3%A7"},
+		{"/b/a%zz", true, "/b/a%25zz"},
 		{"/a%20b", false, "/a%2520b"},
 		{"/a/b", false, "/a/b"},
 	}
