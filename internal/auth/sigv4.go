@@ -82,7 +82,24 @@ func parseV4Header(h string) (v4Sig, error) {
 	if !decodeHex32(&sig.signature, signature) {
 		return sig, s3err.SignatureDoesNotMatch
 	}
+	if !signsHost(signed) {
+		return sig, errHostNotSigned
+	}
 	return sig, nil
+}
+
+// errHostNotSigned rejects signatures that do not cover the Host header:
+// such a request could be replayed against another endpoint.
+var errHostNotSigned = s3err.AccessDenied.WithMessage("There were headers present in the request which were not signed")
+
+// signsHost reports whether a SignedHeaders list includes host.
+func signsHost(signed string) bool {
+	for name := range strings.SplitSeq(signed, ";") {
+		if name == "host" {
+			return true
+		}
+	}
+	return false
 }
 
 // parseCredential parses "AK/yyyymmdd/region/service/aws4_request". The

@@ -152,6 +152,8 @@ func TestV4HeaderMalformed(t *testing.T) {
 		{"garbage component", good + ", Foo", "AuthorizationHeaderMalformed", ""},
 		{"no space after algorithm", "AWS4-HMAC-SHA256Credential=x", "InvalidArgument", ""},
 		{"short signature", strings.Replace(good, strings.Repeat("ab", 32), "abcd", 1), "SignatureDoesNotMatch", ""},
+		{"host not signed", strings.Replace(good, "SignedHeaders=host;", "SignedHeaders=", 1), "AccessDenied",
+			"There were headers present in the request which were not signed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
