@@ -31,6 +31,9 @@ type env struct {
 	policy atomic.Pointer[queue.Policy]
 	// hookErr, when set, makes the hook fail after it enqueued.
 	hookErr atomic.Pointer[error]
+	// afterEnqueue, when set, runs in the hook after Enqueue (before the
+	// commit), with the object key.
+	afterEnqueue atomic.Pointer[func(key string)]
 	// onCommit, when set, runs when a change's commit is durable, just
 	// before the queue is told (benchmarks time commit -> send with it).
 	onCommit atomic.Pointer[func(id string)]
@@ -95,6 +98,9 @@ func (e *env) hook(ctx context.Context, c store.Change, w store.RecordWriter) er
 	}
 	if err := e.q.Enqueue(w, ev); err != nil {
 		return err
+	}
+	if fn := e.afterEnqueue.Load(); fn != nil {
+		(*fn)(c.Object.Key)
 	}
 	if p := e.hookErr.Load(); p != nil {
 		return *p

@@ -405,3 +405,46 @@ func TestDeleteQueue(t *testing.T) {
 		t.Errorf("key %q left after DeleteQueue", p.Key)
 	}
 }
+
+// TestLateCommit: a commit that allocated its sequence first but finishes
+// after later commits were already delivered (so it lands below the
+// worker's cursor) is still delivered at once, without the fallback poll,
+// and before the next event of its key.
+func TestLateCommit(t *testing.T) {
+	s := newRecSender()
+	cfg := testConfig()
+	cfg.PollInterval = time.Hour // only commit wake-ups may find events
+	e := newEnv(t, "", cfg, queue.Policy{}, s)
+	e.run()
+
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	hold := func(key string) {
+		if key == "slow" {
+			close(entered)
+			<-release
+		}
+	}
+	e.afterEnqueue.Store(&hold)
+	slowDone := make(chan error, 1)
+	go func() { slowDone <- e.put("slow") }()
+	<-entered // "slow" holds its sequence, uncommitted
+
+	for i := range 5 {
+		if err := e.put(fmt.Sprintf("fast%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, "later commits delivered", func() bool { return s.ackedCount() == 5 })
+
+	close(release)
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+	e.afterEnqueue.Store(nil)
+	if err := e.put("slow"); err != nil { // the next event of the same key
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "late commit delivered", func() bool { return s.ackedCount() == 7 })
+	s.check(t)
+}
