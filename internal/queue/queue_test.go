@@ -448,3 +448,31 @@ func TestLateCommit(t *testing.T) {
 	waitFor(t, 5*time.Second, "late commit delivered", func() bool { return s.ackedCount() == 7 })
 	s.check(t)
 }
+
+// TestAttemptsSurviveRestart: failed attempts are stored with the event, so
+// MaxRetries counts attempts made before a restart.
+func TestAttemptsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := newRecSender()
+	s.setFail(func(ev queue.Event) (bool, error) { return false, errors.New("down") })
+	e := newEnv(t, dir, testConfig(), queue.Policy{}, s)
+	e.run()
+	ctx := context.Background()
+	if err := e.q.EnqueueDirect(ctx, queue.Event{ID: "x", Topic: testTopic, Key: "k", Body: []byte("k 1")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "three failed attempts", func() bool { return e.q.Stats(testTopic).Failed >= 3 })
+	e.close()
+	before := s.sends.Load()
+
+	e2 := newEnv(t, dir, testConfig(), queue.Policy{MaxRetries: 2}, s)
+	e2.run()
+	waitFor(t, 5*time.Second, "dead letter", func() bool { return e2.q.Stats(testTopic).DeadLetterDepth == 1 })
+	if got := s.sends.Load() - before; got != 0 {
+		t.Errorf("%d sends after restart, want 0: the stored attempts already exceed MaxRetries", got)
+	}
+	dl, err := e2.q.DeadLetters(ctx, testTopic, 1)
+	if err != nil || len(dl) != 1 || dl[0].Attempts < 3 || dl[0].LastError != "down" {
+		t.Fatalf("DeadLetters = %+v, %v; want x with >= 3 attempts", dl, err)
+	}
+}
