@@ -406,8 +406,10 @@ type RecordWriter interface {
 	// live in the namespace of the kv package and must not collide with
 	// the store's own.
 	Put(key, value []byte) error
-	// AfterCommit registers fn to run once the commit is durable (to wake
-	// delivery workers); it does not run if the commit fails.
+	// AfterCommit registers fn to run once the commit is durable and the
+	// change readable (to wake delivery workers), before the method that
+	// made the change returns; it does not run if the commit fails. fn may
+	// call the store.
 	AfterCommit(fn func())
 }
 

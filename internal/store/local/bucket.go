@@ -34,7 +34,7 @@ func (s *Store) CreateBucket(ctx context.Context, b store.Bucket) error {
 
 func (s *Store) writeBucket(ctx context.Context, b store.Bucket) error {
 	t := s.newTxn(ctx)
-	defer t.abort()
+	defer t.close()
 	if err := t.setJSON(bucketKey(b.Name), b); err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		}
 	}
 	t := s.newTxn(ctx)
-	defer t.abort()
+	defer t.close()
 	if err := t.b.Delete(bucketKey(name), nil); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}

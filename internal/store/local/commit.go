@@ -15,12 +15,13 @@ import (
 // txn is one metadata commit in preparation. It is the RecordWriter handed
 // to the ChangeHook, so hook records land in the same batch as the change.
 type txn struct {
-	s     *Store
-	ctx   context.Context
-	b     *pebble.Batch
-	post  []func() // internal follow-ups (file removal), after commit
-	after []func() // AfterCommit callbacks
-	done  bool
+	s         *Store
+	ctx       context.Context
+	b         *pebble.Batch
+	post      []func() // internal follow-ups (file removal), after commit
+	after     []func() // AfterCommit callbacks
+	done      bool
+	committed bool
 }
 
 func (s *Store) newTxn(ctx context.Context) *txn {
@@ -52,34 +53,43 @@ func (t *txn) change(kind store.ChangeKind, info store.ObjectInfo, seq uint64) e
 	return nil
 }
 
-// commit makes the batch durable, then runs the follow-ups.
+// commit makes the batch durable. Follow-ups run in close, once the
+// caller has released its locks, so AfterCommit callbacks may use the store.
 func (t *txn) commit() error {
 	if t.done {
 		return errors.New("local: transaction already finished")
 	}
 	t.done = true
 	defer t.b.Close()
-	// A request cancelled before its commit must not be acknowledged later
-	// by a retry that finds it applied: abort rather than commit late.
+	// The client of a cancelled request is gone and will never see an
+	// acknowledgement, so the write is abandoned rather than committed.
 	if err := t.ctx.Err(); err != nil {
 		return err
 	}
 	if err := t.b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("local: commit: %w", err)
 	}
-	for _, fn := range t.post {
-		fn()
-	}
-	for _, fn := range t.after {
-		fn()
-	}
+	t.committed = true
 	return nil
 }
 
-func (t *txn) abort() {
+// close ends the transaction: it discards an uncommitted batch, or runs the
+// follow-ups of a committed one. Callers defer it before taking locks.
+func (t *txn) close() {
 	if !t.done {
 		t.done = true
 		t.b.Close()
+	}
+	if !t.committed {
+		return
+	}
+	post, after := t.post, t.after
+	t.post, t.after = nil, nil
+	for _, fn := range post {
+		fn()
+	}
+	for _, fn := range after {
+		fn()
 	}
 }
 

@@ -72,7 +72,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 		Initiated: time.Now().UTC(), Owner: opts.Owner, Meta: opts.Meta,
 	}
 	t := s.newTxn(ctx)
-	defer t.abort()
+	defer t.close()
 	if err := t.setJSON(uploadKey(bucket, key, up.UploadID), up); err != nil {
 		return store.Upload{}, err
 	}
@@ -154,7 +154,7 @@ func (s *Store) commitPart(ctx context.Context, bucket, key, uploadID string, p 
 		return nil, err
 	}
 	t := s.newTxn(ctx)
-	defer t.abort()
+	defer t.close()
 	var old *partRec
 	if data, ok, err := r.get(partKey(uploadID, p.Number)); err != nil {
 		return nil, fmt.Errorf("local: %w", err)
@@ -223,6 +223,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 			return store.ObjectInfo{}, fmt.Errorf("%w: part %d after %d", store.ErrInvalidPartOrder, list[i].Number, list[i-1].Number)
 		}
 	}
+	t := s.newTxn(ctx)
+	defer t.close()
 	s.buckets.RLock()
 	defer s.buckets.RUnlock()
 	ul := s.uploadLock(uploadID)
@@ -258,17 +260,12 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		nv.parts = append(nv.parts, store.Part{Number: p.Number, Size: p.Size, ETag: p.etag(), Checksums: p.Checksums})
 	}
 	nv.etag = hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(list))
-	var garbage []blob
 	nv.stage = func(t *txn) error {
-		garbage = t.dropUpload(up, all, keep)
+		garbage := t.dropUpload(up, all, keep)
+		t.onCommit(func() { s.removeBlobs(garbage) })
 		return nil
 	}
-	info, err := s.commitVersion(ctx, bucket, key, nv)
-	if err != nil {
-		return store.ObjectInfo{}, err
-	}
-	s.removeBlobs(garbage)
-	return info, nil
+	return s.commitVersion(t, bucket, key, nv)
 }
 
 // AbortMultipartUpload discards an upload and its parts.
@@ -288,7 +285,7 @@ func (s *Store) AbortMultipartUpload(ctx context.Context, bucket, key, uploadID 
 		return err
 	}
 	t := s.newTxn(ctx)
-	defer t.abort()
+	defer t.close()
 	garbage := t.dropUpload(up, all, nil)
 	if err := t.commit(); err != nil {
 		return err

@@ -213,7 +213,13 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts store.G
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	_, _, info, err := s.find(reader{db: s.db}, bucket, key, opts.VersionID)
+	_, v, info, err := s.find(reader{db: s.db}, bucket, key, opts.VersionID)
+	if err != nil {
+		return info, err
+	}
+	// The same part and range checks as GetObject, so that HEAD answers
+	// what GET would.
+	_, err = selectRange(v, info, opts)
 	return info, err
 }
 
@@ -363,9 +369,9 @@ type newVersion struct {
 	stage func(t *txn) error
 }
 
-// commitVersion makes nv the latest version of key. The caller holds
-// s.buckets for reading.
-func (s *Store) commitVersion(ctx context.Context, bucket, key string, nv newVersion) (store.ObjectInfo, error) {
+// commitVersion makes nv the latest version of key in t. The caller holds
+// s.buckets for reading and closes t after releasing it.
+func (s *Store) commitVersion(t *txn, bucket, key string, nv newVersion) (store.ObjectInfo, error) {
 	r := reader{db: s.db}
 	b, err := s.readBucket(r, bucket)
 	if err != nil {
@@ -401,8 +407,6 @@ func (s *Store) commitVersion(ctx context.Context, bucket, key string, nv newVer
 		Parts:    nv.parts,
 		Blobs:    nv.blobs,
 	}
-	t := s.newTxn(ctx)
-	defer t.abort()
 	if v.Null {
 		if err := s.replaceNull(t, r, bucket, key, seq); err != nil {
 			return store.ObjectInfo{}, err
@@ -489,8 +493,10 @@ func (s *Store) commitBody(ctx context.Context, bucket, key string, in *ingested
 		nv.blobs = []blob{in.blob}
 	}
 	nv.stage = func(t *txn) error { return in.stage(t.b) }
+	t := s.newTxn(ctx)
+	defer t.close()
 	s.buckets.RLock()
-	info, err := s.commitVersion(ctx, bucket, key, nv)
+	info, err := s.commitVersion(t, bucket, key, nv)
 	s.buckets.RUnlock()
 	if err != nil {
 		s.discard(in)
@@ -543,6 +549,8 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 	if err := ctx.Err(); err != nil {
 		return store.DeleteResult{}, err
 	}
+	t := s.newTxn(ctx)
+	defer t.close()
 	s.buckets.RLock()
 	defer s.buckets.RUnlock()
 	r := reader{db: s.db}
@@ -553,8 +561,6 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 	mu := s.keyLock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-	t := s.newTxn(ctx)
-	defer t.abort()
 
 	if opts.VersionID != "" || b.Versioning == store.Unversioned {
 		id := opts.VersionID
@@ -682,7 +688,7 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 	v.Meta = info.Meta
 	v.Owner = info.Owner
 	t := s.newTxn(ctx)
-	defer t.abort()
+	defer t.close()
 	if err := t.setJSON(versionKey(bucket, key, v.Seq), v); err != nil {
 		return store.ObjectInfo{}, err
 	}
