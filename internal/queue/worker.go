@@ -90,7 +90,7 @@ type worker struct {
 
 	held      bool      // the topic is unknown: send nothing
 	lateRetry time.Time // after a failed read-back, not before
-	oldestAt time.Time
+	oldestAt  time.Time
 }
 
 type flushSet struct {
