@@ -123,7 +123,6 @@ func TestRestartMidDelivery(t *testing.T) {
 	s := newRecSender()
 	// The first 100 sends succeed, then the endpoint hangs.
 	var ok atomic.Int64
-	s.setFail(func(ev queue.Event) (bool, error) { return true, nil })
 	e := newEnv(t, dir, testConfig(), queue.Policy{}, s)
 	const n = 400
 	putAll(t, e, n, 40, 4)
