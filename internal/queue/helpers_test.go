@@ -24,14 +24,19 @@ const (
 // env is a real local store with a ChangeHook that queues one event per
 // object change, and a queue on the store's KV.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	st     *local.Store
 	q      *queue.Queue
-	sender *recSender
 	policy atomic.Pointer[queue.Policy]
 	// hookErr, when set, makes the hook fail after it enqueued.
 	hookErr atomic.Pointer[error]
+	// afterEnqueue, when set, runs in the hook after Enqueue (before the
+	// commit), with the object key.
+	afterEnqueue atomic.Pointer[func(key string)]
+	// onCommit, when set, runs when a change's commit is durable, just
+	// before the queue is told (benchmarks time commit -> send with it).
+	onCommit atomic.Pointer[func(id string)]
 
 	cancel context.CancelFunc
 	done   chan error
@@ -45,12 +50,12 @@ func testConfig() queue.Config {
 	}
 }
 
-func newEnv(t *testing.T, dir string, cfg queue.Config, p queue.Policy, s *recSender) *env {
+func newEnv(t testing.TB, dir string, cfg queue.Config, p queue.Policy, s queue.Sender) *env {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	e := &env{t: t, dir: dir, sender: s}
+	e := &env{t: t, dir: dir}
 	e.policy.Store(&p)
 	st, err := local.Open(dir, local.Options{Hook: e.hook})
 	if err != nil {
@@ -88,8 +93,14 @@ func (e *env) hook(ctx context.Context, c store.Change, w store.RecordWriter) er
 		Key:   c.Object.Bucket + "/" + c.Object.Key,
 		Body:  fmt.Appendf(nil, "%s %d", c.Object.Key, c.Sequence),
 	}
+	if fn := e.onCommit.Load(); fn != nil {
+		w.AfterCommit(func() { (*fn)(ev.ID) })
+	}
 	if err := e.q.Enqueue(w, ev); err != nil {
 		return err
+	}
+	if fn := e.afterEnqueue.Load(); fn != nil {
+		(*fn)(c.Object.Key)
 	}
 	if p := e.hookErr.Load(); p != nil {
 		return *p

@@ -123,7 +123,6 @@ func TestRestartMidDelivery(t *testing.T) {
 	s := newRecSender()
 	// The first 100 sends succeed, then the endpoint hangs.
 	var ok atomic.Int64
-	s.setFail(func(ev queue.Event) (bool, error) { return true, nil })
 	e := newEnv(t, dir, testConfig(), queue.Policy{}, s)
 	const n = 400
 	putAll(t, e, n, 40, 4)
@@ -403,5 +402,76 @@ func TestDeleteQueue(t *testing.T) {
 	}
 	for p := range e.st.KV().Scan(ctx, []byte("queue/"), nil) {
 		t.Errorf("key %q left after DeleteQueue", p.Key)
+	}
+}
+
+// TestLateCommit: a commit that allocated its sequence first but finishes
+// after later commits were already delivered (so it lands below the
+// worker's cursor) is still delivered at once, without the fallback poll,
+// and before the next event of its key.
+func TestLateCommit(t *testing.T) {
+	s := newRecSender()
+	cfg := testConfig()
+	cfg.PollInterval = time.Hour // only commit wake-ups may find events
+	e := newEnv(t, "", cfg, queue.Policy{}, s)
+	e.run()
+
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	hold := func(key string) {
+		if key == "slow" {
+			close(entered)
+			<-release
+		}
+	}
+	e.afterEnqueue.Store(&hold)
+	slowDone := make(chan error, 1)
+	go func() { slowDone <- e.put("slow") }()
+	<-entered // "slow" holds its sequence, uncommitted
+
+	for i := range 5 {
+		if err := e.put(fmt.Sprintf("fast%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, "later commits delivered", func() bool { return s.ackedCount() == 5 })
+
+	close(release)
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+	e.afterEnqueue.Store(nil)
+	if err := e.put("slow"); err != nil { // the next event of the same key
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "late commit delivered", func() bool { return s.ackedCount() == 7 })
+	s.check(t)
+}
+
+// TestAttemptsSurviveRestart: failed attempts are stored with the event, so
+// MaxRetries counts attempts made before a restart.
+func TestAttemptsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := newRecSender()
+	s.setFail(func(ev queue.Event) (bool, error) { return false, errors.New("down") })
+	e := newEnv(t, dir, testConfig(), queue.Policy{}, s)
+	e.run()
+	ctx := context.Background()
+	if err := e.q.EnqueueDirect(ctx, queue.Event{ID: "x", Topic: testTopic, Key: "k", Body: []byte("k 1")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "three failed attempts", func() bool { return e.q.Stats(testTopic).Failed >= 3 })
+	e.close()
+	before := s.sends.Load()
+
+	e2 := newEnv(t, dir, testConfig(), queue.Policy{MaxRetries: 2}, s)
+	e2.run()
+	waitFor(t, 5*time.Second, "dead letter", func() bool { return e2.q.Stats(testTopic).DeadLetterDepth == 1 })
+	if got := s.sends.Load() - before; got != 0 {
+		t.Errorf("%d sends after restart, want 0: the stored attempts already exceed MaxRetries", got)
+	}
+	dl, err := e2.q.DeadLetters(ctx, testTopic, 1)
+	if err != nil || len(dl) != 1 || dl[0].Attempts < 3 || dl[0].LastError != "down" {
+		t.Fatalf("DeadLetters = %+v, %v; want x with >= 3 attempts", dl, err)
 	}
 }

@@ -100,7 +100,11 @@ func decode(b []byte) (ev Event, lastAttempt time.Time, err error) {
 	ev.Topic = d.string()
 	ev.Key = d.string()
 	ev.Enqueued = fromUnixNano(d.varint())
-	ev.Attempts = int(d.uvarint())
+	attempts := d.uvarint()
+	if attempts > 1<<31 {
+		d.err = errCorrupt
+	}
+	ev.Attempts = int(attempts)
 	ev.LastError = d.string()
 	lastAttempt = fromUnixNano(d.varint())
 	body := d.string()

@@ -88,8 +88,9 @@ type worker struct {
 	inFlush   flushSet
 	retryAt   time.Time
 
-	held     bool // the topic is unknown: send nothing
-	oldestAt time.Time
+	held      bool      // the topic is unknown: send nothing
+	lateRetry time.Time // after a failed read-back, not before
+	oldestAt  time.Time
 }
 
 type flushSet struct {
@@ -163,7 +164,13 @@ func (w *worker) step(ctx context.Context) {
 	w.t.late, w.t.trim = nil, false
 	w.t.mu.Unlock()
 	if len(late) > 0 {
-		w.loadLate(ctx, late)
+		if w.q.now().Before(w.lateRetry) {
+			w.t.mu.Lock()
+			w.t.late = append(w.t.late, late...)
+			w.t.mu.Unlock()
+		} else {
+			w.loadLate(ctx, late)
+		}
 	}
 	w.fill(ctx)
 	if trim {
@@ -268,6 +275,7 @@ func (w *worker) loadLate(ctx context.Context, late []uint64) {
 	}
 	if len(retry) > 0 {
 		// Keep them late: later events stay gated until they are read.
+		w.lateRetry = w.q.now().Add(w.q.bmin)
 		w.t.mu.Lock()
 		w.t.late = append(w.t.late, retry...)
 		w.t.mu.Unlock()
@@ -574,6 +582,9 @@ func (w *worker) nextWake() (time.Time, bool) {
 	ok := false
 	if len(w.ready) > 0 && w.flight < w.q.window && !w.held {
 		at, ok = w.ready[0].items[0].due, true
+		if at.Before(w.lateRetry) {
+			at = w.lateRetry // gated behind a read-back that failed
+		}
 	}
 	if !w.flushing && len(w.batch.Ops) > 0 && (!ok || w.retryAt.Before(at)) {
 		at, ok = w.retryAt, true
