@@ -176,15 +176,11 @@ func (a *API) createTopic(c *call) error {
 	if err := a.syncQueue(ctx, old, t); err != nil {
 		return err
 	}
-	var d doc
-	d.openNS("CreateTopicResponse")
-	d.open("CreateTopicResult")
-	d.elem("TopicArn", t.ARN(a.opts.Zonegroup))
-	d.close("CreateTopicResult")
-	d.metadata(c.req.ID)
-	d.close("CreateTopicResponse")
-	d.send(c.w, http.StatusOK)
-	return nil
+	return c.respond("CreateTopicResponse", true, func(d *doc) {
+		d.open("CreateTopicResult")
+		d.elem("TopicArn", t.ARN(a.opts.Zonegroup))
+		d.close("CreateTopicResult")
+	}, nil)
 }
 
 // syncQueue removes the persistent queue of a topic that stopped being
@@ -218,12 +214,7 @@ func (a *API) deleteTopic(c *call) error {
 			return err
 		}
 	}
-	var d doc
-	d.openNS("DeleteTopicResponse")
-	d.metadata(c.req.ID)
-	d.close("DeleteTopicResponse")
-	d.send(c.w, http.StatusOK)
-	return nil
+	return c.respond("DeleteTopicResponse", true, nil, nil)
 }
 
 // readableTopic resolves TopicArn and checks read permission and transport.
@@ -246,25 +237,21 @@ func (a *API) getTopicAttributes(c *call) error {
 	if err != nil {
 		return err
 	}
-	var d doc
-	d.openNS("GetTopicAttributesResponse")
-	d.open("GetTopicAttributesResult")
-	d.open("Attributes")
-	for _, kv := range [][2]string{
-		{"User", t.Owner}, {"Name", t.Name}, {"EndPoint", endpointJSON(t)},
-		{"TopicArn", t.ARN(a.opts.Zonegroup)}, {"OpaqueData", t.OpaqueData}, {"Policy", t.Policy},
-	} {
-		d.open("entry")
-		d.elem("key", kv[0])
-		d.elem("value", kv[1])
-		d.close("entry")
-	}
-	d.close("Attributes")
-	d.close("GetTopicAttributesResult")
-	d.metadata(c.req.ID)
-	d.close("GetTopicAttributesResponse")
-	d.send(c.w, http.StatusOK)
-	return nil
+	return c.respond("GetTopicAttributesResponse", true, func(d *doc) {
+		d.open("GetTopicAttributesResult")
+		d.open("Attributes")
+		for _, kv := range [][2]string{
+			{"User", t.Owner}, {"Name", t.Name}, {"EndPoint", endpointJSON(t)},
+			{"TopicArn", t.ARN(a.opts.Zonegroup)}, {"OpaqueData", t.OpaqueData}, {"Policy", t.Policy},
+		} {
+			d.open("entry")
+			d.elem("key", kv[0])
+			d.elem("value", kv[1])
+			d.close("entry")
+		}
+		d.close("Attributes")
+		d.close("GetTopicAttributesResult")
+	}, nil)
 }
 
 func (a *API) getTopic(c *call) error {
@@ -272,17 +259,13 @@ func (a *API) getTopic(c *call) error {
 	if err != nil {
 		return err
 	}
-	var d doc
-	d.open("GetTopicResponse") // no namespace (quirk)
-	d.open("GetTopicResult")
-	d.open("Topic")
-	d.topicBody(t, a.opts.Zonegroup)
-	d.close("Topic")
-	d.close("GetTopicResult")
-	d.metadata(c.req.ID)
-	d.close("GetTopicResponse")
-	d.send(c.w, http.StatusOK)
-	return nil
+	return c.respond("GetTopicResponse", false /* no namespace (quirk) */, func(d *doc) {
+		d.open("GetTopicResult")
+		d.open("Topic")
+		d.topicBody(t, a.opts.Zonegroup)
+		d.close("Topic")
+		d.close("GetTopicResult")
+	}, nil)
 }
 
 func (a *API) listTopics(c *call) error {
@@ -299,31 +282,28 @@ func (a *API) listTopics(c *call) error {
 			return s3err.AccessDenied.WithMessage("")
 		}
 	}
-	var d doc
-	d.openNS("ListTopicsResponse")
-	d.open("ListTopicsResult")
-	if len(topics) == 0 {
-		d.WriteString("<Topics/>")
-	} else {
-		d.open("Topics")
-		for _, t := range topics {
-			d.open("member")
-			d.topicBody(t, a.opts.Zonegroup)
-			d.close("member")
+	var nextToken func(*doc)
+	if next != "" {
+		nextToken = func(d *doc) { d.elem("NextToken", next) }
+	}
+	return c.respond("ListTopicsResponse", true, func(d *doc) {
+		d.open("ListTopicsResult")
+		if len(topics) == 0 {
+			d.WriteString("<Topics/>")
+		} else {
+			d.open("Topics")
+			for _, t := range topics {
+				d.open("member")
+				d.topicBody(t, a.opts.Zonegroup)
+				d.close("member")
+			}
+			d.close("Topics")
 		}
-		d.close("Topics")
-	}
-	if next != "" {
-		d.elem("NextToken", next) // where AWS SDK paginators look
-	}
-	d.close("ListTopicsResult")
-	d.metadata(c.req.ID)
-	if next != "" {
-		d.elem("NextToken", next) // where RGW puts it (quirk)
-	}
-	d.close("ListTopicsResponse")
-	d.send(c.w, http.StatusOK)
-	return nil
+		if nextToken != nil {
+			nextToken(d) // where AWS SDK paginators look
+		}
+		d.close("ListTopicsResult")
+	}, nextToken) // and where RGW puts it (quirk)
 }
 
 func (a *API) setTopicAttributes(c *call) error {
@@ -349,10 +329,5 @@ func (a *API) setTopicAttributes(c *call) error {
 	if err := a.syncQueue(ctx, t, nt); err != nil {
 		return err
 	}
-	var d doc
-	d.openNS("SetTopicAttributesResponse")
-	d.metadata(c.req.ID)
-	d.close("SetTopicAttributesResponse")
-	d.send(c.w, http.StatusOK)
-	return nil
+	return c.respond("SetTopicAttributesResponse", true, nil, nil)
 }

@@ -40,6 +40,26 @@ func (d *doc) metadata(requestID string) {
 	d.close("ResponseMetadata")
 }
 
+// respond writes a successful response: the root element (in the SNS
+// namespace when ns), what result writes, ResponseMetadata, then what
+// trailer writes (nil functions write nothing).
+func (c *call) respond(root string, ns bool, result, trailer func(*doc)) error {
+	var d doc
+	if ns {
+		d.openNS(root)
+	} else {
+		d.open(root)
+	}
+	for _, part := range []func(*doc){result, func(d *doc) { d.metadata(c.req.ID) }, trailer} {
+		if part != nil {
+			part(&d)
+		}
+	}
+	d.close(root)
+	d.send(c.w, http.StatusOK)
+	return nil
+}
+
 func (d *doc) send(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("Content-Length", strconv.Itoa(d.Len()))
