@@ -61,7 +61,7 @@ func benchChunked(b *testing.B, mode string) {
 	var body string
 	build := func(r *http.Request) {
 		switch mode {
-		case streamingUnsignedTrailr:
+		case streamingUnsignedTrailer:
 			body = unsignedChunkedBody(data, chunk, []trailerKV{{"x-amz-checksum-crc32", checksumOf("CRC32", data)}})
 		default:
 			seed := r.Header.Get("Authorization")
@@ -74,7 +74,7 @@ func benchChunked(b *testing.B, mode string) {
 		r.Header.Set("X-Amz-Content-Sha256", mode)
 		r.Header.Set("Content-Encoding", "aws-chunked")
 		r.Header.Set("X-Amz-Decoded-Content-Length", strconv.Itoa(len(data)))
-		if mode == streamingUnsignedTrailr {
+		if mode == streamingUnsignedTrailer {
 			r.Header.Set("X-Amz-Trailer", "x-amz-checksum-crc32")
 		}
 		sdkSign(b, r, mode, "s3", "us-east-1", t0)
@@ -102,7 +102,7 @@ func benchChunked(b *testing.B, mode string) {
 }
 
 func BenchmarkChunkedSigned(b *testing.B)          { benchChunked(b, streamingSigned) }
-func BenchmarkChunkedUnsignedTrailer(b *testing.B) { benchChunked(b, streamingUnsignedTrailr) }
+func BenchmarkChunkedUnsignedTrailer(b *testing.B) { benchChunked(b, streamingUnsignedTrailer) }
 
 // BenchmarkPayloadSHA256 is the non-chunked signed-payload path for scale.
 func BenchmarkPayloadSHA256(b *testing.B) {

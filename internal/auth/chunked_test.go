@@ -284,13 +284,13 @@ func TestSignedTrailer(t *testing.T) {
 func unsignedTrailerRequest(t *testing.T, body string, decoded int, trailer string) *http.Request {
 	t.Helper()
 	r := newReq("PUT", "/bucket/obj", body)
-	r.Header.Set("X-Amz-Content-Sha256", streamingUnsignedTrailr)
+	r.Header.Set("X-Amz-Content-Sha256", streamingUnsignedTrailer)
 	r.Header.Set("Content-Encoding", "aws-chunked")
 	r.Header.Set("X-Amz-Decoded-Content-Length", strconv.Itoa(decoded))
 	if trailer != "" {
 		r.Header.Set("X-Amz-Trailer", trailer)
 	}
-	sdkSign(t, r, streamingUnsignedTrailr, "s3", "us-east-1", t0)
+	sdkSign(t, r, streamingUnsignedTrailer, "s3", "us-east-1", t0)
 	return r
 }
 
@@ -366,7 +366,7 @@ func TestUnsignedTrailerFraming(t *testing.T) {
 func TestChunkedHeaderErrors(t *testing.T) {
 	r := unsignedTrailerRequest(t, "0\r\n\r\n", 0, "")
 	r.Header.Del("X-Amz-Decoded-Content-Length")
-	sdkSign(t, r, streamingUnsignedTrailr, "s3", "us-east-1", t0)
+	sdkSign(t, r, streamingUnsignedTrailer, "s3", "us-east-1", t0)
 	_, err := newTestVerifier(t0).Verify(r)
 	wantCode(t, err, "MissingContentLength", "")
 

@@ -193,8 +193,8 @@ func TestE2ESDKDefaultPutIsUnsignedTrailer(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := obj.last()
-	if got.payloadMode != streamingUnsignedTrailr {
-		t.Errorf("payload mode %q, want %s", got.payloadMode, streamingUnsignedTrailr)
+	if got.payloadMode != streamingUnsignedTrailer {
+		t.Errorf("payload mode %q, want %s", got.payloadMode, streamingUnsignedTrailer)
 	}
 	if got.contentLength != int64(len(data)) {
 		t.Errorf("decoded content length %d", got.contentLength)

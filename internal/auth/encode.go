@@ -21,6 +21,14 @@ func shouldEscape(c byte) bool {
 
 const upperHex = "0123456789ABCDEF"
 
+// appendEscapedByte appends c, escaped if SigV4 escapes it (including '/').
+func appendEscapedByte(dst []byte, c byte) []byte {
+	if !shouldEscape(c) {
+		return append(dst, c)
+	}
+	return append(dst, '%', upperHex[c>>4], upperHex[c&0xf])
+}
+
 // appendEscaped appends s URI-encoded the SigV4 way (upper-case %XX),
 // leaving '/' alone when keepSlash is set.
 func appendEscaped(dst []byte, s string, keepSlash bool) []byte {
@@ -69,22 +77,24 @@ func appendCanonicalURI(dst []byte, raw string, s3 bool) []byte {
 		return append(dst, raw...)
 	}
 	start := len(dst)
-	for i := 0; ; {
-		j := strings.IndexByte(raw[i:], '/')
-		seg := raw[i:]
-		if j >= 0 {
-			seg = raw[i : i+j]
+	// Decode %XX and re-encode in one pass; '/' separates segments, while
+	// an encoded %2F stays inside its segment.
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '%' && i+2 < len(raw) {
+			if hi, ok1 := unhex(raw[i+1]); ok1 {
+				if lo, ok2 := unhex(raw[i+2]); ok2 {
+					dst = appendEscapedByte(dst, hi<<4|lo)
+					i += 2
+					continue
+				}
+			}
 		}
-		dec, err := url.PathUnescape(seg)
-		if err != nil {
-			dec = seg // malformed escapes are signed as sent
+		if c == '/' {
+			dst = append(dst, '/')
+			continue
 		}
-		dst = appendEscaped(dst, dec, false)
-		if j < 0 {
-			break
-		}
-		dst = append(dst, '/')
-		i += j + 1
+		dst = appendEscapedByte(dst, c)
 	}
 	if !s3 {
 		once := string(dst[start:])

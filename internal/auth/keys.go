@@ -11,30 +11,33 @@ import (
 // per request, so a pooled hand-rolled HMAC keeps verification
 // allocation-free.
 type macState struct {
-	h   hash.Hash
-	pad [sha256.BlockSize]byte
-	sum [sha256.Size]byte
-	buf []byte // scratch for canonical requests and strings to sign
+	h    hash.Hash
+	pad  [sha256.BlockSize]byte
+	sum  [sha256.Size]byte
+	buf  []byte // scratch for canonical requests and strings to sign
+	buf2 []byte // what is fed to h, so callers' buffers need not escape
 }
 
 var macPool = sync.Pool{New: func() any {
-	return &macState{h: sha256.New(), buf: make([]byte, 0, 1024)}
+	return &macState{h: sha256.New(), buf: make([]byte, 0, 1024), buf2: make([]byte, 0, 256)}
 }}
 
 func getMAC() *macState { return macPool.Get().(*macState) }
 func putMAC(s *macState) {
-	if cap(s.buf) > 64<<10 { // do not keep huge canonical requests alive
-		s.buf = make([]byte, 0, 1024)
+	if cap(s.buf) > 64<<10 || cap(s.buf2) > 64<<10 { // do not keep huge canonical requests alive
+		s.buf, s.buf2 = make([]byte, 0, 1024), make([]byte, 0, 256)
 	}
 	macPool.Put(s)
 }
 
-// hmac computes HMAC-SHA256(key, msg) into out. key must be at most one
-// block (64 bytes) long; longer keys are hashed first, as RFC 2104 says.
+// hmac computes HMAC-SHA256(key, msg) into out. Keys longer than a block
+// are hashed first, as RFC 2104 says. Only s's own buffers reach the hash
+// (an interface), so key, msg and out do not escape to the heap.
 func (s *macState) hmac(out *[32]byte, key, msg []byte) {
 	if len(key) > sha256.BlockSize {
+		s.buf2 = append(s.buf2[:0], key...)
 		s.h.Reset()
-		s.h.Write(key)
+		s.h.Write(s.buf2)
 		key = s.h.Sum(s.sum[:0])
 	}
 	for i := range s.pad {
@@ -43,17 +46,19 @@ func (s *macState) hmac(out *[32]byte, key, msg []byte) {
 	for i, b := range key {
 		s.pad[i] ^= b
 	}
+	s.buf2 = append(s.buf2[:0], msg...)
 	s.h.Reset()
 	s.h.Write(s.pad[:])
-	s.h.Write(msg)
-	inner := s.h.Sum(s.sum[:0])
+	s.h.Write(s.buf2)
+	s.h.Sum(s.sum[:0])
 	for i := range s.pad {
 		s.pad[i] ^= 0x36 ^ 0x5c
 	}
 	s.h.Reset()
 	s.h.Write(s.pad[:])
-	s.h.Write(inner)
-	s.h.Sum(out[:0])
+	s.h.Write(s.sum[:])
+	s.h.Sum(s.sum[:0])
+	*out = s.sum
 }
 
 // sha256Hex appends the hex sha256 of msg to dst.

@@ -44,7 +44,7 @@ func wrapBody(r *http.Request, payload string, sig *v4Sig, key *[32]byte, amzDat
 		return wrapChunked(r, chunkSigned, sig, key, amzDate)
 	case streamingSignedTrailer:
 		return wrapChunked(r, chunkSignedTrailer, sig, key, amzDate)
-	case streamingUnsignedTrailr:
+	case streamingUnsignedTrailer:
 		return wrapChunked(r, chunkUnsignedTrailer, sig, key, amzDate)
 	}
 	var want [32]byte

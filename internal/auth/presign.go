@@ -60,6 +60,9 @@ func parsePresignV4(q url.Values) (presignV4, error) {
 	if !decodeHex32(&p.signature, signature) {
 		return p, s3err.SignatureDoesNotMatch
 	}
+	if !signsHost(signed) {
+		return p, errHostNotSigned
+	}
 	p.signedHeaders = signed
 	p.amzDate, p.time, p.expires = date, t, time.Duration(secs)*time.Second
 	// Presigned URLs sign no body unless the signer put a hash in the query.

@@ -17,11 +17,11 @@ const (
 	amzDateFmt   = "20060102T150405Z"
 	scopeDateFmt = "20060102"
 
-	unsignedPayload         = "UNSIGNED-PAYLOAD"
-	streamingSigned         = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
-	streamingSignedTrailer  = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-	streamingUnsignedTrailr = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-	emptySHA256             = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	unsignedPayload          = "UNSIGNED-PAYLOAD"
+	streamingSigned          = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	streamingSignedTrailer   = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+	streamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+	emptySHA256              = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
 // v4Sig is a parsed SigV4 signature, from the header or the query.
@@ -82,7 +82,24 @@ func parseV4Header(h string) (v4Sig, error) {
 	if !decodeHex32(&sig.signature, signature) {
 		return sig, s3err.SignatureDoesNotMatch
 	}
+	if !signsHost(signed) {
+		return sig, errHostNotSigned
+	}
 	return sig, nil
+}
+
+// errHostNotSigned rejects signatures that do not cover the Host header:
+// such a request could be replayed against another endpoint.
+var errHostNotSigned = s3err.AccessDenied.WithMessage("There were headers present in the request which were not signed")
+
+// signsHost reports whether a SignedHeaders list includes host.
+func signsHost(signed string) bool {
+	for name := range strings.SplitSeq(signed, ";") {
+		if name == "host" {
+			return true
+		}
+	}
+	return false
 }
 
 // parseCredential parses "AK/yyyymmdd/region/service/aws4_request". The
@@ -187,7 +204,7 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (Identity, erro
 // accepts.
 func validPayloadHash(p string) bool {
 	switch p {
-	case unsignedPayload, streamingSigned, streamingSignedTrailer, streamingUnsignedTrailr:
+	case unsignedPayload, streamingSigned, streamingSignedTrailer, streamingUnsignedTrailer:
 		return true
 	}
 	var b [32]byte

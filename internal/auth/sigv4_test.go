@@ -152,6 +152,8 @@ func TestV4HeaderMalformed(t *testing.T) {
 		{"garbage component", good + ", Foo", "AuthorizationHeaderMalformed", ""},
 		{"no space after algorithm", "AWS4-HMAC-SHA256Credential=x", "InvalidArgument", ""},
 		{"short signature", strings.Replace(good, strings.Repeat("ab", 32), "abcd", 1), "SignatureDoesNotMatch", ""},
+		{"host not signed", strings.Replace(good, "SignedHeaders=host;", "SignedHeaders=", 1), "AccessDenied",
+			"There were headers present in the request which were not signed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -308,6 +310,7 @@ func TestCanonicalURI(t *testing.T) {
 		{"/bucket/~x", true, "/bucket/~x"},
 		{"/bucket/%7Ex", true, "/bucket/~x"},
 		{"/b/%C3%A7", true, "/b/%C3%A7"},
+		{"/b/a%zz", true, "/b/a%25zz"},
 		{"/a%20b", false, "/a%2520b"},
 		{"/a/b", false, "/a/b"},
 	}

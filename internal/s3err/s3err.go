@@ -157,4 +157,9 @@ var (
 	NoSuchKeyAdmin                    = def("InvalidAccessKey", http.StatusNotFound, "The specified access key does not exist.")
 	NotFound                          = def("NotFound", http.StatusNotFound, "Not Found")
 	InvalidDigestChecksum             = def("BadDigest", http.StatusBadRequest, "The checksum you specified did not match what we received.")
+
+	// The SNS-style topic API (RGW's codes; rendered in the S3 envelope).
+	InvalidInput            = def("InvalidInput", http.StatusBadRequest, "")
+	MalformedPolicyDocument = def("MalformedPolicyDocument", http.StatusBadRequest, "The policy document is malformed.")
+	NoSuchTopic             = def("Not Found", http.StatusNotFound, "No such TopicArn") // sic: RGW's ERR_NOT_FOUND code has a space
 )

@@ -1,0 +1,369 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/queue"
+	"github.com/cairn-s3/cairn/internal/reqctx"
+	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+// Push is one message for a topic's endpoint, with the endpoint settings
+// current when it is sent.
+type Push struct {
+	Endpoint string // push-endpoint URI (may hold credentials: never log it)
+	Args     string // endpoint arguments, "k=v&..."
+	Topic    string // the topic's own name: AMQP routing key, Kafka topic
+	ID       string // stable event id
+	Body     []byte // {"Records":[...]}
+	// Attributes are the CloudEvents values keyed by header name (ce-type,
+	// ce-time, ce-id, ce-source, ce-subject), used when cloudevents=true.
+	Attributes map[string]string
+}
+
+// Pusher delivers a message to an endpoint and returns nil once it was
+// acknowledged at the topic's ack level. The server implements it over the
+// endpoint pool (notify does not import the endpoint drivers).
+type Pusher interface {
+	Push(ctx context.Context, p Push) error
+}
+
+// Buckets reads bucket records; the hook calls it inside a commit, so it
+// must not wait for the commit in progress (store/local's GetBucket reads
+// without locks).
+type Buckets interface {
+	GetBucket(ctx context.Context, name string) (store.Bucket, error)
+}
+
+// Enqueuer adds an event to a persistent topic's queue inside a commit
+// (implemented by *queue.Queue).
+type Enqueuer interface {
+	Enqueue(w store.RecordWriter, ev queue.Event) error
+}
+
+// DefaultSyncTimeout bounds a synchronous push (RGW's
+// rgw_http_notif_message_timeout).
+const DefaultSyncTimeout = 10 * time.Second
+
+// Config holds what a Dispatcher needs. Buckets, Topics and Pusher are
+// required; Queue is needed for persistent topics.
+type Config struct {
+	Options Options
+	// HostID is x-amz-id-2 in records: <hex-id>-<zone>-<zonegroup>.
+	HostID  string
+	Buckets Buckets
+	Topics  *Topics
+	Queue   Enqueuer
+	Pusher  Pusher
+	// SyncTimeout bounds how long an S3 request waits for its synchronous
+	// pushes (DefaultSyncTimeout if zero).
+	SyncTimeout time.Duration
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Counters are the push counters of spec §7 for synchronous pushes.
+type Counters struct {
+	PushOK      int64 // pubsub_push_ok
+	PushFailed  int64 // pubsub_push_failed
+	PushPending int64 // pubsub_push_pending
+	Triggered   int64 // pubsub_event_triggered: changes with ≥1 matching notification
+	Lost        int64 // pubsub_event_lost: changes whose records reached no endpoint
+}
+
+// Dispatcher turns committed object changes into event records for the
+// matching notifications of their bucket: persistent topics get the record
+// queued in the same commit, synchronous topics get it pushed once the
+// commit is durable, before the S3 response is written (see Middleware).
+type Dispatcher struct {
+	cfg Config
+	log *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]*bucketConf // bucket name → parsed notifications
+
+	runMu   sync.Mutex     // orders wg.Add against Close
+	wg      sync.WaitGroup // pushes in flight
+	closed  bool           // under runMu
+	stop    context.Context
+	cancel  context.CancelFunc
+	ok      atomic.Int64
+	failed  atomic.Int64
+	pending atomic.Int64
+	trig    atomic.Int64
+	lost    atomic.Int64
+}
+
+// bucketConf is a bucket's parsed notifications, valid while the stored
+// document is byte-equal to raw.
+type bucketConf struct {
+	raw      []byte
+	matchers []matcher
+}
+
+// maxCachedBuckets bounds the configuration cache.
+const maxCachedBuckets = 10000
+
+// NewDispatcher returns a dispatcher.
+func NewDispatcher(cfg Config) (*Dispatcher, error) {
+	if cfg.Buckets == nil || cfg.Topics == nil || cfg.Pusher == nil {
+		return nil, errors.New("notify: Buckets, Topics and Pusher are required")
+	}
+	cfg.Options.ensureDefaults()
+	if cfg.HostID == "" {
+		cfg.HostID = "cairn-default-" + cfg.Options.Zonegroup
+	}
+	if cfg.SyncTimeout <= 0 {
+		cfg.SyncTimeout = DefaultSyncTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	d := &Dispatcher{cfg: cfg, log: cfg.Logger, cache: map[string]*bucketConf{}}
+	d.stop, d.cancel = context.WithCancel(context.Background())
+	return d, nil
+}
+
+// Options returns the dispatcher's notification options.
+func (d *Dispatcher) Options() *Options { return &d.cfg.Options }
+
+// Topics returns the topic store.
+func (d *Dispatcher) Topics() *Topics { return d.cfg.Topics }
+
+// Counters returns the push counters.
+func (d *Dispatcher) Counters() Counters {
+	return Counters{PushOK: d.ok.Load(), PushFailed: d.failed.Load(), PushPending: d.pending.Load(), Triggered: d.trig.Load(), Lost: d.lost.Load()}
+}
+
+// Close cancels synchronous pushes still running in the background and
+// waits for them.
+func (d *Dispatcher) Close() error {
+	d.runMu.Lock()
+	d.closed = true
+	d.runMu.Unlock()
+	d.cancel()
+	d.wg.Wait()
+	return nil
+}
+
+// Invalidate drops a bucket's cached configuration (after PUT or DELETE
+// ?notification). The cache also revalidates against the stored document on
+// every use, so other gateways' changes are seen at once.
+func (d *Dispatcher) Invalidate(bucket string) {
+	d.mu.Lock()
+	delete(d.cache, bucket)
+	d.mu.Unlock()
+}
+
+// matchers returns a bucket's prepared notifications.
+func (d *Dispatcher) matchers(b *store.Bucket) ([]matcher, error) {
+	raw := b.Config[ConfigKey]
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	d.mu.Lock()
+	bc := d.cache[b.Name]
+	d.mu.Unlock()
+	if bc != nil && bytes.Equal(bc.raw, raw) {
+		return bc.matchers, nil
+	}
+	conf, err := DecodeConfiguration(raw)
+	if err != nil {
+		return nil, err
+	}
+	bc = &bucketConf{raw: bytes.Clone(raw)}
+	for _, n := range conf.Notifications {
+		bc.matchers = append(bc.matchers, compile(n))
+	}
+	d.mu.Lock()
+	if len(d.cache) >= maxCachedBuckets {
+		clear(d.cache)
+	}
+	d.cache[b.Name] = bc
+	d.mu.Unlock()
+	return bc.matchers, nil
+}
+
+// CheckTopics verifies, for PUT ?notification, that every referenced topic
+// exists in the namespace its ARN names (404 NoSuchKey) and that the user
+// may publish to it (403).
+func (d *Dispatcher) CheckTopics(ctx context.Context, userID string, ns []Notification) error {
+	for _, n := range ns {
+		tenant, name, _ := ParseTopicARN(n.TopicARN)
+		t, err := d.cfg.Topics.Get(ctx, tenant, name)
+		if errors.Is(err, ErrNoSuchTopic) {
+			return s3err.NoSuchKey.WithMessage("").WithCause(err)
+		}
+		if err != nil {
+			return err
+		}
+		if err := d.cfg.Options.Authorize(t, userID, ActionPublish); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Hook is the store.ChangeHook: for every notification of the change's
+// bucket that matches, it builds the record and queues it in the same
+// commit (persistent topics) or arranges its push after the commit
+// (synchronous topics). A full queue fails the change with 503 SlowDown.
+// Notifications whose topic no longer exists are skipped (Squid).
+func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWriter) error {
+	b, err := d.cfg.Buckets.GetBucket(ctx, c.Object.Bucket)
+	if err != nil {
+		return fmt.Errorf("notify: read bucket: %w", err)
+	}
+	ms, err := d.matchers(&b)
+	if err != nil || len(ms) == 0 {
+		return err
+	}
+	info := reqctx.From(ctx)
+	if info == nil {
+		info = &reqctx.Info{}
+	}
+	ev := changeEvent(c.Kind, info.Op, b.Versioning)
+	var pushes []Push
+	matched := false
+	for i := range ms {
+		m := &ms[i]
+		if !m.matches(ev, &c.Object) {
+			continue
+		}
+		t, err := d.cfg.Topics.Get(ctx, m.topicTenant, m.topicName)
+		if errors.Is(err, ErrNoSuchTopic) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		matched = true
+		body, err := BuildRecord(d.recordInput(c, ev, &b, info, m.ID, t))
+		if err != nil {
+			return err
+		}
+		id := eventKey(c, m.ID)
+		if t.Persistent && t.Endpoint != "" && d.cfg.Queue != nil {
+			err := d.cfg.Queue.Enqueue(w, queue.Event{ID: id, Topic: t.QueueName(), Key: b.Name + "/" + c.Object.Key, Body: body})
+			switch {
+			case errors.Is(err, queue.ErrQueueFull):
+				return s3err.SlowDown.WithCause(err)
+			case errors.Is(err, queue.ErrUnknownTopic):
+				continue // deleted concurrently
+			case err != nil:
+				return err
+			}
+			continue
+		}
+		pushes = append(pushes, t.push(id, body))
+	}
+	if matched {
+		d.trig.Add(1)
+	}
+	if len(pushes) > 0 {
+		wait := waiterFrom(ctx)
+		w.AfterCommit(func() { d.start(wait, pushes) })
+	}
+	return nil
+}
+
+// eventKey is a record's stable id: the commit's sequence and the
+// notification id.
+func eventKey(c store.Change, configID string) string {
+	return strconv.FormatUint(c.Sequence, 16) + ":" + configID
+}
+
+func (d *Dispatcher) recordInput(c store.Change, ev EventType, b *store.Bucket, info *reqctx.Info, configID string, t *Topic) *RecordInput {
+	now := d.cfg.Now()
+	eventTime := c.Time
+	if eventTime.IsZero() {
+		eventTime = c.Object.LastModified
+	}
+	if ev&ObjectRemoved != 0 || eventTime.IsZero() {
+		eventTime = now
+	}
+	principal := info.UserID
+	if principal == "" {
+		principal = "anonymous"
+	}
+	tenant, _ := SplitUser(b.Owner)
+	return &RecordInput{
+		Event: ev, Zonegroup: d.cfg.Options.Zonegroup, HostID: d.cfg.HostID,
+		EventTime: eventTime, Stamp: now,
+		Principal: principal, RequestID: info.RequestID, ConfigurationID: configID,
+		BucketName: b.Name, BucketOwner: b.Owner, BucketTenant: tenant, BucketID: BucketID(b),
+		Object: c.Object, OpaqueData: t.OpaqueData,
+	}
+}
+
+// BucketID is a bucket instance's id in records: stable for the bucket's
+// life, different for a bucket re-created with the same name.
+func BucketID(b *store.Bucket) string {
+	return "cairn." + strconv.FormatInt(b.Created.UnixNano(), 10)
+}
+
+// start runs a change's synchronous pushes in the background; the request's
+// waiter (if any) makes the response wait for them.
+func (d *Dispatcher) start(wait *waiter, pushes []Push) {
+	d.runMu.Lock()
+	if d.closed {
+		d.runMu.Unlock()
+		d.lost.Add(1)
+		return
+	}
+	d.wg.Add(len(pushes) + 1)
+	d.runMu.Unlock()
+	done := make(chan struct{})
+	var delivered atomic.Bool
+	var wg sync.WaitGroup
+	for _, p := range pushes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer d.wg.Done()
+			if d.push(p) {
+				delivered.Store(true)
+			}
+		}()
+	}
+	go func() {
+		defer d.wg.Done()
+		wg.Wait()
+		if !delivered.Load() {
+			d.lost.Add(1)
+		}
+		close(done)
+	}()
+	if wait != nil {
+		wait.add(done)
+	}
+}
+
+// push delivers one synchronous message within the sync timeout. Failures
+// are logged and counted, never returned: the S3 request succeeds anyway.
+func (d *Dispatcher) push(p Push) bool {
+	ctx, cancel := context.WithTimeout(d.stop, d.cfg.SyncTimeout)
+	defer cancel()
+	d.pending.Add(1)
+	err := d.cfg.Pusher.Push(ctx, p)
+	d.pending.Add(-1)
+	if err != nil {
+		d.failed.Add(1)
+		d.log.Warn("notification push failed", "topic", p.Topic, "event_id", p.ID, "err", err)
+		return false
+	}
+	d.ok.Add(1)
+	return true
+}
