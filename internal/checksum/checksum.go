@@ -4,6 +4,13 @@
 //
 // Algorithm names are the upper-case S3 names (store.ChecksumCRC32, ...);
 // values on the wire are base64 of the big-endian digest.
+//
+// How the pieces fit: auth.Verify already checks checksum trailers of
+// aws-chunked bodies against the data (and leaves the verified values in
+// r.Trailer). The S3 adapter parses the rest with ParseRequest and wraps the
+// body in a Reader for the md5 (ETag), Content-MD5 and x-amz-checksum-*
+// headers; a trailer value it wants to store can be taken from r.Trailer
+// once the body reached EOF, or re-checked with ReaderOptions.ExpectedAtEOF.
 package checksum
 
 import (
