@@ -213,7 +213,9 @@ func (c *chunkedReader) Close() error { return c.body.Close() }
 // readLine returns the next CRLF-terminated line without its terminator.
 // The slice is valid until the next read from src. It returns io.EOF if the
 // body ends cleanly before the line starts, errShortBody if it ends inside.
-func (c *chunkedReader) readLine() ([]byte, error) {
+// With lenient set a bare LF also ends a line: minio-go ends trailer lines
+// that way.
+func (c *chunkedReader) readLine(lenient bool) ([]byte, error) {
 	line, err := c.src.ReadSlice('\n')
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull) || len(line) > maxChunkLine:
@@ -225,16 +227,20 @@ func (c *chunkedReader) readLine() ([]byte, error) {
 	case err != nil:
 		return nil, err
 	}
-	if len(line) < 2 || line[len(line)-2] != '\r' {
-		return nil, errFraming("line not terminated by CRLF")
+	line = line[:len(line)-1]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		return line[:len(line)-1], nil
 	}
-	return line[:len(line)-2], nil
+	if lenient {
+		return line, nil
+	}
+	return nil, errFraming("line not terminated by CRLF")
 }
 
 // nextChunk reads a chunk header; after the last chunk it reads and checks
 // the trailers and returns io.EOF if all is well.
 func (c *chunkedReader) nextChunk() error {
-	line, err := c.readLine()
+	line, err := c.readLine(false)
 	if err == io.EOF {
 		return errShortBody
 	}
@@ -346,7 +352,7 @@ func (c *chunkedReader) finish() error {
 	if c.mode == chunkSigned {
 		// The closing CRLF; some clients leave it out, which is harmless once
 		// the last chunk's signature has been checked.
-		line, err := c.readLine()
+		line, err := c.readLine(false)
 		if err == io.EOF {
 			return io.EOF
 		}
@@ -373,21 +379,26 @@ func (c *chunkedReader) readTrailers() error {
 		haveSig   bool
 	)
 	for i := 0; ; i++ {
-		line, err := c.readLine()
-		if err == io.EOF && c.mode == chunkUnsignedTrailer {
-			break // a missing final CRLF after unsigned trailers is tolerated
-		}
+		line, err := c.readLine(true)
 		if err == io.EOF {
+			// A missing final CRLF is tolerated once everything that is
+			// signed has been read.
+			if c.mode == chunkUnsignedTrailer || haveSig {
+				break
+			}
 			return errShortBody
 		}
 		if err != nil {
 			return err
 		}
-		if len(line) == 0 {
-			break
-		}
 		if i >= maxTrailerLines {
 			return errFraming("too many trailers")
+		}
+		if len(line) == 0 {
+			if c.mode == chunkSignedTrailer && !haveSig {
+				continue // minio-go puts an empty line before the signature
+			}
+			break
 		}
 		name, value, ok := bytes.Cut(line, []byte{':'})
 		if !ok {

@@ -90,6 +90,8 @@ func (s *objectServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Header().Set("Last-Modified", time.Now().UTC().Format(http.TimeFormat))
+		w.Header().Set("ETag", `"etag"`)
 		w.Write(data)
 	}
 	s.mu.Lock()

@@ -358,3 +358,33 @@ func TestHeaderValueTrimming(t *testing.T) {
 		t.Error("host")
 	}
 }
+
+// TestVerifyConcurrent runs verifications of different scopes in parallel
+// (shared key cache and buffer pool; meaningful under -race).
+func TestVerifyConcurrent(t *testing.T) {
+	v := newTestVerifier(t0)
+	var reqs []*http.Request
+	for _, region := range []string{"us-east-1", "eu-west-1", "ap-south-2", "x"} {
+		r := newReq("GET", "/bucket/k%20"+region+"?acl", "")
+		r.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+		sdkSign(t, r, emptySHA256, "s3", region, t0)
+		reqs = append(reqs, r)
+	}
+	done := make(chan error)
+	for i := range 8 {
+		go func() {
+			var err error
+			for j := range 50 {
+				if _, e := v.Verify(reqs[(i+j)%len(reqs)]); e != nil {
+					err = e
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,13 @@
 //
 // Algorithm names are the upper-case S3 names (store.ChecksumCRC32, ...);
 // values on the wire are base64 of the big-endian digest.
+//
+// How the pieces fit: auth.Verify already checks checksum trailers of
+// aws-chunked bodies against the data (and leaves the verified values in
+// r.Trailer). The S3 adapter parses the rest with ParseRequest and wraps the
+// body in a Reader for the md5 (ETag), Content-MD5 and x-amz-checksum-*
+// headers; a trailer value it wants to store can be taken from r.Trailer
+// once the body reached EOF, or re-checked with ReaderOptions.ExpectedAtEOF.
 package checksum
 
 import (
@@ -15,6 +22,8 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"strings"
+
+	"github.com/minio/crc64nvme"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -36,13 +45,16 @@ const HeaderPrefix = "x-amz-checksum-"
 // crc64NVMEPoly is the NVMe CRC-64 polynomial 0xAD93D23594C93659 in the
 // bit-reversed form hash/crc64 expects; with crc64's initial value and final
 // xor of all ones this gives the check value 0xAE8B14860A799888 for
-// "123456789", the CRC S3 calls CRC64NVME.
+// "123456789", the CRC S3 calls CRC64NVME. New uses minio/crc64nvme, the
+// same function with carry-less-multiply assembly (about 6x faster than the
+// table-driven hash/crc64); the table form stays as the reference the tests
+// compare it with.
 const crc64NVMEPoly = 0x9a6c9329ac4bc9b5
 
-var (
-	castagnoli   = crc32.MakeTable(crc32.Castagnoli)
-	crc64NVMETab = crc64.MakeTable(crc64NVMEPoly)
-)
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// newCRC64NVMEReference is the plain table-driven CRC64NVME.
+func newCRC64NVMEReference() hash.Hash64 { return crc64.New(crc64.MakeTable(crc64NVMEPoly)) }
 
 // ErrUnknownAlgorithm is returned by New for a name that is not an S3
 // checksum algorithm.
@@ -56,7 +68,7 @@ func New(algo string) (hash.Hash, error) {
 	case store.ChecksumCRC32C:
 		return crc32.New(castagnoli), nil
 	case store.ChecksumCRC64NVME:
-		return crc64.New(crc64NVMETab), nil
+		return crc64nvme.New(), nil
 	case store.ChecksumSHA1:
 		return sha1.New(), nil
 	case store.ChecksumSHA256:
