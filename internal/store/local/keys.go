@@ -42,6 +42,7 @@ var (
 	tagUpload   = []byte("u/")
 	tagUpID     = []byte("m/")
 	tagPart     = []byte("p/")
+	tagDoneUp   = []byte("c/")
 	tagKV       = []byte("k/")
 	keySeqLease = []byte("s/seqlease")
 )
@@ -189,4 +190,11 @@ func parseVersionID(id string) (uint64, error) {
 		return 0, fmt.Errorf("%w: %q", store.ErrInvalidVersionID, id)
 	}
 	return ^binary.BigEndian.Uint64(b[:]), nil
+}
+
+// completedUploadKey records which object version an upload became, so a
+// repeated CompleteMultipartUpload (a client retrying after a lost answer)
+// succeeds as in S3 instead of failing with NoSuchUpload.
+func completedUploadKey(uploadID string) []byte {
+	return append(append([]byte(nil), tagDoneUp...), uploadID...)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -231,6 +232,11 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	ul.Lock()
 	defer ul.Unlock()
 	up, err := s.upload(reader{db: s.db}, bucket, key, uploadID)
+	if errors.Is(err, store.ErrNoSuchUpload) && !errors.Is(err, store.ErrUploadBucketMismatch) {
+		if oi, ok := s.completedUpload(bucket, key, uploadID); ok {
+			return oi, nil
+		}
+	}
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -260,7 +266,12 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		nv.parts = append(nv.parts, store.Part{Number: p.Number, Size: p.Size, ETag: p.etag(), Checksums: p.Checksums})
 	}
 	nv.etag = hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(list))
-	nv.stage = func(t *txn) error {
+	nv.stage = func(t *txn, seq uint64) error {
+		done, err := json.Marshal(completedUpload{Bucket: bucket, Key: key, Seq: seq})
+		if err != nil {
+			return err
+		}
+		t.b.Set(completedUploadKey(uploadID), done, nil)
 		garbage := t.dropUpload(up, all, keep)
 		t.onCommit(func() { s.removeBlobs(garbage) })
 		return nil
@@ -394,4 +405,34 @@ func (s *Store) ListMultipartUploads(ctx context.Context, bucket string, opts st
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}
 	return res, nil
+}
+
+// completedUpload is what a finished upload became.
+type completedUpload struct {
+	Bucket, Key string
+	Seq         uint64
+}
+
+// completedUpload returns the object version a finished upload produced,
+// while that version still exists.
+func (s *Store) completedUpload(bucket, key, uploadID string) (store.ObjectInfo, bool) {
+	data, ok, err := reader{db: s.db}.get(completedUploadKey(uploadID))
+	if err != nil || !ok {
+		return store.ObjectInfo{}, false
+	}
+	var done completedUpload
+	if json.Unmarshal(data, &done) != nil || done.Bucket != bucket || done.Key != key {
+		return store.ObjectInfo{}, false
+	}
+	r := reader{db: s.db}
+	b, err := s.readBucket(r, bucket)
+	if err != nil {
+		return store.ObjectInfo{}, false
+	}
+	v, err := s.versionBySeq(r, bucket, key, done.Seq)
+	if err != nil || v == nil {
+		return store.ObjectInfo{}, false
+	}
+	latest, err := s.latest(r, bucket, key)
+	return v.info(bucket, key, b.Versioning, err == nil && latest != nil && latest.Seq == v.Seq), true
 }

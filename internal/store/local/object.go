@@ -365,8 +365,9 @@ type newVersion struct {
 	blobs []blob
 	// check, if set, vets the current latest version (preconditions).
 	check func(cur *version) error
-	// stage, if set, adds rows to the commit (body, upload cleanup).
-	stage func(t *txn) error
+	// stage, if set, adds rows to the commit (body, upload cleanup); seq
+	// is the new version's sequence number.
+	stage func(t *txn, seq uint64) error
 }
 
 // commitVersion makes nv the latest version of key in t. The caller holds
@@ -416,7 +417,7 @@ func (s *Store) commitVersion(t *txn, bucket, key string, nv newVersion) (store.
 		return store.ObjectInfo{}, err
 	}
 	if nv.stage != nil {
-		if err := nv.stage(t); err != nil {
+		if err := nv.stage(t, seq); err != nil {
 			return store.ObjectInfo{}, err
 		}
 	}
@@ -492,7 +493,7 @@ func (s *Store) commitBody(ctx context.Context, bucket, key string, in *ingested
 	if in.Size > 0 {
 		nv.blobs = []blob{in.blob}
 	}
-	nv.stage = func(t *txn) error { return in.stage(t.b) }
+	nv.stage = func(t *txn, _ uint64) error { return in.stage(t.b) }
 	t := s.newTxn(ctx)
 	defer t.close()
 	s.buckets.RLock()
