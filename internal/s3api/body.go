@@ -4,6 +4,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cairn-s3/cairn/internal/checksum"
@@ -32,7 +33,9 @@ type putBody struct {
 // newPutBody builds the put-body pipeline of a request whose signature was
 // verified (so r.ContentLength is the decoded length of an aws-chunked body).
 func newPutBody(r *http.Request) (*putBody, error) {
-	if r.ContentLength < 0 {
+	// A body sent with Transfer-Encoding: chunked has no declared length;
+	// S3 refuses it, RGW (and so scripts written for it) accept it.
+	if r.ContentLength < 0 && !slices.Contains(r.TransferEncoding, "chunked") {
 		return nil, s3err.MissingContentLength
 	}
 	if r.ContentLength > maxPutSize {

@@ -48,6 +48,7 @@ func parseMetadata(h http.Header) (store.Metadata, error) {
 	for _, ch := range contentHeaders {
 		*ch.field(&m) = h.Get(ch.name)
 	}
+	m.ContentEncoding = withoutAWSChunked(m.ContentEncoding)
 	user, err := parseUserMetadata(h)
 	if err != nil {
 		return m, err
@@ -67,6 +68,21 @@ func parseMetadata(h http.Header) (store.Metadata, error) {
 		}
 	}
 	return m, nil
+}
+
+// withoutAWSChunked drops the "aws-chunked" coding, which describes how the
+// request body was framed, not the object: S3 does not store it.
+func withoutAWSChunked(encoding string) string {
+	if !strings.Contains(strings.ToLower(encoding), "aws-chunked") {
+		return encoding
+	}
+	var kept []string
+	for _, c := range strings.Split(encoding, ",") {
+		if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "aws-chunked") {
+			kept = append(kept, c)
+		}
+	}
+	return strings.Join(kept, ", ")
 }
 
 // parseUserMetadata collects x-amz-meta-* headers keyed by their lower-case

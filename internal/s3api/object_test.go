@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -779,4 +781,37 @@ func TestDeleteObjects(t *testing.T) {
 			})
 		}
 	})
+}
+
+// RGW accepts a PUT body sent with Transfer-Encoding: chunked and no
+// Content-Length (scripts written for it do this); so does Cairn.
+func TestPutChunkedTransferEncoding(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.Client(userRoot)
+	ts.CreateBucket(t, c, "chunked")
+	body := bytes.Repeat([]byte("0123456789"), 10000)
+	req, err := http.NewRequest(http.MethodPut, ts.URL+"/chunked/k", io.NopCloser(bytes.NewReader(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	creds := aws.Credentials{AccessKeyID: userRoot.AccessKey, SecretAccessKey: userRoot.SecretKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "s3", testRegion, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ts.HTTP.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("chunked PUT: %s", resp.Status)
+	}
+	got, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("chunked"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data := readAll(t, got.Body); !bytes.Equal(data, body) {
+		t.Fatalf("read back %d bytes, want %d", len(data), len(body))
+	}
 }

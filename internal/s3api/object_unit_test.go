@@ -450,3 +450,18 @@ func TestUserMetadataHeaderNamesAreLowerCase(t *testing.T) {
 		t.Fatalf("canonicalised metadata name sent: %v", h)
 	}
 }
+
+func TestWithoutAWSChunked(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                      "",
+		"gzip":                  "gzip",
+		"aws-chunked":           "",
+		"gzip, aws-chunked":     "gzip",
+		"aws-chunked,gzip":      "gzip",
+		"br, AWS-Chunked, gzip": "br, gzip",
+	} {
+		if got := withoutAWSChunked(in); got != want {
+			t.Errorf("withoutAWSChunked(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
