@@ -222,9 +222,9 @@ type listBucketResultV2 struct {
 	XMLName               xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListBucketResult"`
 	Name                  string
 	Prefix                string
-	ContinuationToken     string `xml:",omitempty"`
-	NextContinuationToken string `xml:",omitempty"`
-	StartAfter            string `xml:",omitempty"`
+	ContinuationToken     *string `xml:",omitempty"` // echoed when sent, even empty
+	NextContinuationToken string  `xml:",omitempty"`
+	StartAfter            string  `xml:",omitempty"`
 	KeyCount              int
 	MaxKeys               int
 	Delimiter             string `xml:",omitempty"`
@@ -241,8 +241,12 @@ func (a *API) listObjectsV2(w http.ResponseWriter, r *http.Request, req *Request
 		return err
 	}
 	marker := q.Get("start-after")
+	var token *string
 	if q.Has("continuation-token") {
-		if marker, err = decodeToken(q.Get("continuation-token")); err != nil {
+		token = new(q.Get("continuation-token"))
+	}
+	if token != nil && *token != "" { // an empty token starts at the beginning (RGW)
+		if marker, err = decodeToken(*token); err != nil {
 			return err
 		}
 	}
@@ -255,7 +259,7 @@ func (a *API) listObjectsV2(w http.ResponseWriter, r *http.Request, req *Request
 	}
 	fetchOwner := q.Get("fetch-owner") == "true"
 	res := listBucketResultV2{
-		Name: req.Bucket, Prefix: p.enc(p.prefix), ContinuationToken: q.Get("continuation-token"),
+		Name: req.Bucket, Prefix: p.enc(p.prefix), ContinuationToken: token,
 		StartAfter: p.enc(q.Get("start-after")), KeyCount: len(page.Objects) + len(page.CommonPrefixes),
 		MaxKeys: p.maxKeys, Delimiter: p.enc(p.delimiter), EncodingType: p.encodingType(),
 		IsTruncated: page.IsTruncated, CommonPrefixes: p.commonPrefixes(page.CommonPrefixes),
