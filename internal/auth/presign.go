@@ -52,10 +52,12 @@ func parsePresignV4(q url.Values) (presignV4, error) {
 	switch {
 	case err != nil:
 		return p, errQuery("X-Amz-Expires should be a number")
+	// An expiry out of range is refused like an expired URL, with 403 (as
+	// RGW and the conformance suite expect), not as a malformed query.
 	case secs < 0:
-		return p, errQuery("X-Amz-Expires must be non-negative")
+		return p, s3err.AccessDenied.WithMessage("X-Amz-Expires must be non-negative")
 	case secs > int64(maxPresignExpiry/time.Second):
-		return p, errQuery("X-Amz-Expires must be less than a week (in seconds) that is 604800")
+		return p, s3err.AccessDenied.WithMessage("X-Amz-Expires must be less than a week (in seconds) that is 604800")
 	}
 	if !decodeHex32(&p.signature, signature) {
 		return p, s3err.SignatureDoesNotMatch

@@ -81,7 +81,7 @@ func TestPresignV4Errors(t *testing.T) {
 		{name: "expired", expires: time.Hour, now: t0.Add(61 * time.Minute), code: "AccessDenied", msg: "Request has expired"},
 		{name: "not yet valid", expires: time.Hour, now: t0.Add(-time.Hour), code: "AccessDenied", msg: "Request is not valid yet"},
 		{name: "a week is fine", expires: week, now: t0.Add(week - time.Second)},
-		{name: "longer than a week", expires: week + time.Second, now: t0, code: "AuthorizationQueryParametersError",
+		{name: "longer than a week", expires: week + time.Second, now: t0, code: "AccessDenied",
 			msg: "X-Amz-Expires must be less than a week (in seconds) that is 604800"},
 		{name: "tampered query", expires: time.Hour, now: t0, code: "SignatureDoesNotMatch",
 			tamper: func(r *http.Request) { r.URL.RawQuery += "&versionId=2" }},
