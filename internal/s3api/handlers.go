@@ -43,6 +43,7 @@ func (a *API) handlers() map[Op]Handler {
 		OpCompleteMultipartUpload:   a.completeMultipartUpload,
 		OpAbortMultipartUpload:      a.abortMultipartUpload,
 		OpListParts:                 a.listParts,
+		OpGetObjectAttributes:       a.getObjectAttributes,
 		OpBucketSubresourceNotImpl:  notImplemented,
 		OpObjectSubresourceNotImpl:  notImplemented,
 		OpUnknown:                   methodNotAllowed,

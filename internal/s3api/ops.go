@@ -52,6 +52,7 @@ const (
 	OpCompleteMultipartUpload   Op = "CompleteMultipartUpload"
 	OpAbortMultipartUpload      Op = "AbortMultipartUpload"
 	OpListParts                 Op = "ListParts"
+	OpGetObjectAttributes       Op = "GetObjectAttributes"
 	OpUnknown                   Op = "Unknown"
 	opMethodNotAllowedOnService Op = "MethodNotAllowed"
 )
@@ -89,7 +90,7 @@ var unimplementedBucketSubresources = []string{
 }
 
 var unimplementedObjectSubresources = []string{
-	"retention", "legal-hold", "torrent", "restore", "select", "attributes",
+	"retention", "legal-hold", "torrent", "restore", "select",
 }
 
 var routes = buildRoutes()
@@ -136,6 +137,7 @@ func buildRoutes() []route {
 		{method: http.MethodPost, level: levelObject, query: "uploadId", op: OpCompleteMultipartUpload},
 		{method: http.MethodDelete, level: levelObject, query: "uploadId", op: OpAbortMultipartUpload},
 		{method: http.MethodGet, level: levelObject, query: "uploadId", op: OpListParts},
+		{method: http.MethodGet, level: levelObject, query: "attributes", op: OpGetObjectAttributes},
 	}
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPost} {
 		for _, q := range unimplementedBucketSubresources {
