@@ -200,7 +200,7 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if err != nil {
 		return err
 	}
-	if o.VersionID != "" {
+	if o.VersionID != "" && o.VersionID != store.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", o.VersionID)
 	}
 	c := o.Meta.Checksums

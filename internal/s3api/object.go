@@ -36,7 +36,7 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	}
 	h := w.Header()
 	h.Set("ETag", quoteETag(oi.ETag))
-	setVersionHeaders(h, oi.VersionID, false)
+	setWrittenVersionHeader(h, oi.VersionID)
 	setChecksumHeaders(h, oi.Meta.Checksums, "")
 	return nil
 }
@@ -135,6 +135,9 @@ func versionIDParam(r *http.Request) (string, error) {
 // it ran into: its version id and x-amz-delete-marker, and for a marker
 // addressed by version id the one method that applies.
 func readError(h http.Header, oi store.ObjectInfo, err error) error {
+	if errors.Is(err, store.ErrNoSuchKey) && !oi.DeleteMarker {
+		h.Set("X-Amz-Delete-Marker", "false") // RGW says so explicitly
+	}
 	if oi.DeleteMarker {
 		setDeleteMarkerHeaders(h, oi)
 		if errors.Is(err, store.ErrMethodNotAllowed) {
@@ -305,7 +308,7 @@ func (g *getRequest) writeHeaders(h http.Header, oi store.ObjectInfo, s served, 
 			setChecksumHeaders(h, oi.Meta.Checksums, oi.Meta.ChecksumType)
 		}
 	}
-	if isGet && len(oi.Meta.Tags) > 0 {
+	if len(oi.Meta.Tags) > 0 {
 		h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(oi.Meta.Tags)))
 	}
 	for _, o := range g.overrides {
