@@ -47,7 +47,7 @@ const (
 	hdrLockMode        = "X-Amz-Object-Lock-Mode"
 	hdrLockRetainUntil = "X-Amz-Object-Lock-Retain-Until-Date"
 	hdrLockLegalHold   = "X-Amz-Object-Lock-Legal-Hold"
-	hdrBypassGovernace = "X-Amz-Bypass-Governance-Retention"
+	hdrBypassGovernance = "X-Amz-Bypass-Governance-Retention"
 )
 
 // objectLockConfiguration is the document of Get/PutObjectLockConfiguration,
@@ -169,7 +169,7 @@ func parseLockDate(v string) (time.Time, error) {
 
 // bypassGovernance reports x-amz-bypass-governance-retention: true.
 func bypassGovernance(h http.Header) bool {
-	return strings.EqualFold(strings.TrimSpace(h.Get(hdrBypassGovernace)), "true")
+	return strings.EqualFold(strings.TrimSpace(h.Get(hdrBypassGovernance)), "true")
 }
 
 var errLocked = s3err.AccessDenied.WithMessage("Access Denied because object protected by object lock.")
