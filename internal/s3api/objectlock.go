@@ -44,9 +44,9 @@ const (
 
 // Request headers of object lock.
 const (
-	hdrLockMode        = "X-Amz-Object-Lock-Mode"
-	hdrLockRetainUntil = "X-Amz-Object-Lock-Retain-Until-Date"
-	hdrLockLegalHold   = "X-Amz-Object-Lock-Legal-Hold"
+	hdrLockMode         = "X-Amz-Object-Lock-Mode"
+	hdrLockRetainUntil  = "X-Amz-Object-Lock-Retain-Until-Date"
+	hdrLockLegalHold    = "X-Amz-Object-Lock-Legal-Hold"
 	hdrBypassGovernance = "X-Amz-Bypass-Governance-Retention"
 )
 
