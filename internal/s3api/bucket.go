@@ -138,7 +138,8 @@ func (a *API) bucketRegion(b store.Bucket) string {
 // bucket answers 409 BucketAlreadyOwnedByYou, as AWS does in every region
 // but us-east-1 (where legacy behaviour returns 200); a bucket owned by
 // someone else answers 409 BucketAlreadyExists. The canned ACL comes from
-// x-amz-acl; grant headers are NotImplemented, as is object lock.
+// x-amz-acl; grant headers are NotImplemented. x-amz-bucket-object-lock-enabled
+// enables versioning and object lock.
 func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request) error {
 	if req.Identity.Anonymous {
 		return s3err.AccessDenied
@@ -152,9 +153,6 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 	}
 	if acl == "" {
 		acl = aclPrivate
-	}
-	if strings.EqualFold(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
-		return s3err.NotImplemented.WithMessage("Object lock is not implemented")
 	}
 	body, err := readVerifiedBody(r, maxXMLBody, false)
 	if err != nil {
@@ -171,6 +169,10 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 	b := store.Bucket{
 		Name: req.Bucket, Owner: req.Identity.UserID, Created: time.Now().UTC(),
 		Region: region, ACL: acl,
+	}
+	if strings.EqualFold(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
+		b.Versioning = store.Enabled
+		enableObjectLock(&b)
 	}
 	if err := a.store.CreateBucket(r.Context(), b); err != nil {
 		if !errors.Is(err, store.ErrBucketExists) {
@@ -353,6 +355,9 @@ func (a *API) putBucketVersioning(w http.ResponseWriter, r *http.Request, req *R
 	}
 	// Like S3, Suspended is recorded even for a bucket never versioned.
 	err = a.store.UpdateBucket(r.Context(), req.Bucket, func(b *store.Bucket) error {
+		if err := checkVersioningChange(*b, v); err != nil {
+			return err
+		}
 		b.Versioning = v
 		return nil
 	})

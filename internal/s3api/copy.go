@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -166,7 +167,8 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if c.isIllegalSelfCopy(req.Bucket, req.Key, r.Header) {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
+	dst, err := a.authorizeBucket(r, req, accessWrite)
+	if err != nil {
 		return err
 	}
 	var oi, src store.ObjectInfo
@@ -177,8 +179,12 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		if src.Size > maxCopySourceSize {
 			return s3err.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: %d", maxCopySourceSize)
 		}
+		meta := c.destMeta(src.Meta)
+		if err := applyObjectLock(dst, r.Header, &meta, time.Now()); err != nil {
+			return err
+		}
 		oi, err = a.store.CopyObject(r.Context(), c.src, req.Bucket, req.Key, store.CopyOptions{
-			ReplaceMeta: true, Meta: c.destMeta(src.Meta), ReplaceTags: true,
+			ReplaceMeta: true, Meta: meta, ReplaceTags: true,
 			Owner: req.Identity.UserID, Check: sameVersion(src),
 		})
 		if !errors.Is(err, errSourceChanged) {

@@ -144,6 +144,7 @@ func setObjectHeaders(h http.Header, oi store.ObjectInfo) {
 	if oi.Meta.StorageClass != "" && oi.Meta.StorageClass != "STANDARD" {
 		h.Set("X-Amz-Storage-Class", oi.Meta.StorageClass)
 	}
+	setObjectLockHeaders(h, oi.Meta)
 }
 
 // setVersionHeaders writes x-amz-version-id (in buckets that ever had

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -88,11 +89,15 @@ type initiateMultipartUploadResult struct {
 }
 
 func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
+	b, err := a.authorizeBucket(r, req, accessWrite)
+	if err != nil {
 		return err
 	}
 	meta, err := uploadMetadata(r)
 	if err != nil {
+		return err
+	}
+	if err := applyObjectLock(b, r.Header, &meta, time.Now()); err != nil {
 		return err
 	}
 	u, err := a.store.CreateMultipartUpload(r.Context(), req.Bucket, req.Key, store.PutOptions{

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -24,7 +25,11 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	if err != nil {
 		return err
 	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
+	b, err := a.authorizeBucket(r, req, accessWrite)
+	if err != nil {
+		return err
+	}
+	if err := applyObjectLock(b, r.Header, &meta, time.Now()); err != nil {
 		return err
 	}
 	opts := body.putOptions(meta, req.Identity.UserID)
@@ -104,7 +109,9 @@ func (a *API) deleteObject(w http.ResponseWriter, r *http.Request, req *Request)
 	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
 		return err
 	}
-	res, err := a.store.DeleteObject(r.Context(), req.Bucket, req.Key, store.DeleteOptions{VersionID: versionID})
+	res, err := a.store.DeleteObject(r.Context(), req.Bucket, req.Key, store.DeleteOptions{
+		VersionID: versionID, Check: deleteLockCheck(bypassGovernance(r.Header)),
+	})
 	if err != nil && !isMissing(err) {
 		return err
 	}
@@ -381,8 +388,9 @@ func (a *API) deleteObjects(w http.ResponseWriter, r *http.Request, req *Request
 		return err
 	}
 	out := deleteResult{Xmlns: s3Namespace}
+	check := deleteLockCheck(bypassGovernance(r.Header))
 	for _, o := range d.Objects {
-		res, err := a.store.DeleteObject(r.Context(), req.Bucket, o.Key, store.DeleteOptions{VersionID: o.VersionID})
+		res, err := a.store.DeleteObject(r.Context(), req.Bucket, o.Key, store.DeleteOptions{VersionID: o.VersionID, Check: check})
 		if err != nil && !isMissing(err) {
 			e := toS3(err)
 			out.Errors = append(out.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})

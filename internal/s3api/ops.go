@@ -53,6 +53,12 @@ const (
 	OpAbortMultipartUpload      Op = "AbortMultipartUpload"
 	OpListParts                 Op = "ListParts"
 	OpGetObjectAttributes       Op = "GetObjectAttributes"
+	OpGetObjectLockConfig       Op = "GetObjectLockConfiguration"
+	OpPutObjectLockConfig       Op = "PutObjectLockConfiguration"
+	OpGetObjectRetention        Op = "GetObjectRetention"
+	OpPutObjectRetention        Op = "PutObjectRetention"
+	OpGetObjectLegalHold        Op = "GetObjectLegalHold"
+	OpPutObjectLegalHold        Op = "PutObjectLegalHold"
 	OpUnknown                   Op = "Unknown"
 	opMethodNotAllowedOnService Op = "MethodNotAllowed"
 )
@@ -84,13 +90,13 @@ type route struct {
 // through to a default operation such as ListObjects or CreateBucket.
 var unimplementedBucketSubresources = []string{
 	"policy", "cors", "lifecycle", "website", "logging", "encryption",
-	"object-lock", "ownershipControls", "publicAccessBlock", "requestPayment",
+	"ownershipControls", "publicAccessBlock", "requestPayment",
 	"replication", "accelerate", "analytics", "inventory", "metrics",
 	"intelligent-tiering", "policyStatus",
 }
 
 var unimplementedObjectSubresources = []string{
-	"retention", "legal-hold", "torrent", "restore", "select",
+	"torrent", "restore", "select",
 }
 
 var routes = buildRoutes()
@@ -138,6 +144,12 @@ func buildRoutes() []route {
 		{method: http.MethodDelete, level: levelObject, query: "uploadId", op: OpAbortMultipartUpload},
 		{method: http.MethodGet, level: levelObject, query: "uploadId", op: OpListParts},
 		{method: http.MethodGet, level: levelObject, query: "attributes", op: OpGetObjectAttributes},
+		{method: http.MethodGet, level: levelBucket, query: "object-lock", op: OpGetObjectLockConfig},
+		{method: http.MethodPut, level: levelBucket, query: "object-lock", op: OpPutObjectLockConfig},
+		{method: http.MethodGet, level: levelObject, query: "retention", op: OpGetObjectRetention},
+		{method: http.MethodPut, level: levelObject, query: "retention", op: OpPutObjectRetention},
+		{method: http.MethodGet, level: levelObject, query: "legal-hold", op: OpGetObjectLegalHold},
+		{method: http.MethodPut, level: levelObject, query: "legal-hold", op: OpPutObjectLegalHold},
 	}
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPost} {
 		for _, q := range unimplementedBucketSubresources {

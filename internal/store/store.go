@@ -110,6 +110,12 @@ type Metadata struct {
 	Checksums map[string]string
 	// ChecksumType is "FULL_OBJECT" or "COMPOSITE" for multipart objects.
 	ChecksumType string
+	// Object lock: LockMode is "GOVERNANCE", "COMPLIANCE" or "" (no
+	// retention), LockRetainUntil the end of the retention, and LegalHold
+	// "ON", "OFF" or "" (never set).
+	LockMode        string    `json:",omitempty"`
+	LockRetainUntil time.Time `json:",omitzero"`
+	LegalHold       string    `json:",omitempty"`
 }
 
 // Part describes one part of a completed multipart object, kept so that
@@ -181,6 +187,10 @@ type PutOptions struct {
 type DeleteOptions struct {
 	VersionID string // "" deletes the latest (adding a delete marker in versioned buckets)
 	Owner     string // user id recorded as the owner of a delete marker it creates
+	// Check, if set, is called with the version a delete is about to
+	// remove (not when it only adds a delete marker), under the same lock
+	// as the removal; an error aborts the delete and is returned.
+	Check func(ObjectInfo) error
 }
 
 // DeleteResult reports what a delete did.

@@ -581,12 +581,17 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 		if err != nil {
 			return store.DeleteResult{}, fmt.Errorf("local: %w", err)
 		}
+		info := v.info(bucket, key, b.Versioning, lv != nil && lv.Seq == v.Seq)
+		if opts.Check != nil {
+			if err := opts.Check(info); err != nil {
+				return store.DeleteResult{}, err
+			}
+		}
 		t.dropVersion(bucket, key, v)
 		seq, err := s.nextSeq()
 		if err != nil {
 			return store.DeleteResult{}, err
 		}
-		info := v.info(bucket, key, b.Versioning, lv != nil && lv.Seq == v.Seq)
 		if err := t.change(store.ChangeDelete, info, seq); err != nil {
 			return store.DeleteResult{}, err
 		}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Copy", copyTests},
 		{"Multipart", multipartTests},
 		{"Concurrency", concurrencyTests},
+		{"ObjectLock", objectLockTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
