@@ -88,7 +88,10 @@ func postKey(fields map[string]string, fileName string) (string, error) {
 	if !ok || key == "" {
 		return "", s3err.InvalidArgument.WithMessage("Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.")
 	}
-	return strings.ReplaceAll(key, "${filename}", fileName), nil
+	if key = strings.ReplaceAll(key, "${filename}", fileName); key == "" {
+		return "", s3err.InvalidArgument.WithMessage("The key is empty once ${filename} is replaced by the file's name.")
+	}
+	return key, nil
 }
 
 // postHeaderFields are the form fields that set what the same-named (or,

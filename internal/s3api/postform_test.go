@@ -201,6 +201,24 @@ func boundaryOf(b []byte) string {
 	return string(bytes.TrimPrefix(line, []byte("--")))
 }
 
+func TestPostKey(t *testing.T) {
+	tests := []struct {
+		key, file, want string
+		ok              bool
+	}{
+		{"a/${filename}", "f.txt", "a/f.txt", true},
+		{`\$foo`, "f", `\$foo`, true},
+		{"${filename}", "", "", false},
+		{"", "f", "", false},
+	}
+	for _, tt := range tests {
+		got, err := postKey(map[string]string{"key": tt.key}, tt.file)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("postKey(%q, %q) = %q, %v; want %q", tt.key, tt.file, got, err, tt.want)
+		}
+	}
+}
+
 func TestSizeRange(t *testing.T) {
 	tests := []struct {
 		body     string
