@@ -28,6 +28,7 @@ func (a *API) handlers() map[Op]Handler {
 		OpListMultipartUploads:      a.listMultipartUploads,
 		OpDeleteObjects:             a.deleteObjects,
 		OpPutObject:                 a.putObject,
+		OpPostObject:                a.postObject,
 		OpGetObject:                 a.getObject,
 		OpHeadObject:                a.headObject,
 		OpDeleteObject:              a.deleteObject,
