@@ -281,3 +281,29 @@ func (a *API) getBucketPolicyStatus(w http.ResponseWriter, r *http.Request, req 
 	}
 	return writeXML(w, policyStatus{Xmlns: s3Namespace, IsPublic: public})
 }
+
+// policyAllowsListing reports whether the bucket policy lets the caller
+// list the bucket with the request's key as s3:prefix. S3 answers a read of
+// a missing key with 404 to those who may list it, and 403 to others.
+func (a *API) policyAllowsListing(r *http.Request, req *Request) bool {
+	b, err := a.store.GetBucket(r.Context(), req.Bucket)
+	doc, ok := b.Config[configPolicy]
+	if err != nil || !ok {
+		return false
+	}
+	p, err := policy.Parse(doc)
+	if err != nil {
+		return false
+	}
+	lreq := *req
+	lreq.Op, lreq.Key = OpListObjects, ""
+	pr := a.policyRequest(r, &lreq)
+	values := pr.Values
+	pr.Values = func(key string) ([]string, bool) {
+		if strings.EqualFold(key, "s3:prefix") {
+			return []string{req.Key}, true
+		}
+		return values(key)
+	}
+	return p.Evaluate(pr) == policy.Allowed
+}

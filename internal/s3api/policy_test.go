@@ -212,3 +212,19 @@ func TestOpActions(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingKeyWithListPolicy: a caller the policy lets list a prefix gets
+// 404 for missing keys under it, and 403 elsewhere.
+func TestMissingKeyWithListPolicy(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ts.CreateBucket(t, ts.Root, "pol-list")
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::pol-list","Condition":{"StringLike":{"s3:prefix":"public/*"}}}]}`
+	if err := putPolicy(t, ts.Root, "pol-list", doc); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ts.Alt.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("pol-list"), Key: aws.String("public/x")})
+	wantErr(t, err, "", http.StatusNotFound)
+	_, err = ts.Alt.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("pol-list"), Key: aws.String("private/x")})
+	wantErr(t, err, "", http.StatusForbidden)
+}
