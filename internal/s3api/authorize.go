@@ -17,15 +17,24 @@ const (
 )
 
 // authorizeBucket loads the request's bucket and checks that the caller may
-// perform an access of the given kind: the owner may do anything; others
-// only what the bucket's canned ACL grants.
+// perform an access of the given kind: the bucket policy decides first (an
+// explicit Deny wins, an Allow grants); then the owner may do anything, and
+// others only what the bucket's canned ACL grants.
 func (a *API) authorizeBucket(r *http.Request, req *Request, kind access) (store.Bucket, error) {
 	b, err := a.store.GetBucket(r.Context(), req.Bucket)
 	if err != nil {
 		return store.Bucket{}, err
 	}
+	if granted, err := a.checkPolicy(r, req, b); err != nil {
+		return store.Bucket{}, err
+	} else if granted {
+		return b, nil
+	}
 	if !req.Identity.Anonymous && b.Owner == req.Identity.UserID {
 		return b, nil
+	}
+	if publicACLsIgnored(b) {
+		return store.Bucket{}, errPolicyDenied
 	}
 	if aclAllows(b.ACL, req.Identity.Anonymous, kind) {
 		return b, nil

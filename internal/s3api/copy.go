@@ -210,7 +210,7 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 // to the source bucket, or a source object whose own ACL grants it.
 func (a *API) readCopySource(r *http.Request, req *Request, src store.CopySource, cond conditions) (store.ObjectInfo, error) {
 	sreq := *req
-	sreq.Bucket, sreq.Key = src.Bucket, src.Key
+	sreq.Op, sreq.Bucket, sreq.Key = OpGetObject, src.Bucket, src.Key
 	_, authErr := a.authorizeBucket(r, &sreq, accessRead)
 	if authErr != nil && !errors.Is(authErr, s3err.AccessDenied) {
 		return store.ObjectInfo{}, authErr

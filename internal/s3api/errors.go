@@ -36,6 +36,7 @@ var storeErrors = []struct {
 	{store.ErrKeyTooLong, s3err.KeyTooLongError},
 	{store.ErrInvalidPartNumber, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")},
 	{store.ErrUploadBucketMismatch, s3err.NoSuchUpload},
+	{errPolicyDenied, s3err.AccessDenied},
 }
 
 // toS3 returns the S3 error for err: an *s3err.Error in its chain, a mapped

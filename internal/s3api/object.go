@@ -168,6 +168,9 @@ type getRequest struct {
 	// then read only an object whose own ACL grants it; aclPassed records
 	// that the version served did.
 	objectACL, aclPassed bool
+	// listable is set when the bucket policy lets a caller who relies on
+	// the object's ACL list the key, so a missing key is NoSuchKey.
+	listable bool
 }
 
 // responseOverrides are the response-* query parameters of a signed GET and
@@ -213,6 +216,7 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 	_, err = a.authorizeBucket(r, req, accessRead)
 	if errors.Is(err, s3err.AccessDenied) {
 		g.objectACL, err = true, nil
+		g.listable = a.policyAllowsListing(r, req)
 	}
 	return g, err
 }
@@ -287,7 +291,7 @@ func partRange(oi store.ObjectInfo, n int) (served, error) {
 // readError hides from a caller the object's ACL has not let in whether
 // the object exists, and otherwise describes delete markers.
 func (g *getRequest) readError(h http.Header, oi store.ObjectInfo, err error) error {
-	if g.objectACL && !g.aclPassed {
+	if g.objectACL && !g.aclPassed && !(g.listable && errors.Is(err, store.ErrNoSuchKey)) {
 		return s3err.AccessDenied
 	}
 	return readError(h, oi, err)

@@ -59,6 +59,13 @@ const (
 	OpPutObjectRetention        Op = "PutObjectRetention"
 	OpGetObjectLegalHold        Op = "GetObjectLegalHold"
 	OpPutObjectLegalHold        Op = "PutObjectLegalHold"
+	OpGetBucketPolicy           Op = "GetBucketPolicy"
+	OpPutBucketPolicy           Op = "PutBucketPolicy"
+	OpDeleteBucketPolicy        Op = "DeleteBucketPolicy"
+	OpGetBucketPolicyStatus     Op = "GetBucketPolicyStatus"
+	OpGetPublicAccessBlock      Op = "GetPublicAccessBlock"
+	OpPutPublicAccessBlock      Op = "PutPublicAccessBlock"
+	OpDeletePublicAccessBlock   Op = "DeletePublicAccessBlock"
 	OpUnknown                   Op = "Unknown"
 	opMethodNotAllowedOnService Op = "MethodNotAllowed"
 )
@@ -89,10 +96,10 @@ type route struct {
 // unimplementedBucketSubresources answer NotImplemented instead of falling
 // through to a default operation such as ListObjects or CreateBucket.
 var unimplementedBucketSubresources = []string{
-	"policy", "cors", "lifecycle", "website", "logging", "encryption",
-	"ownershipControls", "publicAccessBlock", "requestPayment",
+	"cors", "lifecycle", "website", "logging", "encryption",
+	"ownershipControls", "requestPayment",
 	"replication", "accelerate", "analytics", "inventory", "metrics",
-	"intelligent-tiering", "policyStatus",
+	"intelligent-tiering",
 }
 
 var unimplementedObjectSubresources = []string{
@@ -126,6 +133,13 @@ func buildRoutes() []route {
 		{method: http.MethodGet, level: levelBucket, query: "uploads", op: OpListMultipartUploads},
 		{method: http.MethodPost, level: levelBucket, query: "delete", op: OpDeleteObjects},
 		{method: http.MethodPost, level: levelBucket, op: OpPostObject},
+		{method: http.MethodGet, level: levelBucket, query: "policy", op: OpGetBucketPolicy},
+		{method: http.MethodPut, level: levelBucket, query: "policy", op: OpPutBucketPolicy},
+		{method: http.MethodDelete, level: levelBucket, query: "policy", op: OpDeleteBucketPolicy},
+		{method: http.MethodGet, level: levelBucket, query: "policyStatus", op: OpGetBucketPolicyStatus},
+		{method: http.MethodGet, level: levelBucket, query: "publicAccessBlock", op: OpGetPublicAccessBlock},
+		{method: http.MethodPut, level: levelBucket, query: "publicAccessBlock", op: OpPutPublicAccessBlock},
+		{method: http.MethodDelete, level: levelBucket, query: "publicAccessBlock", op: OpDeletePublicAccessBlock},
 
 		{method: http.MethodPut, level: levelObject, op: OpPutObject},
 		{method: http.MethodPut, level: levelObject, header: "X-Amz-Copy-Source", op: OpCopyObject},
@@ -192,4 +206,69 @@ func resolveOp(r *http.Request, lvl level) Op {
 		return opMethodNotAllowedOnService
 	}
 	return best
+}
+
+// iamAction is the IAM action an operation performs, as bucket policies
+// name it; versioned is the action when the request names a versionId
+// ("" when the same).
+type iamAction struct {
+	plain, versioned string
+}
+
+// opActions maps every operation that reaches a bucket to its IAM action.
+var opActions = map[Op]iamAction{
+	OpListBuckets:              {plain: "s3:ListAllMyBuckets"},
+	OpCreateBucket:             {plain: "s3:CreateBucket"},
+	OpHeadBucket:               {plain: "s3:ListBucket"},
+	OpDeleteBucket:             {plain: "s3:DeleteBucket"},
+	OpGetBucketLocation:        {plain: "s3:GetBucketLocation"},
+	OpListObjects:              {plain: "s3:ListBucket"},
+	OpListObjectsV2:            {plain: "s3:ListBucket"},
+	OpListObjectVersions:       {plain: "s3:ListBucketVersions"},
+	OpGetBucketVersioning:      {plain: "s3:GetBucketVersioning"},
+	OpPutBucketVersioning:      {plain: "s3:PutBucketVersioning"},
+	OpGetBucketAcl:             {plain: "s3:GetBucketAcl"},
+	OpPutBucketAcl:             {plain: "s3:PutBucketAcl"},
+	OpGetBucketTagging:         {plain: "s3:GetBucketTagging"},
+	OpPutBucketTagging:         {plain: "s3:PutBucketTagging"},
+	OpDeleteBucketTagging:      {plain: "s3:PutBucketTagging"},
+	OpGetBucketNotification:    {plain: "s3:GetBucketNotification"},
+	OpPutBucketNotification:    {plain: "s3:PutBucketNotification"},
+	OpDeleteBucketNotification: {plain: "s3:PutBucketNotification"},
+	OpListMultipartUploads:     {plain: "s3:ListBucketMultipartUploads"},
+	OpDeleteObjects:            {plain: "s3:DeleteObject"},
+	OpPostObject:               {plain: "s3:PutObject"},
+	OpPutObject:                {plain: "s3:PutObject"},
+	OpGetObject:                {plain: "s3:GetObject", versioned: "s3:GetObjectVersion"},
+	OpHeadObject:               {plain: "s3:GetObject", versioned: "s3:GetObjectVersion"},
+	OpDeleteObject:             {plain: "s3:DeleteObject", versioned: "s3:DeleteObjectVersion"},
+	OpCopyObject:               {plain: "s3:PutObject"},
+	OpGetObjectTagging:         {plain: "s3:GetObjectTagging", versioned: "s3:GetObjectVersionTagging"},
+	OpPutObjectTagging:         {plain: "s3:PutObjectTagging", versioned: "s3:PutObjectVersionTagging"},
+	OpDeleteObjectTagging:      {plain: "s3:DeleteObjectTagging", versioned: "s3:DeleteObjectVersionTagging"},
+	OpGetObjectAcl:             {plain: "s3:GetObjectAcl", versioned: "s3:GetObjectVersionAcl"},
+	OpPutObjectAcl:             {plain: "s3:PutObjectAcl", versioned: "s3:PutObjectVersionAcl"},
+	OpCreateMultipartUpload:    {plain: "s3:PutObject"},
+	OpUploadPart:               {plain: "s3:PutObject"},
+	OpUploadPartCopy:           {plain: "s3:PutObject"},
+	OpCompleteMultipartUpload:  {plain: "s3:PutObject"},
+	OpAbortMultipartUpload:     {plain: "s3:AbortMultipartUpload"},
+	OpListParts:                {plain: "s3:ListMultipartUploadParts"},
+	OpGetBucketPolicy:          {plain: "s3:GetBucketPolicy"},
+	OpPutBucketPolicy:          {plain: "s3:PutBucketPolicy"},
+	OpDeleteBucketPolicy:       {plain: "s3:DeleteBucketPolicy"},
+	OpGetBucketPolicyStatus:    {plain: "s3:GetBucketPolicyStatus"},
+	OpGetPublicAccessBlock:     {plain: "s3:GetBucketPublicAccessBlock"},
+	OpPutPublicAccessBlock:     {plain: "s3:PutBucketPublicAccessBlock"},
+	OpDeletePublicAccessBlock:  {plain: "s3:PutBucketPublicAccessBlock"},
+}
+
+// action is the IAM action of an operation; versioned selects the
+// *Version form where one exists.
+func (op Op) action(versioned bool) string {
+	a := opActions[op]
+	if versioned && a.versioned != "" {
+		return a.versioned
+	}
+	return a.plain
 }

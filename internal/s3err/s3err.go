@@ -136,6 +136,8 @@ var (
 	MissingSecurityHeader             = def("MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header.")
 	NoSuchBucket                      = def("NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist.")
 	NoSuchBucketPolicy                = def("NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist.")
+	MalformedPolicy                   = def("MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'")
+	NoSuchPublicAccessBlock           = def("NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found")
 	NoSuchCORSConfiguration           = def("NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist.")
 	NoSuchKey                         = def("NoSuchKey", http.StatusNotFound, "The specified key does not exist.")
 	NoSuchLifecycleConfiguration      = def("NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist.")
