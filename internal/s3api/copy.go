@@ -200,18 +200,22 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 }
 
 // readCopySource authorizes reading a copy source and checks the
-// x-amz-copy-source-if-* conditions against it. Reading needs read access
-// to the source bucket, or a source object whose own ACL grants it.
+// x-amz-copy-source-if-* conditions against it. Reading needs a source
+// version whose ACL grants READ; only a caller who may list the source
+// bucket learns that the source does not exist.
 func (a *API) readCopySource(r *http.Request, req *Request, src store.CopySource, cond conditions) (store.ObjectInfo, error) {
 	sreq := *req
 	sreq.Bucket, sreq.Key = src.Bucket, src.Key
-	_, authErr := a.authorizeBucket(r, &sreq, accessRead)
-	if authErr != nil && !errors.Is(authErr, s3err.AccessDenied) {
-		return store.ObjectInfo{}, authErr
+	b, err := a.store.GetBucket(r.Context(), sreq.Bucket)
+	if err != nil {
+		return store.ObjectInfo{}, err
 	}
 	oi, err := a.store.HeadObject(r.Context(), src.Bucket, src.Key, store.GetOptions{VersionID: src.VersionID})
-	if authErr != nil && (err != nil || !aclAllows(oi.Meta.ACL, req.Identity.Anonymous, accessRead)) {
-		return store.ObjectInfo{}, authErr
+	if err != nil && !a.bucketAllows(b, req.Identity, accessRead) {
+		return store.ObjectInfo{}, s3err.AccessDenied
+	}
+	if err == nil && !objectAllows(b, oi, req.Identity, permRead) {
+		return store.ObjectInfo{}, s3err.AccessDenied
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrMethodNotAllowed) {

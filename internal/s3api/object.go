@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -154,9 +155,11 @@ type getRequest struct {
 	overrides  [][2]string // header, value
 	checksums  bool        // x-amz-checksum-mode: ENABLED
 	anonymous  bool
-	// objectACL is set when the bucket's ACL denies the caller, who may
-	// then read only an object whose own ACL grants it; aclPassed records
-	// that the version served did.
+	bucket     store.Bucket
+	identity   auth.Identity
+	// objectACL is set when the bucket's ACL does not let the caller list,
+	// who then learns nothing of a version its ACL does not let them read;
+	// aclPassed records that the version served did.
 	objectACL, aclPassed bool
 }
 
@@ -200,11 +203,15 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 			g.overrides = append(g.overrides, [2]string{o[1], v})
 		}
 	}
-	_, err = a.authorizeBucket(r, req, accessRead)
-	if errors.Is(err, s3err.AccessDenied) {
-		g.objectACL, err = true, nil
+	// Reads are decided by the object's ACL; a caller the bucket's ACL
+	// does not let list is not told whether the object exists.
+	b, err := a.store.GetBucket(r.Context(), req.Bucket)
+	if err != nil {
+		return nil, err
 	}
-	return g, err
+	g.bucket, g.identity = b, req.Identity
+	g.objectACL = !a.bucketAllows(b, req.Identity, accessRead)
+	return g, nil
 }
 
 // parsePartNumber validates a partNumber parameter.
@@ -227,12 +234,10 @@ type served struct {
 // ACL when the bucket's did not grant access, the preconditions, and
 // resolves the range or part.
 func (g *getRequest) prepare(h http.Header, oi store.ObjectInfo) (served, error) {
-	if g.objectACL {
-		if !aclAllows(oi.Meta.ACL, g.anonymous, accessRead) {
-			return served{}, s3err.AccessDenied
-		}
-		g.aclPassed = true
+	if !objectAllows(g.bucket, oi, g.identity, permRead) {
+		return served{}, s3err.AccessDenied
 	}
+	g.aclPassed = true
 	if err := g.cond.check(oi); err != nil {
 		if errors.Is(err, s3err.NotModified) {
 			h.Set("ETag", quoteETag(oi.ETag))
