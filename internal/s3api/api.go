@@ -126,6 +126,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	}
 	req.Op = resolveOp(r, lvl)
 	info.Op = string(req.Op)
+	if req.Op == OpPreflight {
+		return a.preflight(w, r, req)
+	}
+	a.setCORSHeaders(r.Context(), w, r, bucket)
 	id, err := a.auth.Verify(r)
 	if err != nil {
 		return err
