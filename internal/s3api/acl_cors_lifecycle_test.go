@@ -253,3 +253,25 @@ func TestBucketLifecycle(t *testing.T) {
 	_, err = ts.Root.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("lcb")})
 	wantErr(t, err, "NoSuchLifecycleConfiguration", 404)
 }
+
+// TestObjectGrantHeaders sets an object's ACL with x-amz-grant-* on PUT.
+func TestObjectGrantHeaders(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ts.CreateBucket(t, ts.Root, "ogh")
+	resp := ts.Do(t, userRoot, http.MethodPut, "/ogh/k", []byte("v"), http.Header{"X-Amz-Grant-Read": {`id="` + userAlt.ID + `"`}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("put with grant: %d %s", resp.StatusCode, readAll(t, resp.Body))
+	}
+	if out, err := ts.Alt.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("ogh"), Key: aws.String("k")}); err != nil {
+		t.Fatalf("alt reads: %v", err)
+	} else {
+		readAll(t, out.Body)
+	}
+	_, err := ts.Alt.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String("ogh"), Key: aws.String("k")})
+	wantErr(t, err, "AccessDenied", 403)
+	resp = ts.Do(t, userRoot, http.MethodPut, "/ogh/k2", []byte("v"), http.Header{"X-Amz-Grant-Read": {`id="nobody"`}})
+	if b := readAll(t, resp.Body); resp.StatusCode != 400 || xmlCode(b) != "InvalidArgument" {
+		t.Fatalf("grant to unknown user: %d %s", resp.StatusCode, b)
+	}
+}

@@ -163,6 +163,9 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return err
 	}
+	if c.meta.ACL, err = a.checkGrants(r.Context(), c.meta.ACL); err != nil {
+		return err
+	}
 	if c.isIllegalSelfCopy(req.Bucket, req.Key, r.Header) {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}

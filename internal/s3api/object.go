@@ -21,6 +21,9 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	if err != nil {
 		return err
 	}
+	if meta.ACL, err = a.checkGrants(r.Context(), meta.ACL); err != nil {
+		return err
+	}
 	body, err := newPutBody(r)
 	if err != nil {
 		return err
