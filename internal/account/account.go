@@ -308,6 +308,26 @@ func (s *Service) Info(ctx context.Context, uid string) (User, error) {
 	return u, nil
 }
 
+// InfoByEmail returns the user whose email address is email (compared
+// case-insensitively), or ErrNoSuchUser. Users are few, so a scan is fine.
+func (s *Service) InfoByEmail(ctx context.Context, email string) (User, error) {
+	if email != "" {
+		for p, err := range s.kv.Scan(ctx, []byte(usersPrefix), nil) {
+			if err != nil {
+				return User{}, fmt.Errorf("account: scan users: %w", err)
+			}
+			var u User
+			if err := json.Unmarshal(p.Value, &u); err != nil {
+				return User{}, fmt.Errorf("account: decode user %q: %w", p.Key, err)
+			}
+			if strings.EqualFold(u.Email, email) {
+				return u, nil
+			}
+		}
+	}
+	return User{}, fmt.Errorf("%w: email %q", ErrNoSuchUser, email)
+}
+
 // InfoByAccessKey returns the user owning accessKey, or ErrNoSuchKey.
 func (s *Service) InfoByAccessKey(ctx context.Context, accessKey string) (User, error) {
 	v, err := s.kv.Get(ctx, []byte(keysPrefix+accessKey))

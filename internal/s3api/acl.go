@@ -1,16 +1,22 @@
 package s3api
 
 import (
+	"context"
+	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
-// Cairn models access with S3's canned ACLs only; an AccessControlPolicy
-// document is accepted when its grants are exactly those of a canned ACL.
+// ACLs are stored in the ACL string of a bucket or object version: either
+// the name of a canned ACL ("" is private), expanded against the owners
+// when read, or an explicit grant list encoded as JSON (it starts with
+// "{"). Canned names keep old records and the common case small.
 
 const (
 	aclPrivate         = "private"
@@ -20,13 +26,20 @@ const (
 	aclBucketOwnerRead = "bucket-owner-read"
 	aclBucketOwnerFull = "bucket-owner-full-control"
 
-	groupAllUsers  = "http://acs.amazonaws.com/groups/global/AllUsers"
-	groupAuthUsers = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-	xsiNamespace   = "http://www.w3.org/2001/XMLSchema-instance"
+	groupAllUsers    = "http://acs.amazonaws.com/groups/global/AllUsers"
+	groupAuthUsers   = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	groupLogDelivery = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+	xsiNamespace     = "http://www.w3.org/2001/XMLSchema-instance"
 
 	permRead        = "READ"
 	permWrite       = "WRITE"
+	permReadACP     = "READ_ACP"
+	permWriteACP    = "WRITE_ACP"
 	permFullControl = "FULL_CONTROL"
+
+	granteeUser  = "CanonicalUser"
+	granteeGroup = "Group"
+	granteeEmail = "AmazonCustomerByEmail"
 )
 
 // cannedACLs are the x-amz-acl values S3 accepts.
@@ -36,20 +49,183 @@ var cannedACLs = map[string]bool{
 	"log-delivery-write": true,
 }
 
-// parseCannedACL returns the x-amz-acl of a request ("" when absent).
-// Explicit x-amz-grant-* headers would need real grant lists, which Cairn
-// does not model, so they are refused rather than ignored.
-func parseCannedACL(h http.Header) (string, error) {
-	for name := range h {
-		if strings.HasPrefix(name, "X-Amz-Grant-") {
-			return "", s3err.NotImplemented.WithMessage("x-amz-grant-* headers are not supported; use a canned ACL (x-amz-acl)")
+var validPerms = map[string]bool{permRead: true, permWrite: true, permReadACP: true, permWriteACP: true, permFullControl: true}
+
+// aclGrant is one stored grant. Email grantees are resolved to canonical
+// users when the ACL is set, as RGW does; an unresolved one (set through
+// x-amz-grant-* on an object write) matches nobody.
+type aclGrant struct {
+	Type  string `json:"type"`
+	ID    string `json:"id,omitempty"`
+	URI   string `json:"uri,omitempty"`
+	Email string `json:"email,omitempty"`
+	Perm  string `json:"perm"`
+}
+
+// aclGrants is an explicit grant list; the owner is the resource's.
+type aclGrants struct {
+	Grants []aclGrant `json:"grants"`
+}
+
+// loadACL expands a stored ACL for a resource with the given owners.
+func loadACL(stored, owner, bucketOwner string) []aclGrant {
+	if strings.HasPrefix(stored, "{") {
+		var g aclGrants
+		if err := json.Unmarshal([]byte(stored), &g); err == nil {
+			return g.Grants
+		}
+		return nil // unreadable: grants nothing beyond the owner's rights
+	}
+	return cannedGrants(stored, owner, bucketOwner)
+}
+
+// encodeACL is the stored form of an explicit grant list.
+func encodeACL(grants []aclGrant) string {
+	if grants == nil {
+		grants = []aclGrant{}
+	}
+	b, _ := json.Marshal(aclGrants{Grants: grants})
+	return string(b)
+}
+
+// cannedGrants expands a canned ACL; bucketOwner matters for the
+// bucket-owner-* object ACLs.
+func cannedGrants(acl, owner, bucketOwner string) []aclGrant {
+	user := func(id, perm string) aclGrant { return aclGrant{Type: granteeUser, ID: id, Perm: perm} }
+	group := func(uri, perm string) aclGrant { return aclGrant{Type: granteeGroup, URI: uri, Perm: perm} }
+	g := []aclGrant{user(owner, permFullControl)}
+	switch acl {
+	case aclPublicRead:
+		g = append(g, group(groupAllUsers, permRead))
+	case aclPublicReadWrite:
+		g = append(g, group(groupAllUsers, permRead), group(groupAllUsers, permWrite))
+	case aclAuthRead:
+		g = append(g, group(groupAuthUsers, permRead))
+	case aclBucketOwnerRead, aclBucketOwnerFull:
+		if bucketOwner != owner {
+			perm := permRead
+			if acl == aclBucketOwnerFull {
+				perm = permFullControl
+			}
+			g = append(g, user(bucketOwner, perm))
 		}
 	}
+	return g
+}
+
+// aclGrantsPerm reports whether a grant list gives the caller perm.
+func aclGrantsPerm(grants []aclGrant, id auth.Identity, perm string) bool {
+	for _, g := range grants {
+		if g.Perm != perm && g.Perm != permFullControl {
+			continue
+		}
+		switch {
+		case g.Type == granteeGroup && g.URI == groupAllUsers:
+			return true
+		case g.Type == granteeGroup && g.URI == groupAuthUsers && !id.Anonymous:
+			return true
+		case g.Type == granteeUser && !id.Anonymous && g.ID == id.UserID:
+			return true
+		}
+	}
+	return false
+}
+
+// parseCannedACL returns the stored ACL a request's headers ask for: the
+// x-amz-acl value, an explicit list from x-amz-grant-* headers, or "" when
+// neither is present. Grantees are not checked here (see checkGrants).
+func parseCannedACL(h http.Header) (string, error) {
 	acl := h.Get("X-Amz-Acl")
 	if acl != "" && !cannedACLs[acl] {
 		return "", s3err.InvalidArgument.WithMessage("Invalid canned ACL %q", acl)
 	}
-	return acl, nil
+	var grants []aclGrant
+	for _, hp := range [...]struct{ name, perm string }{
+		{"X-Amz-Grant-Read", permRead}, {"X-Amz-Grant-Write", permWrite},
+		{"X-Amz-Grant-Read-Acp", permReadACP}, {"X-Amz-Grant-Write-Acp", permWriteACP},
+		{"X-Amz-Grant-Full-Control", permFullControl},
+	} {
+		for _, v := range h.Values(hp.name) {
+			for item := range strings.SplitSeq(v, ",") {
+				item = strings.TrimSpace(item)
+				if item == "" {
+					continue
+				}
+				k, val, ok := strings.Cut(item, "=")
+				if !ok {
+					return "", s3err.InvalidArgument.WithMessage("Invalid grant %q", item)
+				}
+				val = strings.Trim(strings.TrimSpace(val), `"`)
+				g := aclGrant{Perm: hp.perm}
+				switch strings.ToLower(strings.TrimSpace(k)) {
+				case "id":
+					g.Type, g.ID = granteeUser, val
+				case "emailaddress":
+					g.Type, g.Email = granteeEmail, val
+				case "uri":
+					g.Type, g.URI = granteeGroup, val
+				default:
+					return "", s3err.InvalidArgument.WithMessage("Invalid grant %q", item)
+				}
+				grants = append(grants, g)
+			}
+		}
+	}
+	if grants == nil {
+		return acl, nil
+	}
+	if acl != "" {
+		return "", s3err.InvalidRequest.WithMessage("Specifying both Canned ACLs and Header Grants is not allowed")
+	}
+	return encodeACL(grants), nil
+}
+
+// checkGrants validates the grantees of a stored ACL and resolves email
+// grantees to canonical users; canned ACLs pass unchanged.
+func (a *API) checkGrants(ctx context.Context, stored string) (string, error) {
+	if !strings.HasPrefix(stored, "{") {
+		return stored, nil
+	}
+	grants := loadACL(stored, "", "")
+	for i := range grants {
+		if err := a.checkGrant(ctx, &grants[i]); err != nil {
+			return "", err
+		}
+	}
+	return encodeACL(grants), nil
+}
+
+func (a *API) checkGrant(ctx context.Context, g *aclGrant) error {
+	if !validPerms[g.Perm] {
+		return s3err.MalformedACLError.WithMessage("Invalid permission %q", g.Perm)
+	}
+	switch g.Type {
+	case granteeUser:
+		if g.ID == "" {
+			return s3err.InvalidArgument.WithMessage("Grantee ID missing")
+		}
+		if a.cfg.Users != nil {
+			if _, ok := a.cfg.Users.DisplayName(ctx, g.ID); !ok {
+				return s3err.InvalidArgument.WithMessage("Invalid id")
+			}
+		}
+	case granteeEmail:
+		if a.cfg.Users == nil {
+			return s3err.UnresolvableGrantByEmailAddress
+		}
+		id, ok := a.cfg.Users.ByEmail(ctx, g.Email)
+		if !ok {
+			return s3err.UnresolvableGrantByEmailAddress
+		}
+		*g = aclGrant{Type: granteeUser, ID: id, Perm: g.Perm}
+	case granteeGroup:
+		if g.URI != groupAllUsers && g.URI != groupAuthUsers && g.URI != groupLogDelivery {
+			return s3err.InvalidArgument.WithMessage("Invalid group uri")
+		}
+	default:
+		return s3err.MalformedACLError.WithMessage("Invalid grantee type %q", g.Type)
+	}
+	return nil
 }
 
 // accessControlPolicy is the ACL document as S3 renders it. The xsi
@@ -78,6 +254,7 @@ type grantee struct {
 	ID          string `xml:"ID,omitempty"`
 	DisplayName string `xml:"DisplayName,omitempty"`
 	URI         string `xml:"URI,omitempty"`
+	Email       string `xml:"EmailAddress,omitempty"`
 }
 
 // policyIn is the ACL document as clients send it; xsi:type is matched by
@@ -86,138 +263,96 @@ type policyIn struct {
 	Owner  aclOwner `xml:"Owner"`
 	Grants []struct {
 		Grantee struct {
-			Type string `xml:"type,attr"`
-			ID   string `xml:"ID"`
-			URI  string `xml:"URI"`
+			Type  string `xml:"type,attr"`
+			ID    string `xml:"ID"`
+			URI   string `xml:"URI"`
+			Email string `xml:"EmailAddress"`
 		} `xml:"Grantee"`
 		Permission string `xml:"Permission"`
 	} `xml:"AccessControlList>Grant"`
 }
 
-// renderACL builds the policy of a canned ACL applied to a resource owned by
-// owner; bucketOwner matters for the bucket-owner-* object ACLs.
-func renderACL(acl, owner, bucketOwner string) accessControlPolicy {
-	user := func(id, perm string) grant {
-		return grant{Grantee: grantee{XMLNSXSI: xsiNamespace, XSIType: "CanonicalUser", ID: id, DisplayName: id}, Permission: perm}
+// displayName is the name shown for a user id.
+func (a *API) displayName(ctx context.Context, id string) string {
+	if a.cfg.Users != nil {
+		if n, ok := a.cfg.Users.DisplayName(ctx, id); ok {
+			return n
+		}
 	}
-	group := func(uri, perm string) grant {
-		return grant{Grantee: grantee{XMLNSXSI: xsiNamespace, XSIType: "Group", URI: uri}, Permission: perm}
-	}
-	p := accessControlPolicy{Xmlns: s3Namespace, Owner: aclOwner{ID: owner, DisplayName: owner}}
-	p.Grants = append(p.Grants, user(owner, permFullControl))
-	switch acl {
-	case aclPublicRead:
-		p.Grants = append(p.Grants, group(groupAllUsers, permRead))
-	case aclPublicReadWrite:
-		p.Grants = append(p.Grants, group(groupAllUsers, permRead), group(groupAllUsers, permWrite))
-	case aclAuthRead:
-		p.Grants = append(p.Grants, group(groupAuthUsers, permRead))
-	case aclBucketOwnerRead, aclBucketOwnerFull:
-		if bucketOwner != owner {
-			perm := permRead
-			if acl == aclBucketOwnerFull {
-				perm = permFullControl
+	return id
+}
+
+// renderACL builds the policy document of a stored ACL. Group grants come
+// first, as RGW lists them.
+func (a *API) renderACL(ctx context.Context, stored, owner, bucketOwner string) accessControlPolicy {
+	p := accessControlPolicy{Xmlns: s3Namespace, Owner: aclOwner{ID: owner, DisplayName: a.displayName(ctx, owner)}}
+	p.Grants = []grant{}
+	grants := loadACL(stored, owner, bucketOwner)
+	for _, groups := range []bool{true, false} {
+		for _, g := range grants {
+			if (g.Type == granteeGroup) != groups {
+				continue
 			}
-			p.Grants = append(p.Grants, user(bucketOwner, perm))
+			ge := grantee{XMLNSXSI: xsiNamespace, XSIType: g.Type, ID: g.ID, URI: g.URI, Email: g.Email}
+			if g.Type == granteeUser {
+				ge.DisplayName = a.displayName(ctx, g.ID)
+			}
+			p.Grants = append(p.Grants, grant{Grantee: ge, Permission: g.Perm})
 		}
 	}
 	return p
 }
 
-// cannedFromPolicy maps a client's AccessControlPolicy back to the canned
-// ACL whose grants it lists, or NotImplemented for any other grant set.
-func cannedFromPolicy(body []byte, owner, bucketOwner string) (string, error) {
+// aclFromPolicy parses a client's AccessControlPolicy into a stored ACL.
+func aclFromPolicy(body []byte) (string, error) {
 	var p policyIn
 	if err := xml.Unmarshal(body, &p); err != nil {
 		return "", s3err.MalformedACLError.WithCause(err)
 	}
-	var got []string
+	grants := make([]aclGrant, 0, len(p.Grants))
 	for _, g := range p.Grants {
-		switch {
-		case g.Grantee.Type == "Group" && g.Grantee.URI == groupAllUsers:
-			got = append(got, "all:"+g.Permission)
-		case g.Grantee.Type == "Group" && g.Grantee.URI == groupAuthUsers:
-			got = append(got, "auth:"+g.Permission)
-		case g.Grantee.Type == "CanonicalUser" && g.Grantee.ID == owner:
-			got = append(got, "owner:"+g.Permission)
-		case g.Grantee.Type == "CanonicalUser" && g.Grantee.ID == bucketOwner:
-			got = append(got, "bucketowner:"+g.Permission)
-		default:
-			return "", s3err.NotImplemented.WithMessage("Only grant sets of canned ACLs are supported")
-		}
+		grants = append(grants, aclGrant{Type: g.Grantee.Type, ID: g.Grantee.ID, URI: g.Grantee.URI, Email: g.Grantee.Email, Perm: g.Permission})
 	}
-	set := strings.Join(got, ",")
-	for _, acl := range []string{aclPrivate, aclPublicRead, aclPublicReadWrite, aclAuthRead, aclBucketOwnerRead, aclBucketOwnerFull} {
-		if set == cannedGrantSet(acl, owner, bucketOwner) {
-			return acl, nil
-		}
-	}
-	return "", s3err.NotImplemented.WithMessage("Only grant sets of canned ACLs are supported")
+	return encodeACL(grants), nil
 }
 
-// cannedGrantSet is the grant list of a canned ACL in cannedFromPolicy's notation.
-func cannedGrantSet(acl, owner, bucketOwner string) string {
-	p := renderACL(acl, owner, bucketOwner)
-	var out []string
-	for _, g := range p.Grants {
-		switch {
-		case g.Grantee.URI == groupAllUsers:
-			out = append(out, "all:"+g.Permission)
-		case g.Grantee.URI == groupAuthUsers:
-			out = append(out, "auth:"+g.Permission)
-		case g.Grantee.ID == owner:
-			out = append(out, "owner:"+g.Permission)
-		default:
-			out = append(out, "bucketowner:"+g.Permission)
-		}
-	}
-	return strings.Join(out, ",")
-}
-
-// aclRequest is what a Put*Acl request asks for: a canned ACL (x-amz-acl),
-// or else an AccessControlPolicy document to map onto one.
-type aclRequest struct {
-	canned string
-	policy []byte
-}
-
-// readACLRequest reads the request before any store call, so that no slow
-// client is read from while the store applies the change.
-func readACLRequest(r *http.Request) (aclRequest, error) {
+// readACLRequest reads what a Put*Acl request asks for, before any store
+// call, so that no slow client is read from while the store applies the
+// change: headers (x-amz-acl or x-amz-grant-*) or else a policy document.
+// The result is checked and in stored form.
+func (a *API) readACLRequest(r *http.Request) (string, error) {
 	acl, err := parseCannedACL(r.Header)
-	if err != nil || acl != "" {
-		return aclRequest{canned: acl}, err
+	if err != nil {
+		return "", err
 	}
-	body, err := readVerifiedBody(r, maxXMLBody, false)
-	return aclRequest{policy: body}, err
-}
-
-// resolve returns the canned ACL for a resource with the given owners.
-func (q aclRequest) resolve(owner, bucketOwner string) (string, error) {
-	if q.canned != "" {
-		return q.canned, nil
+	if acl == "" {
+		body, err := readVerifiedBody(r, maxXMLBody, false)
+		if err != nil {
+			return "", err
+		}
+		if len(body) == 0 {
+			return "", s3err.MalformedACLError
+		}
+		if acl, err = aclFromPolicy(body); err != nil {
+			return "", err
+		}
 	}
-	return cannedFromPolicy(q.policy, owner, bucketOwner)
+	return a.checkGrants(r.Context(), acl)
 }
 
 func (a *API) getBucketACL(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
+	b, err := a.authorizeBucket(r, req, accessReadACP)
 	if err != nil {
 		return err
 	}
-	return writeXML(w, renderACL(b.ACL, b.Owner, b.Owner))
+	return writeXML(w, a.renderACL(r.Context(), b.ACL, b.Owner, b.Owner))
 }
 
 func (a *API) putBucketACL(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
+	if _, err := a.authorizeBucket(r, req, accessWriteACP); err != nil {
 		return err
 	}
-	q, err := readACLRequest(r)
-	if err != nil {
-		return err
-	}
-	acl, err := q.resolve(b.Owner, b.Owner)
+	acl, err := a.readACLRequest(r)
 	if err != nil {
 		return err
 	}
@@ -232,49 +367,62 @@ func (a *API) getObjectACL(w http.ResponseWriter, r *http.Request, req *Request)
 	if err != nil {
 		return err
 	}
-	b, err := a.authorizeBucket(r, req, accessRead)
+	b, err := a.store.GetBucket(r.Context(), req.Bucket)
 	if err != nil {
 		return err
 	}
 	oi, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{VersionID: versionID})
 	if err != nil {
+		if !a.bucketAllows(b, req.Identity, accessRead) {
+			return s3err.AccessDenied
+		}
 		return readError(w.Header(), oi, err)
 	}
+	if !objectAllows(b, oi, req.Identity, permReadACP) {
+		return s3err.AccessDenied
+	}
 	setVersionHeaders(w.Header(), oi.VersionID, false)
-	return writeXML(w, renderACL(oi.Meta.ACL, objectOwner(oi, b), b.Owner))
+	return writeXML(w, a.renderACL(r.Context(), oi.Meta.ACL, objectOwner(oi, b), b.Owner))
 }
 
-// putObjectACL replaces a version's canned ACL. Like tagging it is a write
-// to the bucket, so it needs write access.
+// putObjectACL replaces a version's ACL; it needs WRITE_ACP on the object.
 func (a *API) putObjectACL(w http.ResponseWriter, r *http.Request, req *Request) error {
 	versionID, err := versionIDParam(r)
 	if err != nil {
 		return err
 	}
-	b, err := a.authorizeBucket(r, req, accessWrite)
+	b, err := a.store.GetBucket(r.Context(), req.Bucket)
 	if err != nil {
 		return err
 	}
-	q, err := readACLRequest(r)
+	acl, err := a.readACLRequest(r)
 	if err != nil {
 		return err
 	}
 	oi, err := a.store.UpdateObject(r.Context(), req.Bucket, req.Key, versionID, func(oi *store.ObjectInfo) error {
-		// Resolved here so that a grant list is compared with the owner
-		// of the exact version changed.
-		acl, err := q.resolve(objectOwner(*oi, b), b.Owner)
+		// Checked here so that the rights are those on the exact version
+		// changed.
+		if !objectAllows(b, *oi, req.Identity, permWriteACP) {
+			return s3err.AccessDenied
+		}
 		oi.Meta.ACL = objectACL(acl)
-		return err
+		return nil
 	})
 	if err != nil {
+		if errors.Is(err, s3err.AccessDenied) {
+			return err
+		}
+		if !a.bucketAllows(b, req.Identity, accessWrite) {
+			return s3err.AccessDenied
+		}
 		return readError(w.Header(), oi, err)
 	}
 	setVersionHeaders(w.Header(), oi.VersionID, false)
 	return nil
 }
 
-// objectACL is the stored form of an object's canned ACL: private, the
-// default, is stored as "".
+// objectACL is the stored form of an object's ACL: private, the default,
+// is stored as "".
 func objectACL(acl string) string {
 	if acl == aclPrivate {
 		return ""

@@ -34,6 +34,18 @@ type Config struct {
 	// a LocationConstraint and accepted as a LocationConstraint.
 	Region string
 	Logger *slog.Logger
+	// Users resolves the grantees of ACLs; nil accepts every user id,
+	// resolves no email address and shows ids as display names.
+	Users Users
+}
+
+// Users is the directory ACL grants are checked against.
+type Users interface {
+	// DisplayName returns the display name of user id, and whether the
+	// user exists.
+	DisplayName(ctx context.Context, id string) (string, bool)
+	// ByEmail returns the id of the user with an email address.
+	ByEmail(ctx context.Context, email string) (id string, ok bool)
 }
 
 // API serves the S3 REST protocol.
@@ -114,6 +126,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	}
 	req.Op = resolveOp(r, lvl)
 	info.Op = string(req.Op)
+	if req.Op == OpPreflight {
+		return a.preflight(w, r, req)
+	}
+	a.setCORSHeaders(r.Context(), w, r, bucket)
 	id, err := a.auth.Verify(r)
 	if err != nil {
 		return err

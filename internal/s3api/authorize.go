@@ -3,6 +3,7 @@ package s3api
 import (
 	"net/http"
 
+	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -11,15 +12,24 @@ import (
 type access int
 
 const (
-	accessRead  access = iota // read objects or list
-	accessWrite               // create, overwrite or delete objects
-	accessOwner               // read or change the bucket's configuration
+	accessRead     access = iota // read objects or list
+	accessWrite                  // create, overwrite or delete objects
+	accessOwner                  // read or change the bucket's configuration
+	accessReadACP                // read the bucket's ACL
+	accessWriteACP               // change the bucket's ACL
 )
+
+// accessPerms maps an access to the ACL permission granting it; accessOwner
+// is granted by none.
+var accessPerms = map[access]string{
+	accessRead: permRead, accessWrite: permWrite,
+	accessReadACP: permReadACP, accessWriteACP: permWriteACP,
+}
 
 // authorizeBucket loads the request's bucket and checks that the caller may
 // perform an access of the given kind: the bucket policy decides first (an
 // explicit Deny wins, an Allow grants); then the owner may do anything, and
-// others only what the bucket's canned ACL grants.
+// others only what the bucket's ACL grants.
 func (a *API) authorizeBucket(r *http.Request, req *Request, kind access) (store.Bucket, error) {
 	b, err := a.store.GetBucket(r.Context(), req.Bucket)
 	if err != nil {
@@ -30,25 +40,35 @@ func (a *API) authorizeBucket(r *http.Request, req *Request, kind access) (store
 	} else if granted {
 		return b, nil
 	}
-	if !req.Identity.Anonymous && b.Owner == req.Identity.UserID {
-		return b, nil
-	}
-	if publicACLsIgnored(b) {
+	if !isBucketOwner(b, req.Identity) && publicACLsIgnored(b) {
 		return store.Bucket{}, errPolicyDenied
 	}
-	if aclAllows(b.ACL, req.Identity.Anonymous, kind) {
+	if a.bucketAllows(b, req.Identity, kind) {
 		return b, nil
 	}
 	return store.Bucket{}, s3err.AccessDenied
 }
 
-// aclAllows applies a canned ACL to a non-owner.
-func aclAllows(acl string, anonymous bool, kind access) bool {
-	switch kind {
-	case accessRead:
-		return acl == "public-read" || acl == "public-read-write" || (acl == "authenticated-read" && !anonymous)
-	case accessWrite:
-		return acl == "public-read-write"
+// bucketAllows applies a bucket's owner and ACL to a caller.
+func (a *API) bucketAllows(b store.Bucket, id auth.Identity, kind access) bool {
+	if isBucketOwner(b, id) {
+		return true
 	}
-	return false
+	perm, ok := accessPerms[kind]
+	return ok && aclGrantsPerm(loadACL(b.ACL, b.Owner, b.Owner), id, perm)
+}
+
+// objectAllows applies an object version's owner and ACL to a caller. The
+// object's owner always keeps access to it.
+func objectAllows(b store.Bucket, oi store.ObjectInfo, id auth.Identity, perm string) bool {
+	owner := objectOwner(oi, b)
+	if !id.Anonymous && owner == id.UserID {
+		return true
+	}
+	return aclGrantsPerm(loadACL(oi.Meta.ACL, owner, b.Owner), id, perm)
+}
+
+// isBucketOwner reports whether id is the bucket's owner.
+func isBucketOwner(b store.Bucket, id auth.Identity) bool {
+	return !id.Anonymous && b.Owner == id.UserID
 }

@@ -134,12 +134,11 @@ func (a *API) bucketRegion(b store.Bucket) string {
 	return a.cfg.Region
 }
 
-// createBucket creates a bucket owned by the caller. Re-creating one's own
-// bucket answers 409 BucketAlreadyOwnedByYou, as AWS does in every region
-// but us-east-1 (where legacy behaviour returns 200); a bucket owned by
-// someone else answers 409 BucketAlreadyExists. The canned ACL comes from
-// x-amz-acl; grant headers are NotImplemented. x-amz-bucket-object-lock-enabled
-// enables versioning and object lock.
+// createBucket creates a bucket owned by the caller. As in RGW, re-creating
+// one's own bucket with the same ACL answers 200 and changes nothing, while
+// asking for another ACL, or re-creating someone else's bucket, answers 409
+// BucketAlreadyExists. The ACL comes from x-amz-acl or x-amz-grant-*;
+// x-amz-bucket-object-lock-enabled enables versioning and object lock.
 func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request) error {
 	if req.Identity.Anonymous {
 		return s3err.AccessDenied
@@ -149,6 +148,9 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 	}
 	acl, err := parseCannedACL(r.Header)
 	if err != nil {
+		return err
+	}
+	if acl, err = a.checkGrants(r.Context(), acl); err != nil {
 		return err
 	}
 	if acl == "" {
@@ -178,14 +180,28 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 		if !errors.Is(err, store.ErrBucketExists) {
 			return err
 		}
-		if old, gerr := a.store.GetBucket(r.Context(), req.Bucket); gerr == nil && old.Owner == req.Identity.UserID {
-			return s3err.BucketAlreadyOwnedByYou.WithCause(err)
+		old, gerr := a.store.GetBucket(r.Context(), req.Bucket)
+		if gerr != nil || old.Owner != req.Identity.UserID || !sameACL(old.ACL, acl, old.Owner) {
+			return s3err.BucketAlreadyExists.WithCause(err)
 		}
-		return s3err.BucketAlreadyExists.WithCause(err)
 	}
 	w.Header().Set("Location", "/"+req.Bucket)
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// sameACL reports whether two stored bucket ACLs grant the same.
+func sameACL(x, y, owner string) bool {
+	gx, gy := loadACL(x, owner, owner), loadACL(y, owner, owner)
+	if len(gx) != len(gy) {
+		return false
+	}
+	for i := range gx {
+		if gx[i] != gy[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeVerifiedXML reads a bounded request document, verifies its

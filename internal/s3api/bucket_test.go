@@ -30,7 +30,8 @@ func TestCreateBucket(t *testing.T) {
 			CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(testRegion)},
 		}},
 		{name: "canned acl", client: ts.Root, in: s3.CreateBucketInput{Bucket: aws.String("public-one"), ACL: types.BucketCannedACLPublicRead}},
-		{name: "owned by you", client: ts.Root, in: s3.CreateBucketInput{Bucket: aws.String("taken-by-root")}, code: "BucketAlreadyOwnedByYou", status: 409},
+		{name: "owned by you, same ACL", client: ts.Root, in: s3.CreateBucketInput{Bucket: aws.String("taken-by-root")}},
+		{name: "owned by you, other ACL", client: ts.Root, in: s3.CreateBucketInput{Bucket: aws.String("taken-by-root"), ACL: types.BucketCannedACLPublicRead}, code: "BucketAlreadyExists", status: 409},
 		{name: "owned by other", client: ts.Alt, in: s3.CreateBucketInput{Bucket: aws.String("taken-by-root")}, code: "BucketAlreadyExists", status: 409},
 		{name: "other region", client: ts.Root, in: s3.CreateBucketInput{
 			Bucket:                    aws.String("elsewhere"),

@@ -164,6 +164,9 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return err
 	}
+	if c.meta.ACL, err = a.checkGrants(r.Context(), c.meta.ACL); err != nil {
+		return err
+	}
 	if c.isIllegalSelfCopy(req.Bucket, req.Key, r.Header) {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -206,18 +209,26 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 }
 
 // readCopySource authorizes reading a copy source and checks the
-// x-amz-copy-source-if-* conditions against it. Reading needs read access
-// to the source bucket, or a source object whose own ACL grants it.
+// x-amz-copy-source-if-* conditions against it. Reading needs a source
+// version whose ACL grants READ; only a caller who may list the source
+// bucket learns that the source does not exist.
 func (a *API) readCopySource(r *http.Request, req *Request, src store.CopySource, cond conditions) (store.ObjectInfo, error) {
 	sreq := *req
 	sreq.Op, sreq.Bucket, sreq.Key = OpGetObject, src.Bucket, src.Key
-	_, authErr := a.authorizeBucket(r, &sreq, accessRead)
-	if authErr != nil && !errors.Is(authErr, s3err.AccessDenied) {
-		return store.ObjectInfo{}, authErr
+	b, err := a.store.GetBucket(r.Context(), sreq.Bucket)
+	if err != nil {
+		return store.ObjectInfo{}, err
+	}
+	granted, err := a.checkPolicy(r, &sreq, b)
+	if err != nil {
+		return store.ObjectInfo{}, err
 	}
 	oi, err := a.store.HeadObject(r.Context(), src.Bucket, src.Key, store.GetOptions{VersionID: src.VersionID})
-	if authErr != nil && (err != nil || !aclAllows(oi.Meta.ACL, req.Identity.Anonymous, accessRead)) {
-		return store.ObjectInfo{}, authErr
+	if !granted && err != nil && !a.bucketAllows(b, req.Identity, accessRead) {
+		return store.ObjectInfo{}, s3err.AccessDenied
+	}
+	if !granted && err == nil && !objectAllows(b, oi, req.Identity, permRead) {
+		return store.ObjectInfo{}, s3err.AccessDenied
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrMethodNotAllowed) {

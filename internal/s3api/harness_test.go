@@ -78,7 +78,7 @@ func newTestServer(t testing.TB) *testServer {
 	}
 	verifier := auth.New(staticCredentials{userRoot, userAlt}, auth.Options{Region: testRegion, MaxSkew: 15 * time.Minute})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := New(st, verifier, Config{Region: testRegion, Logger: log})
+	api := New(st, verifier, Config{Region: testRegion, Logger: log, Users: testUsers{}})
 	hs := httptest.NewServer(api) // listens on 127.0.0.1
 	t.Cleanup(func() {
 		hs.Close()
@@ -259,4 +259,25 @@ func putStoreObject(t testing.TB, ts *testServer, bucket, key, body string) stor
 // owned by userRoot.
 func storePut(size int64) store.PutOptions {
 	return store.PutOptions{Size: size, Owner: userRoot.ID}
+}
+
+// testUsers is the user directory of the test server: userRoot and
+// userAlt, whose email is altEmail.
+type testUsers struct{}
+
+const altEmail = "alt@example.com"
+
+func (testUsers) DisplayName(_ context.Context, id string) (string, bool) {
+	switch id {
+	case userRoot.ID, userAlt.ID:
+		return id + "-name", true
+	}
+	return "", false
+}
+
+func (testUsers) ByEmail(_ context.Context, email string) (string, bool) {
+	if strings.EqualFold(email, altEmail) {
+		return userAlt.ID, true
+	}
+	return "", false
 }

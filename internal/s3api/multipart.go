@@ -100,6 +100,9 @@ func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req 
 	if err := applyObjectLock(b, r.Header, &meta, time.Now()); err != nil {
 		return err
 	}
+	if meta.ACL, err = a.checkGrants(r.Context(), meta.ACL); err != nil {
+		return err
+	}
 	u, err := a.store.CreateMultipartUpload(r.Context(), req.Bucket, req.Key, store.PutOptions{
 		Meta: meta, Size: -1, Owner: req.Identity.UserID,
 	})

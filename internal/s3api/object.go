@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -19,6 +20,9 @@ import (
 func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) error {
 	meta, err := parseMetadata(r.Header)
 	if err != nil {
+		return err
+	}
+	if meta.ACL, err = a.checkGrants(r.Context(), meta.ACL); err != nil {
 		return err
 	}
 	body, err := newPutBody(r)
@@ -164,13 +168,18 @@ type getRequest struct {
 	overrides  [][2]string // header, value
 	checksums  bool        // x-amz-checksum-mode: ENABLED
 	anonymous  bool
-	// objectACL is set when the bucket's ACL denies the caller, who may
-	// then read only an object whose own ACL grants it; aclPassed records
-	// that the version served did.
+	bucket     store.Bucket
+	identity   auth.Identity
+	// objectACL is set when the bucket's ACL does not let the caller list,
+	// who then learns nothing of a version its ACL does not let them read;
+	// aclPassed records that the version served did.
 	objectACL, aclPassed bool
 	// listable is set when the bucket policy lets a caller who relies on
 	// the object's ACL list the key, so a missing key is NoSuchKey.
 	listable bool
+	// policyGranted is set when the bucket policy allowed the read, which
+	// then needs no ACL.
+	policyGranted bool
 }
 
 // responseOverrides are the response-* query parameters of a signed GET and
@@ -213,12 +222,28 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 			g.overrides = append(g.overrides, [2]string{o[1], v})
 		}
 	}
-	_, err = a.authorizeBucket(r, req, accessRead)
-	if errors.Is(err, s3err.AccessDenied) {
-		g.objectACL, err = true, nil
-		g.listable = a.policyAllowsListing(r, req)
+	b, err := a.store.GetBucket(r.Context(), req.Bucket)
+	if err != nil {
+		return nil, err
 	}
-	return g, err
+	g.bucket, g.identity = b, req.Identity
+	// The bucket policy decides first: an explicit Deny ends the request,
+	// an Allow settles it. Otherwise the object's ACL decides, and a caller
+	// the bucket does not let list is not told whether the object exists.
+	granted, err := a.checkPolicy(r, req, b)
+	if err != nil {
+		return nil, err
+	}
+	if granted {
+		g.policyGranted = true
+		return g, nil
+	}
+	if !isBucketOwner(b, req.Identity) && publicACLsIgnored(b) {
+		return nil, errPolicyDenied
+	}
+	g.objectACL = !a.bucketAllows(b, req.Identity, accessRead)
+	g.listable = g.objectACL && a.policyAllowsListing(r, req)
+	return g, nil
 }
 
 // parsePartNumber validates a partNumber parameter.
@@ -241,12 +266,10 @@ type served struct {
 // ACL when the bucket's did not grant access, the preconditions, and
 // resolves the range or part.
 func (g *getRequest) prepare(h http.Header, oi store.ObjectInfo) (served, error) {
-	if g.objectACL {
-		if !aclAllows(oi.Meta.ACL, g.anonymous, accessRead) {
-			return served{}, s3err.AccessDenied
-		}
-		g.aclPassed = true
+	if !g.policyGranted && !objectAllows(g.bucket, oi, g.identity, permRead) {
+		return served{}, s3err.AccessDenied
 	}
+	g.aclPassed = true
 	if err := g.cond.check(oi); err != nil {
 		if errors.Is(err, s3err.NotModified) {
 			h.Set("ETag", quoteETag(oi.ETag))

@@ -200,7 +200,7 @@ func TestPutObjectErrors(t *testing.T) {
 		}{
 			{"two checksum headers", http.Header{"X-Amz-Checksum-Crc32": {"AAAAAA=="}, "X-Amz-Checksum-Crc32c": {"AAAAAA=="}}, "InvalidRequest", 400},
 			{"bad checksum value", http.Header{"X-Amz-Checksum-Crc32": {"!!"}}, "InvalidRequest", 400},
-			{"grant header", http.Header{"X-Amz-Grant-Read": {`id="x"`}}, "NotImplemented", 501},
+			{"malformed grant header", http.Header{"X-Amz-Grant-Read": {`x`}}, "InvalidArgument", 400},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				resp := ts.Do(t, userRoot, http.MethodPut, "/puts/raw", body, tt.header)
@@ -299,8 +299,9 @@ func TestGetObjectAccess(t *testing.T) {
 		{"anonymous", anon, "private-b", "secret", "AccessDenied", 403},
 		{"other user, missing key: no existence leak", ts.Alt, "private-b", "missing", "AccessDenied", 403},
 		{"public-read object in private bucket", anon, "private-b", "shared", "", 200},
-		{"public-read bucket", anon, "public-b", "open", "", 200},
-		{"public-read bucket, other user", ts.Alt, "public-b", "open", "", 200},
+		{"public-read bucket, private object", anon, "public-b", "open", "AccessDenied", 403},
+		{"public-read bucket, private object, other user", ts.Alt, "public-b", "open", "AccessDenied", 403},
+		{"public-read bucket, missing key", ts.Alt, "public-b", "missing", "NoSuchKey", 404},
 		{"missing key", ts.Root, "private-b", "missing", "NoSuchKey", 404},
 		{"missing bucket", ts.Root, "no-such-b", "k", "NoSuchBucket", 404},
 	}

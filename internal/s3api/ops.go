@@ -31,6 +31,13 @@ const (
 	OpGetBucketNotification     Op = "GetBucketNotificationConfiguration"
 	OpPutBucketNotification     Op = "PutBucketNotificationConfiguration"
 	OpDeleteBucketNotification  Op = "DeleteBucketNotificationConfiguration"
+	OpGetBucketCors             Op = "GetBucketCors"
+	OpPutBucketCors             Op = "PutBucketCors"
+	OpDeleteBucketCors          Op = "DeleteBucketCors"
+	OpGetBucketLifecycle        Op = "GetBucketLifecycleConfiguration"
+	OpPutBucketLifecycle        Op = "PutBucketLifecycleConfiguration"
+	OpDeleteBucketLifecycle     Op = "DeleteBucketLifecycle"
+	OpPreflight                 Op = "Preflight" // OPTIONS: CORS preflight, not authenticated
 	OpListMultipartUploads      Op = "ListMultipartUploads"
 	OpDeleteObjects             Op = "DeleteObjects"
 	OpPostObject                Op = "PostObject"
@@ -96,8 +103,7 @@ type route struct {
 // unimplementedBucketSubresources answer NotImplemented instead of falling
 // through to a default operation such as ListObjects or CreateBucket.
 var unimplementedBucketSubresources = []string{
-	"cors", "lifecycle", "website", "logging", "encryption",
-	"ownershipControls", "requestPayment",
+	"website", "logging", "encryption", "ownershipControls", "requestPayment",
 	"replication", "accelerate", "analytics", "inventory", "metrics",
 	"intelligent-tiering",
 }
@@ -130,6 +136,14 @@ func buildRoutes() []route {
 		{method: http.MethodGet, level: levelBucket, query: "notification", op: OpGetBucketNotification},
 		{method: http.MethodPut, level: levelBucket, query: "notification", op: OpPutBucketNotification},
 		{method: http.MethodDelete, level: levelBucket, query: "notification", op: OpDeleteBucketNotification},
+		{method: http.MethodGet, level: levelBucket, query: "cors", op: OpGetBucketCors},
+		{method: http.MethodPut, level: levelBucket, query: "cors", op: OpPutBucketCors},
+		{method: http.MethodDelete, level: levelBucket, query: "cors", op: OpDeleteBucketCors},
+		{method: http.MethodGet, level: levelBucket, query: "lifecycle", op: OpGetBucketLifecycle},
+		{method: http.MethodPut, level: levelBucket, query: "lifecycle", op: OpPutBucketLifecycle},
+		{method: http.MethodDelete, level: levelBucket, query: "lifecycle", op: OpDeleteBucketLifecycle},
+		{method: http.MethodOptions, level: levelBucket, op: OpPreflight},
+		{method: http.MethodOptions, level: levelObject, op: OpPreflight},
 		{method: http.MethodGet, level: levelBucket, query: "uploads", op: OpListMultipartUploads},
 		{method: http.MethodPost, level: levelBucket, query: "delete", op: OpDeleteObjects},
 		{method: http.MethodPost, level: levelBucket, op: OpPostObject},
@@ -255,6 +269,12 @@ var opActions = map[Op]iamAction{
 	OpAbortMultipartUpload:     {plain: "s3:AbortMultipartUpload"},
 	OpListParts:                {plain: "s3:ListMultipartUploadParts"},
 	OpGetObjectAttributes:      {plain: "s3:GetObjectAttributes", versioned: "s3:GetObjectVersionAttributes"},
+	OpGetBucketCors:            {plain: "s3:GetBucketCORS"},
+	OpPutBucketCors:            {plain: "s3:PutBucketCORS"},
+	OpDeleteBucketCors:         {plain: "s3:PutBucketCORS"},
+	OpGetBucketLifecycle:       {plain: "s3:GetLifecycleConfiguration"},
+	OpPutBucketLifecycle:       {plain: "s3:PutLifecycleConfiguration"},
+	OpDeleteBucketLifecycle:    {plain: "s3:PutLifecycleConfiguration"},
 	OpGetObjectLockConfig:      {plain: "s3:GetBucketObjectLockConfiguration"},
 	OpPutObjectLockConfig:      {plain: "s3:PutBucketObjectLockConfiguration"},
 	OpGetObjectRetention:       {plain: "s3:GetObjectRetention"},

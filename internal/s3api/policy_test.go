@@ -204,7 +204,7 @@ func TestIgnorePublicACLs(t *testing.T) {
 func TestOpActions(t *testing.T) {
 	for _, rt := range routes {
 		switch rt.op {
-		case OpSNS, OpBucketSubresourceNotImpl, OpObjectSubresourceNotImpl, OpUnknown, opMethodNotAllowedOnService:
+		case OpSNS, OpPreflight, OpBucketSubresourceNotImpl, OpObjectSubresourceNotImpl, OpUnknown, opMethodNotAllowedOnService:
 			continue
 		}
 		if rt.op.action(false) == "" {

@@ -137,11 +137,14 @@ func TestBucketACL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(grantsOf(acl.Grants), ","); got != "root:FULL_CONTROL,AllUsers:READ" {
+	if got := strings.Join(grantsOf(acl.Grants), ","); got != "AllUsers:READ,root:FULL_CONTROL" {
 		t.Fatalf("public-read grants = %s", got)
 	}
-	if _, err := ts.Alt.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("acl-b"), Key: aws.String("o")}); err != nil {
-		t.Fatalf("public-read bucket, other user: %v", err)
+	// Reads are decided by the object's ACL, which stays private.
+	_, err = ts.Alt.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("acl-b"), Key: aws.String("o")})
+	wantErr(t, err, "AccessDenied", 403)
+	if _, err := ts.Alt.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("acl-b")}); err != nil {
+		t.Fatalf("public-read bucket, other user lists: %v", err)
 	}
 
 	t.Run("policy document", func(t *testing.T) {
@@ -165,10 +168,14 @@ func TestBucketACL(t *testing.T) {
 	}{
 		{"other user", ts.Alt, s3.PutBucketAclInput{Bucket: aws.String("acl-b"), ACL: types.BucketCannedACLPublicReadWrite}, "AccessDenied", 403},
 		{"bad canned", ts.Root, s3.PutBucketAclInput{Bucket: aws.String("acl-b"), ACL: "everyone"}, "InvalidArgument", 400},
-		{"arbitrary grant", ts.Root, s3.PutBucketAclInput{Bucket: aws.String("acl-b"), AccessControlPolicy: &types.AccessControlPolicy{
+		{"grant to unknown user", ts.Root, s3.PutBucketAclInput{Bucket: aws.String("acl-b"), AccessControlPolicy: &types.AccessControlPolicy{
 			Owner:  &types.Owner{ID: aws.String(userRoot.ID)},
 			Grants: []types.Grant{{Grantee: &types.Grantee{Type: types.TypeCanonicalUser, ID: aws.String("someone")}, Permission: types.PermissionRead}},
-		}}, "NotImplemented", 501},
+		}}, "InvalidArgument", 400},
+		{"grant to unknown email", ts.Root, s3.PutBucketAclInput{Bucket: aws.String("acl-b"), AccessControlPolicy: &types.AccessControlPolicy{
+			Owner:  &types.Owner{ID: aws.String(userRoot.ID)},
+			Grants: []types.Grant{{Grantee: &types.Grantee{Type: types.TypeAmazonCustomerByEmail, EmailAddress: aws.String("nobody@example.com")}, Permission: types.PermissionRead}},
+		}}, "UnresolvableGrantByEmailAddress", 400},
 		{"missing bucket", ts.Root, s3.PutBucketAclInput{Bucket: aws.String("no-acl-b"), ACL: types.BucketCannedACLPrivate}, "NoSuchBucket", 404},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,7 +213,7 @@ func TestObjectACL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(grantsOf(acl.Grants), ","); got != "root:FULL_CONTROL,AllUsers:READ" {
+	if got := strings.Join(grantsOf(acl.Grants), ","); got != "AllUsers:READ,root:FULL_CONTROL" {
 		t.Fatalf("public-read object ACL = %s", got)
 	}
 	if out, err := anon.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("oacl"), Key: aws.String("o")}); err != nil {
@@ -220,7 +227,7 @@ func TestObjectACL(t *testing.T) {
 
 	t.Run("policy document round trip", func(t *testing.T) {
 		if _, err := ts.Root.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: aws.String("oacl"), Key: aws.String("o"),
-			AccessControlPolicy: &types.AccessControlPolicy{Owner: acl.Owner, Grants: acl.Grants[:1]}}); err != nil {
+			AccessControlPolicy: &types.AccessControlPolicy{Owner: acl.Owner, Grants: acl.Grants[1:]}}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := anon.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("oacl"), Key: aws.String("o")})

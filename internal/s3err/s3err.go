@@ -158,6 +158,7 @@ var (
 	InvalidChecksum                   = def("InvalidRequest", http.StatusBadRequest, "Value for x-amz-checksum-* header is invalid.")
 	MissingAttachment                 = def("MissingAttachment", http.StatusBadRequest, "A SOAP attachment was expected, but none were found.")
 	UnexpectedContent                 = def("UnexpectedContent", http.StatusBadRequest, "This request does not support content.")
+	UnresolvableGrantByEmailAddress   = def("UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The email address you provided does not match any account on record.")
 	InvalidURI                        = def("InvalidURI", http.StatusBadRequest, "Couldn't parse the specified URI.")
 	NoSuchUser                        = def("NoSuchUser", http.StatusNotFound, "The specified user does not exist.")
 	UserAlreadyExists                 = def("UserAlreadyExists", http.StatusConflict, "The specified user already exists.")

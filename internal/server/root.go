@@ -41,7 +41,7 @@ func bootstrapRoot(ctx context.Context, accts *account.Service, accessKey, secre
 	case errors.Is(err, account.ErrNoSuchUser):
 		u, err = accts.Create(ctx, account.CreateSpec{
 			ID:          RootUserID,
-			DisplayName: "Cairn root user",
+			DisplayName: RootUserID, // as the uid, like RGW's s3-tests main user
 			Admin:       true,
 			Key:         &account.KeySpec{AccessKey: accessKey, SecretKey: secretKey},
 		})

@@ -70,7 +70,7 @@ func New(cfg Config) (s *Server, err error) {
 		Region:            cfg.Region,
 		VirtualHostBucket: func(r *http.Request) string { return api.VirtualHostBucket(r) },
 	})
-	api = s3api.New(st, verifier, s3api.Config{Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api")})
+	api = s3api.New(st, verifier, s3api.Config{Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"), Users: aclUsers{accts}})
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi")})
 
 	ln, err := net.Listen("tcp", cfg.Address)
@@ -181,4 +181,23 @@ func (s *Server) Close() error {
 		err = errors.Join(s.ln.Close(), s.store.Close())
 	})
 	return err
+}
+
+// aclUsers adapts the account service to s3api.Users.
+type aclUsers struct{ accts *account.Service }
+
+func (u aclUsers) DisplayName(ctx context.Context, id string) (string, bool) {
+	usr, err := u.accts.Info(ctx, id)
+	if err != nil {
+		return "", false
+	}
+	return usr.DisplayName, true
+}
+
+func (u aclUsers) ByEmail(ctx context.Context, email string) (string, bool) {
+	usr, err := u.accts.InfoByEmail(ctx, email)
+	if err != nil {
+		return "", false
+	}
+	return usr.ID, true
 }

@@ -74,7 +74,7 @@ type Bucket struct {
 	Created    time.Time
 	Region     string // LocationConstraint; "" is the default region
 	Versioning Versioning
-	ACL        string // canned ACL, "private" by default
+	ACL        string // canned ACL ("private" by default) or a grant list encoded by s3api (JSON)
 	// Config holds opaque per-subsystem documents (for example
 	// "notification", "tagging", "policy"), owned by the subsystem that
 	// writes them.
@@ -103,7 +103,8 @@ type Metadata struct {
 	User map[string]string
 	// Tags is the object's tag set.
 	Tags map[string]string
-	// ACL is the canned ACL ("" means private).
+	// ACL is the canned ACL ("" means private) or a grant list encoded by
+	// s3api (JSON); the store keeps it verbatim.
 	ACL          string
 	StorageClass string
 	// Checksums maps an algorithm (ChecksumCRC32, ...) to its base64 value.
