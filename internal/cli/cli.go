@@ -25,6 +25,8 @@ const (
 	EnvRootAccessKey = "CAIRN_ROOT_ACCESS_KEY"
 	EnvRootSecretKey = "CAIRN_ROOT_SECRET_KEY"
 	EnvEndpoint      = "CAIRN_ENDPOINT"
+
+	EnvAllowNotificationSecretsInCleartext = "CAIRN_ALLOW_NOTIFICATION_SECRETS_IN_CLEARTEXT"
 )
 
 // env is what the commands need from the process besides arguments.
