@@ -57,6 +57,9 @@ func run(ctx context.Context, args []string, e env) int {
 		if !errors.Is(err, errSilent) {
 			fmt.Fprintf(e.stderr, "cairn: %v\n", err)
 		}
+		if ee, ok := errors.AsType[*exitError](err); ok {
+			return ee.code
+		}
 		return 1
 	}
 	return 0
