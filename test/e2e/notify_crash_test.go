@@ -25,6 +25,9 @@ type eventSink struct {
 	mu    sync.Mutex
 	keys  map[string]int
 	total int
+	// flaky makes every other request fail (500), so a backlog builds up.
+	flaky bool
+	reqs  int
 }
 
 func newEventSink(t *testing.T) *eventSink {
@@ -43,9 +46,14 @@ func newEventSink(t *testing.T) *eventSink {
 			return
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.reqs++
+		if s.flaky && s.reqs%2 == 0 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
 		s.keys[env.Records[0].S3.Object.Key]++
 		s.total++
-		s.mu.Unlock()
 	}))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -67,7 +75,9 @@ func (s *eventSink) missing(acked []string) []string {
 // TestNotificationCrash kills the cairn process with SIGKILL while 8
 // clients PUT to a bucket whose notification goes to a persistent topic
 // with an HTTP endpoint, restarts it, and checks that every acknowledged
-// PUT's event arrives (at least once; duplicates are counted).
+// PUT's event arrives (at least once; duplicates are counted). Until the
+// restart the endpoint fails every other request, so the queue holds a
+// backlog when the process dies.
 func TestNotificationCrash(t *testing.T) {
 	dataDir := t.TempDir()
 	srv := startServer(t, dataDir)
@@ -90,6 +100,9 @@ func TestNotificationCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	sink.mu.Lock()
+	sink.flaky = true
+	sink.mu.Unlock()
 	var mu sync.Mutex
 	var acked []string
 	stop := make(chan struct{})
@@ -133,6 +146,7 @@ func TestNotificationCrash(t *testing.T) {
 	mu.Unlock()
 	sink.mu.Lock()
 	beforeRestart := len(sink.keys)
+	sink.flaky = false
 	sink.mu.Unlock()
 
 	restart := time.Now()
