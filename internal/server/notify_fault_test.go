@@ -266,10 +266,11 @@ func TestFaultBrokerOutage(t *testing.T) {
 	g.bucket(t, bucket, arn)
 
 	// PUT the events with 8 clients; the broker stops after the first half
-	// and starts again 30 s later, while PUTs go on.
+	// is acknowledged, the second half is PUT while it is down, and it
+	// starts again 30 s after it stopped.
 	ctx := context.Background()
 	var next, acked atomic.Int64
-	stopped := make(chan time.Time, 1)
+	brokerDown := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
@@ -281,9 +282,8 @@ func TestFaultBrokerOutage(t *testing.T) {
 				if i >= total {
 					return
 				}
-				if i == total/2 {
-					b.stop(t)
-					stopped <- time.Now()
+				if i >= total/2 {
+					<-brokerDown
 				}
 				if _, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("k%05d", i)),
 					Body: strings.NewReader("v")}); err != nil {
@@ -291,18 +291,18 @@ func TestFaultBrokerOutage(t *testing.T) {
 					return
 				}
 				acked.Add(1)
-				if i >= total/2 {
-					time.Sleep(10 * time.Millisecond) // spread the second half over the outage
-				}
 			}
 		}()
 	}
+	waitFor(t, time.Minute, "first half acknowledged", func() bool { return acked.Load() >= total/2 || len(errs) > 0 })
+	b.stop(t)
+	down := time.Now()
+	close(brokerDown)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatalf("PUT during the outage: %v", err)
+		t.Fatalf("PUT: %v", err)
 	}
-	down := <-stopped
 	st := g.stats(t, topic)
 	t.Logf("all %d PUTs acknowledged %.1fs after the broker stopped; queue depth %d (%d bytes), failed attempts %d",
 		acked.Load(), time.Since(down).Seconds(), st.Depth, st.Bytes, st.Failed)

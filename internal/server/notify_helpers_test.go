@@ -208,14 +208,18 @@ func rabbitConsumer(t testing.TB, topic string) (*consumer, chan rabbitDelivery)
 		defer close(done)
 		consumeRabbit(ctx, raw, q, c.msgs, env)
 	}()
+	conn.Close()
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		if ch, err := conn.Channel(); err == nil {
-			_, _ = ch.QueueDelete(q, false, false, false)
-			_ = ch.ExchangeDelete(ex, false, false)
+		// A fresh connection: the broker may have been restarted.
+		if conn, err := amqp091.Dial(raw); err == nil {
+			if ch, err := conn.Channel(); err == nil {
+				_, _ = ch.QueueDelete(q, false, false, false)
+				_ = ch.ExchangeDelete(ex, false, false)
+			}
+			conn.Close()
 		}
-		conn.Close()
 	})
 	return c, env
 }
