@@ -45,6 +45,8 @@ var (
 	errNoSuchBucket       = &apiError{"NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist.", nil}
 	errNoSuchNotification = &apiError{"NoSuchNotification", http.StatusNotFound, "The specified notification does not exist.", nil}
 	errNoSuchEvent        = &apiError{"NoSuchKey", http.StatusNotFound, "No dead letter has that event id.", nil}
+	errQueueFull          = &apiError{"SlowDown", http.StatusServiceUnavailable, "The topic's queue is full.", nil}
+	errNotPersistent      = &apiError{"InvalidArgument", http.StatusBadRequest, "The topic is not persistent or has no push-endpoint.", nil}
 )
 
 // notifyRoute resolves /admin/topic and /admin/notification requests.
@@ -350,7 +352,12 @@ func (a *API) sendTestEvent(ctx context.Context, q query) (any, error) {
 	}
 	ev := queue.Event{ID: "test-" + strconv.FormatInt(now.UnixNano(), 36), Topic: t.QueueName(), Key: testEventBucket + "/test-event", Body: body, Enqueued: now}
 	if t.Persistent {
-		if err := n.Queues.EnqueueDirect(ctx, ev); err != nil {
+		switch err := n.Queues.EnqueueDirect(ctx, ev); {
+		case errors.Is(err, queue.ErrQueueFull):
+			return nil, errQueueFull.with(err)
+		case errors.Is(err, queue.ErrUnknownTopic):
+			return nil, errNotPersistent.with(err)
+		case err != nil:
 			return nil, err
 		}
 		return map[string]any{"event_id": ev.ID, "queued": true, "delivered": false}, nil

@@ -1,6 +1,9 @@
 // Package server is Cairn's composition root: it opens the store, builds
-// the account service, the verifier and the protocol adapters, and serves
-// them on one listener until its context ends. It is the only package that
+// the account service, the verifier, the notification subsystem (the
+// dispatcher as the store's change hook, the durable queue of persistent
+// topics, the endpoint pool) and the protocol adapters (S3 with the SNS
+// topic API, admin), and serves them on one listener until its context
+// ends. It is the only package that
 // knows the concrete types; tests start the real server in-process through
 // server/servertest.
 package server
@@ -223,7 +226,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // stops accepting, in-flight requests get up to Config.ShutdownTimeout to
 // finish (after which their connections are closed and their contexts
 // canceled), and only when every handler has returned is the store
-// closed. Run may be called once; it returns nil after a clean shutdown.
+// closed. The delivery workers of persistent topics run for as long as
+// Run: they stop after the last request finished (events still queued stay
+// on disk and are delivered after the next start), then synchronous pushes
+// still running are canceled and the endpoints closed. Run may be called
+// once; it returns nil after a clean shutdown.
 func (s *Server) Run(ctx context.Context) error {
 	err := errors.New("server: Run called twice")
 	s.runOnce.Do(func() { err = s.run(ctx) })
