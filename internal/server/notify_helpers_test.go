@@ -463,16 +463,15 @@ func flatten(t testing.TB, data []byte) []string {
 	return out
 }
 
-// sample reads an RGW capture of shared/spec/rgw-samples.
+// sample reads an RGW capture (a copy of shared/spec/rgw-samples in
+// testdata, so the test does not depend on files outside the repository).
 func sample(t testing.TB, name string) []byte {
 	t.Helper()
-	for _, dir := range []string{"../../../shared/spec/rgw-samples", "/work/shared/spec/rgw-samples"} {
-		if data, err := os.ReadFile(dir + "/" + name); err == nil {
-			return data
-		}
+	data, err := os.ReadFile("testdata/rgw-samples/" + name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Skipf("RGW sample %s not found", name)
-	return nil
+	return data
 }
 
 // record is the parsed record of a message.
