@@ -59,7 +59,11 @@ func TestNotificationEndpoints(t *testing.T) {
 				if _, err := g.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
 					t.Fatal(err)
 				}
-				del := parseRecord(t, c.next(t, 15*time.Second))
+				body := c.next(t, 15*time.Second)
+				if g, w := strings.Join(flatten(t, body), " "), strings.Join(flatten(t, sample(t, "amqp-delete.json")), " "); g != w {
+					t.Errorf("delete record fields differ from amqp-delete.json:\n got %s\nwant %s", g, w)
+				}
+				del := parseRecord(t, body)
 				if del.EventName != "ObjectRemoved:Delete" || del.S3.Object.Key != key || del.S3.Object.ETag != etag {
 					t.Errorf("delete record: %+v", del)
 				}
