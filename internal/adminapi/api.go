@@ -21,6 +21,20 @@
 //	DELETE /admin/user?key&uid=U&access-key=K  remove key
 //	PUT    /admin/user?caps&uid=U&user-caps=C  add capabilities
 //	DELETE /admin/user?caps&uid=U&user-caps=C  remove capabilities
+//
+// and, when Config.Notifications is set, bucket notifications (spec §6.3,
+// radosgw-admin's topic and notification commands; "buckets" capability):
+//
+//	GET    /admin/topic[?tenant=T&uid=U]            {"topics": [<topic>]}
+//	GET    /admin/topic?topic=N[&tenant=T]          <topic>
+//	DELETE /admin/topic?topic=N                     remove topic, queue and dead letters
+//	GET    /admin/topic?stats&topic=N               {"Topic Stats": {...}, "queue": {depth, bytes, ...}}
+//	GET    /admin/topic?dlq&topic=N[&max-entries=M] {"dead_letters": [...]}
+//	POST   /admin/topic?replay&topic=N[&event-id=I] {"replayed": n}
+//	POST   /admin/topic?test-event&topic=N          {"event_id", "queued", "delivered"[, "error"]}
+//	GET    /admin/notification?bucket=B[&notification-id=I]  {"notifications": [<notif>]} or <notif>
+//	DELETE /admin/notification?bucket=B[&notification-id=I]  remove one or all
+//	GET    /admin/notification/stats                counters (spec §7) and every queue's stats
 package adminapi
 
 import (
@@ -52,6 +66,8 @@ type Config struct {
 	// HostID is reported in errors' HostId, as RGW reports its zone; "cairn"
 	// if empty.
 	HostID string
+	// Notifications enables the topic and notification operations.
+	Notifications *Notifications
 }
 
 // API serves the admin operations.
@@ -60,6 +76,7 @@ type API struct {
 	auth     Authenticator
 	log      *slog.Logger
 	hostID   string
+	notify   *Notifications
 }
 
 // New returns the admin API over the account service.
@@ -70,7 +87,7 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 	if cfg.HostID == "" {
 		cfg.HostID = "cairn"
 	}
-	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID}
+	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications}
 }
 
 // handler serves one admin operation for an authorized caller and returns
@@ -163,6 +180,9 @@ func resolve(r *http.Request) (route, error) {
 			return route{"RemoveUserCaps", "users", true, (*API).removeCaps}, nil
 		}
 		return route{name: "Unsupported"}, errNotImplemented
+	}
+	if rt, ok := notifyRoute(r, path); ok {
+		return rt, nil
 	}
 	return route{name: "Unsupported"}, errNotImplemented
 }

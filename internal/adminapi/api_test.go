@@ -308,3 +308,29 @@ func TestAccessControl(t *testing.T) {
 		t.Errorf("ops reading bob: got %d %s", status, body)
 	}
 }
+
+// TestNotificationRoutesWithoutNotifications: without Config.Notifications
+// the topic and notification operations answer NotImplemented, after
+// authorization (non-admins without the buckets capability are denied).
+func TestNotificationRoutesWithoutNotifications(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		creds  aws.Credentials
+		method string
+		target string
+		status int
+	}{
+		{rootKey, http.MethodGet, "/admin/topic", http.StatusNotImplemented},
+		{rootKey, http.MethodGet, "/admin/topic?stats&topic=t", http.StatusNotImplemented},
+		{rootKey, http.MethodPost, "/admin/topic?replay&topic=t", http.StatusNotImplemented},
+		{rootKey, http.MethodDelete, "/admin/notification?bucket=b", http.StatusNotImplemented},
+		{rootKey, http.MethodGet, "/admin/notification/stats", http.StatusNotImplemented},
+		{opsKey, http.MethodGet, "/admin/topic", http.StatusForbidden},
+		{bobKey, http.MethodDelete, "/admin/topic?topic=t", http.StatusForbidden},
+		{rootKey, http.MethodPut, "/admin/topic?topic=t", http.StatusNotImplemented},
+	} {
+		if status, body := e.do(c.creds, c.method, c.target); status != c.status {
+			t.Errorf("%s %s as %s: %d %s, want %d", c.method, c.target, c.creds.AccessKeyID, status, body, c.status)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func newAdminCmd(e env) *cobra.Command {
 	f := &adminFlags{}
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Manage users and keys through the admin API (like radosgw-admin)",
+		Short: "Manage users, keys, topics and notifications through the admin API (like radosgw-admin)",
 		Long: `Manage users and keys through a running gateway's admin API
 (RGW Admin Ops compatible), printing radosgw-admin style JSON.
 
@@ -51,7 +51,7 @@ take a key of their own (user create, user modify, key create, key rm) use
 	pf.StringVar(&f.secretKey, "admin-secret-key", sk, "admin secret key, for subcommands with their own --secret-key")
 	pf.StringVar(&f.region, "region", e.get(EnvRegion, "us-east-1"), "region to sign for (env "+EnvRegion+")")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
-	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f))
+	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newTopicCmd(e, f), newNotificationCmd(e, f))
 	return cmd
 }
 

@@ -25,6 +25,8 @@ const (
 	EnvRootAccessKey = "CAIRN_ROOT_ACCESS_KEY"
 	EnvRootSecretKey = "CAIRN_ROOT_SECRET_KEY"
 	EnvEndpoint      = "CAIRN_ENDPOINT"
+
+	EnvAllowNotificationSecretsInCleartext = "CAIRN_ALLOW_NOTIFICATION_SECRETS_IN_CLEARTEXT"
 )
 
 // env is what the commands need from the process besides arguments.
@@ -54,6 +56,9 @@ func run(ctx context.Context, args []string, e env) int {
 	if err := root.ExecuteContext(ctx); err != nil {
 		if !errors.Is(err, errSilent) {
 			fmt.Fprintf(e.stderr, "cairn: %v\n", err)
+		}
+		if ee, ok := errors.AsType[*exitError](err); ok {
+			return ee.code
 		}
 		return 1
 	}

@@ -20,6 +20,8 @@ type serverFlags struct {
 	region    string
 	logLevel  string
 	logFormat string
+	// allowSecrets lets topics carry credentials over plain HTTP.
+	allowSecrets bool
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -45,6 +47,8 @@ secret key is printed once, on that first start only.`,
 	fl.StringVar(&f.region, "region", e.get(EnvRegion, d.Region), "region (env "+EnvRegion+")")
 	fl.StringVar(&f.logLevel, "log-level", e.get(EnvLogLevel, "info"), "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 	fl.StringVar(&f.logFormat, "log-format", e.get(EnvLogFormat, "text"), "log format: text or json (env "+EnvLogFormat+")")
+	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
+		"allow topics with credentials (user-name, password, user:pass@ in push-endpoint) over plain HTTP (env "+EnvAllowNotificationSecretsInCleartext+"=true)")
 	return cmd
 }
 
@@ -61,6 +65,7 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 		RootAccessKey: e.get(EnvRootAccessKey, ""),
 		RootSecretKey: e.get(EnvRootSecretKey, ""),
 		Logger:        log,
+		Notifications: server.NotificationConfig{AllowSecretsInCleartext: f.allowSecrets},
 	}
 	srv, err := server.New(cfg)
 	if err != nil {

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
 var (
@@ -106,4 +110,43 @@ func TestServerBadFlags(t *testing.T) {
 	fails(t, nil, "--log-level", "server", "--log-level", "loud")
 	fails(t, map[string]string{EnvData: t.TempDir()}, "address", "server", "--address", "nonsense")
 	fails(t, map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "only-half"}, "together", "server", "--address", "127.0.0.1:0")
+}
+
+// TestServerNotificationSecretsFlag: topics with credentials are refused
+// over plain HTTP unless --allow-notification-secrets-in-cleartext (or its
+// environment variable) is given.
+func TestServerNotificationSecretsFlag(t *testing.T) {
+	createSecretTopic := func(t *testing.T, banner string, vars map[string]string) error {
+		t.Helper()
+		endpoint := endpointRE.FindStringSubmatch(banner)
+		if endpoint == nil {
+			t.Fatalf("no endpoint in banner:\n%s", banner)
+		}
+		cp := credentials.NewStaticCredentialsProvider(vars[EnvRootAccessKey], vars[EnvRootSecretKey], "")
+		c := sns.New(sns.Options{Region: "default", BaseEndpoint: aws.String(endpoint[1]), Credentials: cp, RetryMaxAttempts: 1})
+		_, err := c.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("secret"),
+			Attributes: map[string]string{"push-endpoint": "amqp://user:pw@127.0.0.1:5672", "amqp-exchange": "ex"}})
+		return err
+	}
+	for _, c := range []struct {
+		name  string
+		env   string
+		args  []string
+		allow bool
+	}{
+		{"default", "", nil, false},
+		{"flag", "", []string{"--allow-notification-secrets-in-cleartext"}, true},
+		{"env", "true", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			vars := map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "ENVROOT", EnvRootSecretKey: "envrootsecret",
+				EnvAllowNotificationSecretsInCleartext: c.env}
+			banner, stop := startServer(t, vars, c.args...)
+			defer stop()
+			err := createSecretTopic(t, banner, vars)
+			if (err == nil) != c.allow {
+				t.Errorf("CreateTopic with credentials over HTTP: %v, want allowed=%v", err, c.allow)
+			}
+		})
+	}
 }

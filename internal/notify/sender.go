@@ -41,6 +41,7 @@ func (d *Dispatcher) QueuePolicy(name string) (queue.Policy, bool) {
 		return queue.Policy{}, false
 	}
 	p := queue.Policy{}
+	p.Capacity, p.Overflow, _ = t.queueSettings() // validated when stored
 	if t.TimeToLive != nil {
 		p.TTL = time.Duration(*t.TimeToLive) * time.Second
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairn-s3/cairn/internal/queue"
 	"github.com/cairn-s3/cairn/internal/s3err"
 )
 
@@ -109,6 +110,49 @@ var firstClassAttrs = []string{AttrPushEndpoint, AttrOpaqueData, AttrPersistent,
 var endpointArgNames = []string{
 	"verify-ssl", "use-ssl", "ca-location", "amqp-ack-level", "amqp-exchange", "amqp-version",
 	"kafka-ack-level", "mechanism", "cloudevents", "user-name", "password", "kafka-brokers", "http-ack-level",
+	AttrMaxQueueSize, AttrOverflowPolicy,
+}
+
+// Cairn's queue attributes of persistent topics (not in RGW, whose queue
+// capacity is a fixed 128 MiB and whose only policy is Reject). They are
+// kept in the args string like endpoint arguments, so every RGW client can
+// set and read them (CreateTopic attributes, SetTopicAttributes,
+// GetTopicAttributes' EndpointArgs); endpoint drivers ignore them.
+const (
+	// AttrMaxQueueSize is the capacity in bytes of stored records of the
+	// topic's queue: a positive integer; 0 or unset means the default
+	// (128 MiB), -1 unlimited.
+	AttrMaxQueueSize = "max-queue-size"
+	// AttrOverflowPolicy is what a full queue does with a new event:
+	// "reject" (default, RGW: the S3 request fails with 503 SlowDown and
+	// nothing is stored), "drop-oldest" (the change and its event are
+	// accepted, the oldest queued events not in flight are dropped) or
+	// "drop-newest" (the change is accepted without its event).
+	AttrOverflowPolicy = "overflow-policy"
+)
+
+// queueSettings parses the topic's queue attributes.
+func (t *Topic) queueSettings() (capacity int64, overflow queue.OverflowPolicy, err error) {
+	if v, ok := t.Arg(AttrMaxQueueSize); ok && v != "" {
+		n, perr := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if perr != nil || n < -1 {
+			return 0, 0, s3err.InvalidArgument.WithMessage("Invalid value for %s: %q (want bytes, 0 for the default or -1 for unlimited)", AttrMaxQueueSize, v)
+		}
+		capacity = n
+	}
+	if v, ok := t.Arg(AttrOverflowPolicy); ok && v != "" {
+		switch strings.ToLower(v) {
+		case "reject":
+			overflow = queue.Reject
+		case "drop-oldest":
+			overflow = queue.DropOldest
+		case "drop-newest":
+			overflow = queue.DropNewest
+		default:
+			return 0, 0, s3err.InvalidArgument.WithMessage("Invalid value for %s: %q (want reject, drop-oldest or drop-newest)", AttrOverflowPolicy, v)
+		}
+	}
+	return capacity, overflow, nil
 }
 
 // structuralParam reports whether a request parameter is part of the API
@@ -261,6 +305,9 @@ func (o *Options) finish(t *Topic, policy string, secure bool) error {
 		}
 	}
 	t.StoredSecret = secret
+	if _, _, err := t.queueSettings(); err != nil {
+		return err
+	}
 	if secret && !secure && !o.AllowSecretsInCleartext {
 		return errInsecureSecret
 	}

@@ -237,3 +237,33 @@ func TestParseTopicARN(t *testing.T) {
 		}
 	}
 }
+
+func TestQueueAttributes(t *testing.T) {
+	o := opts()
+	tp, err := o.NewTopic("", "q", "alice", map[string]string{
+		AttrPushEndpoint: "http://127.0.0.1:1", AttrPersistent: "true",
+		AttrMaxQueueSize: "4096", AttrOverflowPolicy: "drop-oldest",
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ov, err := tp.queueSettings()
+	if err != nil || c != 4096 || ov.String() != "drop-oldest" {
+		t.Errorf("queueSettings: %d %v %v", c, ov, err)
+	}
+	tp, err = o.SetAttribute(tp, AttrOverflowPolicy, "drop-newest", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := tp.Arg(AttrOverflowPolicy); v != "drop-newest" {
+		t.Errorf("args %q", tp.Args)
+	}
+	for _, bad := range []map[string]string{{AttrMaxQueueSize: "lots"}, {AttrMaxQueueSize: "-5"}, {AttrOverflowPolicy: "ignore"}} {
+		if _, err := o.NewTopic("", "q", "alice", bad, false); s3err.As(err) == nil || s3err.As(err).Code != "InvalidArgument" {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+	if _, err := o.SetAttribute(tp, AttrMaxQueueSize, "x", false); err == nil {
+		t.Error("SetAttribute accepted a bad max-queue-size")
+	}
+}

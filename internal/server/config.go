@@ -31,6 +31,29 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Logger receives the server's logs; slog.Default() if nil.
 	Logger *slog.Logger
+	// Notifications tunes bucket notifications.
+	Notifications NotificationConfig
+}
+
+// NotificationConfig tunes bucket notifications and the delivery of
+// persistent topics. Zero values take the defaults of packages notify and
+// queue.
+type NotificationConfig struct {
+	// AllowSecretsInCleartext lets topics with credentials (user-name,
+	// password, or userinfo in push-endpoint) be created and read over
+	// plain HTTP (RGW's rgw_allow_notification_secrets_in_cleartext).
+	AllowSecretsInCleartext bool
+	// SyncTimeout bounds how long an S3 response waits for the pushes of
+	// synchronous topics (10s).
+	SyncTimeout time.Duration
+	// RetryBackoffMin and RetryBackoffMax bound the exponential backoff
+	// between delivery attempts of a persistent event (100ms, 30s).
+	RetryBackoffMin, RetryBackoffMax time.Duration
+	// PollInterval is the fallback rescan period of the persistent queues
+	// (1s); workers are otherwise woken by commits.
+	PollInterval time.Duration
+	// SendTimeout bounds one delivery attempt of a persistent event (30s).
+	SendTimeout time.Duration
 }
 
 // Defaults.
@@ -91,6 +114,19 @@ func (c Config) Validate() error {
 	}
 	if (c.RootAccessKey == "") != (c.RootSecretKey == "") {
 		errs = append(errs, errors.New("root access key and secret key must be set together"))
+	}
+	n := c.Notifications
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"sync timeout", n.SyncTimeout}, {"retry backoff min", n.RetryBackoffMin}, {"retry backoff max", n.RetryBackoffMax},
+		{"poll interval", n.PollInterval}, {"send timeout", n.SendTimeout}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("notification %s %v is negative", d.name, d.v))
+		}
+	}
+	if n.RetryBackoffMin > 0 && n.RetryBackoffMax > 0 && n.RetryBackoffMin > n.RetryBackoffMax {
+		errs = append(errs, fmt.Errorf("notification retry backoff min %v exceeds max %v", n.RetryBackoffMin, n.RetryBackoffMax))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v is negative", c.ShutdownTimeout))

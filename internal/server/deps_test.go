@@ -14,7 +14,13 @@ func TestImportDirection(t *testing.T) {
 	const mod = "github.com/cairn-s3/cairn/internal/"
 	forbidden := map[string][]string{
 		"account":  {"adminapi", "s3api", "server", "cli", "store/local"},
-		"adminapi": {"server", "cli", "store/local", "s3api"},
+		"adminapi": {"server", "cli", "store/local", "s3api", "snsapi", "notify/endpoint"},
+		// Bucket notifications: the domain knows no driver or adapter, the
+		// drivers know no S3, and only the server joins them.
+		"notify":          {"server", "cli", "store/local", "s3api", "snsapi", "adminapi", "notify/endpoint"},
+		"queue":           {"server", "cli", "store/local", "s3api", "snsapi", "adminapi", "notify/endpoint"},
+		"notify/endpoint": {"server", "cli", "store", "s3api", "snsapi", "adminapi", "queue"},
+		"snsapi":          {"server", "cli", "store/local", "adminapi", "notify/endpoint"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()

@@ -1,6 +1,9 @@
 // Package server is Cairn's composition root: it opens the store, builds
-// the account service, the verifier and the protocol adapters, and serves
-// them on one listener until its context ends. It is the only package that
+// the account service, the verifier, the notification subsystem (the
+// dispatcher as the store's change hook, the durable queue of persistent
+// topics, the endpoint pool) and the protocol adapters (S3 with the SNS
+// topic API, admin), and serves them on one listener until its context
+// ends. It is the only package that
 // knows the concrete types; tests start the real server in-process through
 // server/servertest.
 package server
@@ -19,7 +22,12 @@ import (
 	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/notify"
+	"github.com/cairn-s3/cairn/internal/notify/endpoint"
+	"github.com/cairn-s3/cairn/internal/queue"
 	"github.com/cairn-s3/cairn/internal/s3api"
+	"github.com/cairn-s3/cairn/internal/snsapi"
+	"github.com/cairn-s3/cairn/internal/store"
 	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
@@ -30,6 +38,9 @@ type Server struct {
 	store    *local.Store
 	accounts *account.Service
 	s3       *s3api.API
+	notify   *notify.Dispatcher
+	queue    *queue.Queue
+	pool     *endpoint.Pool
 	ln       net.Listener
 	root     Root
 	handler  http.Handler
@@ -47,7 +58,16 @@ func New(cfg Config) (s *Server, err error) {
 		return nil, err
 	}
 	log := cfg.Logger
-	st, err := local.Open(cfg.DataDir, local.Options{Logger: log.With("component", "store")})
+	// The store calls the dispatcher inside every commit (events are written
+	// in the commit of their change); the dispatcher needs the store.
+	var disp *notify.Dispatcher
+	hook := func(ctx context.Context, c store.Change, w store.RecordWriter) error {
+		if disp == nil { // only while opening: no change is made then
+			return nil
+		}
+		return disp.Hook(ctx, c, w)
+	}
+	st, err := local.Open(cfg.DataDir, local.Options{Logger: log.With("component", "store"), Hook: hook})
 	if err != nil {
 		return nil, fmt.Errorf("server: open store in %s: %w", cfg.DataDir, err)
 	}
@@ -71,23 +91,107 @@ func New(cfg Config) (s *Server, err error) {
 		VirtualHostBucket: func(r *http.Request) string { return api.VirtualHostBucket(r) },
 	})
 	api = s3api.New(st, verifier, s3api.Config{Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"), Users: aclUsers{accts}})
-	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi")})
+
+	n, err := newNotifications(st, cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	disp = n.disp
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
+	api.EnableNotifications(n.disp)
+	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
+		Logger: log.With("component", "snsapi")}).Serve)
+	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
+		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st}})
 
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return nil, fmt.Errorf("server: listen on %s: %w", cfg.Address, err)
 	}
-	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, ln: ln, root: root}
-	s.handler = s.track(route(api, admin))
+	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool, ln: ln, root: root}
+	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin))
 	return s, nil
+}
+
+// notifications is the notification subsystem: the dispatcher (the store's
+// change hook), the durable queue of persistent topics and the endpoint
+// pool both deliver through.
+type notifications struct {
+	disp  *notify.Dispatcher
+	queue *queue.Queue
+	pool  *endpoint.Pool
+}
+
+func newNotifications(st *local.Store, cfg Config, log *slog.Logger) (*notifications, error) {
+	nc := cfg.Notifications
+	n := &notifications{pool: endpoint.NewPool(endpoint.PoolOptions{Logger: log.With("component", "endpoint"), Extensions: true})}
+	var err error
+	n.disp, err = notify.NewDispatcher(notify.Config{
+		Options:     notify.Options{AllowSecretsInCleartext: nc.AllowSecretsInCleartext},
+		Buckets:     st,
+		Topics:      notify.NewTopics(st.KV()),
+		Queue:       enqueuer{n},
+		Pusher:      poolPusher{n.pool},
+		SyncTimeout: nc.SyncTimeout,
+		Logger:      log.With("component", "notify"),
+	})
+	if err != nil {
+		_ = n.pool.Close()
+		return nil, err
+	}
+	n.queue, err = queue.New(queue.Config{
+		KV: st.KV(), Sender: n.disp, Policy: n.disp.QueuePolicy,
+		SendTimeout: nc.SendTimeout, BackoffMin: nc.RetryBackoffMin, BackoffMax: nc.RetryBackoffMax,
+		PollInterval: nc.PollInterval, Logger: log.With("component", "queue"),
+	})
+	if err != nil {
+		n.close()
+		return nil, fmt.Errorf("open notification queue: %w", err)
+	}
+	return n, nil
+}
+
+// close cancels synchronous pushes still running and closes the endpoints.
+// The queue must not be running.
+func (n *notifications) close() {
+	_ = n.disp.Close()
+	_ = n.pool.Close()
+}
+
+// enqueuer forwards the dispatcher's Enqueue to the queue, which is built
+// after the dispatcher (it needs it as its Sender).
+type enqueuer struct{ n *notifications }
+
+func (e enqueuer) Enqueue(w store.RecordWriter, ev queue.Event) error {
+	return e.n.queue.Enqueue(w, ev)
+}
+
+// poolPusher delivers notify's messages through the endpoint pool: the
+// adapter between notify (which knows no driver) and notify/endpoint.
+type poolPusher struct{ pool *endpoint.Pool }
+
+func (p poolPusher) Push(ctx context.Context, m notify.Push) error {
+	cfg, err := endpoint.ParseConfig(m.Endpoint, endpoint.ParseArgs(m.Args))
+	if err != nil {
+		return err
+	}
+	ep, err := p.pool.Get(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return ep.Send(ctx, endpoint.Message{Body: m.Body, Topic: m.Topic, ID: m.ID, Attributes: m.Attributes})
 }
 
 // route sends path-style requests under /admin/ to the admin API and
 // everything else to the S3 API. (So, as in RGW, no bucket can be named
 // "admin" usefully; virtual-hosted requests are never admin requests.)
-func route(s3 *s3api.API, admin http.Handler) http.Handler {
+func route(api *s3api.API, s3 http.Handler, admin http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, adminapi.Prefix) && s3.VirtualHostBucket(r) == "" {
+		if strings.HasPrefix(r.URL.Path, adminapi.Prefix) && api.VirtualHostBucket(r) == "" {
 			admin.ServeHTTP(w, r)
 			return
 		}
@@ -122,7 +226,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // stops accepting, in-flight requests get up to Config.ShutdownTimeout to
 // finish (after which their connections are closed and their contexts
 // canceled), and only when every handler has returned is the store
-// closed. Run may be called once; it returns nil after a clean shutdown.
+// closed. The delivery workers of persistent topics run for as long as
+// Run: they stop after the last request finished (events still queued stay
+// on disk and are delivered after the next start), then synchronous pushes
+// still running are canceled and the endpoints closed. Run may be called
+// once; it returns nil after a clean shutdown.
 func (s *Server) Run(ctx context.Context) error {
 	err := errors.New("server: Run called twice")
 	s.runOnce.Do(func() { err = s.run(ctx) })
@@ -143,14 +251,25 @@ func (s *Server) run(ctx context.Context) error {
 	}
 	s.log.Info("serving", "address", s.Addr().String(), "data_dir", s.cfg.DataDir)
 
+	// Persistent topics are delivered while the server runs, and stopped
+	// only once every request is done (so no commit wakes a stopped queue).
+	qctx, stopQueue := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopQueue()
+	queueErr := make(chan error, 1)
+	go func() { queueErr <- s.queue.Run(qctx) }()
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(s.ln) }()
 
 	var runErr error
+	queueStopped := false
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
 		runErr = fmt.Errorf("server: serve: %w", err)
+	case err := <-queueErr: // delivery cannot stop alone: shut down
+		queueStopped = true
+		runErr = fmt.Errorf("server: notification queue stopped: %w", err)
 	}
 
 	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
@@ -167,6 +286,14 @@ func (s *Server) run(ctx context.Context) error {
 		}
 	}
 	s.inflight.Wait() // handlers outlive a forced Close; the store must not
+	stopQueue()
+	if !queueStopped {
+		if err := <-queueErr; err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("server: notification queue: %w", err))
+		}
+	}
+	_ = s.notify.Close() // synchronous pushes of requests that gave up waiting
+	_ = s.pool.Close()
 	if err := s.store.Close(); err != nil {
 		return errors.Join(runErr, fmt.Errorf("server: close store: %w", err))
 	}
@@ -178,6 +305,8 @@ func (s *Server) run(ctx context.Context) error {
 func (s *Server) Close() error {
 	err := errors.New("server: Close after Run")
 	s.runOnce.Do(func() {
+		_ = s.notify.Close()
+		_ = s.pool.Close()
 		err = errors.Join(s.ln.Close(), s.store.Close())
 	})
 	return err

@@ -40,6 +40,8 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Logger defaults to one that discards.
 	Logger *slog.Logger
+	// Notifications tunes bucket notifications (server defaults if zero).
+	Notifications server.NotificationConfig
 }
 
 // Running is a started server.
@@ -80,6 +82,7 @@ func Start(t testing.TB, opts Options) *Running {
 		RootSecretKey:   opts.RootSecretKey,
 		ShutdownTimeout: opts.ShutdownTimeout,
 		Logger:          opts.Logger,
+		Notifications:   opts.Notifications,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
