@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cairn-s3/cairn/internal/brokertest"
 	"io"
 	"net"
 	"net/http"
@@ -144,7 +145,7 @@ type outageBroker struct {
 
 func rabbitOutageBroker(t *testing.T, topic string) *outageBroker {
 	amqpURL(t)
-	lockRabbit(t, true) // no test of a cooperating package uses the broker meanwhile
+	brokertest.LockRabbitMQ(t, true) // no test of a cooperating package uses the broker meanwhile
 	c, _ := rabbitConsumer(t, topic)
 	script := func(arg string) func(t *testing.T) {
 		return func(t *testing.T) {

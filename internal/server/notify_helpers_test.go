@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/cairn-s3/cairn/internal/brokertest"
 	"io"
 	"log/slog"
 	"net"
@@ -20,7 +21,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -170,42 +170,6 @@ func amqpURL(t testing.TB) string {
 	return raw
 }
 
-// rabbitLockPath coordinates test processes sharing the loopback broker:
-// tests that use it hold a shared lock, a test that stops it an exclusive
-// one, so that `go test ./...` running packages in parallel cannot have one
-// package stop the broker under another's feet (packages that take part).
-const rabbitLockPath = "/tmp/cairn-rabbitmq-test.lock"
-
-// rabbitExclusive is set while this process holds the exclusive lock (the
-// tests of a package run one at a time).
-var rabbitExclusive bool
-
-// lockRabbit takes the broker lock until the test ends.
-func lockRabbit(t testing.TB, exclusive bool) {
-	t.Helper()
-	if rabbitExclusive {
-		return
-	}
-	f, err := os.OpenFile(rabbitLockPath, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		t.Fatalf("broker lock: %v", err)
-	}
-	how := syscall.LOCK_SH
-	if exclusive {
-		how = syscall.LOCK_EX
-	}
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
-		t.Fatalf("broker lock: %v", err)
-	}
-	rabbitExclusive = exclusive
-	t.Cleanup(func() {
-		rabbitExclusive = false
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	})
-}
-
 // rabbitDelivery is one AMQP message with its envelope.
 type rabbitDelivery struct {
 	body               []byte
@@ -219,7 +183,7 @@ type rabbitDelivery struct {
 func rabbitConsumer(t testing.TB, topic string) (*consumer, chan rabbitDelivery) {
 	t.Helper()
 	raw := amqpURL(t)
-	lockRabbit(t, false)
+	brokertest.LockRabbitMQ(t, false)
 	conn, err := amqp091.Dial(raw)
 	if err != nil {
 		t.Fatalf("amqp dial: %v", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/cairn-s3/cairn/internal/brokertest"
 	"net"
 	"net/url"
 	"os"
@@ -74,6 +75,7 @@ func newName(prefix string) string {
 
 func newFixture(t *testing.T, bind bool, queueArgs amqp091.Table) *fixture {
 	t.Helper()
+	brokertest.LockRabbitMQ(t, false)
 	f := &fixture{url: testURL(t), exchange: newName("cairn-ex"), topic: newName("topic")}
 	f.connect(t)
 	if err := f.ch.ExchangeDeclare(f.exchange, "topic", true, false, false, false, nil); err != nil {
@@ -305,6 +307,7 @@ func TestSendConcurrent(t *testing.T) {
 }
 
 func TestSendReconnectsAfterConnectionLoss(t *testing.T) {
+	brokertest.LockRabbitMQ(t, true) // before the fixture's shared lock
 	f := newFixture(t, true, nil)
 	e := f.endpoint(t, AckBroker)
 	if err := e.Send(context.Background(), msg(f, "before")); err != nil {
