@@ -110,6 +110,22 @@ type Metadata struct {
 	Checksums map[string]string
 	// ChecksumType is "FULL_OBJECT" or "COMPOSITE" for multipart objects.
 	ChecksumType string
+	// SSE describes the server-side encryption of the stored bytes; nil
+	// for plaintext objects. The store keeps it opaquely.
+	SSE *SSEInfo `json:",omitempty"`
+}
+
+// SSEInfo records how an object (or an upload's parts) was encrypted by the
+// S3 adapter. Encryption preserves lengths, so sizes, ranges and part
+// boundaries are those of the plaintext. No secret is stored in clear: the
+// data key is wrapped, and of a customer key only its md5 is kept.
+type SSEInfo struct {
+	Algorithm  string `json:"alg"`             // "AES256" (SSE-S3 and SSE-C) or "aws:kms"
+	Customer   bool   `json:"c,omitempty"`     // SSE-C: the key-encryption key is the customer's
+	KeyMD5     string `json:"kmd5,omitempty"`  // SSE-C: base64 md5 of the customer key
+	KMSKeyID   string `json:"kid,omitempty"`   // SSE-KMS: the key id
+	WrappedKey string `json:"wk"`              // the data key, sealed under the key-encryption key
+	Nonce      string `json:"nonce,omitempty"` // single-PUT objects; parts carry their own (Part.SSENonce)
 }
 
 // Part describes one part of a completed multipart object, kept so that
@@ -119,6 +135,8 @@ type Part struct {
 	Size      int64
 	ETag      string // hex md5 of the part, without quotes
 	Checksums map[string]string
+	// SSENonce is the part's encryption nonce (PartOptions.SSENonce).
+	SSENonce string `json:",omitempty"`
 }
 
 // ObjectInfo describes one version of an object.
@@ -261,6 +279,9 @@ type PartOptions struct {
 	Size       int64 // -1 if unknown
 	ContentMD5 []byte
 	Checksums  func() map[string]string
+	// SSENonce, if set, is kept with the part and returned in the
+	// completed object's Part.SSENonce (the part's encryption nonce).
+	SSENonce string
 }
 
 // CompletePart is one entry of a CompleteMultipartUpload request.
