@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/sse"
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
@@ -34,6 +35,12 @@ type Config struct {
 	// a LocationConstraint and accepted as a LocationConstraint.
 	Region string
 	Logger *slog.Logger
+	// SSE holds the server's master key for SSE-S3 and the testing KMS of
+	// SSE-KMS; without it only SSE-C is available.
+	SSE *sse.Keyring
+	// SSECRequireTLS refuses SSE-C writes over plain HTTP (S3's and RGW's
+	// default; off so that the conformance suite can run over HTTP).
+	SSECRequireTLS bool
 }
 
 // API serves the S3 REST protocol.

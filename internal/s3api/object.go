@@ -24,13 +24,18 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	if err != nil {
 		return err
 	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
+	b, err := a.authorizeBucket(r, req, accessWrite)
+	if err != nil {
 		return err
 	}
 	opts := body.putOptions(meta, req.Identity.UserID)
 	opts.IfMatch = trimETag(r.Header.Get("If-Match"))
 	opts.IfNoneMatch = trimETag(r.Header.Get("If-None-Match"))
-	oi, err := a.store.PutObject(r.Context(), req.Bucket, req.Key, body, opts)
+	data, err := a.encryptPut(r, b, body, &opts) // sse.go
+	if err != nil {
+		return err
+	}
+	oi, err := a.store.PutObject(r.Context(), req.Bucket, req.Key, data, opts)
 	if err != nil {
 		return err
 	}
@@ -38,6 +43,7 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	h.Set("ETag", quoteETag(oi.ETag))
 	setVersionHeaders(h, oi.VersionID, false)
 	setChecksumHeaders(h, oi.Meta.Checksums, "")
+	setSSEHeaders(h, oi.Meta.SSE)
 	return nil
 }
 
@@ -63,6 +69,9 @@ func (a *API) getObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	})
 	if err != nil {
 		return g.readError(h, oi, err)
+	}
+	if body, err = decryptBody(oi, g.dataKey, s.rng.Offset, body); err != nil { // sse.go
+		return err
 	}
 	defer body.Close()
 	w.WriteHeader(g.writeHeaders(h, oi, s, true))
@@ -154,6 +163,11 @@ type getRequest struct {
 	overrides  [][2]string // header, value
 	checksums  bool        // x-amz-checksum-mode: ENABLED
 	anonymous  bool
+	// sseKey is the SSE-C key sent; dataKey the served version's data key
+	// once prepare opened it (nil for plaintext objects).
+	sseKey  *customerKey
+	dataKey []byte
+	openSSE func(*store.SSEInfo, *customerKey) ([]byte, error)
 	// objectACL is set when the bucket's ACL denies the caller, who may
 	// then read only an object whose own ACL grants it; aclPassed records
 	// that the version served did.
@@ -178,6 +192,7 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 		cond:      readConditions(r.Header),
 		checksums: strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED"),
 		anonymous: req.Identity.Anonymous,
+		openSSE:   a.openSSE,
 	}
 	var err error
 	if g.versionID, err = versionIDParam(r); err != nil {
@@ -187,6 +202,9 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 		if g.partNumber, err = parsePartNumber(v[0]); err != nil {
 			return nil, err
 		}
+	}
+	if g.sseKey, err = parseReadSSE(r.Header); err != nil {
+		return nil, err
 	}
 	g.rng, g.hasRange = parseRange(r.Header.Get("Range"))
 	if g.hasRange && g.partNumber > 0 {
@@ -232,6 +250,10 @@ func (g *getRequest) prepare(h http.Header, oi store.ObjectInfo) (served, error)
 			return served{}, s3err.AccessDenied
 		}
 		g.aclPassed = true
+	}
+	var err error
+	if g.dataKey, err = g.openSSE(oi.Meta.SSE, g.sseKey); err != nil {
+		return served{}, err
 	}
 	if err := g.cond.check(oi); err != nil {
 		if errors.Is(err, s3err.NotModified) {

@@ -31,6 +31,9 @@ const (
 	OpGetBucketNotification     Op = "GetBucketNotificationConfiguration"
 	OpPutBucketNotification     Op = "PutBucketNotificationConfiguration"
 	OpDeleteBucketNotification  Op = "DeleteBucketNotificationConfiguration"
+	OpGetBucketEncryption       Op = "GetBucketEncryption"
+	OpPutBucketEncryption       Op = "PutBucketEncryption"
+	OpDeleteBucketEncryption    Op = "DeleteBucketEncryption"
 	OpListMultipartUploads      Op = "ListMultipartUploads"
 	OpDeleteObjects             Op = "DeleteObjects"
 	OpPostObject                Op = "PostObject"
@@ -82,7 +85,7 @@ type route struct {
 // unimplementedBucketSubresources answer NotImplemented instead of falling
 // through to a default operation such as ListObjects or CreateBucket.
 var unimplementedBucketSubresources = []string{
-	"policy", "cors", "lifecycle", "website", "logging", "encryption",
+	"policy", "cors", "lifecycle", "website", "logging",
 	"object-lock", "ownershipControls", "publicAccessBlock", "requestPayment",
 	"replication", "accelerate", "analytics", "inventory", "metrics",
 	"intelligent-tiering", "policyStatus",
@@ -116,6 +119,9 @@ func buildRoutes() []route {
 		{method: http.MethodGet, level: levelBucket, query: "notification", op: OpGetBucketNotification},
 		{method: http.MethodPut, level: levelBucket, query: "notification", op: OpPutBucketNotification},
 		{method: http.MethodDelete, level: levelBucket, query: "notification", op: OpDeleteBucketNotification},
+		{method: http.MethodGet, level: levelBucket, query: "encryption", op: OpGetBucketEncryption},
+		{method: http.MethodPut, level: levelBucket, query: "encryption", op: OpPutBucketEncryption},
+		{method: http.MethodDelete, level: levelBucket, query: "encryption", op: OpDeleteBucketEncryption},
 		{method: http.MethodGet, level: levelBucket, query: "uploads", op: OpListMultipartUploads},
 		{method: http.MethodPost, level: levelBucket, query: "delete", op: OpDeleteObjects},
 		{method: http.MethodPost, level: levelBucket, op: OpPostObject},
