@@ -166,7 +166,12 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if c.isIllegalSelfCopy(req.Bucket, req.Key, r.Header) {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
+	b, err := a.authorizeBucket(r, req, accessWrite)
+	if err != nil {
+		return err
+	}
+	dst, err := a.writeSSE(r, b) // sse.go
+	if err != nil {
 		return err
 	}
 	var oi, src store.ObjectInfo
@@ -177,10 +182,14 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		if src.Size > maxCopySourceSize {
 			return s3err.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: %d", maxCopySourceSize)
 		}
-		oi, err = a.store.CopyObject(r.Context(), c.src, req.Bucket, req.Key, store.CopyOptions{
-			ReplaceMeta: true, Meta: c.destMeta(src.Meta), ReplaceTags: true,
-			Owner: req.Identity.UserID, Check: sameVersion(src),
-		})
+		if needsReencryption(src, dst) { // sse_copy.go
+			oi, err = a.copyEncrypted(r, req, c.src, src, c.destMeta(src.Meta), dst)
+		} else {
+			oi, err = a.store.CopyObject(r.Context(), c.src, req.Bucket, req.Key, store.CopyOptions{
+				ReplaceMeta: true, Meta: c.destMeta(src.Meta), ReplaceTags: true,
+				Owner: req.Identity.UserID, Check: sameVersion(src),
+			})
+		}
 		if !errors.Is(err, errSourceChanged) {
 			break
 		}
@@ -193,6 +202,7 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		h.Set("X-Amz-Copy-Source-Version-Id", src.VersionID)
 	}
 	setVersionHeaders(h, oi.VersionID, false)
+	setSSEHeaders(h, oi.Meta.SSE)
 	return writeXML(w, copyObjectResult{
 		Xmlns: s3Namespace, LastModified: isoTime(oi.LastModified), ETag: quoteETag(oi.ETag),
 		checksumResult: checksumFields(oi.Meta.Checksums),

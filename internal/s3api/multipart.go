@@ -88,11 +88,15 @@ type initiateMultipartUploadResult struct {
 }
 
 func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
+	b, err := a.authorizeBucket(r, req, accessWrite)
+	if err != nil {
 		return err
 	}
 	meta, err := uploadMetadata(r)
 	if err != nil {
+		return err
+	}
+	if meta.SSE, err = a.uploadEncryption(r, b); err != nil { // sse_copy.go
 		return err
 	}
 	u, err := a.store.CreateMultipartUpload(r.Context(), req.Bucket, req.Key, store.PutOptions{
@@ -105,6 +109,7 @@ func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req 
 		w.Header().Set("X-Amz-Checksum-Algorithm", algo)
 		w.Header().Set("X-Amz-Checksum-Type", meta.ChecksumType)
 	}
+	setSSEHeaders(w.Header(), meta.SSE)
 	return writeXML(w, initiateMultipartUploadResult{Bucket: req.Bucket, Key: req.Key, UploadId: u.UploadID})
 }
 
@@ -196,6 +201,9 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if err := a.completeConditions(r, req); err != nil {
 		return err
 	}
+	if _, _, err := a.uploadSSE(r, req, uploadID); err != nil { // SSE-C needs the upload's key
+		return err
+	}
 	o, err := a.store.CompleteMultipartUpload(r.Context(), req.Bucket, req.Key, uploadID, parts)
 	if err != nil {
 		return err
@@ -203,6 +211,7 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if o.VersionID != "" {
 		w.Header().Set("X-Amz-Version-Id", o.VersionID)
 	}
+	setSSEHeaders(w.Header(), o.Meta.SSE)
 	c := o.Meta.Checksums
 	res := completeMultipartUploadResult{
 		Location: a.objectLocation(r, req), Bucket: req.Bucket, Key: req.Key, ETag: quoteETag(o.ETag),
