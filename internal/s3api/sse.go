@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/base64"
 	"errors"
@@ -258,37 +259,46 @@ type readCloser struct {
 	io.Closer
 }
 
-// encryptor encrypts one segment of a write as it streams. Content-MD5
-// describes the plaintext, so it is verified here and not by the store
-// (which hashes ciphertext): a mismatch fails the final Read with
-// BadDigest and the store commits nothing.
-type encryptor struct {
+// plainHasher hashes the plaintext of a segment as it streams to the
+// encrypting reader. The md5 of the plaintext becomes the ETag (as in S3,
+// whose ETag of an SSE-S3 object is the md5 of its content, and so that a
+// re-uploaded identical part keeps its ETag although its nonce changes),
+// and Content-MD5, which describes the plaintext, is verified here rather
+// than by the store, which sees ciphertext: a mismatch fails the final Read
+// with BadDigest and the store commits nothing.
+type plainHasher struct {
 	src  io.Reader
 	md5  hash.Hash
-	want []byte
+	want []byte // Content-MD5, or nil
+	sum  []byte // set at EOF
 }
 
-func (e *encryptor) Read(p []byte) (int, error) {
+func (e *plainHasher) Read(p []byte) (int, error) {
 	n, err := e.src.Read(p)
-	if e.md5 != nil {
-		e.md5.Write(p[:n])
-		if err == io.EOF && string(e.md5.Sum(nil)) != string(e.want) {
+	e.md5.Write(p[:n])
+	if err == io.EOF {
+		e.sum = e.md5.Sum(nil)
+		if e.want != nil && !bytes.Equal(e.sum, e.want) {
 			return n, s3err.BadDigest
 		}
 	}
 	return n, err
 }
 
-// encryptSegment returns the ciphertext reader of a plaintext body that
-// carries contentMD5 (nil if none), and the segment's nonce.
-func encryptSegment(body io.Reader, dataKey, contentMD5 []byte) (io.Reader, string, error) {
-	src := &encryptor{src: body}
-	if contentMD5 != nil {
-		src.md5, src.want = md5.New(), contentMD5
-	}
+// encrypted is a segment being encrypted for the store.
+type encrypted struct {
+	io.Reader               // the ciphertext
+	nonce     string        // the segment's nonce, encoded for the store
+	md5       func() []byte // the plaintext's md5, for the store's MD5 option
+}
+
+// encryptSegment starts encrypting a plaintext body that carries
+// contentMD5 (nil if none) under a fresh nonce.
+func encryptSegment(body io.Reader, dataKey, contentMD5 []byte) (encrypted, error) {
+	src := &plainHasher{src: body, md5: md5.New(), want: contentMD5}
 	nonce := sse.NewNonce()
 	rd, err := sse.NewReader(src, dataKey, nonce, 0)
-	return rd, sse.EncodeNonce(nonce), err
+	return encrypted{Reader: rd, nonce: sse.EncodeNonce(nonce), md5: func() []byte { return src.sum }}, err
 }
 
 // encryptPut applies the request's (or the bucket's default) encryption
@@ -303,11 +313,11 @@ func (a *API) encryptPut(r *http.Request, b store.Bucket, body io.Reader, opts *
 	if err != nil || info == nil {
 		return body, err
 	}
-	rd, nonce, err := encryptSegment(body, dk, opts.ContentMD5)
+	enc, err := encryptSegment(body, dk, opts.ContentMD5)
 	if err != nil {
 		return nil, err
 	}
-	info.Nonce = nonce
-	opts.Meta.SSE, opts.ContentMD5 = info, nil
-	return rd, nil
+	info.Nonce = enc.nonce
+	opts.Meta.SSE, opts.ContentMD5, opts.MD5 = info, nil, enc.md5
+	return enc, nil
 }

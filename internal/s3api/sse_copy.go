@@ -47,12 +47,12 @@ func encryptPart(body io.Reader, dk []byte, opts *store.PartOptions) (io.Reader,
 	if dk == nil {
 		return body, nil
 	}
-	rd, nonce, err := encryptSegment(body, dk, opts.ContentMD5)
+	enc, err := encryptSegment(body, dk, opts.ContentMD5)
 	if err != nil {
 		return nil, err
 	}
-	opts.SSENonce, opts.ContentMD5 = nonce, nil
-	return rd, nil
+	opts.SSENonce, opts.ContentMD5, opts.MD5 = enc.nonce, nil, enc.md5
+	return enc, nil
 }
 
 // copySourceKey opens the data key of a copy source, with the
@@ -96,14 +96,15 @@ func (a *API) copyEncrypted(r *http.Request, req *Request, cs store.CopySource, 
 		return store.ObjectInfo{}, err
 	}
 	defer body.Close()
+	opts := store.PutOptions{Meta: meta, Size: got.Size, Owner: req.Identity.UserID}
 	var data io.Reader = body
 	if info != nil {
-		if data, info.Nonce, err = encryptSegment(body, dk, nil); err != nil {
+		enc, err := encryptSegment(body, dk, nil)
+		if err != nil {
 			return store.ObjectInfo{}, err
 		}
+		data, info.Nonce, opts.MD5 = enc, enc.nonce, enc.md5
 	}
-	meta.SSE = info
-	return a.store.PutObject(r.Context(), req.Bucket, req.Key, data, store.PutOptions{
-		Meta: meta, Size: got.Size, Owner: req.Identity.UserID,
-	})
+	opts.Meta.SSE = info
+	return a.store.PutObject(r.Context(), req.Bucket, req.Key, data, opts)
 }

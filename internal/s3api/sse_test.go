@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -150,6 +151,9 @@ func TestSSEServerManagedAtRest(t *testing.T) {
 			Body: bytes.NewReader(tc.body), ServerSideEncryption: tc.enc, SSEKMSKeyId: tc.kms})
 		if err != nil {
 			t.Fatalf("put %s: %v", tc.key, err)
+		}
+		if sum := md5.Sum(tc.body); aws.ToString(out.ETag) != `"`+hex.EncodeToString(sum[:])+`"` {
+			t.Errorf("put %s: ETag %s is not the md5 of the plaintext", tc.key, aws.ToString(out.ETag))
 		}
 		if out.ServerSideEncryption != tc.enc || aws.ToString(out.SSEKMSKeyId) != aws.ToString(tc.kms) {
 			t.Errorf("put %s echoes %q %q", tc.key, out.ServerSideEncryption, aws.ToString(out.SSEKMSKeyId))

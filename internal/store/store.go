@@ -189,6 +189,11 @@ type PutOptions struct {
 	Checksums func() map[string]string
 	// Owner is the user id recorded as the object's owner.
 	Owner string
+	// MD5, if set, is called once the body reached EOF; the 16-byte digest
+	// it returns is recorded as the object's md5 (its ETag) instead of the
+	// md5 of the stored bytes. The S3 adapter sets it for encrypted bodies,
+	// whose ETag is the md5 of the plaintext, not of the ciphertext.
+	MD5 func() []byte
 	// IfMatch / IfNoneMatch make the write conditional on the current latest
 	// version (ETag, or "*" for "exists"/"does not exist").
 	IfMatch     string
@@ -282,6 +287,9 @@ type PartOptions struct {
 	// SSENonce, if set, is kept with the part and returned in the
 	// completed object's Part.SSENonce (the part's encryption nonce).
 	SSENonce string
+	// MD5, if set, replaces the md5 of the stored bytes as the part's md5
+	// (its ETag), as PutOptions.MD5 does.
+	MD5 func() []byte
 }
 
 // CompletePart is one entry of a CompleteMultipartUpload request.

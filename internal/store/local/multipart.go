@@ -125,6 +125,7 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, nu
 		return store.PartInfo{}, err
 	}
 	defer s.done(&in)
+	in.overrideMD5(opts.MD5)
 	p := &partRec{Number: number, Size: in.Size, MD5: in.md5[:], Modified: time.Now().UTC(), Blob: in.blob, SSENonce: opts.SSENonce}
 	if opts.Checksums != nil {
 		p.Checksums = opts.Checksums()
