@@ -251,6 +251,11 @@ func (g *getRequest) prepare(h http.Header, oi store.ObjectInfo) (served, error)
 		}
 		g.aclPassed = true
 	}
+	if g.partNumber > 0 {
+		if _, err := partRange(oi, g.partNumber); err != nil {
+			return served{}, err // a part that does not exist is reported before a missing SSE-C key
+		}
+	}
 	var err error
 	if g.dataKey, err = g.openSSE(oi.Meta.SSE, g.sseKey); err != nil {
 		return served{}, err
