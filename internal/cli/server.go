@@ -22,6 +22,8 @@ type serverFlags struct {
 	logFormat string
 	// allowSecrets lets topics carry credentials over plain HTTP.
 	allowSecrets bool
+	// sseRequireTLS is --sse-require-tls.
+	sseRequireTLS bool
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -45,6 +47,7 @@ secret key is printed once, on that first start only.`,
 	fl.StringVar(&f.address, "address", e.get(EnvAddress, d.Address), "listen address host:port (env "+EnvAddress+")")
 	fl.StringVar(&f.domain, "domain", e.get(EnvDomain, ""), "domain for virtual-hosted-style requests <bucket>.<domain> (env "+EnvDomain+")")
 	fl.StringVar(&f.region, "region", e.get(EnvRegion, d.Region), "region (env "+EnvRegion+")")
+	fl.BoolVar(&f.sseRequireTLS, "sse-require-tls", false, "refuse SSE-C (customer key) writes over plain HTTP")
 	fl.StringVar(&f.logLevel, "log-level", e.get(EnvLogLevel, "info"), "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 	fl.StringVar(&f.logFormat, "log-format", e.get(EnvLogFormat, "text"), "log format: text or json (env "+EnvLogFormat+")")
 	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
@@ -64,6 +67,7 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 		Region:        f.region,
 		RootAccessKey: e.get(EnvRootAccessKey, ""),
 		RootSecretKey: e.get(EnvRootSecretKey, ""),
+		SSERequireTLS: f.sseRequireTLS,
 		Logger:        log,
 		Notifications: server.NotificationConfig{AllowSecretsInCleartext: f.allowSecrets},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/sse"
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
@@ -37,6 +38,12 @@ type Config struct {
 	// Users resolves the grantees of ACLs; nil accepts every user id,
 	// resolves no email address and shows ids as display names.
 	Users Users
+	// SSE holds the server's master key for SSE-S3 and the testing KMS of
+	// SSE-KMS; without it only SSE-C is available.
+	SSE *sse.Keyring
+	// SSECRequireTLS refuses SSE-C writes over plain HTTP (S3's and RGW's
+	// default; off so that the conformance suite can run over HTTP).
+	SSECRequireTLS bool
 }
 
 // Users is the directory ACL grants are checked against.

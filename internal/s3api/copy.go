@@ -170,7 +170,11 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if c.isIllegalSelfCopy(req.Bucket, req.Key, r.Header) {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
-	dst, err := a.authorizeBucket(r, req, accessWrite)
+	dstBucket, err := a.authorizeBucket(r, req, accessWrite)
+	if err != nil {
+		return err
+	}
+	dst, err := a.writeSSE(r, dstBucket) // sse.go
 	if err != nil {
 		return err
 	}
@@ -183,13 +187,17 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 			return s3err.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: %d", maxCopySourceSize)
 		}
 		meta := c.destMeta(src.Meta)
-		if err := applyObjectLock(dst, r.Header, &meta, time.Now()); err != nil {
+		if err := applyObjectLock(dstBucket, r.Header, &meta, time.Now()); err != nil {
 			return err
 		}
-		oi, err = a.store.CopyObject(r.Context(), c.src, req.Bucket, req.Key, store.CopyOptions{
-			ReplaceMeta: true, Meta: meta, ReplaceTags: true,
-			Owner: req.Identity.UserID, Check: sameVersion(src),
-		})
+		if needsReencryption(src, dst) { // sse_copy.go
+			oi, err = a.copyEncrypted(r, req, c.src, src, meta, dst)
+		} else {
+			oi, err = a.store.CopyObject(r.Context(), c.src, req.Bucket, req.Key, store.CopyOptions{
+				ReplaceMeta: true, Meta: meta, ReplaceTags: true,
+				Owner: req.Identity.UserID, Check: sameVersion(src),
+			})
+		}
 		if !errors.Is(err, errSourceChanged) {
 			break
 		}
@@ -202,6 +210,7 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		h.Set("X-Amz-Copy-Source-Version-Id", src.VersionID)
 	}
 	setVersionHeaders(h, oi.VersionID, false)
+	setSSEHeaders(h, oi.Meta.SSE)
 	return writeXML(w, copyObjectResult{
 		Xmlns: s3Namespace, LastModified: isoTime(oi.LastModified), ETag: quoteETag(oi.ETag),
 		checksumResult: checksumFields(oi.Meta.Checksums),

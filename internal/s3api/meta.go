@@ -141,6 +141,7 @@ func setObjectHeaders(h http.Header, oi store.ObjectInfo) {
 		h["x-amz-meta-"+k] = []string{v}
 	}
 	setVersionHeaders(h, oi.VersionID, oi.DeleteMarker)
+	setSSEHeaders(h, oi.Meta.SSE)
 	if oi.Meta.StorageClass != "" && oi.Meta.StorageClass != "STANDARD" {
 		h.Set("X-Amz-Storage-Class", oi.Meta.StorageClass)
 	}

@@ -103,6 +103,9 @@ func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req 
 	if meta.ACL, err = a.checkGrants(r.Context(), meta.ACL); err != nil {
 		return err
 	}
+	if meta.SSE, err = a.uploadEncryption(r, b); err != nil { // sse_copy.go
+		return err
+	}
 	u, err := a.store.CreateMultipartUpload(r.Context(), req.Bucket, req.Key, store.PutOptions{
 		Meta: meta, Size: -1, Owner: req.Identity.UserID,
 	})
@@ -113,6 +116,7 @@ func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req 
 		w.Header().Set("X-Amz-Checksum-Algorithm", algo)
 		w.Header().Set("X-Amz-Checksum-Type", meta.ChecksumType)
 	}
+	setSSEHeaders(w.Header(), meta.SSE)
 	return writeXML(w, initiateMultipartUploadResult{Bucket: req.Bucket, Key: req.Key, UploadId: u.UploadID})
 }
 
@@ -204,6 +208,9 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if err := a.completeConditions(r, req); err != nil {
 		return err
 	}
+	if _, _, err := a.uploadSSE(r, req, uploadID); err != nil { // SSE-C needs the upload's key
+		return err
+	}
 	o, err := a.store.CompleteMultipartUpload(r.Context(), req.Bucket, req.Key, uploadID, parts)
 	if err != nil {
 		return err
@@ -211,6 +218,7 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if o.VersionID != "" && o.VersionID != store.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", o.VersionID)
 	}
+	setSSEHeaders(w.Header(), o.Meta.SSE)
 	c := o.Meta.Checksums
 	res := completeMultipartUploadResult{
 		Location: a.objectLocation(r, req), Bucket: req.Bucket, Key: req.Key, ETag: quoteETag(o.ETag),

@@ -39,7 +39,11 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	opts := body.putOptions(meta, req.Identity.UserID)
 	opts.IfMatch = trimETag(r.Header.Get("If-Match"))
 	opts.IfNoneMatch = trimETag(r.Header.Get("If-None-Match"))
-	oi, err := a.store.PutObject(r.Context(), req.Bucket, req.Key, body, opts)
+	data, err := a.encryptPut(r, b, body, &opts) // sse.go
+	if err != nil {
+		return err
+	}
+	oi, err := a.store.PutObject(r.Context(), req.Bucket, req.Key, data, opts)
 	if err != nil {
 		return err
 	}
@@ -47,6 +51,7 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	h.Set("ETag", quoteETag(oi.ETag))
 	setWrittenVersionHeader(h, oi.VersionID)
 	setChecksumHeaders(h, oi.Meta.Checksums, "")
+	setSSEHeaders(h, oi.Meta.SSE)
 	return nil
 }
 
@@ -72,6 +77,9 @@ func (a *API) getObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	})
 	if err != nil {
 		return g.readError(h, oi, err)
+	}
+	if body, err = decryptBody(oi, g.dataKey, s.rng.Offset, body); err != nil { // sse.go
+		return err
 	}
 	defer body.Close()
 	w.WriteHeader(g.writeHeaders(h, oi, s, true))
@@ -170,6 +178,11 @@ type getRequest struct {
 	anonymous  bool
 	bucket     store.Bucket
 	identity   auth.Identity
+	// sseKey is the SSE-C key sent; dataKey the served version's data key
+	// once prepare opened it (nil for plaintext objects).
+	sseKey  *customerKey
+	dataKey []byte
+	openSSE func(*store.SSEInfo, *customerKey) ([]byte, error)
 	// objectACL is set when the bucket's ACL does not let the caller list,
 	// who then learns nothing of a version its ACL does not let them read;
 	// aclPassed records that the version served did.
@@ -200,6 +213,7 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 		cond:      readConditions(r.Header),
 		checksums: strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED"),
 		anonymous: req.Identity.Anonymous,
+		openSSE:   a.openSSE,
 	}
 	var err error
 	if g.versionID, err = versionIDParam(r); err != nil {
@@ -209,6 +223,9 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 		if g.partNumber, err = parsePartNumber(v[0]); err != nil {
 			return nil, err
 		}
+	}
+	if g.sseKey, err = parseReadSSE(r.Header); err != nil {
+		return nil, err
 	}
 	g.rng, g.hasRange = parseRange(r.Header.Get("Range"))
 	if g.hasRange && g.partNumber > 0 {
@@ -270,6 +287,15 @@ func (g *getRequest) prepare(h http.Header, oi store.ObjectInfo) (served, error)
 		return served{}, s3err.AccessDenied
 	}
 	g.aclPassed = true
+	if g.partNumber > 0 {
+		if _, err := partRange(oi, g.partNumber); err != nil {
+			return served{}, err // a part that does not exist is reported before a missing SSE-C key
+		}
+	}
+	var err error
+	if g.dataKey, err = g.openSSE(oi.Meta.SSE, g.sseKey); err != nil {
+		return served{}, err
+	}
 	if err := g.cond.check(oi); err != nil {
 		if errors.Is(err, s3err.NotModified) {
 			h.Set("ETag", quoteETag(oi.ETag))

@@ -38,6 +38,9 @@ const (
 	OpPutBucketLifecycle        Op = "PutBucketLifecycleConfiguration"
 	OpDeleteBucketLifecycle     Op = "DeleteBucketLifecycle"
 	OpPreflight                 Op = "Preflight" // OPTIONS: CORS preflight, not authenticated
+	OpGetBucketEncryption       Op = "GetBucketEncryption"
+	OpPutBucketEncryption       Op = "PutBucketEncryption"
+	OpDeleteBucketEncryption    Op = "DeleteBucketEncryption"
 	OpListMultipartUploads      Op = "ListMultipartUploads"
 	OpDeleteObjects             Op = "DeleteObjects"
 	OpPostObject                Op = "PostObject"
@@ -103,7 +106,7 @@ type route struct {
 // unimplementedBucketSubresources answer NotImplemented instead of falling
 // through to a default operation such as ListObjects or CreateBucket.
 var unimplementedBucketSubresources = []string{
-	"website", "logging", "encryption", "ownershipControls", "requestPayment",
+	"website", "logging", "ownershipControls", "requestPayment",
 	"replication", "accelerate", "analytics", "inventory", "metrics",
 	"intelligent-tiering",
 }
@@ -144,6 +147,9 @@ func buildRoutes() []route {
 		{method: http.MethodDelete, level: levelBucket, query: "lifecycle", op: OpDeleteBucketLifecycle},
 		{method: http.MethodOptions, level: levelBucket, op: OpPreflight},
 		{method: http.MethodOptions, level: levelObject, op: OpPreflight},
+		{method: http.MethodGet, level: levelBucket, query: "encryption", op: OpGetBucketEncryption},
+		{method: http.MethodPut, level: levelBucket, query: "encryption", op: OpPutBucketEncryption},
+		{method: http.MethodDelete, level: levelBucket, query: "encryption", op: OpDeleteBucketEncryption},
 		{method: http.MethodGet, level: levelBucket, query: "uploads", op: OpListMultipartUploads},
 		{method: http.MethodPost, level: levelBucket, query: "delete", op: OpDeleteObjects},
 		{method: http.MethodPost, level: levelBucket, op: OpPostObject},
@@ -270,6 +276,9 @@ var opActions = map[Op]iamAction{
 	OpListParts:                {plain: "s3:ListMultipartUploadParts"},
 	OpGetObjectAttributes:      {plain: "s3:GetObjectAttributes", versioned: "s3:GetObjectVersionAttributes"},
 	OpGetBucketCors:            {plain: "s3:GetBucketCORS"},
+	OpGetBucketEncryption:      {plain: "s3:GetEncryptionConfiguration"},
+	OpPutBucketEncryption:      {plain: "s3:PutEncryptionConfiguration"},
+	OpDeleteBucketEncryption:   {plain: "s3:PutEncryptionConfiguration"},
 	OpPutBucketCors:            {plain: "s3:PutBucketCORS"},
 	OpDeleteBucketCors:         {plain: "s3:PutBucketCORS"},
 	OpGetBucketLifecycle:       {plain: "s3:GetLifecycleConfiguration"},

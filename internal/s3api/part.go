@@ -45,12 +45,22 @@ func (a *API) uploadPart(w http.ResponseWriter, r *http.Request, req *Request) e
 	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
 		return err
 	}
-	pi, err := a.store.UploadPart(r.Context(), req.Bucket, req.Key, uploadID, number, body, body.partOptions())
+	info, dk, err := a.uploadSSE(r, req, uploadID)
+	if err != nil {
+		return err
+	}
+	opts := body.partOptions()
+	data, err := encryptPart(body, dk, &opts)
+	if err != nil {
+		return err
+	}
+	pi, err := a.store.UploadPart(r.Context(), req.Bucket, req.Key, uploadID, number, data, opts)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("ETag", quoteETag(pi.ETag))
 	setChecksumHeaders(w.Header(), pi.Checksums, "")
+	setSSEHeaders(w.Header(), info)
 	return nil
 }
 
@@ -72,6 +82,14 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 	if err != nil {
 		return err
 	}
+	srcKey, err := a.copySourceKey(r.Header, info)
+	if err != nil {
+		return err
+	}
+	dstInfo, dstKey, err := a.uploadSSE(r, req, uploadID)
+	if err != nil {
+		return err
+	}
 	rg := store.Range{Length: info.Size}
 	if v := r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
 		if rg, err = parseCopySourceRange(v, info.Size); err != nil {
@@ -81,7 +99,7 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 	if rg.Length > maxPutSize {
 		return s3err.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: %d", maxPutSize)
 	}
-	_, body, err := a.store.GetObject(r.Context(), src.Bucket, src.Key, store.GetOptions{
+	got, body, err := a.store.GetObject(r.Context(), src.Bucket, src.Key, store.GetOptions{
 		VersionID: src.VersionID,
 		RangeFunc: func(got store.ObjectInfo) (*store.Range, error) {
 			// The range was resolved against info: read that same version.
@@ -94,14 +112,23 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 	if err != nil {
 		return err
 	}
+	if body, err = decryptBody(got, srcKey, rg.Offset, body); err != nil {
+		return err
+	}
 	defer body.Close()
-	pi, err := a.store.UploadPart(r.Context(), req.Bucket, req.Key, uploadID, number, body, store.PartOptions{Size: rg.Length})
+	opts := store.PartOptions{Size: rg.Length}
+	data, err := encryptPart(body, dstKey, &opts)
+	if err != nil {
+		return err
+	}
+	pi, err := a.store.UploadPart(r.Context(), req.Bucket, req.Key, uploadID, number, data, opts)
 	if err != nil {
 		return err
 	}
 	if info.VersionID != "" {
 		w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}
+	setSSEHeaders(w.Header(), dstInfo)
 	return writeXML(w, copyPartResult{
 		Xmlns: s3Namespace, LastModified: isoTime(pi.LastModified), ETag: quoteETag(pi.ETag),
 		checksumResult: checksumFields(pi.Checksums),

@@ -172,3 +172,7 @@ var (
 	MalformedPolicyDocument = def("MalformedPolicyDocument", http.StatusBadRequest, "The policy document is malformed.")
 	NoSuchTopic             = def("Not Found", http.StatusNotFound, "No such TopicArn") // sic: RGW's ERR_NOT_FOUND code has a space
 )
+
+// ServerSideEncryptionConfigurationNotFoundError answers GetBucketEncryption
+// on a bucket without default encryption.
+var ServerSideEncryptionConfigurationNotFoundError = def("ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found")

@@ -26,6 +26,9 @@ type Config struct {
 	// Server.Root).
 	RootAccessKey string
 	RootSecretKey string
+	// SSERequireTLS refuses SSE-C (customer-key) writes over plain HTTP.
+	// Off by default, so that clients and test suites on HTTP can use it.
+	SSERequireTLS bool
 	// ShutdownTimeout bounds how long Run waits for in-flight requests
 	// once its context is done.
 	ShutdownTimeout time.Duration

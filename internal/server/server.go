@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/queue"
 	"github.com/cairn-s3/cairn/internal/s3api"
 	"github.com/cairn-s3/cairn/internal/snsapi"
+	"github.com/cairn-s3/cairn/internal/sse"
 	"github.com/cairn-s3/cairn/internal/store"
 	"github.com/cairn-s3/cairn/internal/store/local"
 )
@@ -48,6 +50,9 @@ type Server struct {
 	inflight sync.WaitGroup // requests being served
 	runOnce  sync.Once
 }
+
+// sseKeyFile is the name, in the data dir, of the SSE master key file.
+const sseKeyFile = "sse-master.key"
 
 // New opens the data directory, bootstraps the root user and binds the
 // listener. The caller must call Run (which closes everything when it
@@ -90,7 +95,16 @@ func New(cfg Config) (s *Server, err error) {
 		Region:            cfg.Region,
 		VirtualHostBucket: func(r *http.Request) string { return api.VirtualHostBucket(r) },
 	})
-	api = s3api.New(st, verifier, s3api.Config{Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"), Users: aclUsers{accts}})
+	// The SSE master key lives in the data dir (created at first start,
+	// mode 0600); SSE-S3 and the testing KMS derive their keys from it.
+	keys, err := sse.LoadOrCreateKeyring(filepath.Join(cfg.DataDir, sseKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	api = s3api.New(st, verifier, s3api.Config{
+		Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"),
+		Users: aclUsers{accts}, SSE: keys, SSECRequireTLS: cfg.SSERequireTLS,
+	})
 
 	n, err := newNotifications(st, cfg, log)
 	if err != nil {

@@ -117,6 +117,22 @@ type Metadata struct {
 	LockMode        string    `json:",omitempty"`
 	LockRetainUntil time.Time `json:",omitzero"`
 	LegalHold       string    `json:",omitempty"`
+	// SSE describes the server-side encryption of the stored bytes; nil
+	// for plaintext objects. The store keeps it opaquely.
+	SSE *SSEInfo `json:",omitempty"`
+}
+
+// SSEInfo records how an object (or an upload's parts) was encrypted by the
+// S3 adapter. Encryption preserves lengths, so sizes, ranges and part
+// boundaries are those of the plaintext. No secret is stored in clear: the
+// data key is wrapped, and of a customer key only its md5 is kept.
+type SSEInfo struct {
+	Algorithm  string `json:"alg"`             // "AES256" (SSE-S3 and SSE-C) or "aws:kms"
+	Customer   bool   `json:"c,omitempty"`     // SSE-C: the key-encryption key is the customer's
+	KeyMD5     string `json:"kmd5,omitempty"`  // SSE-C: base64 md5 of the customer key
+	KMSKeyID   string `json:"kid,omitempty"`   // SSE-KMS: the key id
+	WrappedKey string `json:"wk"`              // the data key, sealed under the key-encryption key
+	Nonce      string `json:"nonce,omitempty"` // single-PUT objects; parts carry their own (Part.SSENonce)
 }
 
 // Part describes one part of a completed multipart object, kept so that
@@ -126,6 +142,8 @@ type Part struct {
 	Size      int64
 	ETag      string // hex md5 of the part, without quotes
 	Checksums map[string]string
+	// SSENonce is the part's encryption nonce (PartOptions.SSENonce).
+	SSENonce string `json:",omitempty"`
 }
 
 // ObjectInfo describes one version of an object.
@@ -178,6 +196,11 @@ type PutOptions struct {
 	Checksums func() map[string]string
 	// Owner is the user id recorded as the object's owner.
 	Owner string
+	// MD5, if set, is called once the body reached EOF; the 16-byte digest
+	// it returns is recorded as the object's md5 (its ETag) instead of the
+	// md5 of the stored bytes. The S3 adapter sets it for encrypted bodies,
+	// whose ETag is the md5 of the plaintext, not of the ciphertext.
+	MD5 func() []byte
 	// IfMatch / IfNoneMatch make the write conditional on the current latest
 	// version (ETag, or "*" for "exists"/"does not exist").
 	IfMatch     string
@@ -272,6 +295,12 @@ type PartOptions struct {
 	Size       int64 // -1 if unknown
 	ContentMD5 []byte
 	Checksums  func() map[string]string
+	// SSENonce, if set, is kept with the part and returned in the
+	// completed object's Part.SSENonce (the part's encryption nonce).
+	SSENonce string
+	// MD5, if set, replaces the md5 of the stored bytes as the part's md5
+	// (its ETag), as PutOptions.MD5 does.
+	MD5 func() []byte
 }
 
 // CompletePart is one entry of a CompleteMultipartUpload request.

@@ -391,3 +391,14 @@ func (r *objectReader) Close() error {
 	}
 	return nil
 }
+
+// overrideMD5 records the md5 the caller computed (PutOptions.MD5,
+// PartOptions.MD5) instead of the md5 of the stored bytes.
+func (in *ingested) overrideMD5(fn func() []byte) {
+	if fn == nil {
+		return
+	}
+	if sum := fn(); len(sum) == len(in.md5) {
+		copy(in.md5[:], sum)
+	}
+}

@@ -26,6 +26,7 @@ type partRec struct {
 	MD5       []byte            `json:"md5"`
 	Modified  time.Time         `json:"mod"`
 	Checksums map[string]string `json:"ck,omitempty"`
+	SSENonce  string            `json:"sse,omitempty"`
 	Blob      blob              `json:"blob"`
 }
 
@@ -125,7 +126,8 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, nu
 		return store.PartInfo{}, err
 	}
 	defer s.done(&in)
-	p := &partRec{Number: number, Size: in.Size, MD5: in.md5[:], Modified: time.Now().UTC(), Blob: in.blob}
+	in.overrideMD5(opts.MD5)
+	p := &partRec{Number: number, Size: in.Size, MD5: in.md5[:], Modified: time.Now().UTC(), Blob: in.blob, SSENonce: opts.SSENonce}
 	if opts.Checksums != nil {
 		p.Checksums = opts.Checksums()
 	}
@@ -263,7 +265,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		h.Write(p.MD5)
 		nv.size += p.Size
 		nv.blobs = append(nv.blobs, p.blobs()...)
-		nv.parts = append(nv.parts, store.Part{Number: p.Number, Size: p.Size, ETag: p.etag(), Checksums: p.Checksums})
+		nv.parts = append(nv.parts, store.Part{Number: p.Number, Size: p.Size, ETag: p.etag(), Checksums: p.Checksums, SSENonce: p.SSENonce})
 	}
 	nv.etag = hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(list))
 	nv.stage = func(t *txn, seq uint64) error {

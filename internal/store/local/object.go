@@ -473,6 +473,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
+	in.overrideMD5(opts.MD5)
 	meta := opts.Meta
 	if opts.Checksums != nil {
 		meta.Checksums = mergeChecksums(meta.Checksums, opts.Checksums())
