@@ -208,7 +208,9 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if err := a.completeConditions(r, req); err != nil {
 		return err
 	}
-	if _, _, err := a.uploadSSE(r, req, uploadID); err != nil { // SSE-C needs the upload's key
+	// SSE-C needs the upload's key. An upload already completed is gone:
+	// the store then answers a repeated Complete with the object it made.
+	if _, _, err := a.uploadSSE(r, req, uploadID); err != nil && !errors.Is(err, store.ErrNoSuchUpload) {
 		return err
 	}
 	o, err := a.store.CompleteMultipartUpload(r.Context(), req.Bucket, req.Key, uploadID, parts)

@@ -431,3 +431,33 @@ func TestListPartsParams(t *testing.T) {
 		})
 	}
 }
+
+// A client that lost the answer to CompleteMultipartUpload retries it and
+// gets the same object (S3, RGW; the conformance suite checks it).
+func TestCompleteMultipartUploadTwice(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.Client(userRoot)
+	ctx := context.Background()
+	ts.CreateBucket(t, c, "twice")
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("twice"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("twice"), Key: aws.String("k"), UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &s3.CompleteMultipartUploadInput{Bucket: aws.String("twice"), Key: aws.String("k"), UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: p.ETag}}}}
+	first, err := c.CompleteMultipartUpload(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.CompleteMultipartUpload(ctx, in)
+	if err != nil {
+		t.Fatalf("repeated complete: %v", err)
+	}
+	if aws.ToString(again.ETag) != aws.ToString(first.ETag) {
+		t.Fatalf("repeated complete ETag %s, first %s", aws.ToString(again.ETag), aws.ToString(first.ETag))
+	}
+}
