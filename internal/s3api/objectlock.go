@@ -10,7 +10,6 @@ package s3api
 // allowed.
 
 import (
-	"bytes"
 	"encoding/xml"
 	"net/http"
 	"strings"
@@ -269,17 +268,7 @@ func setObjectLockHeaders(h http.Header, m store.Metadata) {
 // decodeLockDocument reads a lock document, which S3 requires to carry a
 // Content-MD5 or x-amz-checksum-* value; anything ill-formed is MalformedXML.
 func decodeLockDocument(r *http.Request, v any) error {
-	body, err := readVerifiedBody(r, maxXMLBody, true)
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return s3err.MalformedXML
-	}
-	if err := xml.Unmarshal(body, v); err != nil {
-		return s3err.MalformedXML.WithCause(err)
-	}
-	return nil
+	return decodeXMLDocument(r, v, true)
 }
 
 func (a *API) putObjectLockConfiguration(w http.ResponseWriter, r *http.Request, req *Request) error {
