@@ -152,14 +152,29 @@ func (c *adminClient) print(body []byte) error {
 	return err
 }
 
-// printUser fetches and prints a user, as radosgw-admin prints the user
-// after most changes.
-func (c *adminClient) printUser(ctx context.Context, uid string) error {
-	body, err := c.call(ctx, http.MethodGet, "/admin/user", "", url.Values{"uid": {uid}})
+// callPrint sends one admin request and prints its JSON answer.
+func (c *adminClient) callPrint(ctx context.Context, method, path, sub string, q url.Values) error {
+	body, err := c.call(ctx, method, path, sub, q)
 	if err != nil {
 		return err
 	}
 	return c.print(body)
+}
+
+// printUser fetches and prints a user, as radosgw-admin prints the user
+// after most changes.
+func (c *adminClient) printUser(ctx context.Context, uid string) error {
+	return c.callPrint(ctx, http.MethodGet, "/admin/user", "", url.Values{"uid": {uid}})
+}
+
+// adminPrint is the body of most admin subcommands: one admin request
+// whose JSON answer is printed.
+func adminPrint(e env, f *adminFlags, cmd *cobra.Command, method, path, sub string, q url.Values) error {
+	c, err := f.client(e)
+	if err != nil {
+		return err
+	}
+	return c.callPrint(cmd.Context(), method, path, sub, q)
 }
 
 // setIf copies the flags the user gave into q, under their API names.

@@ -27,18 +27,10 @@ func enoent(err error) error {
 	return err
 }
 
-// adminCall is the body of most topic and notification subcommands: one
-// admin request whose JSON answer is printed.
+// adminCall is adminPrint for topic and notification subcommands, where a
+// missing resource exits like radosgw-admin (see enoent).
 func adminCall(e env, f *adminFlags, cmd *cobra.Command, method, path, sub string, q url.Values) error {
-	c, err := f.client(e)
-	if err != nil {
-		return err
-	}
-	body, err := c.call(cmd.Context(), method, path, sub, q)
-	if err != nil {
-		return enoent(err)
-	}
-	return c.print(body)
+	return enoent(adminPrint(e, f, cmd, method, path, sub, q))
 }
 
 func newTopicCmd(e env, f *adminFlags) *cobra.Command {

@@ -60,17 +60,9 @@ func newUserCreateCmd(e env, f *adminFlags) *cobra.Command {
 		Short: "Create a user (a key pair is generated unless --access-key is given)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client(e)
-			if err != nil {
-				return err
-			}
 			q := url.Values{"uid": {uid}}
 			setIf(cmd, q, userParams)
-			body, err := c.call(cmd.Context(), http.MethodPut, "/admin/user", "", q)
-			if err != nil {
-				return err
-			}
-			return c.print(body)
+			return adminPrint(e, f, cmd, http.MethodPut, "/admin/user", "", q)
 		},
 	}
 	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
@@ -105,15 +97,7 @@ func newUserListCmd(e env, f *adminFlags) *cobra.Command {
 		Short: "List user ids",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client(e)
-			if err != nil {
-				return err
-			}
-			body, err := c.call(cmd.Context(), http.MethodGet, "/admin/metadata/user", "", url.Values{})
-			if err != nil {
-				return err
-			}
-			return c.print(body)
+			return adminPrint(e, f, cmd, http.MethodGet, "/admin/metadata/user", "", url.Values{})
 		},
 	}
 }
@@ -160,11 +144,7 @@ func newUserModifyCmd(e env, f *adminFlags) *cobra.Command {
 			if len(q) == 1 {
 				return errors.New("nothing to modify: give at least one of the flags")
 			}
-			body, err := c.call(cmd.Context(), http.MethodPost, "/admin/user", "", q)
-			if err != nil {
-				return err
-			}
-			return c.print(body)
+			return c.callPrint(cmd.Context(), http.MethodPost, "/admin/user", "", q)
 		},
 	}
 	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
@@ -181,15 +161,7 @@ func newUserSuspendCmd(e env, f *adminFlags, name, suspended string) *cobra.Comm
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client(e)
-			if err != nil {
-				return err
-			}
-			body, err := c.call(cmd.Context(), http.MethodPost, "/admin/user", "", url.Values{"uid": {uid}, "suspended": {suspended}})
-			if err != nil {
-				return err
-			}
-			return c.print(body)
+			return adminPrint(e, f, cmd, http.MethodPost, "/admin/user", "", url.Values{"uid": {uid}, "suspended": {suspended}})
 		},
 	}
 	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")

@@ -208,7 +208,13 @@ func sameACL(x, y, owner string) bool {
 // Content-MD5 or x-amz-checksum-* value if one was sent, and decodes it; an
 // empty or ill-formed document is MalformedXML.
 func decodeVerifiedXML(r *http.Request, v any) error {
-	body, err := readVerifiedBody(r, maxXMLBody, false)
+	return decodeXMLDocument(r, v, false)
+}
+
+// decodeXMLDocument is decodeVerifiedXML that, if checksumRequired, also
+// refuses a document sent without Content-MD5 or x-amz-checksum-*.
+func decodeXMLDocument(r *http.Request, v any, checksumRequired bool) error {
+	body, err := readVerifiedBody(r, maxXMLBody, checksumRequired)
 	if err != nil {
 		return err
 	}
@@ -450,18 +456,10 @@ func (a *API) putBucketTagging(w http.ResponseWriter, r *http.Request, req *Requ
 	if err != nil {
 		return err
 	}
-	err = a.store.UpdateBucket(r.Context(), req.Bucket, func(b *store.Bucket) error {
-		if len(t.TagSet) == 0 {
-			delete(b.Config, bucketTaggingConfig)
-			return nil
-		}
-		if b.Config == nil {
-			b.Config = map[string][]byte{}
-		}
-		b.Config[bucketTaggingConfig] = raw
-		return nil
-	})
-	if err != nil {
+	if len(t.TagSet) == 0 {
+		raw = nil // an empty tag set removes the tags
+	}
+	if err := a.setBucketConfig(r.Context(), req.Bucket, bucketTaggingConfig, raw); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -469,18 +467,7 @@ func (a *API) putBucketTagging(w http.ResponseWriter, r *http.Request, req *Requ
 }
 
 func (a *API) deleteBucketTagging(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
-	err := a.store.UpdateBucket(r.Context(), req.Bucket, func(b *store.Bucket) error {
-		delete(b.Config, bucketTaggingConfig)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return a.deleteBucketConfig(w, r, req, bucketTaggingConfig)
 }
 
 // tokenPrefix marks Cairn's continuation tokens, so that foreign strings

@@ -75,17 +75,7 @@ func (a *API) putBucketEncryption(w http.ResponseWriter, r *http.Request, req *R
 	if err != nil {
 		return err
 	}
-	doc, err := xml.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return a.store.UpdateBucket(r.Context(), req.Bucket, func(b *store.Bucket) error {
-		if b.Config == nil {
-			b.Config = map[string][]byte{}
-		}
-		b.Config[encryptionConfigKey] = doc
-		return nil
-	})
+	return a.setBucketConfigXML(r.Context(), req.Bucket, encryptionConfigKey, c)
 }
 
 func (a *API) getBucketEncryption(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -105,16 +95,5 @@ func (a *API) getBucketEncryption(w http.ResponseWriter, r *http.Request, req *R
 }
 
 func (a *API) deleteBucketEncryption(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
-	err := a.store.UpdateBucket(r.Context(), req.Bucket, func(b *store.Bucket) error {
-		delete(b.Config, encryptionConfigKey)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return a.deleteBucketConfig(w, r, req, encryptionConfigKey)
 }

@@ -214,35 +214,9 @@ func (a *API) putBucketCORS(w http.ResponseWriter, r *http.Request, req *Request
 		return err
 	}
 	c.Xmlns = ""
-	raw, err := xml.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return a.setBucketConfig(r.Context(), req.Bucket, corsConfig, raw)
+	return a.setBucketConfigXML(r.Context(), req.Bucket, corsConfig, c)
 }
 
 func (a *API) deleteBucketCORS(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
-	if err := a.setBucketConfig(r.Context(), req.Bucket, corsConfig, nil); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// setBucketConfig stores (or, for nil, removes) one bucket Config document.
-func (a *API) setBucketConfig(ctx context.Context, bucket, name string, raw []byte) error {
-	return a.store.UpdateBucket(ctx, bucket, func(b *store.Bucket) error {
-		if raw == nil {
-			delete(b.Config, name)
-			return nil
-		}
-		if b.Config == nil {
-			b.Config = map[string][]byte{}
-		}
-		b.Config[name] = raw
-		return nil
-	})
+	return a.deleteBucketConfig(w, r, req, corsConfig)
 }

@@ -149,20 +149,9 @@ func (a *API) putBucketLifecycle(w http.ResponseWriter, r *http.Request, req *Re
 		return err
 	}
 	c.Xmlns = ""
-	raw, err := xml.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return a.setBucketConfig(r.Context(), req.Bucket, lifecycleConfig, raw)
+	return a.setBucketConfigXML(r.Context(), req.Bucket, lifecycleConfig, c)
 }
 
 func (a *API) deleteBucketLifecycle(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
-	if err := a.setBucketConfig(r.Context(), req.Bucket, lifecycleConfig, nil); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return a.deleteBucketConfig(w, r, req, lifecycleConfig)
 }

@@ -10,7 +10,6 @@ package s3api
 // allowed.
 
 import (
-	"bytes"
 	"encoding/xml"
 	"net/http"
 	"strings"
@@ -269,17 +268,7 @@ func setObjectLockHeaders(h http.Header, m store.Metadata) {
 // decodeLockDocument reads a lock document, which S3 requires to carry a
 // Content-MD5 or x-amz-checksum-* value; anything ill-formed is MalformedXML.
 func decodeLockDocument(r *http.Request, v any) error {
-	body, err := readVerifiedBody(r, maxXMLBody, true)
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return s3err.MalformedXML
-	}
-	if err := xml.Unmarshal(body, v); err != nil {
-		return s3err.MalformedXML.WithCause(err)
-	}
-	return nil
+	return decodeXMLDocument(r, v, true)
 }
 
 func (a *API) putObjectLockConfiguration(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -364,28 +353,19 @@ func (a *API) putObjectRetention(w http.ResponseWriter, r *http.Request, req *Re
 		}
 	}
 	bypass := bypassGovernance(r.Header)
-	oi, err := a.store.UpdateObject(r.Context(), req.Bucket, req.Key, versionID, func(oi *store.ObjectInfo) error {
+	return a.updateLockedObject(w, r, req, versionID, func(oi *store.ObjectInfo) error {
 		if err := checkRetentionChange(oi.Meta, x.Mode, until, bypass, now); err != nil {
 			return err
 		}
 		oi.Meta.LockMode, oi.Meta.LockRetainUntil = x.Mode, until
 		return nil
 	})
-	if err != nil {
-		return readError(w.Header(), oi, err)
-	}
-	setVersionHeaders(w.Header(), oi.VersionID, false)
-	return nil
 }
 
 func (a *API) getObjectRetention(w http.ResponseWriter, r *http.Request, req *Request) error {
-	versionID, err := a.lockedObjectRequest(r, req, accessRead)
+	oi, err := a.headLockedObject(w, r, req)
 	if err != nil {
 		return err
-	}
-	oi, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{VersionID: versionID})
-	if err != nil {
-		return readError(w.Header(), oi, err)
 	}
 	if oi.Meta.LockMode == "" {
 		return s3err.NoSuchObjectLockConfiguration
@@ -408,29 +388,46 @@ func (a *API) putObjectLegalHold(w http.ResponseWriter, r *http.Request, req *Re
 	if x.Status != legalHoldOn && x.Status != legalHoldOff {
 		return s3err.MalformedXML
 	}
-	oi, err := a.store.UpdateObject(r.Context(), req.Bucket, req.Key, versionID, func(oi *store.ObjectInfo) error {
+	return a.updateLockedObject(w, r, req, versionID, func(oi *store.ObjectInfo) error {
 		oi.Meta.LegalHold = x.Status
 		return nil
 	})
-	if err != nil {
-		return readError(w.Header(), oi, err)
-	}
-	setVersionHeaders(w.Header(), oi.VersionID, false)
-	return nil
 }
 
 func (a *API) getObjectLegalHold(w http.ResponseWriter, r *http.Request, req *Request) error {
-	versionID, err := a.lockedObjectRequest(r, req, accessRead)
+	oi, err := a.headLockedObject(w, r, req)
 	if err != nil {
 		return err
-	}
-	oi, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{VersionID: versionID})
-	if err != nil {
-		return readError(w.Header(), oi, err)
 	}
 	if oi.Meta.LegalHold == "" {
 		return s3err.NoSuchObjectLockConfiguration
 	}
 	setVersionHeaders(w.Header(), oi.VersionID, false)
 	return writeXML(w, objectLegalHold{Xmlns: s3Namespace, Status: oi.Meta.LegalHold})
+}
+
+// headLockedObject reads the object version whose retention or legal hold
+// a GET asks for.
+func (a *API) headLockedObject(w http.ResponseWriter, r *http.Request, req *Request) (store.ObjectInfo, error) {
+	versionID, err := a.lockedObjectRequest(r, req, accessRead)
+	if err != nil {
+		return store.ObjectInfo{}, err
+	}
+	oi, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{VersionID: versionID})
+	if err != nil {
+		return oi, readError(w.Header(), oi, err)
+	}
+	return oi, nil
+}
+
+// updateLockedObject changes the lock metadata of one object version with
+// fn and names the version changed, as the retention and legal hold PUTs
+// answer.
+func (a *API) updateLockedObject(w http.ResponseWriter, r *http.Request, req *Request, versionID string, fn func(*store.ObjectInfo) error) error {
+	oi, err := a.store.UpdateObject(r.Context(), req.Bucket, req.Key, versionID, fn)
+	if err != nil {
+		return readError(w.Header(), oi, err)
+	}
+	setVersionHeaders(w.Header(), oi.VersionID, false)
+	return nil
 }

@@ -211,14 +211,7 @@ func (a *API) putBucketPolicy(w http.ResponseWriter, r *http.Request, req *Reque
 	if publicAccessBlockOf(b).BlockPublicPolicy && p.IsPublic() {
 		return s3err.AccessDenied
 	}
-	err = a.store.UpdateBucket(r.Context(), req.Bucket, func(b *store.Bucket) error {
-		if b.Config == nil {
-			b.Config = map[string][]byte{}
-		}
-		b.Config[configPolicy] = doc
-		return nil
-	})
-	if err != nil {
+	if err := a.setBucketConfig(r.Context(), req.Bucket, configPolicy, doc); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -241,23 +234,7 @@ func (a *API) getBucketPolicy(w http.ResponseWriter, r *http.Request, req *Reque
 }
 
 func (a *API) deleteBucketPolicy(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if err := a.deleteBucketConfig(r, req, configPolicy); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// deleteBucketConfig removes one Config entry; removing a missing one
-// succeeds.
-func (a *API) deleteBucketConfig(r *http.Request, req *Request, name string) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
-	return a.store.UpdateBucket(r.Context(), req.Bucket, func(b *store.Bucket) error {
-		delete(b.Config, name)
-		return nil
-	})
+	return a.deleteBucketConfig(w, r, req, configPolicy)
 }
 
 type policyStatus struct {

@@ -89,17 +89,7 @@ func (a *API) putPublicAccessBlock(w http.ResponseWriter, r *http.Request, req *
 		return s3err.MalformedXML.WithCause(err)
 	}
 	c.Xmlns = s3Namespace
-	doc, err := xml.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return a.store.UpdateBucket(r.Context(), req.Bucket, func(b *store.Bucket) error {
-		if b.Config == nil {
-			b.Config = map[string][]byte{}
-		}
-		b.Config[configPublicAccessBlock] = doc
-		return nil
-	})
+	return a.setBucketConfigXML(r.Context(), req.Bucket, configPublicAccessBlock, c)
 }
 
 func (a *API) getPublicAccessBlock(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -116,9 +106,5 @@ func (a *API) getPublicAccessBlock(w http.ResponseWriter, r *http.Request, req *
 }
 
 func (a *API) deletePublicAccessBlock(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if err := a.deleteBucketConfig(r, req, configPublicAccessBlock); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return a.deleteBucketConfig(w, r, req, configPublicAccessBlock)
 }

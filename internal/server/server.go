@@ -189,15 +189,7 @@ func (e enqueuer) Enqueue(w store.RecordWriter, ev queue.Event) error {
 type poolPusher struct{ pool *endpoint.Pool }
 
 func (p poolPusher) Push(ctx context.Context, m notify.Push) error {
-	cfg, err := endpoint.ParseConfig(m.Endpoint, endpoint.ParseArgs(m.Args))
-	if err != nil {
-		return err
-	}
-	ep, err := p.pool.Get(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return ep.Send(ctx, endpoint.Message{Body: m.Body, Topic: m.Topic, ID: m.ID, Attributes: m.Attributes})
+	return p.pool.Push(ctx, m.Endpoint, m.Args, endpoint.Message{Body: m.Body, Topic: m.Topic, ID: m.ID, Attributes: m.Attributes})
 }
 
 // route sends path-style requests under /admin/ to the admin API and

@@ -77,6 +77,22 @@ func (p *Pool) idleTimeout(cfg Config) time.Duration {
 	}
 }
 
+// Push sends m to the endpoint that a topic's push-endpoint URL and its
+// "k1=v1&k2=v2" arguments describe, through the shared endpoint for that
+// configuration. It is what notify's Pusher needs, taking plain strings so
+// that this package stays free of notify.
+func (p *Pool) Push(ctx context.Context, pushEndpoint, args string, m Message) error {
+	cfg, err := ParseConfig(pushEndpoint, ParseArgs(args))
+	if err != nil {
+		return err
+	}
+	ep, err := p.Get(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return ep.Send(ctx, m)
+}
+
 // Get returns the shared endpoint for cfg, opening it if needed. The result
 // stays valid after an idle close (it reopens on demand) until Pool.Close.
 // Calling Close on it does nothing: the pool owns the connection.

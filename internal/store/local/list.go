@@ -92,6 +92,54 @@ func maxOr(n int) int {
 	return n
 }
 
+// page is the loop every listing shares: from the current position it
+// emits, up to max entries, the common prefixes after marker (through
+// prefix) and the rows that row accepts, and reports whether entries were
+// left over. row gets each row that does not roll up into a prefix, must
+// move the scanner past it, and reports whether it is an entry; when full
+// is true it must return at an entry without adding it.
+func (sc *scanner) page(ctx context.Context, marker string, max int, prefix func(cp string), row func(key string, full bool) (entry bool, err error)) (truncated bool, err error) {
+	n := 0
+	for sc.valid {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		key, _, cp, err := sc.row()
+		if err != nil {
+			return false, err
+		}
+		if cp != "" {
+			// A prefix at or before the marker was returned on an
+			// earlier page.
+			if marker == "" || cp > marker {
+				if n == max {
+					truncated = true
+					break
+				}
+				prefix(cp)
+				n++
+			}
+			sc.seekAfterPrefix(cp)
+			continue
+		}
+		entry, err := row(key, n == max)
+		if err != nil {
+			return false, err
+		}
+		if entry {
+			if n == max {
+				truncated = true
+				break
+			}
+			n++
+		}
+	}
+	if err := sc.it.Error(); err != nil {
+		return false, fmt.Errorf("local: %w", err)
+	}
+	return truncated, nil
+}
+
 // ListObjects lists the latest versions of a bucket's objects, skipping
 // keys whose latest version is a delete marker.
 func (s *Store) ListObjects(ctx context.Context, bucket string, opts store.ListOptions) (store.ListResult, error) {
@@ -109,51 +157,32 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opts store.ListO
 	if opts.Marker != "" && opts.Marker >= opts.Prefix {
 		sc.seekAfterKey(opts.Marker)
 	}
-	n := 0
-	for sc.valid {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		key, _, cp, err := sc.row()
-		if err != nil {
-			return res, err
-		}
-		if cp != "" {
-			// A prefix at or before the marker was returned on an
-			// earlier page.
-			if opts.Marker == "" || cp > opts.Marker {
-				if n == max {
-					res.IsTruncated = true
-					break
-				}
-				res.CommonPrefixes = append(res.CommonPrefixes, cp)
-				res.NextMarker = cp
-				n++
-			}
-			sc.seekAfterPrefix(cp)
-			continue
-		}
+	res.IsTruncated, err = sc.page(ctx, opts.Marker, max, func(cp string) {
+		res.CommonPrefixes = append(res.CommonPrefixes, cp)
+		res.NextMarker = cp
+	}, func(key string, full bool) (bool, error) {
 		v, err := decodeVersion(sc.it.Value())
 		if err != nil {
-			return res, err
+			return false, err
 		}
-		if !v.DeleteMarker {
-			if n == max {
-				res.IsTruncated = true
-				break
-			}
-			// The bucket's versioning state only changes how a null
-			// version is named; listings of latest versions don't show ids.
-			info := v.info(bucket, key, store.Unversioned, true)
-			info.VersionID = ""
-			res.Objects = append(res.Objects, info)
-			res.NextMarker = key
-			n++
+		if v.DeleteMarker {
+			sc.skipKey(key)
+			return false, nil
 		}
+		if full {
+			return true, nil
+		}
+		// The bucket's versioning state only changes how a null
+		// version is named; listings of latest versions don't show ids.
+		info := v.info(bucket, key, store.Unversioned, true)
+		info.VersionID = ""
+		res.Objects = append(res.Objects, info)
+		res.NextMarker = key
 		sc.skipKey(key)
-	}
-	if err := sc.it.Error(); err != nil {
-		return res, fmt.Errorf("local: %w", err)
+		return true, nil
+	})
+	if err != nil {
+		return res, err
 	}
 	if !res.IsTruncated {
 		res.NextMarker = ""
@@ -202,35 +231,16 @@ func (s *Store) ListObjectVersions(ctx context.Context, bucket string, opts stor
 			sc.seekAfterKey(opts.KeyMarker)
 		}
 	}
-	n := 0
-	for sc.valid {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		key, _, cp, err := sc.row()
-		if err != nil {
-			return res, err
-		}
-		if cp != "" {
-			if opts.KeyMarker == "" || cp > opts.KeyMarker {
-				if n == max {
-					res.IsTruncated = true
-					break
-				}
-				res.CommonPrefixes = append(res.CommonPrefixes, cp)
-				res.NextKeyMarker, res.NextVersionIDMarker = cp, ""
-				n++
-			}
-			sc.seekAfterPrefix(cp)
-			continue
-		}
-		if n == max {
-			res.IsTruncated = true
-			break
+	res.IsTruncated, err = sc.page(ctx, opts.KeyMarker, max, func(cp string) {
+		res.CommonPrefixes = append(res.CommonPrefixes, cp)
+		res.NextKeyMarker, res.NextVersionIDMarker = cp, ""
+	}, func(key string, full bool) (bool, error) {
+		if full {
+			return true, nil
 		}
 		v, err := decodeVersion(sc.it.Value())
 		if err != nil {
-			return res, err
+			return false, err
 		}
 		latest := !started || key != prevKey
 		prevKey, started = key, true
@@ -240,11 +250,11 @@ func (s *Store) ListObjectVersions(ctx context.Context, bucket string, opts stor
 		if info.VersionID == "" {
 			res.NextVersionIDMarker = store.NullVersion
 		}
-		n++
 		sc.valid = sc.it.Next()
-	}
-	if err := sc.it.Error(); err != nil {
-		return res, fmt.Errorf("local: %w", err)
+		return true, nil
+	})
+	if err != nil {
+		return res, err
 	}
 	if !res.IsTruncated {
 		res.NextKeyMarker, res.NextVersionIDMarker = "", ""

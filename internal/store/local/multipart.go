@@ -365,43 +365,24 @@ func (s *Store) ListMultipartUploads(ctx context.Context, bucket string, opts st
 			sc.seekAfterKey(opts.KeyMarker)
 		}
 	}
-	n := 0
-	for sc.valid {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		_, _, cp, err := sc.row()
-		if err != nil {
-			return res, err
-		}
-		if cp != "" {
-			if opts.KeyMarker == "" || cp > opts.KeyMarker {
-				if n == max {
-					res.IsTruncated = true
-					break
-				}
-				res.CommonPrefixes = append(res.CommonPrefixes, cp)
-				res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
-				n++
-			}
-			sc.seekAfterPrefix(cp)
-			continue
-		}
-		if n == max {
-			res.IsTruncated = true
-			break
+	res.IsTruncated, err = sc.page(ctx, opts.KeyMarker, max, func(cp string) {
+		res.CommonPrefixes = append(res.CommonPrefixes, cp)
+		res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
+	}, func(_ string, full bool) (bool, error) {
+		if full {
+			return true, nil
 		}
 		var up store.Upload
 		if err := json.Unmarshal(sc.it.Value(), &up); err != nil {
-			return res, fmt.Errorf("local: corrupt upload record: %w", err)
+			return false, fmt.Errorf("local: corrupt upload record: %w", err)
 		}
 		res.Uploads = append(res.Uploads, up)
 		res.NextKeyMarker, res.NextUploadIDMarker = up.Key, up.UploadID
-		n++
 		sc.valid = sc.it.Next()
-	}
-	if err := sc.it.Error(); err != nil {
-		return res, fmt.Errorf("local: %w", err)
+		return true, nil
+	})
+	if err != nil {
+		return res, err
 	}
 	if !res.IsTruncated {
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
