@@ -41,6 +41,9 @@ type Config struct {
 	// SSE holds the server's master key for SSE-S3 and the testing KMS of
 	// SSE-KMS; without it only SSE-C is available.
 	SSE *sse.Keyring
+	// ReservedBuckets are names that cannot be buckets because their
+	// path-style URLs belong to another API (RGW reserves "admin" alike).
+	ReservedBuckets []string
 	// SSECRequireTLS refuses SSE-C writes over plain HTTP (S3's and RGW's
 	// default; off so that the conformance suite can run over HTTP).
 	SSECRequireTLS bool

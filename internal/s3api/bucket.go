@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,6 +146,9 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 	}
 	if !validBucketName(req.Bucket) {
 		return s3err.InvalidBucketName
+	}
+	if slices.Contains(a.cfg.ReservedBuckets, req.Bucket) {
+		return s3err.InvalidBucketName.WithMessage("The bucket name %q is reserved.", req.Bucket)
 	}
 	acl, err := parseCannedACL(r.Header)
 	if err != nil {

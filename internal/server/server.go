@@ -104,6 +104,7 @@ func New(cfg Config) (s *Server, err error) {
 	api = s3api.New(st, verifier, s3api.Config{
 		Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"),
 		Users: aclUsers{accts}, SSE: keys, SSECRequireTLS: cfg.SSERequireTLS,
+		ReservedBuckets: []string{strings.Trim(adminapi.Prefix, "/")},
 	})
 
 	n, err := newNotifications(st, cfg, log)

@@ -164,6 +164,11 @@ func TestRouting(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "<ListAllMyBucketsResult") {
 		t.Errorf("S3 ListBuckets: %d %s", resp.StatusCode, body)
 	}
+	// "admin" would be a bucket whose path-style URLs reach the admin API.
+	resp, body = send(t, creds, newRequest(t, "PUT", srv.URL+"/admin", nil))
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>InvalidBucketName</Code>") {
+		t.Errorf("creating a bucket named admin: %d %s", resp.StatusCode, body)
+	}
 }
 
 func TestRootBootstrap(t *testing.T) {
