@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -27,15 +28,24 @@ const maxBucketTags = 50
 // bucketTaggingConfig is the key of a bucket's tag set in Bucket.Config.
 const bucketTaggingConfig = "tagging"
 
-// xmlOwner is the Owner / Initiator element of S3 documents. Cairn has no
-// separate display names: the user id stands for both.
+// xmlOwner is the Owner / Initiator element of S3 documents.
 type xmlOwner struct {
 	ID          string
 	DisplayName string
 }
 
-func ownerOf(userID string) *xmlOwner {
-	return &xmlOwner{ID: userID, DisplayName: userID}
+// ownerNamer returns a function that builds Owner elements for one
+// request, looking each user's display name up once.
+func (a *API) ownerNamer(ctx context.Context) func(userID string) *xmlOwner {
+	names := map[string]string{}
+	return func(userID string) *xmlOwner {
+		name, ok := names[userID]
+		if !ok {
+			name = a.displayName(ctx, userID)
+			names[userID] = name
+		}
+		return &xmlOwner{ID: userID, DisplayName: name}
+	}
 }
 
 // validBucketName reports whether name follows S3's bucket naming rules:
@@ -313,7 +323,7 @@ func (a *API) listBuckets(w http.ResponseWriter, r *http.Request, req *Request) 
 	if err != nil {
 		return err
 	}
-	res := listAllMyBucketsResult{Owner: ownerOf(req.Identity.UserID), Buckets: []xmlBucket{}, Prefix: q.Get("prefix")}
+	res := listAllMyBucketsResult{Owner: a.ownerNamer(r.Context())(req.Identity.UserID), Buckets: []xmlBucket{}, Prefix: q.Get("prefix")}
 	for _, b := range all {
 		if b.Owner != req.Identity.UserID || b.Name <= after || !strings.HasPrefix(b.Name, res.Prefix) {
 			continue

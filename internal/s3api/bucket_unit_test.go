@@ -269,9 +269,9 @@ func TestUploadChecksum(t *testing.T) {
 func TestListVersionsXML(t *testing.T) {
 	ts := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
 	res := listVersionsResult{Name: "b", MaxKeys: 1000, Entries: []any{
-		xmlVersion{Key: "a", VersionId: "2", IsLatest: true, LastModified: isoTime(ts), ETag: quoteETag("e"), Owner: ownerOf("u"), StorageClass: "STANDARD"},
-		xmlDeleteMarker{Key: "a", VersionId: "1", LastModified: isoTime(ts), Owner: ownerOf("u")},
-		xmlVersion{Key: "b", VersionId: "null", IsLatest: true, LastModified: isoTime(ts), ETag: quoteETag("f"), Owner: ownerOf("u"), StorageClass: "STANDARD"},
+		xmlVersion{Key: "a", VersionId: "2", IsLatest: true, LastModified: isoTime(ts), ETag: quoteETag("e"), Owner: &xmlOwner{ID: "u", DisplayName: "u"}, StorageClass: "STANDARD"},
+		xmlDeleteMarker{Key: "a", VersionId: "1", LastModified: isoTime(ts), Owner: &xmlOwner{ID: "u", DisplayName: "u"}},
+		xmlVersion{Key: "b", VersionId: "null", IsLatest: true, LastModified: isoTime(ts), ETag: quoteETag("f"), Owner: &xmlOwner{ID: "u", DisplayName: "u"}, StorageClass: "STANDARD"},
 	}}
 	out, err := xml.Marshal(res)
 	if err != nil {

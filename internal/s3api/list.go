@@ -28,12 +28,13 @@ type listParams struct {
 	prefix, delimiter string
 	maxKeys           int
 	urlEncode         bool
+	owner             func(userID string) *xmlOwner
 }
 
 // parseListParams reads prefix, delimiter, encoding-type and the page size
 // named maxName (max-keys, max-uploads, max-parts).
-func parseListParams(q url.Values, maxName string) (listParams, error) {
-	p := listParams{prefix: q.Get("prefix"), delimiter: q.Get("delimiter"), maxKeys: maxListKeys}
+func (a *API) parseListParams(r *http.Request, q url.Values, maxName string) (listParams, error) {
+	p := listParams{prefix: q.Get("prefix"), delimiter: q.Get("delimiter"), maxKeys: maxListKeys, owner: a.ownerNamer(r.Context())}
 	switch et := q.Get("encoding-type"); {
 	case !q.Has("encoding-type"):
 	case strings.EqualFold(et, "url"):
@@ -142,7 +143,7 @@ func (p listParams) object(o store.ObjectInfo, withOwner bool) xmlObject {
 	}
 	x.ChecksumAlgorithm, x.ChecksumType = checksumAlgorithmOf(o.Meta)
 	if withOwner {
-		x.Owner = ownerOf(o.Owner)
+		x.Owner = p.owner(o.Owner)
 	}
 	return x
 }
@@ -190,7 +191,7 @@ func (a *API) listPage(r *http.Request, req *Request, p listParams, marker strin
 
 func (a *API) listObjects(w http.ResponseWriter, r *http.Request, req *Request) error {
 	q := r.URL.Query()
-	p, err := parseListParams(q, "max-keys")
+	p, err := a.parseListParams(r, q, "max-keys")
 	if err != nil {
 		return err
 	}
@@ -236,7 +237,7 @@ type listBucketResultV2 struct {
 
 func (a *API) listObjectsV2(w http.ResponseWriter, r *http.Request, req *Request) error {
 	q := r.URL.Query()
-	p, err := parseListParams(q, "max-keys")
+	p, err := a.parseListParams(r, q, "max-keys")
 	if err != nil {
 		return err
 	}
@@ -326,7 +327,7 @@ func versionIDOf(o store.ObjectInfo) string {
 
 func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Request) error {
 	q := r.URL.Query()
-	p, err := parseListParams(q, "max-keys")
+	p, err := a.parseListParams(r, q, "max-keys")
 	if err != nil {
 		return err
 	}
@@ -366,7 +367,7 @@ func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Re
 		}
 		if o.DeleteMarker {
 			res.Entries[i] = xmlDeleteMarker{
-				Owner: ownerOf(o.Owner), Key: p.enc(o.Key), VersionId: versionIDOf(o),
+				Owner: p.owner(o.Owner), Key: p.enc(o.Key), VersionId: versionIDOf(o),
 				IsLatest: o.IsLatest, LastModified: isoTime(o.LastModified),
 			}
 			continue
@@ -374,7 +375,7 @@ func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Re
 		v := xmlVersion{
 			Key: p.enc(o.Key), VersionId: versionIDOf(o), IsLatest: o.IsLatest,
 			LastModified: isoTime(o.LastModified), ETag: quoteETag(o.ETag), Size: o.Size,
-			Owner: ownerOf(o.Owner), StorageClass: storageClassOf(o.Meta),
+			Owner: p.owner(o.Owner), StorageClass: storageClassOf(o.Meta),
 		}
 		v.ChecksumAlgorithm, v.ChecksumType = checksumAlgorithmOf(o.Meta)
 		res.Entries[i] = v
@@ -412,7 +413,7 @@ type xmlUpload struct {
 
 func (a *API) listMultipartUploads(w http.ResponseWriter, r *http.Request, req *Request) error {
 	q := r.URL.Query()
-	p, err := parseListParams(q, "max-uploads")
+	p, err := a.parseListParams(r, q, "max-uploads")
 	if err != nil {
 		return err
 	}
@@ -442,7 +443,7 @@ func (a *API) listMultipartUploads(w http.ResponseWriter, r *http.Request, req *
 	res.Uploads = make([]xmlUpload, len(page.Uploads))
 	for i, u := range page.Uploads {
 		res.Uploads[i] = xmlUpload{
-			Key: p.enc(u.Key), UploadId: u.UploadID, Initiator: ownerOf(u.Owner), Owner: ownerOf(u.Owner),
+			Key: p.enc(u.Key), UploadId: u.UploadID, Initiator: p.owner(u.Owner), Owner: p.owner(u.Owner),
 			StorageClass: storageClassOf(u.Meta), Initiated: isoTime(u.Initiated),
 			ChecksumAlgorithm: uploadChecksumAlgorithm(u.Meta), ChecksumType: u.Meta.ChecksumType,
 		}

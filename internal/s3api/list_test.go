@@ -404,3 +404,28 @@ func TestListV2EmptyContinuationToken(t *testing.T) {
 		t.Fatalf("ContinuationToken %v, %d keys, truncated %v", out.ContinuationToken, len(out.Contents), aws.ToBool(out.IsTruncated))
 	}
 }
+
+// Owners in listings carry the user's display name, not only its id.
+func TestListOwnerDisplayNames(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.Client(userRoot)
+	ctx := context.Background()
+	ts.CreateBucket(t, c, "names")
+	ts.PutObject(t, c, "names", "k", []byte("v"))
+	if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("names"), Key: aws.String("up")}); err != nil {
+		t.Fatal(err)
+	}
+	want := userRoot.ID + "-name"
+	l2, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("names"), FetchOwner: aws.Bool(true)})
+	if err != nil || len(l2.Contents) != 1 || aws.ToString(l2.Contents[0].Owner.DisplayName) != want {
+		t.Fatalf("ListObjectsV2 owner: %+v, %v", l2, err)
+	}
+	ups, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("names")})
+	if err != nil || len(ups.Uploads) != 1 || aws.ToString(ups.Uploads[0].Owner.DisplayName) != want || aws.ToString(ups.Uploads[0].Initiator.DisplayName) != want {
+		t.Fatalf("ListMultipartUploads owner: %+v, %v", ups, err)
+	}
+	buckets, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil || aws.ToString(buckets.Owner.DisplayName) != want {
+		t.Fatalf("ListBuckets owner: %+v, %v", buckets, err)
+	}
+}

@@ -344,11 +344,11 @@ func (a *API) listParts(w http.ResponseWriter, r *http.Request, req *Request) er
 	if maxParts == 0 {
 		page.IsTruncated, page.NextPartNumberMarker, page.Parts = len(page.Parts) > 0, marker, nil
 	}
-	u := page.Upload
+	u, owner := page.Upload, a.ownerNamer(r.Context())
 	res := listPartsResult{
 		Bucket: req.Bucket, Key: req.Key, UploadId: u.UploadID, PartNumberMarker: marker,
 		NextPartNumberMarker: page.NextPartNumberMarker, MaxParts: maxParts, IsTruncated: page.IsTruncated,
-		Initiator: ownerOf(u.Owner), Owner: ownerOf(u.Owner), StorageClass: storageClassOf(u.Meta),
+		Initiator: owner(u.Owner), Owner: owner(u.Owner), StorageClass: storageClassOf(u.Meta),
 		ChecksumAlgorithm: uploadChecksumAlgorithm(u.Meta),
 	}
 	if res.ChecksumAlgorithm != "" {
