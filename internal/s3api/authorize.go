@@ -35,6 +35,9 @@ func (a *API) authorizeBucket(r *http.Request, req *Request, kind access) (store
 	if err != nil {
 		return store.Bucket{}, err
 	}
+	if err := checkExpectedOwner(r, b); err != nil {
+		return store.Bucket{}, err
+	}
 	if granted, err := a.checkPolicy(r, req, b); err != nil {
 		return store.Bucket{}, err
 	} else if granted {
@@ -71,4 +74,14 @@ func objectAllows(b store.Bucket, oi store.ObjectInfo, id auth.Identity, perm st
 // isBucketOwner reports whether id is the bucket's owner.
 func isBucketOwner(b store.Bucket, id auth.Identity) bool {
 	return !id.Anonymous && b.Owner == id.UserID
+}
+
+// checkExpectedOwner refuses a request whose x-amz-expected-bucket-owner
+// names someone else, so a client cannot write to a bucket it mistook for
+// its own.
+func checkExpectedOwner(r *http.Request, b store.Bucket) error {
+	if want := r.Header.Get("X-Amz-Expected-Bucket-Owner"); want != "" && want != b.Owner {
+		return s3err.AccessDenied
+	}
+	return nil
 }

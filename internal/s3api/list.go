@@ -204,7 +204,9 @@ func (a *API) listObjects(w http.ResponseWriter, r *http.Request, req *Request) 
 		return err
 	}
 	res := listBucketResult{
-		Name: req.Bucket, Prefix: p.enc(p.prefix), Marker: p.enc(marker), MaxKeys: p.maxKeys,
+		// The v1 Prefix goes out as sent even with encoding-type=url: SDKs
+		// (botocore) do not decode it, and RGW does not encode it.
+		Name: req.Bucket, Prefix: p.prefix, Marker: p.enc(marker), MaxKeys: p.maxKeys,
 		Delimiter: p.enc(p.delimiter), EncodingType: p.encodingType(), IsTruncated: page.IsTruncated,
 		CommonPrefixes: p.commonPrefixes(page.CommonPrefixes),
 	}

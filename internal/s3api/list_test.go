@@ -429,3 +429,15 @@ func TestListOwnerDisplayNames(t *testing.T) {
 		t.Fatalf("ListBuckets owner: %+v, %v", buckets, err)
 	}
 }
+
+// ListObjects v1 returns its Prefix as sent, even with encoding-type=url:
+// botocore does not decode it (RGW does not encode it).
+func TestListV1PrefixNotEncoded(t *testing.T) {
+	ts := newTestServer(t)
+	ts.CreateBucket(t, ts.Root, "pfx")
+	resp := ts.Do(t, userRoot, "GET", "/pfx?prefix=a%20b&encoding-type=url", nil, nil)
+	body := string(readAll(t, resp.Body))
+	if resp.StatusCode != 200 || !strings.Contains(body, "<Prefix>a b</Prefix>") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}

@@ -816,3 +816,19 @@ func TestPutChunkedTransferEncoding(t *testing.T) {
 		t.Fatalf("read back %d bytes, want %d", len(data), len(body))
 	}
 }
+
+// x-amz-expected-bucket-owner naming someone else is refused, even where
+// the bucket's ACL would let the caller in.
+func TestExpectedBucketOwner(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ts.CreateBucket(t, ts.Root, "owned")
+	if _, err := ts.Root.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String("owned"), ACL: "public-read-write"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ts.Alt.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("owned"), Key: aws.String("k"), Body: strings.NewReader("x"), ExpectedBucketOwner: aws.String(userAlt.ID)})
+	wantErr(t, err, "AccessDenied", 403)
+	if _, err := ts.Alt.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("owned"), Key: aws.String("k"), Body: strings.NewReader("x"), ExpectedBucketOwner: aws.String(userRoot.ID)}); err != nil {
+		t.Fatalf("with the right expected owner: %v", err)
+	}
+}
