@@ -238,4 +238,3 @@ func TestPartSize(t *testing.T) {
 		t.Errorf("got %+v", l)
 	}
 }
-
