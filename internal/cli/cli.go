@@ -79,5 +79,6 @@ func newRoot(e env) *cobra.Command {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.AddCommand(newServerCmd(e), newAdminCmd(e), newVersionCmd(e))
+	root.AddCommand(newProbeCmd(e))
 	return root
 }

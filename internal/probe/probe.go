@@ -223,13 +223,17 @@ type run struct {
 // do runs one request under the per-request timeout, and records its
 // duration (on success) or its failure.
 func (r *run) do(ctx context.Context, task Task, fn func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, r.p.cfg.RequestTimeout)
+	reqCtx, cancel := context.WithTimeout(ctx, r.p.cfg.RequestTimeout)
 	defer cancel()
 	start := time.Now()
-	err := fn(ctx)
+	err := fn(reqCtx)
 	if err == nil {
 		r.p.m.observe(r.t.endpoint, task, time.Since(start).Seconds())
 		return nil
+	}
+	if ctx.Err() != nil {
+		// The probe is stopping; that is not the target's failure.
+		return err
 	}
 	code := Code(err)
 	r.p.m.fail(r.t.endpoint, task, code)
