@@ -2,6 +2,7 @@ package probe
 
 import (
 	"math"
+	"net"
 	"net/url"
 	"slices"
 	"testing"
@@ -123,5 +124,49 @@ func TestServerDownAndBack(t *testing.T) {
 	fams = scrape(t, p)
 	if v := counter(t, fams, MetricFails, map[string]string{"target": srv.URL}); v != 1 {
 		t.Fatalf("%s = %v, want 1 (only the cycle while down)", MetricFails, v)
+	}
+}
+
+// The event-delivery check measures PUT→event latency through a topic
+// pushing to the probe, and counts an event that never arrives.
+func TestEventDelivery(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	cfg := serverConfig(srv)
+	cfg.EventListen = "127.0.0.1:0"
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if res := p.RunOnce(t.Context())[0]; !res.OK() {
+		t.Fatalf("cycle failed: %v", res.Failures)
+	}
+	fams := scrape(t, p)
+	if h := find(fams, MetricEventLatency, map[string]string{"target": srv.URL}).GetHistogram(); h.GetSampleCount() != 1 {
+		t.Fatalf("%s: %v, want one observation", MetricEventLatency, h)
+	}
+	if v := counter(t, fams, MetricEventsMissing, map[string]string{"target": srv.URL}); v != 0 {
+		t.Fatalf("%s = %v, want 0", MetricEventsMissing, v)
+	}
+
+	// A push endpoint where nothing listens: the event goes missing.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	cfg.EventURL, cfg.EventTimeout = dead, time.Second
+	p2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	res := p2.RunOnce(t.Context())[0]
+	if len(res.Failures) != 1 || res.Failures[0].Task != TaskEvent || res.Failures[0].Code != CodeMissing {
+		t.Fatalf("failures %v, want one missing event", res.Failures)
+	}
+	if v := counter(t, scrape(t, p2), MetricEventsMissing, map[string]string{"target": srv.URL}); v != 1 {
+		t.Fatalf("%s = %v, want 1", MetricEventsMissing, v)
 	}
 }

@@ -17,6 +17,8 @@ const (
 	MetricFails             = "s3_requests_fails"
 	MetricFailures          = "s3_probe_failures_total"
 	MetricIntegrityFailures = "s3_probe_integrity_failures_total"
+	MetricEventLatency      = "s3_probe_event_latency_seconds"
+	MetricEventsMissing     = "s3_probe_events_missing_total"
 )
 
 // HistogramBuckets are the upper bounds of MetricDurationHistogram: 0.05,
@@ -40,6 +42,9 @@ type metrics struct {
 	fails     *prometheus.CounterVec
 	failures  *prometheus.CounterVec
 	integrity *prometheus.CounterVec
+
+	eventLatency  *prometheus.HistogramVec
+	eventsMissing *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -74,6 +79,24 @@ func newMetrics() *metrics {
 	}
 	m.reg.MustRegister(m.duration, m.last, m.histogram, m.fails, m.failures, m.integrity)
 	return m
+}
+
+// initEvents registers the event-delivery metrics (only with that check
+// enabled) and creates their series for target.
+func (m *metrics) initEvents(target string) {
+	if m.eventLatency == nil {
+		m.eventLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    MetricEventLatency,
+			Help:    "Time from the start of a PUT to the arrival of its ObjectCreated event.",
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+		}, []string{"target"})
+		m.eventsMissing = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricEventsMissing,
+			Help: "ObjectCreated events that did not arrive within the event timeout.",
+		}, []string{"target"})
+		m.reg.MustRegister(m.eventLatency, m.eventsMissing)
+	}
+	m.eventsMissing.WithLabelValues(target)
 }
 
 // init creates the series of a target so they are exported (at zero)

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 )
 
@@ -43,6 +44,13 @@ const (
 	TaskRemove      Task = "remove"
 )
 
+// Tasks of the optional event-delivery check; they appear only in
+// s3_probe_failures_total, so the request metrics keep their task set.
+const (
+	TaskEventSetup Task = "event_setup" // CreateTopic, PutBucketNotificationConfiguration
+	TaskEvent      Task = "event"       // the event of the PUT did not arrive
+)
+
 // Tasks lists every task of a cycle.
 var Tasks = []Task{TaskCreate, TaskPut, TaskListBuckets, TaskListObjects, TaskGet, TaskDelete, TaskDeleteMany, TaskRemove}
 
@@ -51,6 +59,7 @@ const (
 	CodeConnection = "connection" // the target could not be reached
 	CodeTimeout    = "timeout"    // the per-request timeout expired
 	CodeIntegrity  = "integrity"  // an object read back differs from what was written
+	CodeMissing    = "missing"    // an expected event did not arrive
 	CodeOther      = "other"
 )
 
@@ -74,6 +83,15 @@ type Config struct {
 	AWS aws.Config
 	// Logger defaults to one that discards.
 	Logger *slog.Logger
+
+	// EventListen, if set, enables the event-delivery check: the probe
+	// listens there (host:port) for events pushed by the targets.
+	EventListen string
+	// EventURL is the push endpoint given to the targets' topics;
+	// http://<EventListen's address> if empty.
+	EventURL string
+	// EventTimeout is how long after a PUT its event may arrive.
+	EventTimeout time.Duration
 }
 
 // Defaults.
@@ -84,6 +102,7 @@ const (
 	DefaultBucketPrefix   = "cairn-probe"
 	DefaultRequestTimeout = 10 * time.Second
 	DefaultRegion         = "us-east-1"
+	DefaultEventTimeout   = 10 * time.Second
 )
 
 func (c *Config) defaults() {
@@ -104,6 +123,9 @@ func (c *Config) defaults() {
 	}
 	if c.AWS.Region == "" {
 		c.AWS.Region = DefaultRegion
+	}
+	if c.EventTimeout <= 0 {
+		c.EventTimeout = DefaultEventTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -132,15 +154,18 @@ type Prober struct {
 	cfg     Config
 	m       *metrics
 	targets []target
+	events  *events // nil without EventListen
 }
 
 type target struct {
 	endpoint string
 	client   *s3.Client
+	sns      *sns.Client
 }
 
 // New returns a Prober for cfg; its metrics are on its own registry,
-// served by Handler.
+// served by Handler. With Config.EventListen it listens for events at
+// once; Close stops that listener.
 func New(cfg Config) (*Prober, error) {
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
@@ -153,10 +178,41 @@ func New(cfg Config) (*Prober, error) {
 			o.UsePathStyle = true
 			o.Retryer = aws.NopRetryer{}
 		})
-		p.targets = append(p.targets, target{endpoint: ep, client: client})
+		snsClient := sns.NewFromConfig(cfg.AWS, func(o *sns.Options) {
+			o.BaseEndpoint = aws.String(ep)
+			o.Retryer = aws.NopRetryer{}
+		})
+		p.targets = append(p.targets, target{endpoint: ep, client: client, sns: snsClient})
 		p.m.init(ep)
 	}
+	if cfg.EventListen != "" {
+		ev, err := startEvents(cfg.EventListen, cfg.EventURL, cfg.EventTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("probe: event listener: %w", err)
+		}
+		p.events = ev
+		for _, ep := range cfg.Endpoints {
+			p.m.initEvents(ep)
+		}
+	}
 	return p, nil
+}
+
+// Close stops the event listener, if any.
+func (p *Prober) Close() error {
+	if p.events == nil {
+		return nil
+	}
+	return p.events.close()
+}
+
+// EventURL is the push endpoint the targets' probe topics are given, or
+// "" without the event-delivery check.
+func (p *Prober) EventURL() string {
+	if p.events == nil {
+		return ""
+	}
+	return p.events.url
 }
 
 // Handler serves the probe's metrics (mount it at /metrics).
@@ -241,6 +297,21 @@ func (r *run) do(ctx context.Context, task Task, fn func(context.Context) error)
 	return err
 }
 
+// doAux is do for the requests of the event-delivery check: a failure is
+// counted in s3_probe_failures_total only, and durations are not recorded.
+func (r *run) doAux(ctx context.Context, task Task, fn func(context.Context) error) error {
+	reqCtx, cancel := context.WithTimeout(ctx, r.p.cfg.RequestTimeout)
+	defer cancel()
+	err := fn(reqCtx)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	code := Code(err)
+	r.p.m.failures.WithLabelValues(r.t.endpoint, string(task), code).Inc()
+	r.res.Failures = append(r.res.Failures, Failure{Task: task, Code: code, Err: err})
+	return err
+}
+
 // cycle runs the requests of one cycle. A failed step skips only the
 // steps that depend on it: what was created is always deleted.
 func (p *Prober) cycle(ctx context.Context, t target) Result {
@@ -260,11 +331,19 @@ func (p *Prober) cycle(ctx context.Context, t target) Result {
 	data := payload(p.cfg.ObjectSize)
 	key := "probe-object"
 	left := map[string]bool{} // keys written and not yet deleted
+	var event chan time.Time
+	if p.events != nil && p.events.setup(ctx, r, res.Bucket, key) == nil {
+		event = p.events.expect(res.Bucket, key)
+		defer p.events.forget(res.Bucket, key)
+	}
+	putStart := time.Now()
 	if r.do(ctx, TaskPut, func(ctx context.Context) error {
 		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(key), Body: bytes.NewReader(data)})
 		return err
 	}) == nil {
 		left[key] = true
+	} else {
+		event = nil // no PUT, no event to wait for
 	}
 	r.do(ctx, TaskListBuckets, func(ctx context.Context) error {
 		_, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
@@ -305,6 +384,9 @@ func (p *Prober) cycle(ctx context.Context, t target) Result {
 		}) == nil {
 			left[k] = true
 		}
+	}
+	if event != nil {
+		p.events.wait(ctx, r, event, putStart)
 	}
 	if len(left) > 0 {
 		var ids []s3types.ObjectIdentifier
