@@ -26,6 +26,9 @@ type probeFlags struct {
 	bucketPrefix   string
 	requestTimeout time.Duration
 	once           bool
+	eventListen    string
+	eventURL       string
+	eventTimeout   time.Duration
 	logLevel       string
 	logFormat      string
 }
@@ -44,7 +47,12 @@ Durations and failures are served on --listen at /metrics.
 Credentials and region come from the standard AWS environment
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_PROFILE, shared
 config files). With --once, one cycle runs, its result is printed and the
-exit code is 1 if any request failed; nothing is served.`,
+exit code is 1 if any request failed; nothing is served.
+
+With --event-listen, each cycle also checks event delivery: a topic on each
+endpoint (<bucket-prefix>-events) pushes ObjectCreated events of the
+cycle's bucket to that listener (reachable by the target at --event-url),
+and the time from PUT to event, or the event's absence, is exported.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd.Context(), e, f) },
 	}
@@ -56,6 +64,9 @@ exit code is 1 if any request failed; nothing is served.`,
 	fl.IntVar(&f.objects, "objects", probe.DefaultObjects, "objects written then removed with one DeleteObjects")
 	fl.StringVar(&f.bucketPrefix, "bucket-prefix", probe.DefaultBucketPrefix, "prefix of the bucket created each cycle")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", probe.DefaultRequestTimeout, "timeout of each request")
+	fl.StringVar(&f.eventListen, "event-listen", "", "host:port where the probe receives pushed events; enables the event-delivery check")
+	fl.StringVar(&f.eventURL, "event-url", "", "push endpoint given to the targets' topic (default http://<event-listen>)")
+	fl.DurationVar(&f.eventTimeout, "event-timeout", probe.DefaultEventTimeout, "time after a PUT within which its event must arrive")
 	fl.BoolVar(&f.once, "once", false, "run one cycle, print the result and exit (1 on failure)")
 	fl.StringVar(&f.logLevel, "log-level", e.get(EnvLogLevel, "info"), "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 	fl.StringVar(&f.logFormat, "log-format", e.get(EnvLogFormat, "text"), "log format: text or json (env "+EnvLogFormat+")")
@@ -98,10 +109,18 @@ func runProbe(ctx context.Context, e env, f probeFlags) error {
 		RequestTimeout: f.requestTimeout,
 		AWS:            awsCfg,
 		Logger:         log,
+		EventListen:    f.eventListen,
+		EventURL:       f.eventURL,
+		EventTimeout:   f.eventTimeout,
 	})
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := p.Close(); err != nil {
+			log.Warn("probe: close event listener", "err", err)
+		}
+	}()
 	if f.once {
 		failed := false
 		for _, r := range p.RunOnce(ctx) {

@@ -94,3 +94,11 @@ func TestProbeServesMetrics(t *testing.T) {
 		t.Fatalf("/metrics: want s3_requests_fails 0:\n%s", body)
 	}
 }
+
+func TestProbeOnceWithEvents(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	out := ok(t, probeEnv(srv), "probe", "--once", "--endpoint", srv.URL, "--objects", "1", "--event-listen", "127.0.0.1:0")
+	if !strings.Contains(out, srv.URL+": ok") {
+		t.Fatalf("stdout %q: want %q", out, srv.URL+": ok")
+	}
+}
