@@ -42,6 +42,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Notifications tunes bucket notifications (server defaults if zero).
 	Notifications server.NotificationConfig
+	// Address is the listen address; 127.0.0.1:0 (a free port) if empty.
+	// Set it to restart a server on the address of a stopped one.
+	Address string
 }
 
 // Running is a started server.
@@ -73,9 +76,12 @@ func Start(t testing.TB, opts Options) *Running {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Address == "" {
+		opts.Address = "127.0.0.1:0"
+	}
 	srv, err := server.New(server.Config{
 		DataDir:         opts.DataDir,
-		Address:         "127.0.0.1:0",
+		Address:         opts.Address,
 		Domain:          opts.Domain,
 		Region:          opts.Region,
 		RootAccessKey:   opts.RootAccessKey,
