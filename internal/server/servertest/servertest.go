@@ -42,6 +42,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Notifications tunes bucket notifications (server defaults if zero).
 	Notifications server.NotificationConfig
+	// Metrics configures the metrics (on, at GET /metrics, if zero).
+	Metrics server.MetricsConfig
+	// AccessLog, if set, receives the access log.
+	AccessLog *slog.Logger
 }
 
 // Running is a started server.
@@ -83,6 +87,8 @@ func Start(t testing.TB, opts Options) *Running {
 		ShutdownTimeout: opts.ShutdownTimeout,
 		Logger:          opts.Logger,
 		Notifications:   opts.Notifications,
+		Metrics:         opts.Metrics,
+		AccessLog:       opts.AccessLog,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
