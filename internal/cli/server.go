@@ -12,6 +12,12 @@ import (
 	"github.com/cairn-s3/cairn/internal/server"
 )
 
+// Environment variables of the metrics and access-log flags.
+const (
+	EnvMetricsAddress = "CAIRN_METRICS_ADDRESS"
+	EnvAccessLog      = "CAIRN_ACCESS_LOG"
+)
+
 // serverFlags are the flags of `cairn server`.
 type serverFlags struct {
 	dataDir   string
@@ -24,6 +30,11 @@ type serverFlags struct {
 	allowSecrets bool
 	// sseRequireTLS is --sse-require-tls.
 	sseRequireTLS bool
+	// metricsAddress is --metrics-address: a listener of its own for
+	// /metrics (which the S3 listener serves too).
+	metricsAddress string
+	// accessLog is --access-log: off, text or json.
+	accessLog string
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -50,6 +61,10 @@ secret key is printed once, on that first start only.`,
 	fl.BoolVar(&f.sseRequireTLS, "sse-require-tls", false, "refuse SSE-C (customer key) writes over plain HTTP")
 	fl.StringVar(&f.logLevel, "log-level", e.get(EnvLogLevel, "info"), "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 	fl.StringVar(&f.logFormat, "log-format", e.get(EnvLogFormat, "text"), "log format: text or json (env "+EnvLogFormat+")")
+	fl.StringVar(&f.metricsAddress, "metrics-address", e.get(EnvMetricsAddress, ""),
+		"also serve GET /metrics on this host:port (it is always served on the S3 listener) (env "+EnvMetricsAddress+")")
+	fl.StringVar(&f.accessLog, "access-log", e.get(EnvAccessLog, "off"),
+		"access log on stderr, one line per S3 request: off, text or json (env "+EnvAccessLog+")")
 	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
 		"allow topics with credentials (user-name, password, user:pass@ in push-endpoint) over plain HTTP (env "+EnvAllowNotificationSecretsInCleartext+"=true)")
 	return cmd
@@ -57,6 +72,10 @@ secret key is printed once, on that first start only.`,
 
 func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	log, err := newLogger(e.stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	access, err := newAccessLog(e.stderr, f.accessLog)
 	if err != nil {
 		return err
 	}
@@ -70,6 +89,8 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 		SSERequireTLS: f.sseRequireTLS,
 		Logger:        log,
 		Notifications: server.NotificationConfig{AllowSecretsInCleartext: f.allowSecrets},
+		Metrics:       server.MetricsConfig{Address: f.metricsAddress},
+		AccessLog:     access,
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -95,6 +116,19 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
+// newAccessLog builds the access logger on w: nil for "off".
+func newAccessLog(w io.Writer, format string) (*slog.Logger, error) {
+	switch format {
+	case "off", "":
+		return nil, nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)).With("log", "access"), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)).With("log", "access"), nil
+	}
+	return nil, fmt.Errorf("--access-log %q: want off, text or json", format)
+}
+
 // printBanner tells the operator where the gateway is and how to sign in,
 // like `cn cluster start`. A generated secret key is printed only on the
 // start that generated it.
@@ -114,6 +148,10 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 	fmt.Fprintf(w, "  Root user:   %s\n", root.UserID)
 	fmt.Fprintf(w, "  Access key:  %s\n", root.AccessKey)
 	fmt.Fprintf(w, "  Secret key:  %s\n", secret)
+	fmt.Fprintf(w, "  Metrics:     %s%s\n", displayURL(srv.Addr()), server.MetricsPath)
+	if a := srv.MetricsAddr(); a != nil {
+		fmt.Fprintf(w, "               %s%s\n", displayURL(a), server.MetricsPath)
+	}
 	fmt.Fprintf(w, "  Data dir:    %s\n", cfg.DataDir)
 	if root.Generated {
 		fmt.Fprintf(w, "\n  The root key pair was generated now and its secret is shown only this once: save it.\n")

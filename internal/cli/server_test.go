@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -149,4 +151,36 @@ func TestServerNotificationSecretsFlag(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServerMetricsAndAccessLogFlags: --metrics-address serves /metrics on
+// its own listener and --access-log json logs S3 requests on stderr.
+func TestServerMetricsAndAccessLogFlags(t *testing.T) {
+	vars := map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "ENVROOT", EnvRootSecretKey: "envrootsecret",
+		EnvAccessLog: "json"}
+	banner, stop := startServer(t, vars, "--metrics-address", "127.0.0.1:0")
+	m := regexp.MustCompile(`\n {15}(http://127\.0\.0\.1:\d+/metrics)\n`).FindStringSubmatch(banner)
+	if m == nil {
+		stop()
+		t.Fatalf("no metrics listener in banner:\n%s", banner)
+	}
+	resp, err := http.Get(m[1])
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("metrics listener body lacks go_goroutines")
+	}
+	endpoint := endpointRE.FindStringSubmatch(banner)
+	if resp, err := http.Get(endpoint[1] + "/"); err == nil { // anonymous ListBuckets: AccessDenied
+		resp.Body.Close()
+	}
+	r := stop()
+	if !strings.Contains(r.stderr, `"log":"access"`) || !strings.Contains(r.stderr, `"op":"ListBuckets"`) {
+		t.Errorf("no access log line on stderr:\n%s", r.stderr)
+	}
+	fails(t, nil, "--access-log", "server", "--access-log", "xml")
 }

@@ -153,6 +153,10 @@ type Config struct {
 	PollInterval time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// OnDelivered, if set, is called after each positive acknowledgement
+	// with the time from the event's Enqueued (its commit, or its replay)
+	// to the ack. It runs on the topic's worker and must be quick.
+	OnDelivered func(topic string, latency time.Duration)
 }
 
 // Stats describe one topic's queue.
@@ -193,6 +197,7 @@ type Queue struct {
 	poll    time.Duration
 	log     *slog.Logger
 	now     func() time.Time
+	onAck   func(topic string, latency time.Duration)
 
 	seq atomic.Uint64 // last sequence handed out
 
@@ -249,6 +254,7 @@ func New(cfg Config) (*Queue, error) {
 		poll:    cmp0(cfg.PollInterval, DefaultPollInterval),
 		log:     cfg.Logger,
 		now:     cfg.Now,
+		onAck:   cfg.OnDelivered,
 		topics:  make(map[string]*topic),
 	}
 	q.buffer = max(q.buffer, q.window)

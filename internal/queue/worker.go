@@ -398,6 +398,9 @@ func (w *worker) complete(ctx context.Context, r result) {
 	case r.err == nil:
 		w.t.delivered.Add(1)
 		w.q.delivered.Add(1)
+		if w.q.onAck != nil {
+			w.q.onAck(w.t.name, w.q.now().Sub(it.ev.Enqueued))
+		}
 		w.remove(it, nil)
 	case ctx.Err() != nil:
 		// Stopping: not the endpoint's fault; the event simply stays.

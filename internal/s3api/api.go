@@ -47,6 +47,9 @@ type Config struct {
 	// SSECRequireTLS refuses SSE-C writes over plain HTTP (S3's and RGW's
 	// default; off so that the conformance suite can run over HTTP).
 	SSECRequireTLS bool
+	// Observe, if set, is told about every request once it is served
+	// (metrics, access log); it must be quick.
+	Observe func(RequestRecord)
 }
 
 // Users is the directory ACL grants are checked against.
@@ -79,6 +82,8 @@ type Request struct {
 	Key      string
 	Identity auth.Identity
 	Start    time.Time
+
+	errCode string // the S3 error code writeError wrote
 }
 
 // New returns the S3 adapter over a storage backend.
@@ -116,9 +121,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := reqctx.With(context.WithValue(r.Context(), requestKey{}, req), info)
 	r = r.WithContext(ctx)
 
-	if err := a.serve(w, r, req, info); err != nil {
-		a.writeError(w, r, req, err)
+	serve := func(w http.ResponseWriter, r *http.Request) {
+		if err := a.serve(w, r, req, info); err != nil {
+			a.writeError(w, r, req, err)
+		}
 	}
+	if a.cfg.Observe == nil {
+		serve(w, r)
+		return
+	}
+	a.observe(w, r, req, serve)
 }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *reqctx.Info) error {

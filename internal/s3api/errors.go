@@ -69,6 +69,7 @@ type errorResponse struct {
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, req *Request, err error) {
 	e := toS3(err)
+	req.errCode = e.Code
 	if e.Status >= 500 {
 		a.log.ErrorContext(r.Context(), "request failed", "op", req.Op, "bucket", req.Bucket, "request_id", req.ID, "err", err)
 	} else {

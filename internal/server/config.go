@@ -36,6 +36,21 @@ type Config struct {
 	Logger *slog.Logger
 	// Notifications tunes bucket notifications.
 	Notifications NotificationConfig
+	// Metrics configures the Prometheus metrics.
+	Metrics MetricsConfig
+	// AccessLog, if set, gets one "request" line per S3 request (request
+	// id, user, op, bucket, status, code, bytes in/out, duration).
+	AccessLog *slog.Logger
+}
+
+// MetricsConfig configures the Prometheus metrics. By default they are
+// served at GET /metrics on the S3 listener.
+type MetricsConfig struct {
+	// Disabled turns metrics collection and both endpoints off.
+	Disabled bool
+	// Address, if set, is a host:port where a listener of its own serves
+	// GET /metrics too.
+	Address string
 }
 
 // NotificationConfig tunes bucket notifications and the delivery of
@@ -111,6 +126,11 @@ func (c Config) Validate() error {
 	}
 	if c.Domain != "" && (strings.ContainsAny(c.Domain, ":/ ") || strings.HasPrefix(c.Domain, ".")) {
 		errs = append(errs, fmt.Errorf("domain %q: want a bare host name such as s3.example.com", c.Domain))
+	}
+	if c.Metrics.Address != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Address); err != nil {
+			errs = append(errs, fmt.Errorf("metrics address %q: want host:port: %w", c.Metrics.Address, err))
+		}
 	}
 	if c.Region == "" {
 		errs = append(errs, errors.New("region is empty"))

@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint"
 	"github.com/cairn-s3/cairn/internal/queue"
@@ -46,6 +47,8 @@ type Server struct {
 	ln       net.Listener
 	root     Root
 	handler  http.Handler
+	metrics  *metrics.Metrics // nil when disabled
+	mln      net.Listener     // the metrics listener, if any
 
 	inflight sync.WaitGroup // requests being served
 	runOnce  sync.Once
@@ -101,13 +104,20 @@ func New(cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	// The metrics read the notification subsystem at scrape time.
+	var n *notifications
+	var m *metrics.Metrics
+	if !cfg.Metrics.Disabled {
+		m = newMetrics(st, &n)
+	}
 	api = s3api.New(st, verifier, s3api.Config{
 		Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"),
 		Users: aclUsers{accts}, SSE: keys, SSECRequireTLS: cfg.SSERequireTLS,
-		ReservedBuckets: []string{strings.Trim(adminapi.Prefix, "/")},
+		ReservedBuckets: []string{strings.Trim(adminapi.Prefix, "/"), strings.Trim(MetricsPath, "/")},
+		Observe:         observer(m, cfg.AccessLog),
 	})
 
-	n, err := newNotifications(st, cfg, log)
+	n, err = newNotifications(st, cfg, log, m)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -127,8 +137,20 @@ func New(cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: listen on %s: %w", cfg.Address, err)
 	}
-	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool, ln: ln, root: root}
-	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin))
+	var mh http.Handler
+	var mln net.Listener
+	if m != nil {
+		mh = metricsHandler(m, log)
+		if cfg.Metrics.Address != "" {
+			if mln, err = net.Listen("tcp", cfg.Metrics.Address); err != nil {
+				_ = ln.Close()
+				return nil, fmt.Errorf("server: listen on metrics address %s: %w", cfg.Metrics.Address, err)
+			}
+		}
+	}
+	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
+		ln: ln, root: root, metrics: m, mln: mln}
+	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
 }
 
@@ -141,16 +163,22 @@ type notifications struct {
 	pool  *endpoint.Pool
 }
 
-func newNotifications(st *local.Store, cfg Config, log *slog.Logger) (*notifications, error) {
+func newNotifications(st *local.Store, cfg Config, log *slog.Logger, m *metrics.Metrics) (*notifications, error) {
 	nc := cfg.Notifications
 	n := &notifications{pool: endpoint.NewPool(endpoint.PoolOptions{Logger: log.With("component", "endpoint"), Extensions: true})}
 	var err error
+	pusher := poolPusher{pool: n.pool}
+	var onAck func(string, time.Duration)
+	if m != nil {
+		pusher.observe = m.ObserveEndpoint
+		onAck = func(_ string, d time.Duration) { m.ObserveDelivery(d) }
+	}
 	n.disp, err = notify.NewDispatcher(notify.Config{
 		Options:     notify.Options{AllowSecretsInCleartext: nc.AllowSecretsInCleartext},
 		Buckets:     st,
 		Topics:      notify.NewTopics(st.KV()),
 		Queue:       enqueuer{n},
-		Pusher:      poolPusher{n.pool},
+		Pusher:      pusher,
 		SyncTimeout: nc.SyncTimeout,
 		Logger:      log.With("component", "notify"),
 	})
@@ -161,7 +189,7 @@ func newNotifications(st *local.Store, cfg Config, log *slog.Logger) (*notificat
 	n.queue, err = queue.New(queue.Config{
 		KV: st.KV(), Sender: n.disp, Policy: n.disp.QueuePolicy,
 		SendTimeout: nc.SendTimeout, BackoffMin: nc.RetryBackoffMin, BackoffMax: nc.RetryBackoffMax,
-		PollInterval: nc.PollInterval, Logger: log.With("component", "queue"),
+		PollInterval: nc.PollInterval, Logger: log.With("component", "queue"), OnDelivered: onAck,
 	})
 	if err != nil {
 		n.close()
@@ -186,18 +214,31 @@ func (e enqueuer) Enqueue(w store.RecordWriter, ev queue.Event) error {
 }
 
 // poolPusher delivers notify's messages through the endpoint pool: the
-// adapter between notify (which knows no driver) and notify/endpoint.
-type poolPusher struct{ pool *endpoint.Pool }
-
-func (p poolPusher) Push(ctx context.Context, m notify.Push) error {
-	return p.pool.Push(ctx, m.Endpoint, m.Args, endpoint.Message{Body: m.Body, Topic: m.Topic, ID: m.ID, Attributes: m.Attributes})
+// adapter between notify (which knows no driver) and notify/endpoint. It
+// reports each result to observe, if set (the endpoint metrics).
+type poolPusher struct {
+	pool    *endpoint.Pool
+	observe func(pushEndpoint string, err error)
 }
 
-// route sends path-style requests under /admin/ to the admin API and
-// everything else to the S3 API. (So, as in RGW, no bucket can be named
-// "admin" usefully; virtual-hosted requests are never admin requests.)
-func route(api *s3api.API, s3 http.Handler, admin http.Handler) http.Handler {
+func (p poolPusher) Push(ctx context.Context, m notify.Push) error {
+	err := p.pool.Push(ctx, m.Endpoint, m.Args, endpoint.Message{Body: m.Body, Topic: m.Topic, ID: m.ID, Attributes: m.Attributes})
+	if p.observe != nil {
+		p.observe(m.Endpoint, err)
+	}
+	return err
+}
+
+// route sends path-style requests under /admin/ to the admin API, exactly
+// GET /metrics to the metrics (if not nil) and everything else to the S3
+// API. (So, as in RGW, no bucket can be named "admin" usefully; virtual-
+// hosted requests are never admin requests. "metrics" is reserved alike.)
+func route(api *s3api.API, s3 http.Handler, admin http.Handler, metrics http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if metrics != nil && isMetricsRequest(api, r) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, adminapi.Prefix) && api.VirtualHostBucket(r) == "" {
 			admin.ServeHTTP(w, r)
 			return
@@ -212,6 +253,9 @@ func (s *Server) track(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.inflight.Add(1)
 		defer s.inflight.Done()
+		if s.metrics != nil {
+			defer s.metrics.Begin()()
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -221,6 +265,15 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // URL returns the S3 endpoint URL, http://<Addr>.
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// MetricsAddr returns the address of the metrics listener, or nil if
+// there is none.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.mln == nil {
+		return nil
+	}
+	return s.mln.Addr()
+}
 
 // Root reports what start-up did with the root user.
 func (s *Server) Root() Root { return s.root }
@@ -267,6 +320,8 @@ func (s *Server) run(ctx context.Context) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(s.ln) }()
+	stopMetrics := s.serveMetrics()
+	defer stopMetrics()
 
 	var runErr error
 	queueStopped := false
@@ -308,12 +363,39 @@ func (s *Server) run(ctx context.Context) error {
 	return runErr
 }
 
+// serveMetrics serves the metrics listener, if any, until the returned
+// func is called (which waits for it).
+func (s *Server) serveMetrics() (stop func()) {
+	if s.mln == nil {
+		return func() {}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+MetricsPath, metricsHandler(s.metrics, s.log))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(s.mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Warn("metrics listener stopped", "err", err)
+		}
+	}()
+	s.log.Info("serving metrics", "address", s.mln.Addr().String())
+	return func() {
+		_ = hs.Close()
+		<-done
+	}
+}
+
 // Close releases a server whose Run was never called.
 func (s *Server) Close() error {
 	err := errors.New("server: Close after Run")
 	s.runOnce.Do(func() {
 		_ = s.notify.Close()
 		_ = s.pool.Close()
+		if s.mln != nil {
+			_ = s.mln.Close()
+		}
 		err = errors.Join(s.ln.Close(), s.store.Close())
 	})
 	return err

@@ -45,6 +45,10 @@ type Options struct {
 	// Address is the listen address; 127.0.0.1:0 (a free port) if empty.
 	// Set it to restart a server on the address of a stopped one.
 	Address string
+	// Metrics configures the metrics (on, at GET /metrics, if zero).
+	Metrics server.MetricsConfig
+	// AccessLog, if set, receives the access log.
+	AccessLog *slog.Logger
 }
 
 // Running is a started server.
@@ -89,6 +93,8 @@ func Start(t testing.TB, opts Options) *Running {
 		ShutdownTimeout: opts.ShutdownTimeout,
 		Logger:          opts.Logger,
 		Notifications:   opts.Notifications,
+		Metrics:         opts.Metrics,
+		AccessLog:       opts.AccessLog,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
