@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -15,7 +16,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cairn-s3/cairn/internal/probe"
 )
 
 // dashboardQueries returns the Prometheus queries of the Grafana dashboard.
@@ -48,10 +52,33 @@ func dashboardQueries(t *testing.T) []string {
 	return qs
 }
 
-// isProbeQuery: the probe's metrics (s3_request_*) come from `cairn probe`,
-// not from the gateway.
-func isProbeQuery(q string) bool {
-	return !strings.Contains(q, "cairn_") && strings.Contains(q, "s3_request")
+// startProbe runs a prober of the gateway every second, serving its
+// metrics on a loopback listener whose address it returns.
+func startProbe(t *testing.T, g *gateway) string {
+	t.Helper()
+	p, err := probe.New(probe.Config{
+		Endpoints: []string{g.srv.URL},
+		Interval:  time.Second,
+		Objects:   2,
+		AWS: aws.Config{
+			Region:      "us-east-1",
+			Credentials: credentials.NewStaticCredentialsProvider(g.srv.RootAccessKey, g.srv.RootSecretKey, ""),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(p.Handler()) // 127.0.0.1
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = p.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		hs.Close()
+		_ = p.Close()
+	})
+	return strings.TrimPrefix(hs.URL, "http://")
 }
 
 func freePort(t *testing.T) int {
@@ -65,9 +92,9 @@ func freePort(t *testing.T) int {
 }
 
 // TestDashboardQueriesWithPrometheus runs a real Prometheus scraping the
-// gateway every second and checks that every gateway query of the Grafana
-// dashboard returns data. Skipped without the prometheus binary, but
-// under CI=true.
+// gateway and a `cairn probe` of it every second, and checks that every
+// query of the Grafana dashboard returns data. Skipped without the
+// prometheus binary, but under CI=true.
 func TestDashboardQueriesWithPrometheus(t *testing.T) {
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -94,6 +121,7 @@ func TestDashboardQueriesWithPrometheus(t *testing.T) {
 		_, _ = g.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("missing")})
 	}
 	traffic(0)
+	probeAddr := startProbe(t, g)
 
 	u, _ := url.Parse(g.srv.URL)
 	dir := t.TempDir()
@@ -106,7 +134,10 @@ scrape_configs:
     metrics_path: /metrics
     static_configs:
       - targets: ["%s"]
-`, u.Host)), 0o644); err != nil {
+  - job_name: cairn-probe
+    static_configs:
+      - targets: ["%s"]
+`, u.Host, probeAddr)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
@@ -126,9 +157,7 @@ scrape_configs:
 
 	pending := map[string]bool{}
 	for _, q := range queries {
-		if !isProbeQuery(q) {
-			pending[q] = true
-		}
+		pending[q] = true
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
 	deadline := time.Now().Add(90 * time.Second)
