@@ -170,6 +170,15 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 	if acl == "" {
 		acl = aclPrivate
 	}
+	var ownership string
+	if v := r.Header.Get("X-Amz-Object-Ownership"); v != "" {
+		if ownership, err = parseObjectOwnership(v); err != nil { // ownership.go
+			return err
+		}
+		if ownership == ownershipOwnerEnforced && !isPrivateBucketACL(acl, req.Identity.UserID) {
+			return s3err.InvalidBucketAclWithObjectOwnership
+		}
+	}
 	body, err := readVerifiedBody(r, maxXMLBody, false)
 	if err != nil {
 		return err
@@ -185,6 +194,9 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 	b := store.Bucket{
 		Name: req.Bucket, Owner: req.Identity.UserID, Created: time.Now().UTC(),
 		Region: region, ACL: acl,
+	}
+	if ownership != "" {
+		b.Config = map[string][]byte{configOwnershipControls: ownershipDocument(ownership)}
 	}
 	if strings.EqualFold(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
 		b.Versioning = store.Enabled

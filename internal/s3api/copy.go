@@ -174,6 +174,10 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return err
 	}
+	owner, err := objectWriteOwner(dstBucket, req.Identity.UserID, r.Header) // ownership.go
+	if err != nil {
+		return err
+	}
 	dst, err := a.writeSSE(r, dstBucket) // sse.go
 	if err != nil {
 		return err
@@ -195,7 +199,7 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		} else {
 			oi, err = a.store.CopyObject(r.Context(), c.src, req.Bucket, req.Key, store.CopyOptions{
 				ReplaceMeta: true, Meta: meta, ReplaceTags: true,
-				Owner: req.Identity.UserID, Check: sameVersion(src),
+				Owner: owner, Check: sameVersion(src),
 			})
 		}
 		if !errors.Is(err, errSourceChanged) {

@@ -103,11 +103,15 @@ func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req 
 	if meta.ACL, err = a.checkGrants(r.Context(), meta.ACL); err != nil {
 		return err
 	}
+	owner, err := objectWriteOwner(b, req.Identity.UserID, r.Header) // ownership.go
+	if err != nil {
+		return err
+	}
 	if meta.SSE, err = a.uploadEncryption(r, b); err != nil { // sse_copy.go
 		return err
 	}
 	u, err := a.store.CreateMultipartUpload(r.Context(), req.Bucket, req.Key, store.PutOptions{
-		Meta: meta, Size: -1, Owner: req.Identity.UserID,
+		Meta: meta, Size: -1, Owner: owner,
 	})
 	if err != nil {
 		return err

@@ -36,7 +36,11 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	if err := applyObjectLock(b, r.Header, &meta, time.Now()); err != nil {
 		return err
 	}
-	opts := body.putOptions(meta, req.Identity.UserID)
+	owner, err := objectWriteOwner(b, req.Identity.UserID, r.Header) // ownership.go
+	if err != nil {
+		return err
+	}
+	opts := body.putOptions(meta, owner)
 	opts.IfMatch = trimETag(r.Header.Get("If-Match"))
 	opts.IfNoneMatch = trimETag(r.Header.Get("If-None-Match"))
 	data, err := a.encryptPut(r, b, body, &opts) // sse.go

@@ -76,6 +76,9 @@ const (
 	OpGetPublicAccessBlock      Op = "GetPublicAccessBlock"
 	OpPutPublicAccessBlock      Op = "PutPublicAccessBlock"
 	OpDeletePublicAccessBlock   Op = "DeletePublicAccessBlock"
+	OpGetBucketOwnership        Op = "GetBucketOwnershipControls"
+	OpPutBucketOwnership        Op = "PutBucketOwnershipControls"
+	OpDeleteBucketOwnership     Op = "DeleteBucketOwnershipControls"
 	OpUnknown                   Op = "Unknown"
 	opMethodNotAllowedOnService Op = "MethodNotAllowed"
 )
@@ -106,7 +109,7 @@ type route struct {
 // unimplementedBucketSubresources answer NotImplemented instead of falling
 // through to a default operation such as ListObjects or CreateBucket.
 var unimplementedBucketSubresources = []string{
-	"website", "logging", "ownershipControls", "requestPayment",
+	"website", "logging", "requestPayment",
 	"replication", "accelerate", "analytics", "inventory", "metrics",
 	"intelligent-tiering",
 }
@@ -160,6 +163,9 @@ func buildRoutes() []route {
 		{method: http.MethodGet, level: levelBucket, query: "publicAccessBlock", op: OpGetPublicAccessBlock},
 		{method: http.MethodPut, level: levelBucket, query: "publicAccessBlock", op: OpPutPublicAccessBlock},
 		{method: http.MethodDelete, level: levelBucket, query: "publicAccessBlock", op: OpDeletePublicAccessBlock},
+		{method: http.MethodGet, level: levelBucket, query: "ownershipControls", op: OpGetBucketOwnership},
+		{method: http.MethodPut, level: levelBucket, query: "ownershipControls", op: OpPutBucketOwnership},
+		{method: http.MethodDelete, level: levelBucket, query: "ownershipControls", op: OpDeleteBucketOwnership},
 
 		{method: http.MethodPut, level: levelObject, op: OpPutObject},
 		{method: http.MethodPut, level: levelObject, header: "X-Amz-Copy-Source", op: OpCopyObject},
@@ -297,6 +303,9 @@ var opActions = map[Op]iamAction{
 	OpGetPublicAccessBlock:     {plain: "s3:GetBucketPublicAccessBlock"},
 	OpPutPublicAccessBlock:     {plain: "s3:PutBucketPublicAccessBlock"},
 	OpDeletePublicAccessBlock:  {plain: "s3:PutBucketPublicAccessBlock"},
+	OpGetBucketOwnership:       {plain: "s3:GetBucketOwnershipControls"},
+	OpPutBucketOwnership:       {plain: "s3:PutBucketOwnershipControls"},
+	OpDeleteBucketOwnership:    {plain: "s3:PutBucketOwnershipControls"},
 }
 
 // action is the IAM action of an operation; versioned selects the
