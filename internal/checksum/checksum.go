@@ -129,8 +129,11 @@ func MismatchError(algo string) *s3err.Error {
 
 // InvalidHeaderError is the S3 error for an unparsable x-amz-checksum-<algo>
 // header value.
+//
+// The code is BadDigest, as RGW answers (and the ceph/s3-tests suite
+// expects) for a value that cannot be a digest; AWS says InvalidRequest.
 func InvalidHeaderError(algo string) *s3err.Error {
-	return s3err.InvalidRequest.WithMessage("Value for %s header is invalid.", HeaderName(algo))
+	return s3err.BadDigest.WithMessage("Value for %s header is invalid.", HeaderName(algo))
 }
 
 // InvalidTrailerError is the S3 error for an unparsable checksum trailer.

@@ -199,7 +199,7 @@ func TestPutObjectErrors(t *testing.T) {
 			status int
 		}{
 			{"two checksum headers", http.Header{"X-Amz-Checksum-Crc32": {"AAAAAA=="}, "X-Amz-Checksum-Crc32c": {"AAAAAA=="}}, "InvalidRequest", 400},
-			{"bad checksum value", http.Header{"X-Amz-Checksum-Crc32": {"!!"}}, "InvalidRequest", 400},
+			{"bad checksum value", http.Header{"X-Amz-Checksum-Crc32": {"!!"}}, "BadDigest", 400},
 			{"malformed grant header", http.Header{"X-Amz-Grant-Read": {`x`}}, "InvalidArgument", 400},
 		} {
 			t.Run(tt.name, func(t *testing.T) {

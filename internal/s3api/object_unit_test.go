@@ -406,7 +406,7 @@ func TestNewPutBody(t *testing.T) {
 		{name: "over 5 GiB", length: 5<<30 + 1, code: "EntityTooLarge"},
 		{name: "exactly 5 GiB", length: 5 << 30},
 		{name: "bad md5", length: 5, header: http.Header{"Content-Md5": {"xx"}}, code: "InvalidDigest"},
-		{name: "bad checksum", length: 5, header: http.Header{"X-Amz-Checksum-Sha256": {"AAAA"}}, code: "InvalidRequest"},
+		{name: "bad checksum", length: 5, header: http.Header{"X-Amz-Checksum-Sha256": {"AAAA"}}, code: "BadDigest"},
 		{name: "two algorithms", length: 5, header: http.Header{"X-Amz-Checksum-Crc32": {"AAAAAA=="}, "X-Amz-Sdk-Checksum-Algorithm": {"SHA1"}}, code: "InvalidRequest"},
 	}
 	for _, tt := range tests {
