@@ -19,11 +19,15 @@ var (
 	descLost      = prometheus.NewDesc("cairn_pubsub_event_lost_total", "Changes whose event reached no endpoint (RGW pubsub_event_lost).", nil, nil)
 	descPushOK    = prometheus.NewDesc("cairn_pubsub_push_ok_total", "Events acknowledged by their endpoint, synchronous and persistent (RGW pubsub_push_ok).", nil, nil)
 	descPushFail  = prometheus.NewDesc("cairn_pubsub_push_failed_total", "Failed push attempts, synchronous and persistent (RGW pubsub_push_failed).", nil, nil)
-	descPending   = prometheus.NewDesc("cairn_pubsub_push_pending", "Pushes in flight (RGW pubsub_push_pending).", nil, nil)
+	// descPushFailAlias is the name Ceph's documentation gives the same
+	// counter (the spec allows the alias; dashboards written from the docs
+	// use it).
+	descPushFailAlias = prometheus.NewDesc("cairn_pubsub_push_fail_total", "Alias of cairn_pubsub_push_failed_total (the name in Ceph's documentation).", nil, nil)
+	descPending       = prometheus.NewDesc("cairn_pubsub_push_pending", "Pushes in flight (RGW pubsub_push_pending).", nil, nil)
 )
 
 func (c eventCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descTriggered, descLost, descPushOK, descPushFail, descPending} {
+	for _, d := range []*prometheus.Desc{descTriggered, descLost, descPushOK, descPushFail, descPushFailAlias, descPending} {
 		ch <- d
 	}
 }
@@ -34,6 +38,7 @@ func (c eventCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descLost, prometheus.CounterValue, float64(e.Lost))
 	ch <- prometheus.MustNewConstMetric(descPushOK, prometheus.CounterValue, float64(e.PushOK))
 	ch <- prometheus.MustNewConstMetric(descPushFail, prometheus.CounterValue, float64(e.PushFailed))
+	ch <- prometheus.MustNewConstMetric(descPushFailAlias, prometheus.CounterValue, float64(e.PushFailed))
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(e.PushPending))
 }
 

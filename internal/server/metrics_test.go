@@ -114,6 +114,11 @@ func TestMetricsEndpoint(t *testing.T) {
 		`cairn_storage_objects 40`,
 		`cairn_storage_bytes 400`,
 		`cairn_pubsub_push_ok_total 0`,
+		`cairn_pubsub_push_failed_total 0`,
+		`cairn_pubsub_push_fail_total 0`,
+		`cairn_pubsub_event_triggered_total 0`,
+		`cairn_pubsub_event_lost_total 0`,
+		`cairn_pubsub_push_pending 0`,
 		`go_goroutines`,
 		`process_cpu_seconds_total`,
 	} {
