@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/cairn-s3/cairn/internal/binrec"
 	"net/url"
 	"strconv"
 	"time"
@@ -61,10 +62,10 @@ type record struct {
 func (r *record) encode() []byte {
 	b := make([]byte, 0, 1+5*binary.MaxVarintLen64+len(r.ID)+len(r.Body))
 	b = append(b, recordVersion)
-	b = appendString(b, r.ID)
-	b = binary.AppendVarint(b, unixNano(r.Time))
+	b = binrec.AppendString(b, r.ID)
+	b = binrec.AppendTime(b, r.Time)
 	b = binary.AppendUvarint(b, uint64(max(r.Deliveries, 0)))
-	b = binary.AppendVarint(b, unixNano(r.InvisibleUntil))
+	b = binrec.AppendTime(b, r.InvisibleUntil)
 	b = binary.AppendUvarint(b, uint64(len(r.Body)))
 	return append(b, r.Body...)
 }
@@ -73,17 +74,17 @@ func decodeRecord(b []byte) (r record, err error) {
 	if len(b) == 0 || b[0] != recordVersion {
 		return r, errCorrupt
 	}
-	d := decoder{b: b[1:]}
-	r.ID = d.string()
-	r.Time = fromUnixNano(d.varint())
-	n := d.uvarint()
+	d := binrec.NewDecoder(b[1:])
+	r.ID = d.String()
+	r.Time = d.Time()
+	n := d.Uvarint()
 	if n > 1<<31 {
-		d.err = errCorrupt
+		d.Fail()
 	}
 	r.Deliveries = int(n)
-	r.InvisibleUntil = fromUnixNano(d.varint())
-	body := d.string()
-	if d.err != nil || len(d.b) != 0 {
+	r.InvisibleUntil = d.Time()
+	body := d.String()
+	if d.Done() != nil {
 		return record{}, errCorrupt
 	}
 	r.Body = []byte(body)
@@ -106,10 +107,10 @@ func decodeMeta(b []byte) (m meta, err error) {
 	if len(b) == 0 || b[0] != metaVersion {
 		return m, errCorrupt
 	}
-	d := decoder{b: b[1:]}
-	m.High = d.uvarint()
-	m.Expired = d.uvarint()
-	if d.err != nil || len(d.b) != 0 {
+	d := binrec.NewDecoder(b[1:])
+	m.High = d.Uvarint()
+	m.Expired = d.Uvarint()
+	if d.Done() != nil {
 		return meta{}, errCorrupt
 	}
 	return m, nil
@@ -134,68 +135,4 @@ func parseMarker(m string) (uint64, error) {
 		return 0, ErrBadMarker
 	}
 	return v, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.b)) {
-		d.err = errCorrupt
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/cairn-s3/cairn/internal/binrec"
 	"log/slog"
 	"sort"
 	"sync"
@@ -297,7 +298,7 @@ func (q *Queue) load(ctx context.Context) error {
 				cur = q.topicLocked(name)
 				if root == queueRoot {
 					if ev, _, err := decode(p.Value); err == nil {
-						cur.oldest.Store(unixNano(ev.Enqueued))
+						cur.oldest.Store(binrec.UnixNano(ev.Enqueued))
 					}
 				}
 			}
@@ -381,7 +382,7 @@ func (q *Queue) Enqueue(w store.RecordWriter, ev Event) error {
 	if err := w.Put(seqKey(t.qprefix, ev.Seq), val); err != nil {
 		return fmt.Errorf("queue: enqueue: %w", err)
 	}
-	name, seq, enq := ev.Topic, ev.Seq, unixNano(ev.Enqueued)
+	name, seq, enq := ev.Topic, ev.Seq, binrec.UnixNano(ev.Enqueued)
 	w.AfterCommit(func() { q.committed(name, seq, size, enq, trim) })
 	return nil
 }
@@ -674,7 +675,7 @@ func (q *Queue) Replay(ctx context.Context, name string, ids ...string) (int, er
 			val := encode(&ev, time.Time{})
 			b.Delete(last)
 			b.Put(seqKey(t.qprefix, ev.Seq), val)
-			seq, size, enq := ev.Seq, int64(len(val)), unixNano(ev.Enqueued)
+			seq, size, enq := ev.Seq, int64(len(val)), binrec.UnixNano(ev.Enqueued)
 			after = append(after, func() { q.committed(name, seq, size, enq, false) })
 		}
 		if len(b.Ops) > 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/cairn-s3/cairn/internal/binrec"
 	"net/url"
 	"strconv"
 	"time"
@@ -77,13 +78,13 @@ func encode(ev *Event, lastAttempt time.Time) []byte {
 		len(ev.ID) + len(ev.Topic) + len(ev.Key) + len(ev.LastError) + len(ev.Body)
 	b := make([]byte, 0, n)
 	b = append(b, recordVersion)
-	b = appendString(b, ev.ID)
-	b = appendString(b, ev.Topic)
-	b = appendString(b, ev.Key)
-	b = binary.AppendVarint(b, unixNano(ev.Enqueued))
+	b = binrec.AppendString(b, ev.ID)
+	b = binrec.AppendString(b, ev.Topic)
+	b = binrec.AppendString(b, ev.Key)
+	b = binrec.AppendTime(b, ev.Enqueued)
 	b = binary.AppendUvarint(b, uint64(max(ev.Attempts, 0)))
-	b = appendString(b, ev.LastError)
-	b = binary.AppendVarint(b, unixNano(lastAttempt))
+	b = binrec.AppendString(b, ev.LastError)
+	b = binrec.AppendTime(b, lastAttempt)
 	b = binary.AppendUvarint(b, uint64(len(ev.Body)))
 	return append(b, ev.Body...)
 }
@@ -95,86 +96,22 @@ func decode(b []byte) (ev Event, lastAttempt time.Time, err error) {
 	if len(b) == 0 || b[0] != recordVersion {
 		return ev, lastAttempt, errCorrupt
 	}
-	d := decoder{b: b[1:]}
-	ev.ID = d.string()
-	ev.Topic = d.string()
-	ev.Key = d.string()
-	ev.Enqueued = fromUnixNano(d.varint())
-	attempts := d.uvarint()
+	d := binrec.NewDecoder(b[1:])
+	ev.ID = d.String()
+	ev.Topic = d.String()
+	ev.Key = d.String()
+	ev.Enqueued = d.Time()
+	attempts := d.Uvarint()
 	if attempts > 1<<31 {
-		d.err = errCorrupt
+		d.Fail()
 	}
 	ev.Attempts = int(attempts)
-	ev.LastError = d.string()
-	lastAttempt = fromUnixNano(d.varint())
-	body := d.string()
-	if d.err != nil || len(d.b) != 0 {
+	ev.LastError = d.String()
+	lastAttempt = d.Time()
+	body := d.String()
+	if d.Done() != nil {
 		return Event{}, time.Time{}, errCorrupt
 	}
 	ev.Body = []byte(body)
 	return ev, lastAttempt, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.b)) {
-		d.err = errCorrupt
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns)
 }

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"github.com/cairn-s3/cairn/internal/binrec"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -609,7 +610,7 @@ func (w *worker) publishOldest() {
 	}
 	var oldest int64
 	for _, it := range w.loaded {
-		if e := unixNano(it.ev.Enqueued); oldest == 0 || e < oldest {
+		if e := binrec.UnixNano(it.ev.Enqueued); oldest == 0 || e < oldest {
 			oldest = e
 		}
 	}
