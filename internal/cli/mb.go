@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,9 +10,25 @@ import (
 )
 
 func newMbCmd(e env) *cobra.Command {
+	return newBucketCmd(e, "mb", "Make a bucket", "make_bucket", func(ctx context.Context, c *s3.Client, bucket string) error {
+		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+		return err
+	})
+}
+
+func newRbCmd(e env) *cobra.Command {
+	return newBucketCmd(e, "rb", "Remove an empty bucket", "remove_bucket", func(ctx context.Context, c *s3.Client, bucket string) error {
+		_, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+		return err
+	})
+}
+
+// newBucketCmd builds a command that does one thing to one bucket and
+// reports it as awscli does ("make_bucket: b").
+func newBucketCmd(e env, name, short, verb string, do func(context.Context, *s3.Client, string) error) *cobra.Command {
 	var f s3Flags
 	cmd := &cobra.Command{
-		Use: "mb s3://bucket", Short: "Make a bucket", Args: cobra.ExactArgs(1),
+		Use: name + " s3://bucket", Short: short, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := s3Arg(args[0])
 			if err != nil {
@@ -21,10 +38,10 @@ func newMbCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := c.CreateBucket(cmd.Context(), &s3.CreateBucketInput{Bucket: aws.String(l.Bucket)}); err != nil {
+			if err := do(cmd.Context(), c, l.Bucket); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "make_bucket: %s\n", l.Bucket)
+			fmt.Fprintf(e.stdout, "%s: %s\n", verb, l.Bucket)
 			return nil
 		},
 	}
