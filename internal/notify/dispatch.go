@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -37,13 +36,6 @@ type Pusher interface {
 	Push(ctx context.Context, p Push) error
 }
 
-// Buckets reads bucket records; the hook calls it inside a commit, so it
-// must not wait for the commit in progress (store/local's GetBucket reads
-// without locks).
-type Buckets interface {
-	GetBucket(ctx context.Context, name string) (store.Bucket, error)
-}
-
 // Enqueuer adds an event to a persistent topic's queue inside a commit
 // (implemented by *queue.Queue).
 type Enqueuer interface {
@@ -54,16 +46,14 @@ type Enqueuer interface {
 // rgw_http_notif_message_timeout).
 const DefaultSyncTimeout = 10 * time.Second
 
-// Config holds what a Dispatcher needs. Buckets, Topics and Pusher are
-// required; Queue is needed for persistent topics.
+// Config holds what a Dispatcher needs. Topics and Pusher are required; Queue is needed for persistent topics.
 type Config struct {
 	Options Options
 	// HostID is x-amz-id-2 in records: <hex-id>-<zone>-<zonegroup>.
-	HostID  string
-	Buckets Buckets
-	Topics  *Topics
-	Queue   Enqueuer
-	Pusher  Pusher
+	HostID string
+	Topics *Topics
+	Queue  Enqueuer
+	Pusher Pusher
 	// SyncTimeout bounds how long an S3 request waits for its synchronous
 	// pushes (DefaultSyncTimeout if zero).
 	SyncTimeout time.Duration
@@ -115,8 +105,8 @@ const maxCachedBuckets = 10000
 
 // NewDispatcher returns a dispatcher.
 func NewDispatcher(cfg Config) (*Dispatcher, error) {
-	if cfg.Buckets == nil || cfg.Topics == nil || cfg.Pusher == nil {
-		return nil, errors.New("notify: Buckets, Topics and Pusher are required")
+	if cfg.Topics == nil || cfg.Pusher == nil {
+		return nil, errors.New("notify: Topics and Pusher are required")
 	}
 	cfg.Options.ensureDefaults()
 	if cfg.HostID == "" {
@@ -222,10 +212,7 @@ func (d *Dispatcher) CheckTopics(ctx context.Context, userID string, ns []Notifi
 // (synchronous topics). A full queue fails the change with 503 SlowDown.
 // Notifications whose topic no longer exists are skipped (Squid).
 func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWriter) error {
-	b, err := d.cfg.Buckets.GetBucket(ctx, c.Object.Bucket)
-	if err != nil {
-		return fmt.Errorf("notify: read bucket: %w", err)
-	}
+	b := c.Bucket // read by the commit itself
 	ms, err := d.matchers(&b)
 	if err != nil || len(ms) == 0 {
 		return err

@@ -16,16 +16,6 @@ import (
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
-type fakeBuckets map[string]store.Bucket
-
-func (f fakeBuckets) GetBucket(_ context.Context, name string) (store.Bucket, error) {
-	b, ok := f[name]
-	if !ok {
-		return store.Bucket{}, store.ErrNoSuchBucket
-	}
-	return b, nil
-}
-
 type fakePusher struct {
 	mu     sync.Mutex
 	pushes []Push
@@ -91,7 +81,7 @@ func newFixture(t *testing.T, versioning store.Versioning, ns ...Notification) *
 	raw, _ := conf.Encode()
 	b := store.Bucket{Name: "bkt", Owner: "acme$bob", Created: time.Unix(100, 5), Versioning: versioning, Config: map[string][]byte{ConfigKey: raw}}
 	f := &fixture{pusher: &fakePusher{}, queue: &fakeQueue{}, topics: NewTopics(notifytest.NewMemKV()), bucket: b}
-	d, err := NewDispatcher(Config{Buckets: fakeBuckets{"bkt": b}, Topics: f.topics, Pusher: f.pusher, Queue: f.queue,
+	d, err := NewDispatcher(Config{Topics: f.topics, Pusher: f.pusher, Queue: f.queue,
 		SyncTimeout: time.Second, Now: func() time.Time { return time.Unix(1715677953, 418204000) }})
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +108,7 @@ func (f *fixture) change(t *testing.T, op string, c store.Change) error {
 	if c.Object.Bucket == "" {
 		c.Object.Bucket = "bkt"
 	}
+	c.Bucket = f.bucket
 	if err := f.d.Hook(ctx, c, w); err != nil {
 		return err
 	}
@@ -224,7 +215,7 @@ func TestResponseWaitsForPush(t *testing.T) {
 	f.pusher.delay = time.Hour // bounded by SyncTimeout (1s) and the waiter's timeout
 	ctx, wait := WithPushWaiter(reqctx.With(context.Background(), &reqctx.Info{Op: "PutObject"}), 50*time.Millisecond)
 	w := &fakeWriter{}
-	if err := f.d.Hook(ctx, store.Change{Kind: store.ChangePut, Object: store.ObjectInfo{Bucket: "bkt", Key: "k"}}, w); err != nil {
+	if err := f.d.Hook(ctx, store.Change{Kind: store.ChangePut, Object: store.ObjectInfo{Bucket: "bkt", Key: "k"}, Bucket: f.bucket}, w); err != nil {
 		t.Fatal(err)
 	}
 	w.commit()

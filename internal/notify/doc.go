@@ -24,7 +24,7 @@
 //	}})
 //	topics := notify.NewTopics(st.KV())
 //	var q *queue.Queue
-//	d, _ = notify.NewDispatcher(notify.Config{Buckets: st, Topics: topics, Queue: <q via a forwarding Enqueuer>,
+//	d, _ = notify.NewDispatcher(notify.Config{Topics: topics, Queue: <q via a forwarding Enqueuer>,
 //		Pusher: <adapter: endpoint.ParseConfig(p.Endpoint, endpoint.ParseArgs(p.Args)) → pool.Get → Send>})
 //	q, _ = queue.New(queue.Config{KV: st.KV(), Sender: d, Policy: d.QueuePolicy})  // q.Run(ctx) under the errgroup
 //	api.EnableNotifications(d)

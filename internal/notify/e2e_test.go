@@ -163,7 +163,7 @@ func startGateway(t *testing.T) *gateway {
 	topics := notify.NewTopics(st.KV())
 	var q *queue.Queue
 	d, err = notify.NewDispatcher(notify.Config{
-		Buckets: st, Topics: topics, Pusher: poolPusher{pool}, Queue: enqueuer{&q},
+		Topics: topics, Pusher: poolPusher{pool}, Queue: enqueuer{&q},
 		HostID: "5e31-default-default", SyncTimeout: 3 * time.Second,
 	})
 	if err != nil {

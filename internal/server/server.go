@@ -175,7 +175,6 @@ func newNotifications(st *local.Store, cfg Config, log *slog.Logger, m *metrics.
 	}
 	n.disp, err = notify.NewDispatcher(notify.Config{
 		Options:     notify.Options{AllowSecretsInCleartext: nc.AllowSecretsInCleartext},
-		Buckets:     st,
 		Topics:      notify.NewTopics(st.KV()),
 		Queue:       enqueuer{n},
 		Pusher:      pusher,

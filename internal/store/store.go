@@ -434,6 +434,9 @@ func (k ChangeKind) String() string {
 type Change struct {
 	Kind   ChangeKind
 	Object ObjectInfo // the version written, or the version/marker removed or created
+	// Bucket is the object's bucket as the commit read it, configuration
+	// documents included, so a hook needs no second read per write.
+	Bucket Bucket
 	// Sequence is a store-wide number that grows with every commit; with
 	// the key it orders changes per object.
 	Sequence uint64

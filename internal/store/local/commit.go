@@ -42,11 +42,11 @@ func (t *txn) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 func (t *txn) onCommit(fn func()) { t.post = append(t.post, fn) }
 
 // change runs the hook for one change of this commit.
-func (t *txn) change(kind store.ChangeKind, info store.ObjectInfo, seq uint64) error {
+func (t *txn) change(kind store.ChangeKind, b store.Bucket, info store.ObjectInfo, seq uint64) error {
 	if t.s.hook == nil {
 		return nil
 	}
-	c := store.Change{Kind: kind, Object: info, Sequence: seq, Time: info.LastModified}
+	c := store.Change{Kind: kind, Object: info, Bucket: b, Sequence: seq, Time: info.LastModified}
 	if err := t.s.hook(t.ctx, c, t); err != nil {
 		return fmt.Errorf("local: change hook: %w", err)
 	}

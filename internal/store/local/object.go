@@ -422,7 +422,7 @@ func (s *Store) commitVersion(t *txn, bucket, key string, nv newVersion) (store.
 		}
 	}
 	info := v.info(bucket, key, b.Versioning, true)
-	if err := t.change(nv.kind, info, seq); err != nil {
+	if err := t.change(nv.kind, b, info, seq); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	if err := t.commit(); err != nil {
@@ -593,7 +593,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 		if err != nil {
 			return store.DeleteResult{}, err
 		}
-		if err := t.change(store.ChangeDelete, info, seq); err != nil {
+		if err := t.change(store.ChangeDelete, b, info, seq); err != nil {
 			return store.DeleteResult{}, err
 		}
 		if err := t.commit(); err != nil {
@@ -622,7 +622,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 		return store.DeleteResult{}, err
 	}
 	info := dm.info(bucket, key, b.Versioning, true)
-	if err := t.change(store.ChangeDeleteMarkerCreated, info, seq); err != nil {
+	if err := t.change(store.ChangeDeleteMarkerCreated, b, info, seq); err != nil {
 		return store.DeleteResult{}, err
 	}
 	if err := t.commit(); err != nil {

@@ -118,6 +118,9 @@ func (h *hookEnv) expectOne(kind store.ChangeKind, key, versionID string) store.
 	if got, err := h.kv.Get(h.ctx, recordKey(c.Sequence)); err != nil || !bytes.Equal(got, recordValue(c)) {
 		h.t.Errorf("record of %s: %q, %v", kind, got, err)
 	}
+	if b, err := h.b.GetBucket(h.ctx, "b"); err != nil || c.Bucket.Name != "b" || c.Bucket.Versioning != b.Versioning || c.Bucket.Owner != b.Owner {
+		h.t.Errorf("change of %s carries bucket %+v, want the bucket's record %+v (%v)", kind, c.Bucket, b, err)
+	}
 	return c
 }
 
