@@ -61,6 +61,7 @@ type fakeWriter struct{ after []func() }
 
 func (w *fakeWriter) Put(key, value []byte) error { return nil }
 func (w *fakeWriter) AfterCommit(fn func())       { w.after = append(w.after, fn) }
+func (w *fakeWriter) AfterAbort(func())           {}
 func (w *fakeWriter) commit() {
 	for _, fn := range w.after {
 		fn()

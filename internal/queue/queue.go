@@ -418,6 +418,10 @@ func (w *batchWriter) Put(key, value []byte) error {
 
 func (w *batchWriter) AfterCommit(fn func()) { w.after = append(w.after, fn) }
 
+// AfterAbort implements store.RecordWriter; EnqueueDirect's batch either
+// commits or returns the error to a caller that registered nothing.
+func (w *batchWriter) AfterAbort(func()) {}
+
 var _ store.RecordWriter = (*batchWriter)(nil)
 
 func newID() string {

@@ -454,6 +454,11 @@ type RecordWriter interface {
 	// made the change returns; it does not run if the commit fails. fn may
 	// call the store.
 	AfterCommit(fn func())
+	// AfterAbort registers fn to run if the commit fails or is abandoned,
+	// once it is certain the change will not become visible; exactly one of
+	// a commit's AfterCommit and AfterAbort callbacks runs. It lets a hook
+	// release what it reserved for the commit (such as a log position).
+	AfterAbort(fn func())
 }
 
 // ChangeHook is called inside the commit of every object change. Records it

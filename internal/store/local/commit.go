@@ -20,6 +20,7 @@ type txn struct {
 	b         *pebble.Batch
 	post      []func() // internal follow-ups (file removal), after commit
 	after     []func() // AfterCommit callbacks
+	aborted   []func() // AfterAbort callbacks
 	done      bool
 	committed bool
 }
@@ -38,6 +39,9 @@ func (t *txn) Put(key, value []byte) error {
 
 // AfterCommit implements store.RecordWriter.
 func (t *txn) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+// AfterAbort implements store.RecordWriter.
+func (t *txn) AfterAbort(fn func()) { t.aborted = append(t.aborted, fn) }
 
 func (t *txn) onCommit(fn func()) { t.post = append(t.post, fn) }
 
@@ -81,6 +85,11 @@ func (t *txn) close() {
 		t.b.Close()
 	}
 	if !t.committed {
+		aborted := t.aborted
+		t.aborted = nil
+		for _, fn := range aborted {
+			fn()
+		}
 		return
 	}
 	post, after := t.post, t.after

@@ -52,6 +52,7 @@ type hookEnv struct {
 	fail    func(store.Change) error // if set and non-nil, the hook fails
 	after   func(store.Change)       // if set, registered with AfterCommit
 	ctxSeen []context.Context
+	aborts  int // AfterAbort callbacks run
 }
 
 func recordKey(seq uint64) []byte { return fmt.Appendf(nil, "events/%020d", seq) }
@@ -65,6 +66,11 @@ func (h *hookEnv) hook(ctx context.Context, c store.Change, w store.RecordWriter
 	fail, after := h.fail, h.after
 	h.ctxSeen = append(h.ctxSeen, ctx)
 	h.mu.Unlock()
+	w.AfterAbort(func() {
+		h.mu.Lock()
+		h.aborts++
+		h.mu.Unlock()
+	})
 	// Write first, so that a failing hook shows its writes are dropped.
 	if err := w.Put(recordKey(c.Sequence), recordValue(c)); err != nil {
 		return err
@@ -252,6 +258,12 @@ func testHookError(h *hookEnv) {
 	if afterRan {
 		h.t.Error("AfterCommit callback ran for a failed change")
 	}
+	h.mu.Lock()
+	aborts := h.aborts
+	h.mu.Unlock()
+	if aborts != 6 {
+		h.t.Errorf("AfterAbort ran %d times for 6 failed changes", aborts)
+	}
 	if recs := h.records(); len(recs) != len(before) {
 		h.t.Errorf("records after failed changes: %v, want %v", recs, before)
 	}
@@ -299,6 +311,11 @@ func testHookAfterCommit(h *hookEnv) {
 	if ran != 2 {
 		h.t.Errorf("AfterCommit ran %d times, want 2", ran)
 	}
+	h.mu.Lock()
+	if h.aborts != 0 {
+		h.t.Errorf("AfterAbort ran %d times for committed changes", h.aborts)
+	}
+	h.mu.Unlock()
 	for _, p := range problems {
 		h.t.Error(p)
 	}
