@@ -4,15 +4,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/cairn-s3/cairn/internal/binrec"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/binrec"
 )
 
 const (
 	root          = "psub/"
-	seqDigits     = 16
+	posDigits     = 16
 	recordVersion = 1
 	metaVersion   = 1
 )
@@ -24,28 +25,20 @@ func subPrefix(sub string) []byte { return []byte(root + url.PathEscape(sub) + "
 
 func eventPrefix(sub string) []byte { return append(subPrefix(sub), "e/"...) }
 
-func indexKey(sub, id string) []byte { return append(append(subPrefix(sub), "i/"...), id...) }
-
 func metaKey(sub string) []byte { return append(subPrefix(sub), 'm') }
 
-func hexSeq(seq uint64) string {
-	s := strconv.FormatUint(seq, 16)
-	for len(s) < seqDigits {
-		s = "0" + s
-	}
-	return s
-}
+func hexPos(pos uint64) string { return fmt.Sprintf("%016x", pos) }
 
-func eventKey(sub string, seq uint64) []byte { return append(eventPrefix(sub), hexSeq(seq)...) }
+func eventKey(sub string, pos uint64) []byte { return append(eventPrefix(sub), hexPos(pos)...) }
 
-func keySeq(key []byte) (uint64, error) {
-	if len(key) < seqDigits {
+func keyPos(key []byte) (uint64, error) {
+	if len(key) < posDigits {
 		return 0, fmt.Errorf("pubsub: malformed key %q", key)
 	}
-	return strconv.ParseUint(string(key[len(key)-seqDigits:]), 16, 64)
+	return strconv.ParseUint(string(key[len(key)-posDigits:]), 16, 64)
 }
 
-// record is the stored form of an event (its Seq lives in the key):
+// record is the stored form of an event (its position lives in the key):
 //
 //	version:1 | id | time:varint unix ns | deliveries:uvarint
 //	| invisibleUntil:varint unix ns | body
@@ -93,8 +86,8 @@ func decodeRecord(b []byte) (r record, err error) {
 
 // meta is the per-subscription record: version:1 | high:uvarint | expired:uvarint.
 type meta struct {
-	High    uint64 // no sequence at or below it will be allocated again
-	Expired uint64 // the highest sequence removed by retention (0: none)
+	High    uint64 // no position at or below it will be allocated again
+	Expired uint64 // the highest position removed by retention (0: none)
 }
 
 func (m meta) encode() []byte {
@@ -116,23 +109,3 @@ func decodeMeta(b []byte) (m meta, err error) {
 	return m, nil
 }
 
-// Markers are opaque to clients: "s" + the 16-hex sequence of the last event
-// returned.
-func markerOf(seq uint64) string { return "s" + hexSeq(seq) }
-
-// ErrBadMarker is returned by Pull and Wait for a marker they did not make.
-var ErrBadMarker = errors.New("pubsub: invalid marker")
-
-func parseMarker(m string) (uint64, error) {
-	if m == "" {
-		return 0, nil
-	}
-	if len(m) != 1+seqDigits || m[0] != 's' {
-		return 0, ErrBadMarker
-	}
-	v, err := strconv.ParseUint(m[1:], 16, 64)
-	if err != nil {
-		return 0, ErrBadMarker
-	}
-	return v, nil
-}
