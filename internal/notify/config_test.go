@@ -234,7 +234,7 @@ func TestChangeEvent(t *testing.T) {
 		{store.ChangeDeleteMarkerCreated, "DeleteObject", store.Suspended, ObjectRemovedDelete},
 	}
 	for _, c := range cases {
-		if got := changeEvent(c.kind, c.op, c.v); got != c.want {
+		if got := ChangeEvent(c.kind, c.op, c.v); got != c.want {
 			t.Errorf("%s/%s/%s: got %s, want %s", c.kind, c.op, c.v, got, c.want)
 		}
 	}

@@ -221,7 +221,7 @@ func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWri
 	if info == nil {
 		info = &reqctx.Info{}
 	}
-	ev := changeEvent(c.Kind, info.Op, b.Versioning)
+	ev := ChangeEvent(c.Kind, info.Op, b.Versioning)
 	var pushes []Push
 	matched := false
 	for i := range ms {

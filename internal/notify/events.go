@@ -144,11 +144,11 @@ func (t EventType) Singles() []EventType {
 	return out
 }
 
-// changeEvent maps a committed object change to the event type it emits.
+// ChangeEvent maps a committed object change to the event type it emits.
 // op is the S3 operation (from reqctx) and distinguishes POST uploads from
 // PUTs; a delete marker written while versioning is suspended is reported as
 // a plain delete (spec §8.4).
-func changeEvent(kind store.ChangeKind, op string, versioning store.Versioning) EventType {
+func ChangeEvent(kind store.ChangeKind, op string, versioning store.Versioning) EventType {
 	switch kind {
 	case store.ChangePut:
 		if op == "PostObject" {

@@ -148,15 +148,20 @@ func BuildRecord(in *RecordInput) ([]byte, error) {
 	return encodeRecord(&r)
 }
 
-// encodeRecord renders {"Records":[r]}: compact JSON, HTML characters not
-// escaped (RGW does not escape them).
+// encodeRecord renders {"Records":[r]}.
 func encodeRecord(r *record) ([]byte, error) {
+	return encodeJSON(struct {
+		Records []record `json:"Records"`
+	}{[]record{*r}})
+}
+
+// encodeJSON renders v as compact JSON with HTML characters not escaped
+// (RGW does not escape them).
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(struct {
-		Records []record `json:"Records"`
-	}{[]record{*r}}); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("notify: encode record: %w", err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil

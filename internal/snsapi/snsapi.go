@@ -173,7 +173,7 @@ func (a *API) createTopic(c *call) error {
 	if err := a.topics.Put(ctx, t); err != nil {
 		return err
 	}
-	if err := a.syncQueue(ctx, old, t); err != nil {
+	if err := notify.RetireQueue(ctx, a.queues, old, t); err != nil {
 		return err
 	}
 	return c.respond("CreateTopicResponse", true, func(d *doc) {
@@ -181,18 +181,6 @@ func (a *API) createTopic(c *call) error {
 		d.elem("TopicArn", t.ARN(a.opts.Zonegroup))
 		d.close("CreateTopicResult")
 	}, nil)
-}
-
-// syncQueue removes the persistent queue of a topic that stopped being
-// persistent or was deleted (t nil): pending entries are lost, as in RGW.
-func (a *API) syncQueue(ctx context.Context, old, t *notify.Topic) error {
-	if a.queues == nil || old == nil || !old.Persistent {
-		return nil
-	}
-	if t == nil || !t.Persistent || t.Tenant != old.Tenant || t.Name != old.Name {
-		return a.queues.DeleteQueue(ctx, old.QueueName())
-	}
-	return nil
 }
 
 func (a *API) deleteTopic(c *call) error {
@@ -210,7 +198,7 @@ func (a *API) deleteTopic(c *call) error {
 		if err := a.topics.Delete(ctx, t.Tenant, t.Name); err != nil {
 			return err
 		}
-		if err := a.syncQueue(ctx, t, nil); err != nil {
+		if err := notify.RetireQueue(ctx, a.queues, t, nil); err != nil {
 			return err
 		}
 	}
@@ -326,7 +314,7 @@ func (a *API) setTopicAttributes(c *call) error {
 	if err := a.topics.Put(ctx, nt); err != nil {
 		return err
 	}
-	if err := a.syncQueue(ctx, t, nt); err != nil {
+	if err := notify.RetireQueue(ctx, a.queues, t, nt); err != nil {
 		return err
 	}
 	return c.respond("SetTopicAttributesResponse", true, nil, nil)

@@ -1,0 +1,144 @@
+package notify
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Pull-mode PubSub support (spec pubsub.md): what the subscription log
+// needs from notifications without importing its HTTP or storage.
+
+// MatchesKey reports whether the notification fires for an event of type
+// ev on key, judging only event types and key filters: PubSub mode ignores
+// metadata and tag filters (pubsub.md §5.6) and any creation subtype
+// matches every creation (§6.2).
+func (n *Notification) MatchesKey(ev EventType, key string) bool {
+	m := compile(*n)
+	if m.mask&ObjectCreated != 0 {
+		m.mask |= ObjectCreated
+	}
+	if m.mask&ev == 0 {
+		return false
+	}
+	k := m.Filter.Key
+	return (k.Prefix == nil || strings.HasPrefix(key, *k.Prefix)) &&
+		(k.Suffix == nil || strings.HasSuffix(key, *k.Suffix)) &&
+		(m.re == nil || m.re.MatchString(key))
+}
+
+// PullEventName is an event's name in PubSub's "events" format:
+// OBJECT_CREATE, OBJECT_DELETE or DELETE_MARKER_CREATE ("" for others).
+func PullEventName(ev EventType) string {
+	switch {
+	case ev&ObjectCreated != 0:
+		return "OBJECT_CREATE"
+	case ev == ObjectRemovedDelete:
+		return "OBJECT_DELETE"
+	case ev == ObjectRemovedDeleteMarkerCreated:
+		return "DELETE_MARKER_CREATE"
+	}
+	return ""
+}
+
+// PullEventNames renders a mask with the upper-case PubSub names
+// (pubsub.md §4.3): the families, then the single types; a removal
+// wildcard is UNKNOWN_EVENT, as RGW renders it.
+func PullEventNames(mask EventType) []string {
+	var out []string
+	if mask&ObjectCreated == ObjectCreated {
+		out = append(out, "OBJECT_CREATE")
+	}
+	switch {
+	case mask&ObjectRemoved == ObjectRemoved:
+		out = append(out, "UNKNOWN_EVENT")
+	case mask&ObjectRemovedDelete != 0:
+		out = append(out, "OBJECT_DELETE")
+	case mask&ObjectRemovedDeleteMarkerCreated != 0:
+		out = append(out, "DELETE_MARKER_CREATE")
+	}
+	if mask&ObjectLifecycleExpiration != 0 {
+		out = append(out, "OBJECT_EXPIRATION")
+	}
+	if mask&ObjectLifecycleTransition != 0 {
+		out = append(out, "OBJECT_TRANSITION")
+	}
+	if mask&ObjectSynced != 0 {
+		out = append(out, "OBJECT_SYNCED")
+	}
+	return out
+}
+
+// PullRecordInput is what a PubSub-mode S3 record is built from.
+type PullRecordInput struct {
+	Event           EventType
+	EventTime       time.Time // the object's mtime
+	Stamp           time.Time // when the event was stored (sequencer)
+	ConfigurationID string
+	BucketName      string
+	BucketOwner     string
+	BucketTenant    string
+	BucketID        string
+	Key             string
+	VersionID       string
+	Hash            string // the 8-hex hash that stands in for the ETag
+	EventID         string
+	OpaqueData      string
+}
+
+// BuildPullRecord returns one S3 record (not wrapped in "Records") with
+// the PubSub-mode values of pubsub.md §6.2: no region, requester or
+// request ids, size 0, the hash as eTag, and "s3:"-prefixed names with the
+// creation family wildcard.
+func BuildPullRecord(in *PullRecordInput) ([]byte, error) {
+	name := "s3:ObjectCreated:*"
+	if in.Event&ObjectCreated == 0 {
+		name = "s3:" + in.Event.String()
+	}
+	r := record{
+		EventVersion: "2.2",
+		EventSource:  "ceph:s3",
+		EventTime:    in.EventTime.UTC().Format(eventTimeLayout),
+		EventName:    name,
+		S3: s3Entity{
+			SchemaVersion:   "1.0",
+			ConfigurationID: in.ConfigurationID,
+			Bucket: s3Bucket{
+				Name:          in.BucketName,
+				OwnerIdentity: principal{in.BucketOwner},
+				ARN:           "arn:aws:s3::" + in.BucketTenant + ":" + in.BucketName,
+				ID:            in.BucketID,
+			},
+			Object: s3Object{
+				Key:       in.Key,
+				ETag:      in.Hash,
+				VersionID: in.VersionID,
+				Sequencer: Sequencer(in.Stamp),
+				Metadata:  []keyValue{},
+				Tags:      []keyValue{},
+			},
+		},
+		EventID:    in.EventID,
+		OpaqueData: in.OpaqueData,
+	}
+	return encodeJSON(&r)
+}
+
+// QueueDeleter removes a persistent topic's queue (implemented by
+// *queue.Queue).
+type QueueDeleter interface {
+	DeleteQueue(ctx context.Context, name string) error
+}
+
+// RetireQueue removes the persistent queue of topic old once t, its
+// replacement (nil: deleted), no longer uses it; pending entries are lost,
+// as in RGW.
+func RetireQueue(ctx context.Context, q QueueDeleter, old, t *Topic) error {
+	if q == nil || old == nil || !old.Persistent {
+		return nil
+	}
+	if t == nil || !t.Persistent || t.Tenant != old.Tenant || t.Name != old.Name {
+		return q.DeleteQueue(ctx, old.QueueName())
+	}
+	return nil
+}
