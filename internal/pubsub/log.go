@@ -527,3 +527,14 @@ func ParseMarker(m string) (uint64, error) {
 	}
 	return s*1e6 + u, nil
 }
+
+// Depth returns the number of events stored in every log.
+func (l *Log) Depth() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int64
+	for _, s := range l.subs {
+		n += s.depth.Load()
+	}
+	return n
+}

@@ -1,0 +1,453 @@
+package pubsub
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/kv"
+	"github.com/cairn-s3/cairn/internal/notify"
+	"github.com/cairn-s3/cairn/internal/reqctx"
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+// ConfigKey is the key, in store.Bucket.Config, of a bucket's non-S3
+// notifications (pubsub.md §4).
+const ConfigKey = "pubsub-notification"
+
+// BucketNotification binds a topic of the bucket owner's tenant to the
+// bucket for some event types.
+type BucketNotification struct {
+	Topic  string   `json:"topic"`
+	Events []string `json:"events"` // as parsed by notify.ParseEvent
+}
+
+// DecodeBucketNotifications reads the stored list ("" or nil: none).
+func DecodeBucketNotifications(raw []byte) ([]BucketNotification, error) {
+	var out []BucketNotification
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("pubsub: corrupt bucket notifications: %w", err)
+	}
+	return out, nil
+}
+
+// Mask returns the event types the notification subscribes to.
+func (n *BucketNotification) Mask() notify.EventType {
+	var m notify.EventType
+	for _, e := range n.Events {
+		t, _ := notify.ParseEvent(e)
+		m |= t
+	}
+	return m
+}
+
+// Options configure a Service (the zone tier keys of pubsub.md §1).
+type Options struct {
+	// Retention is how long an unacked event is kept
+	// (events_retention_days; DefaultRetention).
+	Retention time.Duration
+	// ExpireInterval is how often retention runs (one minute).
+	ExpireInterval time.Duration
+	// DataBucketPrefix and DataOIDPrefix name where a subscription's events
+	// appear to be stored (data_bucket_prefix "pubsub-", data_oid_prefix "").
+	DataBucketPrefix string
+	DataOIDPrefix    string
+	// Pusher delivers the optional pushes of subscriptions (§6.3); nil
+	// disables them.
+	Pusher notify.Pusher
+	// PushTimeout bounds one such push (10s).
+	PushTimeout time.Duration
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// maxPushesInFlight bounds the unpersisted subscription pushes (§6.3); a
+// push beyond it is counted as failed rather than queued without bound.
+const maxPushesInFlight = 256
+
+// Service is pull-mode PubSub: the subscriptions, their logs, and the
+// store hook that writes each matching event into the logs in the commit
+// of its change.
+type Service struct {
+	opts   Options
+	log    *Log
+	subs   *Subscriptions
+	topics *notify.Topics
+	logger *slog.Logger
+
+	pushSlots chan struct{}
+	pushes    sync.WaitGroup
+	stop      context.Context
+	cancel    context.CancelFunc
+
+	triggered, missingConf, pushOK, pushFailed atomic.Uint64
+	pushPending                                atomic.Int64
+}
+
+// NewService opens the logs stored in s.
+func NewService(s kv.Store, topics *notify.Topics, opts Options) (*Service, error) {
+	if opts.ExpireInterval <= 0 {
+		opts.ExpireInterval = time.Minute
+	}
+	if opts.PushTimeout <= 0 {
+		opts.PushTimeout = notify.DefaultSyncTimeout
+	}
+	if opts.DataBucketPrefix == "" {
+		opts.DataBucketPrefix = "pubsub-"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	l, err := New(s, opts.Retention, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	svc := &Service{opts: opts, log: l, subs: NewSubscriptions(s), topics: topics, logger: opts.Logger,
+		pushSlots: make(chan struct{}, maxPushesInFlight)}
+	svc.stop, svc.cancel = context.WithCancel(context.Background())
+	return svc, nil
+}
+
+// Log returns the event logs.
+func (s *Service) Log() *Log { return s.log }
+
+// Subscriptions returns the subscription store.
+func (s *Service) Subscriptions() *Subscriptions { return s.subs }
+
+// Topics returns the topic store.
+func (s *Service) Topics() *notify.Topics { return s.topics }
+
+// Options returns the service's options.
+func (s *Service) Options() Options { return s.opts }
+
+// Run expires old events every ExpireInterval until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.opts.ExpireInterval)
+	defer t.Stop()
+	for {
+		if n, err := s.log.Expire(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Error("pubsub retention failed", "err", err)
+		} else if n > 0 {
+			s.logger.Info("pubsub retention removed events", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the subscription pushes still running and waits for them.
+func (s *Service) Close() {
+	s.cancel()
+	s.pushes.Wait()
+}
+
+// Hash is the 8-hex event hash of pubsub.md §6.1: the first 8 hex digits of
+// MD5(bucket_id + key + version instance).
+func Hash(bucketID, key, instance string) string {
+	sum := md5.Sum([]byte(bucketID + key + instance))
+	return hex.EncodeToString(sum[:4])
+}
+
+// instance is a version id as PubSub renders it: "" for unversioned and
+// null versions.
+func instance(versionID string) string {
+	if versionID == "null" {
+		return ""
+	}
+	return versionID
+}
+
+// Hook is the store.ChangeHook of PubSub: every subscription whose topic a
+// non-S3 notification of the bucket binds, and every subscription an S3
+// notification of the bucket created, gets the event appended to its log
+// in the commit of the change. A failed append fails the change (an event
+// exists iff its change does).
+func (s *Service) Hook(ctx context.Context, c store.Change, w store.RecordWriter) error {
+	b := &c.Bucket
+	plain := b.Config[ConfigKey]
+	s3conf := b.Config[notify.ConfigKey]
+	if len(plain) == 0 && len(s3conf) == 0 {
+		return nil
+	}
+	op := ""
+	if info := reqctx.From(ctx); info != nil {
+		op = info.Op
+	}
+	ev := notify.ChangeEvent(c.Kind, op, b.Versioning)
+	e := &change{svc: s, c: &c, ev: ev, bucketID: notify.BucketID(b)}
+	e.tenant, _ = notify.SplitUser(b.Owner)
+	e.hash = Hash(e.bucketID, c.Object.Key, instance(c.Object.VersionID))
+	matched := false
+	ns, err := DecodeBucketNotifications(plain)
+	if err != nil {
+		return err
+	}
+	for i := range ns {
+		if ns[i].Mask()&ev == 0 {
+			continue
+		}
+		subs, missing, err := s.subs.ByTopic(ctx, e.tenant, ns[i].Topic)
+		if err != nil {
+			return err
+		}
+		s.missingConf.Add(uint64(missing))
+		for _, sub := range subs {
+			if sub.S3ID != "" {
+				continue
+			}
+			matched = true
+			if err := e.appendEvent(w, sub); err != nil {
+				return err
+			}
+		}
+	}
+	conf, err := notify.DecodeConfiguration(s3conf)
+	if err != nil {
+		return err
+	}
+	for _, n := range conf.Notifications {
+		if !n.MatchesKey(ev, c.Object.Key) {
+			continue
+		}
+		sub, err := s.subs.Get(ctx, b.Owner, n.ID)
+		if errors.Is(err, ErrNoSuchSubscription) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if sub.S3ID != n.ID || sub.Bucket != b.Name {
+			continue
+		}
+		matched = true
+		if err := e.appendRecord(w, sub, n.ID); err != nil {
+			return err
+		}
+	}
+	if matched {
+		s.triggered.Add(1)
+	}
+	return nil
+}
+
+// change is one object change being written into subscription logs.
+type change struct {
+	svc      *Service
+	c        *store.Change
+	ev       notify.EventType
+	tenant   string
+	bucketID string
+	hash     string
+}
+
+const pullTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// pullEvent is an event in PubSub's "events" format (pubsub.md §6.1).
+type pullEvent struct {
+	ID        string   `json:"id"`
+	Event     string   `json:"event"`
+	Timestamp string   `json:"timestamp"`
+	Info      pullInfo `json:"info"`
+}
+
+type pullInfo struct {
+	Bucket struct {
+		Name     string `json:"name"`
+		Tenant   string `json:"tenant"`
+		BucketID string `json:"bucket_id"`
+	} `json:"bucket"`
+	Key struct {
+		Name     string `json:"name"`
+		Instance string `json:"instance"`
+	} `json:"key"`
+	Mtime string   `json:"mtime"`
+	Attrs struct{} `json:"attrs"` // always {}: RGW's attributes never made it out
+}
+
+func (e *change) appendEvent(w store.RecordWriter, sub *Subscription) error {
+	var body []byte
+	eventID, err := e.svc.log.Append(w, sub.LogName(), e.hash, func(id string, at time.Time) ([]byte, error) {
+		ev := pullEvent{ID: id, Event: notify.PullEventName(e.ev), Timestamp: at.Format(pullTimeLayout)}
+		ev.Info.Bucket.Name, ev.Info.Bucket.Tenant, ev.Info.Bucket.BucketID = e.c.Bucket.Name, e.tenant, e.bucketID
+		ev.Info.Key.Name, ev.Info.Key.Instance = e.c.Object.Key, instance(e.c.Object.VersionID)
+		ev.Info.Mtime = e.c.Object.LastModified.UTC().Format(pullTimeLayout)
+		var err error
+		body, err = marshal(ev)
+		return body, err
+	})
+	if err != nil {
+		return err
+	}
+	if sub.PushEndpoint != "" {
+		e.svc.pushAfter(w, sub, eventID, wrap("events", body))
+	}
+	return nil
+}
+
+func (e *change) appendRecord(w store.RecordWriter, sub *Subscription, configID string) error {
+	_, err := e.svc.log.Append(w, sub.LogName(), e.hash, func(id string, at time.Time) ([]byte, error) {
+		mtime := e.c.Object.LastModified
+		if mtime.IsZero() {
+			mtime = at
+		}
+		return notify.BuildPullRecord(&notify.PullRecordInput{
+			Event: e.ev, EventTime: mtime, Stamp: at, ConfigurationID: configID,
+			BucketName: e.c.Bucket.Name, BucketOwner: e.c.Bucket.Owner, BucketTenant: e.tenant, BucketID: e.bucketID,
+			Key: e.c.Object.Key, VersionID: instance(e.c.Object.VersionID), Hash: e.hash, EventID: id,
+			OpaqueData: sub.OpaqueData,
+		})
+	})
+	// The S3 notification's own topic pushes the event (with its delivery
+	// guarantees); the subscription only stores it.
+	return err
+}
+
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// wrap renders {"<name>":[body]}.
+func wrap(name string, body []byte) []byte {
+	out := make([]byte, 0, len(body)+len(name)+8)
+	out = append(out, `{"`...)
+	out = append(out, name...)
+	out = append(out, `":[`...)
+	out = append(out, body...)
+	return append(out, "]}"...)
+}
+
+// pushAfter pushes an event to a subscription's endpoint once the commit
+// is durable (never early), without persistence or retry (pubsub.md
+// §6.3): the outcome is only counted.
+func (s *Service) pushAfter(w store.RecordWriter, sub *Subscription, eventID string, body []byte) {
+	if s.opts.Pusher == nil {
+		return
+	}
+	p := notify.Push{Endpoint: sub.PushEndpoint, Args: sub.PushArgs, Topic: sub.Topic, ID: eventID, Body: body}
+	w.AfterCommit(func() {
+		select {
+		case s.pushSlots <- struct{}{}:
+		default:
+			s.pushFailed.Add(1)
+			s.logger.Warn("subscription push dropped: too many in flight", "subscription", sub.Name)
+			return
+		}
+		s.pushes.Add(1)
+		s.pushPending.Add(1)
+		go func() {
+			defer func() { <-s.pushSlots; s.pushPending.Add(-1); s.pushes.Done() }()
+			ctx, cancel := context.WithTimeout(s.stop, s.opts.PushTimeout)
+			defer cancel()
+			if err := s.opts.Pusher.Push(ctx, p); err != nil {
+				s.pushFailed.Add(1)
+				s.logger.Warn("subscription push failed", "subscription", sub.Name, "event_id", eventID, "err", err)
+				return
+			}
+			s.pushOK.Add(1)
+		}()
+	})
+}
+
+// Counters are the PubSub counters of pubsub.md §9 kept by the service.
+type Counters struct {
+	EventTriggered uint64 // changes written into ≥1 subscription
+	StoreOK        uint64
+	StoreFail      uint64
+	Events         int64 // events stored now, all subscriptions
+	PushOK         uint64
+	PushFailed     uint64
+	PushPending    int64
+	MissingConf    uint64
+}
+
+// Counters returns the service's counters.
+func (s *Service) Counters() Counters {
+	ok, failed := s.log.StoreCounts()
+	return Counters{EventTriggered: s.triggered.Load(), StoreOK: ok, StoreFail: failed, Events: s.log.Depth(),
+		PushOK: s.pushOK.Load(), PushFailed: s.pushFailed.Load(), PushPending: s.pushPending.Load(),
+		MissingConf: s.missingConf.Load()}
+}
+
+// DestBucket and DestPrefix are where RGW would store a subscription's
+// events (shown by GET, pubsub.md §5.1).
+func (s *Service) DestBucket(sub *Subscription) string {
+	return s.opts.DataBucketPrefix + sub.Owner + "-" + sub.Topic
+}
+
+// DestPrefix is the object prefix of a subscription's events; markers
+// carry it.
+func (s *Service) DestPrefix(sub *Subscription) string { return s.opts.DataOIDPrefix + sub.Name + "/" }
+
+// SyncS3Notifications creates, for each S3 notification just stored on a
+// bucket, the subscription named by its Id (pubsub.md §5.6), carrying its
+// topic's push endpoint.
+func (s *Service) SyncS3Notifications(ctx context.Context, b *store.Bucket, ns []notify.Notification) error {
+	for _, n := range ns {
+		tenant, name, _ := notify.ParseTopicARN(n.TopicARN)
+		t, err := s.topics.Get(ctx, tenant, name)
+		if err != nil {
+			return err
+		}
+		sub := &Subscription{Owner: b.Owner, Name: n.ID, Topic: HiddenTopic(n.ID, n.TopicARN), S3ID: n.ID, Bucket: b.Name,
+			PushEndpoint: t.Endpoint, PushArgs: t.Args, StoredSecret: t.StoredSecret, Persistent: t.Persistent,
+			OpaqueData: t.OpaqueData, Created: s.opts.Now().UTC()}
+		if old, err := s.subs.Get(ctx, b.Owner, n.ID); err == nil {
+			sub.VisibilitySeconds, sub.Created = old.VisibilitySeconds, old.Created
+		}
+		if err := s.subs.Put(ctx, sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveS3Notifications deletes the subscriptions the S3 notifications ids
+// of bucket b created; their events stay until acked or expired.
+func (s *Service) RemoveS3Notifications(ctx context.Context, b *store.Bucket, ids []string) error {
+	for _, id := range ids {
+		sub, err := s.subs.Get(ctx, b.Owner, id)
+		if errors.Is(err, ErrNoSuchSubscription) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if sub.S3ID != id || sub.Bucket != b.Name {
+			continue
+		}
+		if err := s.subs.Delete(ctx, b.Owner, id); err != nil && !errors.Is(err, ErrNoSuchSubscription) {
+			return err
+		}
+	}
+	return nil
+}
+
+// HiddenTopic is the name RGW gives the topic of an S3-created
+// subscription: "<Id>_<topic>".
+func HiddenTopic(id, topicARN string) string {
+	_, name, _ := notify.ParseTopicARN(topicARN)
+	return id + "_" + name
+}
