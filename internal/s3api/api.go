@@ -68,6 +68,9 @@ type API struct {
 	cfg   Config
 	log   *slog.Logger
 	ops   map[Op]Handler
+	// mounts are the path segments of APIs served beside S3 (the routes
+	// with a mount); requests to them never reach a bucket of that name.
+	mounts map[string]bool
 }
 
 // Handler serves one operation. It returns an error instead of writing
@@ -102,6 +105,19 @@ func New(b store.Backend, a Authenticator, cfg Config) *API {
 // Handle installs a handler for an operation served by another package
 // (for example the SNS topic API on POST /).
 func (a *API) Handle(op Op, h Handler) { a.ops[op] = h }
+
+// Mount routes path-style requests whose first segment is one of segments
+// to the operation table's rows of that mount (the PubSub API's "topics",
+// "subscriptions", "notifications"): the segment is no longer a bucket
+// name. Call it before serving.
+func (a *API) Mount(segments ...string) {
+	if a.mounts == nil {
+		a.mounts = map[string]bool{}
+	}
+	for _, s := range segments {
+		a.mounts[s] = true
+	}
+}
 
 type requestKey struct{}
 
@@ -146,7 +162,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	case bucket != "":
 		lvl = levelBucket
 	}
-	req.Op = resolveOp(r, lvl)
+	mount := ""
+	if a.mounts[bucket] && a.virtualHostBucket(r) == "" {
+		mount = bucket
+	}
+	req.Op = resolveOp(r, lvl, mount)
 	info.Op = string(req.Op)
 	if req.Op == OpPreflight {
 		return a.preflight(w, r, req)

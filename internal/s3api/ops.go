@@ -80,6 +80,22 @@ const (
 	OpPutBucketOwnership        Op = "PutBucketOwnershipControls"
 	OpDeleteBucketOwnership     Op = "DeleteBucketOwnershipControls"
 	OpUnknown                   Op = "Unknown"
+
+	// The pull-mode PubSub API (pubsub.md), on the path segments
+	// "topics", "subscriptions" and "notifications" once mounted.
+	OpPSCreateTopic         Op = "PubSubCreateTopic"
+	OpPSGetTopic            Op = "PubSubGetTopic"
+	OpPSListTopics          Op = "PubSubListTopics"
+	OpPSDeleteTopic         Op = "PubSubDeleteTopic"
+	OpPSCreateNotification  Op = "PubSubCreateNotification"
+	OpPSDeleteNotification  Op = "PubSubDeleteNotification"
+	OpPSListNotifications   Op = "PubSubListNotifications"
+	OpPSCreateSubscription  Op = "PubSubCreateSubscription"
+	OpPSGetSubscription     Op = "PubSubGetSubscription"
+	OpPSDeleteSubscription  Op = "PubSubDeleteSubscription"
+	OpPSPullEvents          Op = "PubSubPullEvents"
+	OpPSAckEvents           Op = "PubSubAckEvents"
+	OpPSNackEvents          Op = "PubSubNackEvents"
 	opMethodNotAllowedOnService Op = "MethodNotAllowed"
 )
 
@@ -103,7 +119,11 @@ type route struct {
 	query  string // sub-resource parameter that must be present
 	value  string // required value of query ("" accepts any)
 	header string // header that must be present
-	op     Op
+	// mount, if set, is the first path segment of a path-style request
+	// the row belongs to (an API mounted beside S3, such as PubSub's
+	// "topics"); such a request matches only rows of its mount.
+	mount string
+	op    Op
 }
 
 // unimplementedBucketSubresources answer NotImplemented instead of falling
@@ -191,6 +211,24 @@ func buildRoutes() []route {
 		{method: http.MethodGet, level: levelObject, query: "legal-hold", op: OpGetObjectLegalHold},
 		{method: http.MethodPut, level: levelObject, query: "legal-hold", op: OpPutObjectLegalHold},
 	}
+	// Mounted, the PubSub paths are /topics[/<name>],
+	// /subscriptions/<name> and /notifications/bucket/<bucket>: the
+	// segment takes the bucket's place, the rest the key's.
+	r = append(r,
+		route{method: http.MethodGet, level: levelBucket, mount: "topics", op: OpPSListTopics},
+		route{method: http.MethodPut, level: levelObject, mount: "topics", op: OpPSCreateTopic},
+		route{method: http.MethodGet, level: levelObject, mount: "topics", op: OpPSGetTopic},
+		route{method: http.MethodDelete, level: levelObject, mount: "topics", op: OpPSDeleteTopic},
+		route{method: http.MethodPut, level: levelObject, mount: "notifications", op: OpPSCreateNotification},
+		route{method: http.MethodDelete, level: levelObject, mount: "notifications", op: OpPSDeleteNotification},
+		route{method: http.MethodGet, level: levelObject, mount: "notifications", op: OpPSListNotifications},
+		route{method: http.MethodPut, level: levelObject, mount: "subscriptions", op: OpPSCreateSubscription},
+		route{method: http.MethodGet, level: levelObject, mount: "subscriptions", op: OpPSGetSubscription},
+		route{method: http.MethodGet, level: levelObject, mount: "subscriptions", query: "events", op: OpPSPullEvents},
+		route{method: http.MethodDelete, level: levelObject, mount: "subscriptions", op: OpPSDeleteSubscription},
+		route{method: http.MethodPost, level: levelObject, mount: "subscriptions", query: "ack", op: OpPSAckEvents},
+		route{method: http.MethodPost, level: levelObject, mount: "subscriptions", query: "nack", op: OpPSNackEvents},
+	)
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPost} {
 		for _, q := range unimplementedBucketSubresources {
 			r = append(r, route{method: m, level: levelBucket, query: q, op: OpBucketSubresourceNotImpl})
@@ -202,12 +240,13 @@ func buildRoutes() []route {
 	return r
 }
 
-// resolveOp picks the operation for a request from the table.
-func resolveOp(r *http.Request, lvl level) Op {
+// resolveOp picks the operation for a request from the table; mount is
+// the mounted API the request's first path segment names, or "".
+func resolveOp(r *http.Request, lvl level, mount string) Op {
 	query := r.URL.Query()
 	best, bestScore := OpUnknown, -1
 	for _, rt := range routes {
-		if rt.method != r.Method || rt.level != lvl {
+		if rt.method != r.Method || rt.level != lvl || rt.mount != mount {
 			continue
 		}
 		score := 0
