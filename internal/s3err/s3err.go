@@ -174,6 +174,9 @@ var (
 	InvalidInput            = def("InvalidInput", http.StatusBadRequest, "")
 	MalformedPolicyDocument = def("MalformedPolicyDocument", http.StatusBadRequest, "The policy document is malformed.")
 	NoSuchTopic             = def("Not Found", http.StatusNotFound, "No such TopicArn") // sic: RGW's ERR_NOT_FOUND code has a space
+
+	// Pull-mode PubSub (Cairn's own: RGW silently skipped expired events).
+	EventsExpired = def("EventsExpired", http.StatusGone, "Events after the marker were removed by retention; pull without a marker to continue from the oldest retained event.")
 )
 
 // ServerSideEncryptionConfigurationNotFoundError answers GetBucketEncryption

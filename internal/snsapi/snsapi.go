@@ -9,9 +9,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/cairn-s3/cairn/internal/notify"
+	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/s3api"
 	"github.com/cairn-s3/cairn/internal/s3err"
 )
@@ -110,25 +110,8 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *s3api.Request) 
 	return act(a, c)
 }
 
-// secure reports whether a request came over a secure transport: TLS
-// terminated here, or (when trusted) a proxy's forwarded https.
-func (a *API) secure(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	if !a.opts.TrustForwardedHTTPS {
-		return false
-	}
-	if strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		return true
-	}
-	for _, part := range strings.FieldsFunc(r.Header.Get("Forwarded"), func(c rune) bool { return c == ';' || c == ',' }) {
-		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && strings.EqualFold(k, "proto") && strings.EqualFold(strings.Trim(v, `"`), "https") {
-			return true
-		}
-	}
-	return false
-}
+// secure reports whether a request came over a secure transport.
+func (a *API) secure(r *http.Request) bool { return reqctx.Secure(r, a.opts.TrustForwardedHTTPS) }
 
 // readAllowed reports whether a topic's secrets may be read over this
 // request's transport.
