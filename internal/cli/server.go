@@ -16,6 +16,7 @@ import (
 const (
 	EnvMetricsAddress = "CAIRN_METRICS_ADDRESS"
 	EnvAccessLog      = "CAIRN_ACCESS_LOG"
+	EnvPubSub         = "CAIRN_PUBSUB"
 )
 
 // serverFlags are the flags of `cairn server`.
@@ -35,6 +36,8 @@ type serverFlags struct {
 	metricsAddress string
 	// accessLog is --access-log: off, text or json.
 	accessLog string
+	// pubsub holds the --pubsub* flags.
+	pubsub server.PubSubConfig
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -67,6 +70,13 @@ secret key is printed once, on that first start only.`,
 		"access log on stderr, one line per S3 request: off, text or json (env "+EnvAccessLog+")")
 	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
 		"allow topics with credentials (user-name, password, user:pass@ in push-endpoint) over plain HTTP (env "+EnvAllowNotificationSecretsInCleartext+"=true)")
+	fl.BoolVar(&f.pubsub.Enabled, "pubsub", e.get(EnvPubSub, "") == "true",
+		"serve the pull-mode PubSub API (/topics, /subscriptions, /notifications) (env "+EnvPubSub+"=true)")
+	fl.IntVar(&f.pubsub.RetentionDays, "pubsub-retention-days", 7, "keep unacked PubSub events this many days (events_retention_days)")
+	fl.DurationVar(&f.pubsub.Retention, "pubsub-retention", 0, "keep unacked PubSub events this long (overrides --pubsub-retention-days)")
+	fl.DurationVar(&f.pubsub.ExpireInterval, "pubsub-expire-interval", 0, "how often PubSub retention runs (default 1m)")
+	fl.StringVar(&f.pubsub.DataBucketPrefix, "pubsub-data-bucket-prefix", "pubsub-", "data_bucket_prefix shown in subscriptions")
+	fl.StringVar(&f.pubsub.DataOIDPrefix, "pubsub-data-oid-prefix", "", "data_oid_prefix: prefix of event names and markers")
 	return cmd
 }
 
@@ -91,6 +101,7 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 		Notifications: server.NotificationConfig{AllowSecretsInCleartext: f.allowSecrets},
 		Metrics:       server.MetricsConfig{Address: f.metricsAddress},
 		AccessLog:     access,
+		PubSub:        f.pubsub,
 	}
 	srv, err := server.New(cfg)
 	if err != nil {

@@ -27,6 +27,17 @@ func (n *Notification) MatchesKey(ev EventType, key string) bool {
 		(m.re == nil || m.re.MatchString(key))
 }
 
+// MaskOf returns the event types a list of subscription names stands for;
+// unknown names add nothing.
+func MaskOf(names []string) EventType {
+	var m EventType
+	for _, e := range names {
+		t, _ := ParseEvent(e)
+		m |= t
+	}
+	return m
+}
+
 // PullEventName is an event's name in PubSub's "events" format:
 // OBJECT_CREATE, OBJECT_DELETE or DELETE_MARKER_CREATE ("" for others).
 func PullEventName(ev EventType) string {

@@ -379,33 +379,13 @@ func (l *Log) meta(s *logState) []byte {
 	return meta{High: high, Expired: s.expired}.encode()
 }
 
-// Wait returns nil once log sub holds a settled event after marker (at
-// once if it does), or ctx's error.
-func (l *Log) Wait(ctx context.Context, sub, marker string) error {
-	after, err := ParseMarker(marker)
-	if err != nil {
-		return err
-	}
-	s := l.lookup(sub)
-	for {
-		l.mu.Lock()
-		ch, settled := s.wake, s.settled()
-		l.mu.Unlock()
-		for p, err := range l.kv.Scan(ctx, eventPrefix(sub), eventKey(sub, after+1)) {
-			if err != nil {
-				return fmt.Errorf("pubsub: wait: %w", err)
-			}
-			if pos, err := keyPos(p.Key); err == nil && pos <= settled {
-				return nil
-			}
-			break
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+// Changed returns a channel closed at the next settled commit of log sub:
+// a long-polling reader takes it before pulling, and waits on it when the
+// pull came back empty.
+func (l *Log) Changed(sub string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.state(sub).wake
 }
 
 func (l *Log) names() []string {

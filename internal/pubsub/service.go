@@ -42,15 +42,11 @@ func DecodeBucketNotifications(raw []byte) ([]BucketNotification, error) {
 	return out, nil
 }
 
+// EncodeBucketNotifications renders the stored list.
+func EncodeBucketNotifications(ns []BucketNotification) ([]byte, error) { return json.Marshal(ns) }
+
 // Mask returns the event types the notification subscribes to.
-func (n *BucketNotification) Mask() notify.EventType {
-	var m notify.EventType
-	for _, e := range n.Events {
-		t, _ := notify.ParseEvent(e)
-		m |= t
-	}
-	return m
-}
+func (n *BucketNotification) Mask() notify.EventType { return notify.MaskOf(n.Events) }
 
 // Options configure a Service (the zone tier keys of pubsub.md §1).
 type Options struct {

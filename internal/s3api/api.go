@@ -71,6 +71,7 @@ type API struct {
 	// mounts are the path segments of APIs served beside S3 (the routes
 	// with a mount); requests to them never reach a bucket of that name.
 	mounts map[string]bool
+	notes  *notifications // set by EnableNotifications
 }
 
 // Handler serves one operation. It returns an error instead of writing

@@ -1,7 +1,9 @@
 package s3api
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/cairn-s3/cairn/internal/notify"
@@ -18,15 +20,28 @@ const maxNotificationBody = 1 << 20
 // resolves topics and caches bucket configurations. Without it those
 // operations answer NotImplemented.
 func (a *API) EnableNotifications(d *notify.Dispatcher) {
-	n := &notifications{api: a, d: d}
-	a.Handle(OpPutBucketNotification, n.put)
-	a.Handle(OpGetBucketNotification, n.get)
-	a.Handle(OpDeleteBucketNotification, n.delete)
+	a.notes = &notifications{api: a, d: d}
+	a.Handle(OpPutBucketNotification, a.notes.put)
+	a.Handle(OpGetBucketNotification, a.notes.get)
+	a.Handle(OpDeleteBucketNotification, a.notes.delete)
 }
 
+// NotificationObserver learns which S3 notifications a bucket gained or
+// lost (PubSub mode keeps a subscription per notification, pubsub.md
+// §5.6).
+type NotificationObserver interface {
+	SyncS3Notifications(ctx context.Context, b *store.Bucket, ns []notify.Notification) error
+	RemoveS3Notifications(ctx context.Context, b *store.Bucket, ids []string) error
+}
+
+// ObserveNotifications tells o of every change EnableNotifications'
+// handlers make. Call it after EnableNotifications, before serving.
+func (a *API) ObserveNotifications(o NotificationObserver) { a.notes.observer = o }
+
 type notifications struct {
-	api *API
-	d   *notify.Dispatcher
+	api      *API
+	d        *notify.Dispatcher
+	observer NotificationObserver
 }
 
 // notificationID returns the Id a request addresses: the value of
@@ -58,8 +73,7 @@ func (n *notifications) put(w http.ResponseWriter, r *http.Request, req *Request
 	if err := n.d.CheckTopics(r.Context(), req.Identity.UserID, ns); err != nil {
 		return err
 	}
-	err = n.update(r, req.Bucket, func(c *notify.Configuration) { c.Merge(ns) })
-	if err != nil {
+	if err := n.update(r, req.Bucket, ns, func(c *notify.Configuration) { c.Merge(ns) }); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -100,7 +114,7 @@ func (n *notifications) delete(w http.ResponseWriter, r *http.Request, req *Requ
 		return err
 	}
 	id := notificationID(r)
-	if err := n.update(r, req.Bucket, func(c *notify.Configuration) { c.Remove(id) }); err != nil {
+	if err := n.update(r, req.Bucket, nil, func(c *notify.Configuration) { c.Remove(id) }); err != nil {
 		return err
 	}
 	// RGW answers 200 with an empty body.
@@ -110,14 +124,24 @@ func (n *notifications) delete(w http.ResponseWriter, r *http.Request, req *Requ
 
 // update changes a bucket's stored notifications atomically and drops the
 // dispatcher's cached copy.
-func (n *notifications) update(r *http.Request, bucket string, fn func(*notify.Configuration)) error {
+func (n *notifications) update(r *http.Request, bucket string, added []notify.Notification, fn func(*notify.Configuration)) error {
 	defer n.d.Invalidate(bucket)
-	return n.api.store.UpdateBucket(r.Context(), bucket, func(b *store.Bucket) error {
+	var removed []string
+	var updated store.Bucket
+	err := n.api.store.UpdateBucket(r.Context(), bucket, func(b *store.Bucket) error {
 		conf, err := notify.DecodeConfiguration(b.Config[notify.ConfigKey])
 		if err != nil {
 			return err
 		}
+		before := slices.Clone(conf.Notifications) // fn may reuse the array
 		fn(conf)
+		removed = removed[:0]
+		for _, old := range before {
+			if _, kept := conf.Get(old.ID); !kept {
+				removed = append(removed, old.ID)
+			}
+		}
+		updated = *b
 		if len(conf.Notifications) == 0 {
 			delete(b.Config, notify.ConfigKey)
 			return nil
@@ -132,6 +156,13 @@ func (n *notifications) update(r *http.Request, bucket string, fn func(*notify.C
 		b.Config[notify.ConfigKey] = raw
 		return nil
 	})
+	if err != nil || n.observer == nil {
+		return err
+	}
+	if err := n.observer.RemoveS3Notifications(r.Context(), &updated, removed); err != nil {
+		return err
+	}
+	return n.observer.SyncS3Notifications(r.Context(), &updated, added)
 }
 
 // WaitForPushes wraps the S3 handler so that a response is written only

@@ -38,6 +38,8 @@ type Config struct {
 	Notifications NotificationConfig
 	// Metrics configures the Prometheus metrics.
 	Metrics MetricsConfig
+	// PubSub enables the pull-mode PubSub API.
+	PubSub PubSubConfig
 	// AccessLog, if set, gets one "request" line per S3 request (request
 	// id, user, op, bucket, status, code, bytes in/out, duration).
 	AccessLog *slog.Logger
@@ -150,6 +152,9 @@ func (c Config) Validate() error {
 	}
 	if n.RetryBackoffMin > 0 && n.RetryBackoffMax > 0 && n.RetryBackoffMin > n.RetryBackoffMax {
 		errs = append(errs, fmt.Errorf("notification retry backoff min %v exceeds max %v", n.RetryBackoffMin, n.RetryBackoffMax))
+	}
+	if p := c.PubSub; p.RetentionDays < 0 || p.Retention < 0 || p.ExpireInterval < 0 {
+		errs = append(errs, fmt.Errorf("pubsub retention %d days / %v, expire interval %v: must not be negative", p.RetentionDays, p.Retention, p.ExpireInterval))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v is negative", c.ShutdownTimeout))

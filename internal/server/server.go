@@ -26,6 +26,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint"
+	"github.com/cairn-s3/cairn/internal/pubsub"
 	"github.com/cairn-s3/cairn/internal/queue"
 	"github.com/cairn-s3/cairn/internal/s3api"
 	"github.com/cairn-s3/cairn/internal/snsapi"
@@ -49,6 +50,7 @@ type Server struct {
 	handler  http.Handler
 	metrics  *metrics.Metrics // nil when disabled
 	mln      net.Listener     // the metrics listener, if any
+	pubsub   *pubsub.Service  // nil unless the PubSub API is enabled
 
 	inflight sync.WaitGroup // requests being served
 	runOnce  sync.Once
@@ -69,11 +71,18 @@ func New(cfg Config) (s *Server, err error) {
 	// The store calls the dispatcher inside every commit (events are written
 	// in the commit of their change); the dispatcher needs the store.
 	var disp *notify.Dispatcher
+	var ps *pubsub.Service
 	hook := func(ctx context.Context, c store.Change, w store.RecordWriter) error {
 		if disp == nil { // only while opening: no change is made then
 			return nil
 		}
-		return disp.Hook(ctx, c, w)
+		if err := disp.Hook(ctx, c, w); err != nil {
+			return err
+		}
+		if ps != nil {
+			return ps.Hook(ctx, c, w)
+		}
+		return nil
 	}
 	st, err := local.Open(cfg.DataDir, local.Options{Logger: log.With("component", "store"), Hook: hook})
 	if err != nil {
@@ -128,6 +137,12 @@ func New(cfg Config) (s *Server, err error) {
 		}
 	}()
 	api.EnableNotifications(n.disp)
+	var psvc *pubsub.Service
+	if cfg.PubSub.Enabled {
+		if psvc, err = newPubSub(st, cfg, n, api, log); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
 	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
@@ -149,7 +164,8 @@ func New(cfg Config) (s *Server, err error) {
 		}
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
-		ln: ln, root: root, metrics: m, mln: mln}
+		ln: ln, root: root, metrics: m, mln: mln, pubsub: psvc}
+	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
 }
@@ -316,6 +332,8 @@ func (s *Server) run(ctx context.Context) error {
 	defer stopQueue()
 	queueErr := make(chan error, 1)
 	go func() { queueErr <- s.queue.Run(qctx) }()
+	pubsubDone := make(chan error, 1)
+	go func() { pubsubDone <- runPubSub(qctx, s.pubsub) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(s.ln) }()
@@ -353,7 +371,11 @@ func (s *Server) run(ctx context.Context) error {
 			runErr = errors.Join(runErr, fmt.Errorf("server: notification queue: %w", err))
 		}
 	}
+	<-pubsubDone
 	_ = s.notify.Close() // synchronous pushes of requests that gave up waiting
+	if s.pubsub != nil {
+		s.pubsub.Close()
+	}
 	_ = s.pool.Close()
 	if err := s.store.Close(); err != nil {
 		return errors.Join(runErr, fmt.Errorf("server: close store: %w", err))
