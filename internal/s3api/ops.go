@@ -79,6 +79,7 @@ const (
 	OpGetBucketOwnership        Op = "GetBucketOwnershipControls"
 	OpPutBucketOwnership        Op = "PutBucketOwnershipControls"
 	OpDeleteBucketOwnership     Op = "DeleteBucketOwnershipControls"
+	OpListenBucketNotification  Op = "ListenBucketNotification"
 	OpUnknown                   Op = "Unknown"
 	opMethodNotAllowedOnService Op = "MethodNotAllowed"
 )
@@ -166,6 +167,7 @@ func buildRoutes() []route {
 		{method: http.MethodGet, level: levelBucket, query: "ownershipControls", op: OpGetBucketOwnership},
 		{method: http.MethodPut, level: levelBucket, query: "ownershipControls", op: OpPutBucketOwnership},
 		{method: http.MethodDelete, level: levelBucket, query: "ownershipControls", op: OpDeleteBucketOwnership},
+		{method: http.MethodGet, level: levelBucket, query: "events", op: OpListenBucketNotification},
 
 		{method: http.MethodPut, level: levelObject, op: OpPutObject},
 		{method: http.MethodPut, level: levelObject, header: "X-Amz-Copy-Source", op: OpCopyObject},
@@ -306,6 +308,7 @@ var opActions = map[Op]iamAction{
 	OpGetBucketOwnership:       {plain: "s3:GetBucketOwnershipControls"},
 	OpPutBucketOwnership:       {plain: "s3:PutBucketOwnershipControls"},
 	OpDeleteBucketOwnership:    {plain: "s3:PutBucketOwnershipControls"},
+	OpListenBucketNotification: {plain: "s3:ListenBucketNotification"},
 }
 
 // action is the IAM action of an operation; versioned selects the

@@ -38,6 +38,8 @@ type Config struct {
 	Notifications NotificationConfig
 	// Metrics configures the Prometheus metrics.
 	Metrics MetricsConfig
+	// Live tunes the live event stream.
+	Live LiveConfig
 	// AccessLog, if set, gets one "request" line per S3 request (request
 	// id, user, op, bucket, status, code, bytes in/out, duration).
 	AccessLog *slog.Logger

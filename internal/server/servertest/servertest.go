@@ -49,6 +49,8 @@ type Options struct {
 	Metrics server.MetricsConfig
 	// AccessLog, if set, receives the access log.
 	AccessLog *slog.Logger
+	// Live tunes the live event stream (server defaults if zero).
+	Live server.LiveConfig
 }
 
 // Running is a started server.
@@ -95,6 +97,7 @@ func Start(t testing.TB, opts Options) *Running {
 		Notifications:   opts.Notifications,
 		Metrics:         opts.Metrics,
 		AccessLog:       opts.AccessLog,
+		Live:            opts.Live,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
