@@ -217,3 +217,27 @@ func TestWatchSubscription(t *testing.T) {
 		fails(t, vars, "NoSuchSubscription: no subscription here", "watch", "--endpoint", hs.URL, "--subscription", "other")
 	})
 }
+
+// TestWatchReconnects stops the server under a running watch and starts it
+// again on the same address: the watch says so on stderr, reconnects, and
+// prints the next PUT.
+func TestWatchReconnects(t *testing.T) {
+	dir := t.TempDir()
+	srv := servertest.Start(t, servertest.Options{DataDir: dir})
+	vars := s3Env(srv)
+	ok(t, vars, "mb", "s3://rbk")
+	w := startWatch(t, vars, "s3://rbk")
+	waitListeners(t, srv, 1)
+	srv.Stop()
+	srv = servertest.Start(t, servertest.Options{DataDir: dir, Address: strings.TrimPrefix(srv.URL, "http://")})
+	waitListeners(t, srv, 1)
+	src := filepath.Join(t.TempDir(), "x")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, vars, "cp", src, "s3://rbk/after-restart")
+	w.waitOutput(t, "rbk/after-restart")
+	if !strings.Contains(w.stderr.String(), "reconnecting") {
+		t.Errorf("no reconnect notice on stderr: %q", w.stderr.String())
+	}
+}
