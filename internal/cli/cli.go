@@ -80,6 +80,6 @@ func newRoot(e env) *cobra.Command {
 	root.SetErr(e.stderr)
 	root.AddCommand(newServerCmd(e), newAdminCmd(e), newVersionCmd(e))
 	root.AddCommand(newCpCmd(e), newLsCmd(e), newMbCmd(e), newRbCmd(e), newRmCmd(e), newCatCmd(e))
-	root.AddCommand(newProbeCmd(e))
+	root.AddCommand(newProbeCmd(e), newWatchCmd(e))
 	return root
 }

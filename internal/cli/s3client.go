@@ -29,6 +29,26 @@ func (f *s3Flags) register(cmd *cobra.Command) {
 // region given in the command's environment take precedence, so tests (and
 // callers of Main) need not touch the process environment.
 func (f *s3Flags) client(ctx context.Context, e env) (*s3.Client, error) {
+	cfg, endpoint, err := f.config(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.UsePathStyle = true
+		}
+		// Parts carry Content-MD5; no flexible checksums, which not every
+		// S3 endpoint accepts.
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	}), nil
+}
+
+// config loads the AWS configuration (credentials, region) and resolves
+// the endpoint ("" for AWS's own), for commands that sign requests
+// themselves.
+func (f *s3Flags) config(ctx context.Context, e env) (aws.Config, string, error) {
 	var opts []func(*config.LoadOptions) error
 	if id, secret := e.get("AWS_ACCESS_KEY_ID", ""), e.get("AWS_SECRET_ACCESS_KEY", ""); id != "" && secret != "" {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, e.get("AWS_SESSION_TOKEN", ""))))
@@ -41,7 +61,7 @@ func (f *s3Flags) client(ctx context.Context, e env) (*s3.Client, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return aws.Config{}, "", fmt.Errorf("aws config: %w", err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -50,16 +70,7 @@ func (f *s3Flags) client(ctx context.Context, e env) (*s3.Client, error) {
 	if endpoint == "" {
 		endpoint = e.get("AWS_ENDPOINT_URL_S3", e.get("AWS_ENDPOINT_URL", ""))
 	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-			o.UsePathStyle = true
-		}
-		// Parts carry Content-MD5; no flexible checksums, which not every
-		// S3 endpoint accepts.
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}), nil
+	return cfg, endpoint, nil
 }
 
 // s3Arg parses an argument that must be s3://bucket[/key].

@@ -108,4 +108,3 @@ func decodeMeta(b []byte) (m meta, err error) {
 	}
 	return m, nil
 }
-

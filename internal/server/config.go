@@ -40,6 +40,8 @@ type Config struct {
 	Metrics MetricsConfig
 	// PubSub enables the pull-mode PubSub API.
 	PubSub PubSubConfig
+	// Live tunes the live event stream.
+	Live LiveConfig
 	// AccessLog, if set, gets one "request" line per S3 request (request
 	// id, user, op, bucket, status, code, bytes in/out, duration).
 	AccessLog *slog.Logger

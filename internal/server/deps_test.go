@@ -21,6 +21,7 @@ func TestImportDirection(t *testing.T) {
 		"queue":           {"server", "cli", "store/local", "s3api", "snsapi", "adminapi", "notify/endpoint"},
 		"notify/endpoint": {"server", "cli", "store", "s3api", "snsapi", "adminapi", "queue"},
 		"snsapi":          {"server", "cli", "store/local", "adminapi", "notify/endpoint"},
+		"live":            {"server", "cli", "store/local", "s3api", "snsapi", "adminapi", "notify/endpoint"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()

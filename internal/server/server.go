@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/live"
 	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint"
@@ -51,6 +52,7 @@ type Server struct {
 	metrics  *metrics.Metrics // nil when disabled
 	mln      net.Listener     // the metrics listener, if any
 	pubsub   *pubsub.Service  // nil unless the PubSub API is enabled
+	live     *live.Hub
 
 	inflight sync.WaitGroup // requests being served
 	runOnce  sync.Once
@@ -72,6 +74,10 @@ func New(cfg Config) (s *Server, err error) {
 	// in the commit of their change); the dispatcher needs the store.
 	var disp *notify.Dispatcher
 	var ps *pubsub.Service
+	hub, err := newLive(cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	hook := func(ctx context.Context, c store.Change, w store.RecordWriter) error {
 		if disp == nil { // only while opening: no change is made then
 			return nil
@@ -80,9 +86,11 @@ func New(cfg Config) (s *Server, err error) {
 			return err
 		}
 		if ps != nil {
-			return ps.Hook(ctx, c, w)
+			if err := ps.Hook(ctx, c, w); err != nil {
+				return err
+			}
 		}
-		return nil
+		return hub.Hook(ctx, c, w)
 	}
 	st, err := local.Open(cfg.DataDir, local.Options{Logger: log.With("component", "store"), Hook: hook})
 	if err != nil {
@@ -143,6 +151,7 @@ func New(cfg Config) (s *Server, err error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
+	enableLive(api, hub, m)
 	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
@@ -164,7 +173,7 @@ func New(cfg Config) (s *Server, err error) {
 		}
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
-		ln: ln, root: root, metrics: m, mln: mln, pubsub: psvc}
+		ln: ln, root: root, metrics: m, mln: mln, pubsub: psvc, live: hub}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
@@ -324,6 +333,7 @@ func (s *Server) run(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(s.live.Close) // live streams never end by themselves
 	s.log.Info("serving", "address", s.Addr().String(), "data_dir", s.cfg.DataDir)
 
 	// Persistent topics are delivered while the server runs, and stopped

@@ -51,6 +51,8 @@ type Options struct {
 	AccessLog *slog.Logger
 	// PubSub enables and tunes the pull-mode PubSub API.
 	PubSub server.PubSubConfig
+	// Live tunes the live event stream (server defaults if zero).
+	Live server.LiveConfig
 }
 
 // Running is a started server.
@@ -98,6 +100,7 @@ func Start(t testing.TB, opts Options) *Running {
 		Metrics:         opts.Metrics,
 		AccessLog:       opts.AccessLog,
 		PubSub:          opts.PubSub,
+		Live:            opts.Live,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)

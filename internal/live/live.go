@@ -1,0 +1,328 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/notify"
+	"github.com/cairn-s3/cairn/internal/reqctx"
+	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxListeners = 1000
+	DefaultBuffer       = 1024
+)
+
+// Sentinel errors of Subscribe.
+var (
+	ErrTooManyListeners = errors.New("live: too many listeners")
+	ErrClosed           = errors.New("live: hub closed")
+)
+
+// Config tunes a Hub. Zero values take the defaults.
+type Config struct {
+	// MaxListeners bounds the listeners of all buckets together.
+	MaxListeners int
+	// Buffer is the number of events a listener may lag behind before
+	// events are dropped for it.
+	Buffer int
+	// Zonegroup and HostID fill the records' awsRegion, ARN and x-amz-id-2,
+	// as the notification dispatcher does.
+	Zonegroup string
+	HostID    string
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Filter selects the events a listener receives. Events are S3 event
+// names ("s3:ObjectCreated:*", "s3:ObjectRemoved:Delete"); none means all.
+type Filter struct {
+	Prefix, Suffix string
+	Events         []string
+}
+
+// Event is one record for a listener.
+type Event struct {
+	// Record is the S3 event message, {"Records":[record]}. It is shared
+	// by all listeners: never modify it.
+	Record []byte
+	// Dropped is the number of events dropped for this listener right
+	// before this one (0 if none).
+	Dropped int64
+}
+
+// Hub fans committed changes out to listeners.
+type Hub struct {
+	cfg Config
+
+	mu     sync.Mutex
+	subs   map[string][]*Listener // bucket → listeners, under mu
+	closed bool                   // under mu
+	// snap is a copy of subs that Hook reads without a lock; it is
+	// replaced (never modified) on every subscribe and unsubscribe.
+	snap  atomic.Pointer[map[string][]*Listener]
+	count atomic.Int64
+	done  chan struct{}
+}
+
+// New returns a hub.
+func New(cfg Config) (*Hub, error) {
+	if cfg.MaxListeners < 0 || cfg.Buffer < 0 {
+		return nil, fmt.Errorf("live: negative limit (max listeners %d, buffer %d)", cfg.MaxListeners, cfg.Buffer)
+	}
+	if cfg.MaxListeners == 0 {
+		cfg.MaxListeners = DefaultMaxListeners
+	}
+	if cfg.Buffer == 0 {
+		cfg.Buffer = DefaultBuffer
+	}
+	if cfg.Zonegroup == "" {
+		cfg.Zonegroup = "default"
+	}
+	if cfg.HostID == "" {
+		cfg.HostID = "cairn-default-" + cfg.Zonegroup
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Hub{cfg: cfg, subs: map[string][]*Listener{}, done: make(chan struct{})}, nil
+}
+
+// Listeners returns the number of registered listeners.
+func (h *Hub) Listeners() int { return int(h.count.Load()) }
+
+// Close ends every stream: Done of all listeners is closed and Subscribe
+// fails from now on. It lets a server shut down without waiting for
+// streams that would otherwise never end.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.closed = true
+		close(h.done)
+	}
+}
+
+// Subscribe registers a listener for a bucket's events. It fails with an
+// InvalidArgument error for an unknown event name, and with SlowDown (wrapping
+// ErrTooManyListeners or ErrClosed) when no listener can be added. The
+// caller must Close the listener.
+func (h *Hub) Subscribe(bucket string, f Filter) (*Listener, error) {
+	mask, err := ParseEvents(f.Events)
+	if err != nil {
+		return nil, err
+	}
+	l := &Listener{hub: h, bucket: bucket, mask: mask, prefix: f.Prefix, suffix: f.Suffix,
+		ch: make(chan Event, h.cfg.Buffer)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.closed:
+		return nil, s3err.SlowDown.WithMessage("The server is shutting down.").WithCause(ErrClosed)
+	case int(h.count.Load()) >= h.cfg.MaxListeners:
+		return nil, s3err.SlowDown.WithMessage("Too many live event listeners (%d).", h.cfg.MaxListeners).
+			WithCause(ErrTooManyListeners)
+	}
+	h.subs[bucket] = append(h.subs[bucket], l)
+	h.count.Add(1)
+	h.publishSnapshot()
+	return l, nil
+}
+
+// remove unregisters a listener.
+func (h *Hub) remove(l *Listener) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ls := h.subs[l.bucket]
+	for i, x := range ls {
+		if x == l {
+			// A new slice: snapshots being read keep the old one intact.
+			ls = append(ls[:i:i], ls[i+1:]...)
+			h.count.Add(-1)
+			break
+		}
+	}
+	if len(ls) == 0 {
+		delete(h.subs, l.bucket)
+	} else {
+		h.subs[l.bucket] = ls
+	}
+	h.publishSnapshot()
+}
+
+// publishSnapshot replaces the lock-free copy of subs. Called under mu.
+func (h *Hub) publishSnapshot() {
+	m := make(map[string][]*Listener, len(h.subs))
+	for b, ls := range h.subs {
+		m[b] = ls
+	}
+	h.snap.Store(&m)
+}
+
+// Hook is a store.ChangeHook. It writes nothing into the commit: when the
+// change's bucket has listeners it only arranges for the change to be
+// published once the commit is durable and readable. For a bucket nobody
+// listens to it costs one map lookup.
+func (h *Hub) Hook(ctx context.Context, c store.Change, w store.RecordWriter) error {
+	m := h.snap.Load()
+	if m == nil || len((*m)[c.Bucket.Name]) == 0 {
+		return nil
+	}
+	h.arrange(ctx, c, w)
+	return nil
+}
+
+// arrange registers the publication of a change; it is apart from Hook
+// because the closure moves the change to the heap, which Hook's idle
+// path must not pay for.
+func (h *Hub) arrange(ctx context.Context, c store.Change, w store.RecordWriter) {
+	var op, user, reqID string
+	if info := reqctx.From(ctx); info != nil {
+		op, user, reqID = info.Op, info.UserID, info.RequestID
+	}
+	w.AfterCommit(func() { h.publish(c, op, user, reqID) })
+}
+
+// publish sends a committed change to the bucket's matching listeners.
+// The record is built once, and only if someone wants it.
+func (h *Hub) publish(c store.Change, op, user, reqID string) {
+	m := h.snap.Load()
+	if m == nil {
+		return
+	}
+	ev := notify.ChangeEvent(c.Kind, op, c.Bucket.Versioning)
+	var body []byte
+	for _, l := range (*m)[c.Bucket.Name] {
+		if !l.matches(ev, c.Object.Key) {
+			continue
+		}
+		if body == nil {
+			var err error
+			if body, err = notify.BuildRecord(h.recordInput(c, ev, user, reqID)); err != nil {
+				h.cfg.Logger.Warn("live event record", "bucket", c.Bucket.Name, "key", c.Object.Key, "err", err)
+				return
+			}
+		}
+		l.send(body)
+	}
+}
+
+// recordInput fills a record the way the notification dispatcher does, so
+// that a live record and a pushed one for the same change look alike.
+func (h *Hub) recordInput(c store.Change, ev notify.EventType, user, reqID string) *notify.RecordInput {
+	now := h.cfg.Now()
+	eventTime := c.Time
+	if eventTime.IsZero() {
+		eventTime = c.Object.LastModified
+	}
+	if ev&notify.ObjectRemoved != 0 || eventTime.IsZero() {
+		eventTime = now
+	}
+	if user == "" {
+		user = "anonymous"
+	}
+	b := &c.Bucket
+	tenant, _ := notify.SplitUser(b.Owner)
+	return &notify.RecordInput{
+		Event: ev, Zonegroup: h.cfg.Zonegroup, HostID: h.cfg.HostID,
+		EventTime: eventTime, Stamp: now, Principal: user, RequestID: reqID,
+		BucketName: b.Name, BucketOwner: b.Owner, BucketTenant: tenant, BucketID: notify.BucketID(b),
+		Object: c.Object,
+	}
+}
+
+// ParseEvents returns the event mask of a list of S3 event names; empty
+// names are ignored and a list without names selects every event. A value
+// may also hold several names separated by commas.
+func ParseEvents(names []string) (notify.EventType, error) {
+	var mask notify.EventType
+	for _, v := range names {
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			t, ok := notify.ParseEvent(name)
+			if !ok {
+				return 0, s3err.InvalidArgument.WithMessage("Unsupported event name %q: use S3 event names such as s3:ObjectCreated:* or s3:ObjectRemoved:Delete.", name)
+			}
+			mask |= t
+		}
+	}
+	if mask == 0 {
+		mask = ^notify.EventType(0)
+	}
+	return mask, nil
+}
+
+// Listener receives the events of one bucket that match its filter.
+type Listener struct {
+	hub            *Hub
+	bucket         string
+	mask           notify.EventType
+	prefix, suffix string
+	ch             chan Event
+	closeOnce      sync.Once
+
+	mu      sync.Mutex // orders a send with the drop count it carries
+	pending int64      // dropped since the last notice, under mu
+	dropped atomic.Int64
+}
+
+// Events returns the channel events arrive on.
+func (l *Listener) Events() <-chan Event { return l.ch }
+
+// Done is closed when the hub closes: the stream must end.
+func (l *Listener) Done() <-chan struct{} { return l.hub.done }
+
+// Dropped returns how many events were dropped for this listener in all.
+func (l *Listener) Dropped() int64 { return l.dropped.Load() }
+
+// TakeGap returns the number of events dropped since the last notice and
+// resets it, but only once every buffered event was received (so a gap is
+// never reported ahead of events that came before it); otherwise 0. A
+// stream calls it when idle, so that drops followed by silence are still
+// reported.
+func (l *Listener) TakeGap() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ch) > 0 {
+		return 0
+	}
+	n := l.pending
+	l.pending = 0
+	return n
+}
+
+// Close unregisters the listener. It is idempotent.
+func (l *Listener) Close() { l.closeOnce.Do(func() { l.hub.remove(l) }) }
+
+func (l *Listener) matches(ev notify.EventType, key string) bool {
+	return l.mask&ev != 0 && strings.HasPrefix(key, l.prefix) && strings.HasSuffix(key, l.suffix)
+}
+
+// send queues a record without ever blocking the writer that committed
+// it: when the buffer is full the event is counted as dropped.
+func (l *Listener) send(body []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case l.ch <- Event{Record: body, Dropped: l.pending}:
+		l.pending = 0
+	default:
+		l.pending++
+		l.dropped.Add(1)
+	}
+}
