@@ -22,6 +22,8 @@ func TestImportDirection(t *testing.T) {
 		"notify/endpoint": {"server", "cli", "store", "s3api", "snsapi", "adminapi", "queue"},
 		"snsapi":          {"server", "cli", "store/local", "adminapi", "notify/endpoint"},
 		"live":            {"server", "cli", "store/local", "s3api", "snsapi", "adminapi", "notify/endpoint"},
+		"pubsub":          {"server", "cli", "store/local", "s3api", "snsapi", "psapi", "adminapi", "notify/endpoint"},
+		"psapi":           {"server", "cli", "store/local", "snsapi", "adminapi", "notify/endpoint"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()
