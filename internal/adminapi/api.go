@@ -68,6 +68,10 @@ type Config struct {
 	HostID string
 	// Notifications enables the topic and notification operations.
 	Notifications *Notifications
+	// PubSub enables the subscription operations.
+	PubSub PubSub
+	// Counters, if set, returns the PubSub counters (GET /admin/counters).
+	Counters func() map[string]int64
 }
 
 // API serves the admin operations.
@@ -77,6 +81,9 @@ type API struct {
 	log      *slog.Logger
 	hostID   string
 	notify   *Notifications
+	pubsub   PubSub
+	// countersFn returns the PubSub counters.
+	countersFn func() map[string]int64
 }
 
 // New returns the admin API over the account service.
@@ -87,7 +94,8 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 	if cfg.HostID == "" {
 		cfg.HostID = "cairn"
 	}
-	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications}
+	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications,
+		pubsub: cfg.PubSub, countersFn: cfg.Counters}
 }
 
 // handler serves one admin operation for an authorized caller and returns
@@ -182,6 +190,9 @@ func resolve(r *http.Request) (route, error) {
 		return route{name: "Unsupported"}, errNotImplemented
 	}
 	if rt, ok := notifyRoute(r, path); ok {
+		return rt, nil
+	}
+	if rt, ok := pubsubRoute(r, path); ok {
 		return rt, nil
 	}
 	return route{name: "Unsupported"}, errNotImplemented

@@ -47,15 +47,24 @@ type subscriptionJSON struct {
 	VisibilityTimeout int `json:"visibility_timeout,omitempty"`
 }
 
-// writeJSON renders v compactly, HTML characters unescaped, as RGW does.
+// writeJSON writes v rendered by encode.
 func writeJSON(w http.ResponseWriter, v any) error {
+	body, err := encode(v)
+	if err != nil {
+		return err
+	}
+	return writeBody(w, body)
+}
+
+// encode renders v compactly, HTML characters unescaped, as RGW does.
+func encode(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return err
+		return nil, err
 	}
-	return writeBody(w, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func writeBody(w http.ResponseWriter, body []byte) error {

@@ -83,13 +83,17 @@ func (a *API) getSubscription(w http.ResponseWriter, r *http.Request, req *s3api
 	if !a.secretsReadable(r, sub.StoredSecret) {
 		return errSecretsOverHTTP
 	}
-	return writeJSON(w, subscriptionJSON{
+	return writeJSON(w, a.subscriptionDoc(sub))
+}
+
+func (a *API) subscriptionDoc(sub *pubsub.Subscription) subscriptionJSON {
+	return subscriptionJSON{
 		User: tenantOf(sub.Owner), // sic: RGW stores the tenant in "user"
 		Name: sub.Name, Topic: sub.Topic, S3ID: sub.S3ID, VisibilityTimeout: sub.VisibilitySeconds,
 		Dest: destJSON{BucketName: a.svc.DestBucket(sub), OIDPrefix: a.svc.DestPrefix(sub),
 			PushEndpoint: sub.PushEndpoint, PushEndpointArgs: sub.PushArgs, PushEndpointTopic: sub.Topic,
 			StoredSecret: boolString(sub.StoredSecret), Persistent: boolString(sub.Persistent)},
-	})
+	}
 }
 
 // deleteSubscription is DELETE /subscriptions/<name> (§5.3): its stored

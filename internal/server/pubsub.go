@@ -45,7 +45,7 @@ func (c PubSubConfig) retention() time.Duration {
 
 // newPubSub builds the PubSub service over the store and installs its API
 // on the S3 adapter.
-func newPubSub(st *local.Store, cfg Config, n *notifications, api *s3api.API, log *slog.Logger) (*pubsub.Service, error) {
+func newPubSub(st *local.Store, cfg Config, n *notifications, api *s3api.API, log *slog.Logger) (*pubsub.Service, *psapi.API, error) {
 	pc := cfg.PubSub
 	svc, err := pubsub.NewService(st.KV(), n.disp.Topics(), pubsub.Options{
 		Retention: pc.retention(), ExpireInterval: pc.ExpireInterval,
@@ -53,12 +53,13 @@ func newPubSub(st *local.Store, cfg Config, n *notifications, api *s3api.API, lo
 		Pusher: poolPusher{pool: n.pool}, Logger: log.With("component", "pubsub"),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	psapi.New(psapi.Config{Service: svc, Options: *n.disp.Options(), Queues: n.queue, Buckets: st,
-		Logger: log.With("component", "psapi")}).Install(api)
+	rest := psapi.New(psapi.Config{Service: svc, Options: *n.disp.Options(), Queues: n.queue, Buckets: st,
+		Logger: log.With("component", "psapi")})
+	rest.Install(api)
 	api.ObserveNotifications(svc)
-	return svc, nil
+	return svc, rest, nil
 }
 
 // runPubSub runs retention until ctx ends; a nil service does nothing.

@@ -27,6 +27,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint"
+	"github.com/cairn-s3/cairn/internal/psapi"
 	"github.com/cairn-s3/cairn/internal/pubsub"
 	"github.com/cairn-s3/cairn/internal/queue"
 	"github.com/cairn-s3/cairn/internal/s3api"
@@ -146,16 +147,20 @@ func New(cfg Config) (s *Server, err error) {
 	}()
 	api.EnableNotifications(n.disp)
 	var psvc *pubsub.Service
+	var adminPubSub adminapi.PubSub
 	if cfg.PubSub.Enabled {
-		if psvc, err = newPubSub(st, cfg, n, api, log); err != nil {
+		var rest *psapi.API
+		if psvc, rest, err = newPubSub(st, cfg, n, api, log); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
+		adminPubSub = rest.Admin()
 	}
 	enableLive(api, hub, m)
 	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
-		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st}})
+		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
+		PubSub:        adminPubSub, Counters: func() map[string]int64 { return pubsubCounters(n.disp, psvc) }})
 
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
