@@ -54,13 +54,14 @@ type server struct {
 	addr    string
 	cmd     *exec.Cmd
 	logPath string
+	flags   []string // extra flags of `cairn server`
 }
 
 // startServer runs `cairn server` on a free loopback port over dataDir and
 // waits until it answers HTTP.
-func startServer(t *testing.T, dataDir string) *server {
+func startServer(t *testing.T, dataDir string, flags ...string) *server {
 	t.Helper()
-	s := &server{t: t, dataDir: dataDir, addr: freeLoopbackAddr(t)}
+	s := &server{t: t, dataDir: dataDir, addr: freeLoopbackAddr(t), flags: flags}
 	s.start()
 	t.Cleanup(s.stop)
 	return s
@@ -73,7 +74,7 @@ func (s *server) start() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	s.cmd = exec.Command(cairnBin, "server", "--data", s.dataDir, "--address", s.addr)
+	s.cmd = exec.Command(cairnBin, append([]string{"server", "--data", s.dataDir, "--address", s.addr}, s.flags...)...)
 	s.cmd.Env = append(os.Environ(),
 		"CAIRN_ROOT_ACCESS_KEY="+rootAccessKey,
 		"CAIRN_ROOT_SECRET_KEY="+rootSecretKey,
