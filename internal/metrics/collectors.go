@@ -24,10 +24,14 @@ var (
 	// use it).
 	descPushFailAlias = prometheus.NewDesc("cairn_pubsub_push_fail_total", "Alias of cairn_pubsub_push_failed_total (the name in Ceph's documentation).", nil, nil)
 	descPending       = prometheus.NewDesc("cairn_pubsub_push_pending", "Pushes in flight (RGW pubsub_push_pending).", nil, nil)
+	descStoreOK       = prometheus.NewDesc("cairn_pubsub_store_ok_total", "Events stored into pull subscriptions (RGW pubsub_store_ok).", nil, nil)
+	descStoreFail     = prometheus.NewDesc("cairn_pubsub_store_fail_total", "Failed stores into pull subscriptions; the change failed with them (RGW pubsub_store_fail).", nil, nil)
+	descStored        = prometheus.NewDesc("cairn_pubsub_events", "Events stored in pull subscriptions, not yet acked or expired (RGW pubsub_events).", nil, nil)
 )
 
 func (c eventCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descTriggered, descLost, descPushOK, descPushFail, descPushFailAlias, descPending} {
+	for _, d := range []*prometheus.Desc{descTriggered, descLost, descPushOK, descPushFail, descPushFailAlias, descPending,
+		descStoreOK, descStoreFail, descStored} {
 		ch <- d
 	}
 }
@@ -40,6 +44,9 @@ func (c eventCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPushFail, prometheus.CounterValue, float64(e.PushFailed))
 	ch <- prometheus.MustNewConstMetric(descPushFailAlias, prometheus.CounterValue, float64(e.PushFailed))
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(e.PushPending))
+	ch <- prometheus.MustNewConstMetric(descStoreOK, prometheus.CounterValue, float64(e.StoreOK))
+	ch <- prometheus.MustNewConstMetric(descStoreFail, prometheus.CounterValue, float64(e.StoreFail))
+	ch <- prometheus.MustNewConstMetric(descStored, prometheus.GaugeValue, float64(e.Stored))
 }
 
 // queueCollector exports per-topic queue depth and oldest-pending age.

@@ -28,6 +28,9 @@ type EventCounts struct {
 	Triggered, Lost    int64 // pubsub_event_triggered, pubsub_event_lost
 	PushOK, PushFailed int64 // pubsub_push_ok, pubsub_push_failed
 	PushPending        int64 // pubsub_push_pending
+	StoreOK, StoreFail int64 // pubsub_store_ok, pubsub_store_fail
+	Stored             int64 // pubsub_events: stored in pull subscriptions now
+	MissingConf        int64 // pubsub_missing_conf
 }
 
 // QueueStats describe one persistent topic's queue.

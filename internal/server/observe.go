@@ -26,14 +26,7 @@ const maxUsageObjects = 1_000_000
 // filled in by New before the server serves anything.
 func newMetrics(st *local.Store, n **notifications) *metrics.Metrics {
 	return metrics.New(prometheus.NewRegistry(), metrics.Sources{
-		Events: func() metrics.EventCounts {
-			d, q := (*n).disp.Counters(), (*n).queue.Counters()
-			return metrics.EventCounts{
-				Triggered: d.Triggered, Lost: d.Lost,
-				PushOK: d.PushOK + q.Delivered, PushFailed: d.PushFailed + q.Failed,
-				PushPending: d.PushPending + q.Pending,
-			}
-		},
+		Events: func() metrics.EventCounts { return (*n).eventCounts() },
 		Queues: func() []metrics.QueueStats {
 			q := (*n).queue
 			names := q.Topics()

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cairn-s3/cairn/internal/notify"
+	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/psapi"
 	"github.com/cairn-s3/cairn/internal/pubsub"
 	"github.com/cairn-s3/cairn/internal/s3api"
@@ -70,27 +70,36 @@ func runPubSub(ctx context.Context, svc *pubsub.Service) error {
 	return svc.Run(ctx)
 }
 
-// pubsubCounters returns the counters of pubsub.md §9 across notification
-// pushes, the persistent queue and pull subscriptions.
-func pubsubCounters(d *notify.Dispatcher, svc *pubsub.Service) map[string]int64 {
-	dc := d.Counters()
-	out := map[string]int64{
-		"pubsub_event_triggered": dc.Triggered,
-		"pubsub_event_lost":      dc.Lost,
-		"pubsub_push_ok":         dc.PushOK,
-		"pubsub_push_failed":     dc.PushFailed,
-		"pubsub_push_pending":    dc.PushPending,
+// eventCounts are the counters of pubsub.md §9 across synchronous pushes,
+// the persistent queue and pull subscriptions: one computation for the
+// metrics and the admin API.
+func (n *notifications) eventCounts() metrics.EventCounts {
+	d, q := n.disp.Counters(), n.queue.Counters()
+	e := metrics.EventCounts{
+		Triggered: d.Triggered, Lost: d.Lost,
+		PushOK: d.PushOK + q.Delivered, PushFailed: d.PushFailed + q.Failed,
+		PushPending: d.PushPending + q.Pending,
 	}
-	if svc != nil {
-		c := svc.Counters()
-		out["pubsub_event_triggered"] += int64(c.EventTriggered)
-		out["pubsub_push_ok"] += int64(c.PushOK)
-		out["pubsub_push_failed"] += int64(c.PushFailed)
-		out["pubsub_push_pending"] += c.PushPending
-		out["pubsub_store_ok"] = int64(c.StoreOK)
-		out["pubsub_store_fail"] = int64(c.StoreFail)
-		out["pubsub_events"] = c.Events
-		out["pubsub_missing_conf"] = int64(c.MissingConf)
+	if n.pubsub != nil {
+		c := n.pubsub.Counters()
+		e.Triggered += int64(c.EventTriggered)
+		e.PushOK += int64(c.PushOK)
+		e.PushFailed += int64(c.PushFailed)
+		e.PushPending += c.PushPending
+		e.StoreOK, e.StoreFail = int64(c.StoreOK), int64(c.StoreFail)
+		e.Stored, e.MissingConf = c.Events, int64(c.MissingConf)
 	}
-	return out
+	return e
+}
+
+// counters renders eventCounts with RGW's counter names (GET
+// /admin/counters).
+func (n *notifications) counters() map[string]int64 {
+	e := n.eventCounts()
+	return map[string]int64{
+		"pubsub_event_triggered": e.Triggered, "pubsub_event_lost": e.Lost,
+		"pubsub_store_ok": e.StoreOK, "pubsub_store_fail": e.StoreFail, "pubsub_events": e.Stored,
+		"pubsub_push_ok": e.PushOK, "pubsub_push_failed": e.PushFailed, "pubsub_push_pending": e.PushPending,
+		"pubsub_missing_conf": e.MissingConf,
+	}
 }

@@ -154,13 +154,14 @@ func New(cfg Config) (s *Server, err error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 		adminPubSub = rest.Admin()
+		n.pubsub = psvc
 	}
 	enableLive(api, hub, m)
 	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
-		PubSub:        adminPubSub, Counters: func() map[string]int64 { return pubsubCounters(n.disp, psvc) }})
+		PubSub:        adminPubSub, Counters: n.counters})
 
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
@@ -188,9 +189,10 @@ func New(cfg Config) (s *Server, err error) {
 // change hook), the durable queue of persistent topics and the endpoint
 // pool both deliver through.
 type notifications struct {
-	disp  *notify.Dispatcher
-	queue *queue.Queue
-	pool  *endpoint.Pool
+	disp   *notify.Dispatcher
+	queue  *queue.Queue
+	pool   *endpoint.Pool
+	pubsub *pubsub.Service // nil unless PubSub is enabled
 }
 
 func newNotifications(st *local.Store, cfg Config, log *slog.Logger, m *metrics.Metrics) (*notifications, error) {
