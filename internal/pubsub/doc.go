@@ -1,50 +1,47 @@
-// Package pubsub is the durable core of pull-mode subscriptions (the legacy
-// RGW "pubsub" API, spec pubsub.md §5, §7, §9): a per-subscription event log
-// written inside the commit of the object change that caused each event,
-// pulled with opaque markers, and removed only on a positive ack or by
-// retention. It knows nothing of HTTP.
+// Package pubsub is pull-mode subscriptions (the legacy RGW "pubsub" API,
+// spec pubsub.md): subscriptions, their event logs, and the store change
+// hook that writes each matching event into the logs inside the commit of
+// the object change that caused it. It knows nothing of HTTP (package
+// psapi serves it).
 //
 // # Key schema
 //
-// Every key lives under the package's prefix of the kv namespace; <sub> is
-// url.PathEscape(sub), so it holds no '/':
+// Every key lives in the kv namespace; segments are url.PathEscape'd:
 //
-//	psub/<sub>/e/<seq:16 hex>   an event (record, see record.go)
-//	psub/<sub>/i/<id>           index: event id → seq (16 hex), for Ack/Nack
-//	psub/<sub>/m                meta: high-water sequence and the highest
-//	                            sequence removed by retention
+//	psub/<log>/e/<pos:16 hex>                 an event (record, see record.go)
+//	psub/<log>/m                              meta: the highest position
+//	                                          allocated and the highest one
+//	                                          retention removed
+//	pssub/<owner>/<name>                      a subscription (JSON)
+//	pstopic/<tenant>/<topic>/<owner>/<name>   a copy, found by topic
 //
-// Sequences are per subscription, allocated at Append under a mutex together
-// with the event time (so seq order is time order), from an in-memory
-// counter initialised at New from max(meta high-water, largest stored event
-// key). Every batch that removes events (Ack, Expire) also writes the meta
-// record with the current counter, so sequences stay monotonic across
-// restarts even when the log was emptied.
+// A log is named "<owner>/<subscription>": users never share one.
+//
+// # Positions
+//
+// An event's position is its time in microseconds, made unique and
+// increasing within its log (max(now, last+1)); its id is RGW's
+// "<10-digit sec>.<6-digit usec>.<hash8>" of that time, so an id, a marker
+// ("<oid prefix><id>") and a time all resolve to a position without an
+// index.
 //
 // # Guarantees
 //
 //   - An event exists iff the commit that wrote it does (design invariant
-//     2): Append only adds records to the caller's RecordWriter and counts
-//     and wakes waiters in AfterCommit; a failed commit leaves nothing.
-//   - An event is pullable only once committed, i.e. once the object change
-//     is readable (invariant 3): it is read back from the KV.
-//   - An event leaves the log only by Ack (a synced batch), by Expire
-//     (retention), or by Delete of the subscription (invariant 4). A pull
-//     makes an event invisible for VisibilityTimeout and counts a delivery;
-//     if not acked it becomes visible again (Nack makes it visible now).
-//   - A marker is the sequence of the last event returned; Pull starts
-//     strictly after it. If retention removed an event after the marker,
-//     Pull fails with ErrGap rather than silently skipping it (the meta
-//     record keeps the highest expired sequence, which makes this exact).
-//   - Memory is bounded: Pull, Expire, Delete and New page through the KV;
-//     per subscription only counters are kept.
-//
-// # Known limit
-//
-// Sequences are allocated at Append, before the commit; commits of
-// different objects can land out of sequence order, so a reader paging
-// with a marker can pass a sequence whose commit lands just after. Such an
-// event is not lost (it stays until acked or expired) and a pull from the
-// empty marker returns it; a live stream that must not miss one re-pulls
-// from the empty marker periodically.
+//     2): Append only adds a record to the caller's RecordWriter; a failed
+//     commit leaves nothing.
+//   - Never early, never skipped: positions are allocated before the commit
+//     and commits land in any order, so each log tracks the positions whose
+//     commit has not settled (AfterCommit/AfterAbort); a pull never returns
+//     or passes a position above the lowest unsettled one. A reader paging
+//     with markers therefore cannot jump an event whose commit lands late.
+//   - An event leaves its log only by Ack (a synced batch) or by retention;
+//     a reader whose marker is before an expired event gets ErrGap, never a
+//     silent skip (the meta record keeps the highest expired position, so
+//     this survives restarts).
+//   - A pull with a visibility timeout hides returned events for that long
+//     and counts their deliveries durably; Nack shows them again at once.
+//   - Memory is bounded: pulls, expiry and startup page through the KV; per
+//     log only counters and the unsettled positions (at most the commits in
+//     flight) are kept.
 package pubsub
