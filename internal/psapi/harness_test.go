@@ -58,21 +58,29 @@ func (g *gateway) as(key, secret string) *user {
 func (g *gateway) alice() *user { return g.as("ALICEKEY", "alice-secret") }
 func (g *gateway) bob() *user   { return g.as("BOBKEY", "bob-secret") }
 
-// do sends a SigV4-signed request and returns status and body.
-func (u *user) do(method, path string, body []byte) (int, []byte) {
+// signed returns a SigV4-signed request without a body (anonymous for a
+// user without keys).
+func (u *user) signed(method, path string) *http.Request {
 	u.g.t.Helper()
-	req, err := http.NewRequestWithContext(u.g.t.Context(), method, u.g.srv.URL+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(u.g.t.Context(), method, u.g.srv.URL+path, nil)
 	if err != nil {
 		u.g.t.Fatal(err)
 	}
-	if u.creds.AccessKeyID != "" { // else anonymous
-		sum := sha256.Sum256(body)
+	if u.creds.AccessKeyID != "" {
+		sum := sha256.Sum256(nil)
 		hash := hex.EncodeToString(sum[:])
 		req.Header.Set("X-Amz-Content-Sha256", hash)
 		if err := v4.NewSigner().SignHTTP(req.Context(), u.creds, req, hash, "s3", "us-east-1", time.Now()); err != nil {
 			u.g.t.Fatal(err)
 		}
 	}
+	return req
+}
+
+// do sends a signed request and returns status and body.
+func (u *user) do(method, path string) (int, []byte) {
+	u.g.t.Helper()
+	req := u.signed(method, path)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		u.g.t.Fatal(err)
@@ -89,7 +97,7 @@ func (u *user) do(method, path string, body []byte) (int, []byte) {
 // (if not nil); it returns the raw body.
 func (u *user) ok(method, path string, v any) []byte {
 	u.g.t.Helper()
-	status, body := u.do(method, path, nil)
+	status, body := u.do(method, path)
 	if status != http.StatusOK {
 		u.g.t.Fatalf("%s %s: %d %s", method, path, status, body)
 	}
@@ -104,7 +112,7 @@ func (u *user) ok(method, path string, v any) []byte {
 // fails sends a request that must fail with status and S3 error code.
 func (u *user) fails(method, path string, status int, code string) {
 	u.g.t.Helper()
-	got, body := u.do(method, path, nil)
+	got, body := u.do(method, path)
 	if got != status || !bytes.Contains(body, []byte("<Code>"+code+"</Code>")) {
 		u.g.t.Fatalf("%s %s: %d %s, want %d %s", method, path, got, body, status, code)
 	}

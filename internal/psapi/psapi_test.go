@@ -3,6 +3,7 @@ package psapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -51,7 +52,7 @@ func TestTopics(t *testing.T) {
 	a.ok("DELETE", "/topics/t2", nil) // deleting a missing topic succeeds
 	a.fails("GET", "/topics/t2", http.StatusNotFound, "NoSuchKey")
 	// The topic is the SNS API's topic too.
-	if st, body := a.do("POST", "/?Action=GetTopicAttributes&TopicArn=arn:aws:sns:default::t1", nil); st != http.StatusOK ||
+	if st, body := a.do("POST", "/?Action=GetTopicAttributes&TopicArn=arn:aws:sns:default::t1"); st != http.StatusOK ||
 		!strings.Contains(string(body), "http://127.0.0.1:9/x") {
 		t.Fatalf("SNS view: %d %s", st, body)
 	}
@@ -436,5 +437,44 @@ func TestPaging10000(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Fatalf("paged %d events, want %d", len(seen), n)
+	}
+}
+
+// TestShutdownEndsLongPolls: a server shutting down answers its idle
+// long-polls (an empty page) instead of holding the shutdown until its
+// timeout cuts the connections.
+func TestShutdownEndsLongPolls(t *testing.T) {
+	g := startUsers(t, server.PubSubConfig{})
+	a := g.alice()
+	a.ok("PUT", "/topics/t1", nil)
+	a.ok("PUT", "/subscriptions/s?topic=t1", nil)
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	req := a.signed("GET", "/subscriptions/s?events&wait=60")
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		done <- result{resp.StatusCode, string(body), err}
+	}()
+	// Stop once the poll is being served (bounded).
+	for range 500 {
+		if g.srv.Server.InFlight() > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	g.srv.Stop()
+	r := <-done
+	if r.err != nil || r.status != http.StatusOK || !strings.Contains(r.body, `"events":[]`) {
+		t.Fatalf("long poll at shutdown: %d %s %v", r.status, r.body, r.err)
 	}
 }

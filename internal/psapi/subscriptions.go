@@ -169,6 +169,9 @@ func (a *API) pullWaiting(r *http.Request, sub *pubsub.Subscription, o pubsub.Pu
 		select {
 		case <-changed:
 		case <-t.C:
+		case <-a.svc.WaitsEnded():
+			t.Stop()
+			return page, nil
 		case <-r.Context().Done():
 			t.Stop()
 			return pubsub.Page{}, r.Context().Err()

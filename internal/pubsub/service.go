@@ -86,6 +86,8 @@ type Service struct {
 	pushes    sync.WaitGroup
 	stop      context.Context
 	cancel    context.CancelFunc
+	waitsEnd  chan struct{} // closed by EndWaits
+	endOnce   sync.Once
 
 	triggered, missingConf, pushOK, pushFailed atomic.Uint64
 	pushPending                                atomic.Int64
@@ -113,7 +115,7 @@ func NewService(s kv.Store, topics *notify.Topics, opts Options) (*Service, erro
 		return nil, err
 	}
 	svc := &Service{opts: opts, log: l, subs: NewSubscriptions(s), topics: topics, logger: opts.Logger,
-		pushSlots: make(chan struct{}, maxPushesInFlight)}
+		pushSlots: make(chan struct{}, maxPushesInFlight), waitsEnd: make(chan struct{})}
 	svc.stop, svc.cancel = context.WithCancel(context.Background())
 	return svc, nil
 }
@@ -147,6 +149,13 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// EndWaits ends every long-poll now and makes later ones return at once:
+// a shutting-down server must not wait for idle pollers.
+func (s *Service) EndWaits() { s.endOnce.Do(func() { close(s.waitsEnd) }) }
+
+// WaitsEnded is closed once EndWaits was called.
+func (s *Service) WaitsEnded() <-chan struct{} { return s.waitsEnd }
 
 // Close stops the subscription pushes still running and waits for them.
 func (s *Service) Close() {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/account"
@@ -56,6 +57,7 @@ type Server struct {
 	live     *live.Hub
 
 	inflight sync.WaitGroup // requests being served
+	active   atomic.Int64   // the same, countable
 	runOnce  sync.Once
 }
 
@@ -278,12 +280,17 @@ func route(api *s3api.API, s3 http.Handler, admin http.Handler, metrics http.Han
 	})
 }
 
+// InFlight returns the number of requests being served.
+func (s *Server) InFlight() int64 { return s.active.Load() }
+
 // track counts in-flight requests, so that the store is closed only after
 // the last handler returned, even after a forced shutdown.
 func (s *Server) track(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.inflight.Add(1)
+		s.active.Add(1)
 		defer s.inflight.Done()
+		defer s.active.Add(-1)
 		if s.metrics != nil {
 			defer s.metrics.Begin()()
 		}
@@ -341,6 +348,9 @@ func (s *Server) run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(s.live.Close) // live streams never end by themselves
+	if s.pubsub != nil {
+		hs.RegisterOnShutdown(s.pubsub.EndWaits) // long-polls answer at once
+	}
 	s.log.Info("serving", "address", s.Addr().String(), "data_dir", s.cfg.DataDir)
 
 	// Persistent topics are delivered while the server runs, and stopped
