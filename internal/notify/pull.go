@@ -132,7 +132,7 @@ func BuildPullRecord(in *PullRecordInput) ([]byte, error) {
 		EventID:    in.EventID,
 		OpaqueData: in.OpaqueData,
 	}
-	return encodeJSON(&r)
+	return EncodeJSON(&r)
 }
 
 // QueueDeleter removes a persistent topic's queue (implemented by

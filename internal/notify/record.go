@@ -150,14 +150,14 @@ func BuildRecord(in *RecordInput) ([]byte, error) {
 
 // encodeRecord renders {"Records":[r]}.
 func encodeRecord(r *record) ([]byte, error) {
-	return encodeJSON(struct {
+	return EncodeJSON(struct {
 		Records []record `json:"Records"`
 	}{[]record{*r}})
 }
 
-// encodeJSON renders v as compact JSON with HTML characters not escaped
-// (RGW does not escape them).
-func encodeJSON(v any) ([]byte, error) {
+// EncodeJSON renders v as RGW renders its JSON: compact, HTML characters
+// not escaped.
+func EncodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -3,10 +3,9 @@ package psapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
+	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/pubsub"
-	"github.com/cairn-s3/cairn/internal/s3err"
 )
 
 // Admin is the subscription operations of the admin API (radosgw-admin's
@@ -31,7 +30,7 @@ func (ad Admin) GetSubscription(ctx context.Context, uid, name string) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	return encode(ad.a.subscriptionDoc(sub))
+	return notify.EncodeJSON(ad.a.subscriptionDoc(sub))
 }
 
 // RemoveSubscription deletes a subscription (§5.3).
@@ -46,15 +45,12 @@ func (ad Admin) PullSubscription(ctx context.Context, uid, name, marker string, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := pubsub.ParseMarker(marker); err != nil {
-		return nil, s3err.InvalidArgument.WithMessage("Invalid marker %q", marker)
+	if err := checkMarker(marker); err != nil {
+		return nil, err
 	}
 	page, err := ad.a.svc.Log().Pull(ctx, sub.LogName(), pubsub.PullOptions{Marker: marker, Max: max})
-	if errors.Is(err, pubsub.ErrGap) {
-		return nil, s3err.EventsExpired.WithCause(err)
-	}
 	if err != nil {
-		return nil, err
+		return nil, pullError(err)
 	}
 	return ad.a.renderPage(sub, page), nil
 }

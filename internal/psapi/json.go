@@ -1,10 +1,10 @@
 package psapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/cairn-s3/cairn/internal/notify"
 )
 
 // The JSON shapes of pubsub.md; field order is RGW's, booleans are strings.
@@ -49,22 +49,11 @@ type subscriptionJSON struct {
 
 // writeJSON writes v rendered by encode.
 func writeJSON(w http.ResponseWriter, v any) error {
-	body, err := encode(v)
+	body, err := notify.EncodeJSON(v)
 	if err != nil {
 		return err
 	}
 	return writeBody(w, body)
-}
-
-// encode renders v compactly, HTML characters unescaped, as RGW does.
-func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func writeBody(w http.ResponseWriter, body []byte) error {

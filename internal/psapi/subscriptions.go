@@ -125,8 +125,8 @@ func (a *API) pull(w http.ResponseWriter, r *http.Request, req *s3api.Request) e
 			return s3err.InvalidArgument.WithMessage("max-entries must be an integer, got %q", v)
 		}
 	}
-	if _, err := pubsub.ParseMarker(o.Marker); err != nil {
-		return s3err.InvalidArgument.WithMessage("Invalid marker %q", o.Marker)
+	if err := checkMarker(o.Marker); err != nil {
+		return err
 	}
 	if v := q.Get("since"); v != "" {
 		if o.Since, err = parseTime(v); err != nil {
@@ -142,13 +142,26 @@ func (a *API) pull(w http.ResponseWriter, r *http.Request, req *s3api.Request) e
 		wait = min(time.Duration(n)*time.Second, a.cfg.MaxWait)
 	}
 	page, err := a.pullWaiting(r, sub, o, wait)
+	if err != nil {
+		return pullError(err)
+	}
+	return writeBody(w, a.renderPage(sub, page))
+}
+
+func checkMarker(m string) error {
+	if _, err := pubsub.ParseMarker(m); err != nil {
+		return s3err.InvalidArgument.WithMessage("Invalid marker %q", m)
+	}
+	return nil
+}
+
+// pullError maps a pull's errors: a reader behind retention gets
+// 410 EventsExpired.
+func pullError(err error) error {
 	if errors.Is(err, pubsub.ErrGap) {
 		return s3err.EventsExpired.WithCause(err)
 	}
-	if err != nil {
-		return err
-	}
-	return writeBody(w, a.renderPage(sub, page))
+	return err
 }
 
 // pullPoll is how often a long-poll looks again for events whose

@@ -1,7 +1,6 @@
 package pubsub
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -294,7 +293,7 @@ func (e *change) appendEvent(w store.RecordWriter, sub *Subscription) error {
 		ev.Info.Key.Name, ev.Info.Key.Instance = e.c.Object.Key, instance(e.c.Object.VersionID)
 		ev.Info.Mtime = e.c.Object.LastModified.UTC().Format(pullTimeLayout)
 		var err error
-		body, err = marshal(ev)
+		body, err = notify.EncodeJSON(ev)
 		return body, err
 	})
 	if err != nil {
@@ -322,16 +321,6 @@ func (e *change) appendRecord(w store.RecordWriter, sub *Subscription, configID 
 	// The S3 notification's own topic pushes the event (with its delivery
 	// guarantees); the subscription only stores it.
 	return err
-}
-
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // wrap renders {"<name>":[body]}.

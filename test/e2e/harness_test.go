@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -188,4 +189,51 @@ func mustRun(t *testing.T, env []string, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// putUntilKilled PUTs into bucket from 8 writers, kills the server with
+// SIGKILL once at least n PUTs were acknowledged (or after 30s), and
+// returns the acknowledged keys. The writers stop at their first error:
+// the PUT the server died under is not acknowledged.
+func putUntilKilled(t *testing.T, srv *server, client *s3.Client, bucket string, n int) []string {
+	t.Helper()
+	var mu sync.Mutex
+	var acked []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100000 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("w%d/%06d", w, i)
+				if _, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+					Body: strings.NewReader(key)}); err != nil {
+					return
+				}
+				mu.Lock()
+				acked = append(acked, key)
+				mu.Unlock()
+			}
+		}()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		done := len(acked) >= n
+		mu.Unlock()
+		if done {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	srv.kill()
+	close(stop)
+	wg.Wait()
+	return acked
 }

@@ -3,11 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,47 +101,7 @@ func TestNotificationCrash(t *testing.T) {
 	sink.mu.Lock()
 	sink.flaky = true
 	sink.mu.Unlock()
-	var mu sync.Mutex
-	var acked []string
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 100000 {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				key := fmt.Sprintf("w%d/%06d", w, i)
-				if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("nbkt"), Key: aws.String(key), Body: strings.NewReader(key)}); err != nil {
-					return // the server died under this PUT: unacknowledged
-				}
-				mu.Lock()
-				acked = append(acked, key)
-				mu.Unlock()
-			}
-		}()
-	}
-	// Kill once a good number of PUTs are acknowledged (bounded).
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 600 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	srv.kill()
-	close(stop)
-	wg.Wait()
-	mu.Lock()
-	ackedKeys := append([]string(nil), acked...)
-	mu.Unlock()
+	ackedKeys := putUntilKilled(t, srv, client, "nbkt", 600)
 	sink.mu.Lock()
 	beforeRestart := len(sink.keys)
 	sink.flaky = false

@@ -97,43 +97,7 @@ func TestPubSubCrash(t *testing.T) {
 	srv.pubsubOK("PUT", "/notifications/bucket/psbkt?topic=crash&events=OBJECT_CREATE")
 	srv.pubsubOK("PUT", "/subscriptions/crash-sub?topic=crash")
 
-	var mu sync.Mutex
-	var acked []string
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 100000 {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				key := fmt.Sprintf("w%d/%06d", w, i)
-				if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("psbkt"), Key: aws.String(key), Body: strings.NewReader(key)}); err != nil {
-					return // the server died under this PUT: unacknowledged
-				}
-				mu.Lock()
-				acked = append(acked, key)
-				mu.Unlock()
-			}
-		}()
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 600 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	srv.kill()
-	close(stop)
-	wg.Wait()
+	acked := putUntilKilled(t, srv, client, "psbkt", 600)
 
 	srv.start()
 	got := srv.pullAll("crash-sub")
