@@ -302,6 +302,18 @@ func TestUserIsolation(t *testing.T) {
 		t.Fatal("bob's ack removed alice's event")
 	}
 	g.as("", "").fails("GET", "/topics", http.StatusForbidden, "AccessDenied")
+
+	// A topic name freed by alice and taken by bob: alice's old
+	// subscription of that name sees nothing of bob's bucket.
+	a.ok("PUT", "/topics/reused", nil)
+	a.ok("PUT", "/subscriptions/old?topic=reused", nil)
+	a.ok("DELETE", "/topics/reused", nil)
+	b.ok("PUT", "/topics/reused", nil)
+	b.ok("PUT", "/notifications/bucket/bbkt?topic=reused", nil)
+	b.put("bbkt", "bobs-second")
+	if p := a.pull("old", ""); len(p.Events) != 0 {
+		t.Fatalf("alice's stale subscription got bob's events: %+v", p)
+	}
 }
 
 func TestVisibilityTimeoutRedelivery(t *testing.T) {

@@ -27,10 +27,10 @@ func (a *API) createTopic(w http.ResponseWriter, r *http.Request, req *s3api.Req
 	}
 	t, err := a.cfg.Options.NewTopic(tenantOf(user), name, user, attrs, a.secure(r))
 	if err != nil {
-		if errors.Is(err, s3err.InvalidInput) {
+		if se := s3err.As(err); se != nil && errors.Is(err, s3err.InvalidInput) {
 			// The SNS API's code for secrets over plain HTTP; PubSub's is
 			// InvalidArgument (pubsub.md §3.1).
-			return s3err.InvalidArgument.WithMessage("%s", err.(*s3err.Error).Message)
+			return s3err.InvalidArgument.WithMessage("%s", se.Message)
 		}
 		return err
 	}

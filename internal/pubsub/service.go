@@ -213,7 +213,11 @@ func (s *Service) Hook(ctx context.Context, c store.Change, w store.RecordWriter
 		}
 		s.missingConf.Add(uint64(missing))
 		for _, sub := range subs {
-			if sub.S3ID != "" {
+			// Only the topic's owner can subscribe to it and only the
+			// bucket's owner can bind it, so they are one user; a
+			// subscription of another (a topic deleted and re-created
+			// under another owner) must not see this bucket.
+			if sub.S3ID != "" || sub.Owner != b.Owner {
 				continue
 			}
 			matched = true
