@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -488,5 +490,39 @@ func TestShutdownEndsLongPolls(t *testing.T) {
 	r := <-done
 	if r.err != nil || r.status != http.StatusOK || !strings.Contains(r.body, `"events":[]`) {
 		t.Fatalf("long poll at shutdown: %d %s %v", r.status, r.body, r.err)
+	}
+}
+
+// TestSubscriptionPush: a subscription with a push endpoint also pushes
+// each event, as {"events":[event]} (pubsub.md §6.3), and stores it.
+func TestSubscriptionPush(t *testing.T) {
+	got := make(chan []byte, 10)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- body
+	}))
+	t.Cleanup(sink.Close)
+	g := startUsers(t, server.PubSubConfig{})
+	a := g.alice()
+	a.mkbucket("pushed")
+	a.ok("PUT", "/topics/t1", nil)
+	a.ok("PUT", "/notifications/bucket/pushed?topic=t1", nil)
+	a.ok("PUT", "/subscriptions/s?topic=t1&push-endpoint="+url.QueryEscape(sink.URL), nil)
+	a.put("pushed", "k")
+	var body []byte
+	select {
+	case body = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no push within 30s")
+	}
+	var env struct {
+		Events []event `json:"events"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || len(env.Events) != 1 || env.Events[0].Info.Key.Name != "k" {
+		t.Fatalf("push body %s: %v", body, err)
+	}
+	stored := events(t, a.pull("s", ""))
+	if len(stored) != 1 || stored[0].ID != env.Events[0].ID {
+		t.Fatalf("stored %+v, pushed %+v", stored, env.Events)
 	}
 }
