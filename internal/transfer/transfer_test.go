@@ -199,8 +199,11 @@ func TestResume(t *testing.T) {
 			t.Errorf("part %s was sent again", p)
 		}
 	}
-	if len(first.sent)+len(second.sent) != 13 {
-		t.Errorf("parts sent: %d then %d, want 13 in all", len(first.sent), len(second.sent))
+	// A part whose response raced with the cancel can be stored by the
+	// server without the counter seeing its 200; the resumed upload finds
+	// it through ListParts. With 2 in flight, at most one such part.
+	if n := len(first.sent) + len(second.sent); n < 12 || n > 13 {
+		t.Errorf("parts sent: %d then %d, want 12 or 13 in all", len(first.sent), len(second.sent))
 	}
 	dst := filepath.Join(dir, "out")
 	if err := transfer.New(c2, transfer.Options{}).Download(ctx2, "res", "obj", dst); err != nil {
