@@ -184,7 +184,9 @@ func (w *watchCmd) pullLoop(ctx context.Context) error {
 	for ctx.Err() == nil {
 		ids, err := w.pull(ctx, path, query)
 		if err == nil && len(ids) > 0 {
-			err = w.ack(ctx, path, ids)
+			// What was printed is acked even when interrupted meanwhile,
+			// so a stopped watch does not print it again.
+			err = w.ack(context.WithoutCancel(ctx), path, ids)
 		}
 		switch {
 		case ctx.Err() != nil:
