@@ -44,17 +44,7 @@ func (n *Notification) Matches(ev EventType, obj *store.ObjectInfo) bool {
 }
 
 func (m *matcher) matches(ev EventType, obj *store.ObjectInfo) bool {
-	if m.mask&ev == 0 {
-		return false
-	}
-	k := m.Filter.Key
-	if k.Prefix != nil && !strings.HasPrefix(obj.Key, *k.Prefix) {
-		return false
-	}
-	if k.Suffix != nil && !strings.HasSuffix(obj.Key, *k.Suffix) {
-		return false
-	}
-	if m.re != nil && !m.re.MatchString(obj.Key) {
+	if m.mask&ev == 0 || !m.keyMatches(obj.Key) {
 		return false
 	}
 	for _, r := range m.Filter.Metadata {
@@ -70,6 +60,14 @@ func (m *matcher) matches(ev EventType, obj *store.ObjectInfo) bool {
 		}
 	}
 	return true
+}
+
+// keyMatches reports whether key passes the S3Key filter rules.
+func (m *matcher) keyMatches(key string) bool {
+	k := m.Filter.Key
+	return (k.Prefix == nil || strings.HasPrefix(key, *k.Prefix)) &&
+		(k.Suffix == nil || strings.HasSuffix(key, *k.Suffix)) &&
+		(m.re == nil || m.re.MatchString(key))
 }
 
 // metaName turns an S3Metadata rule name (x-amz-meta-color) into the key of

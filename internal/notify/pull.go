@@ -2,29 +2,37 @@ package notify
 
 import (
 	"context"
-	"strings"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/store"
 )
 
 // Pull-mode PubSub support (spec pubsub.md): what the subscription log
 // needs from notifications without importing its HTTP or storage.
 
-// MatchesKey reports whether the notification fires for an event of type
-// ev on key, judging only event types and key filters: PubSub mode ignores
-// metadata and tag filters (pubsub.md §5.6) and any creation subtype
-// matches every creation (§6.2).
-func (n *Notification) MatchesKey(ev EventType, key string) bool {
-	m := compile(*n)
-	if m.mask&ObjectCreated != 0 {
-		m.mask |= ObjectCreated
+// PullMatches returns the Ids of a bucket's S3 notifications that fire in
+// PubSub mode for an event of type ev on key: only event types and key
+// filters count, as PubSub ignores metadata and tag filters (pubsub.md
+// §5.6), and any creation subtype matches every creation (§6.2). It uses
+// the dispatcher's cache of parsed configurations, so the hot path
+// neither decodes nor compiles.
+func (d *Dispatcher) PullMatches(b *store.Bucket, ev EventType, key string) ([]string, error) {
+	ms, err := d.matchers(b)
+	if err != nil {
+		return nil, err
 	}
-	if m.mask&ev == 0 {
-		return false
+	var ids []string
+	for i := range ms {
+		m := &ms[i]
+		mask := m.mask
+		if mask&ObjectCreated != 0 {
+			mask |= ObjectCreated
+		}
+		if mask&ev != 0 && m.keyMatches(key) {
+			ids = append(ids, m.ID)
+		}
 	}
-	k := m.Filter.Key
-	return (k.Prefix == nil || strings.HasPrefix(key, *k.Prefix)) &&
-		(k.Suffix == nil || strings.HasSuffix(key, *k.Suffix)) &&
-		(m.re == nil || m.re.MatchString(key))
+	return ids, nil
 }
 
 // MaskOf returns the event types a list of subscription names stands for;

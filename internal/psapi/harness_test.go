@@ -131,6 +131,15 @@ func (u *user) mkbucket(name string) {
 	}
 }
 
+// bind creates a bucket and a topic and binds them with a PubSub
+// notification of every creation and removal.
+func (u *user) bind(bucket, topic string) {
+	u.g.t.Helper()
+	u.mkbucket(bucket)
+	u.ok("PUT", "/topics/"+topic, nil)
+	u.ok("PUT", "/notifications/bucket/"+bucket+"?topic="+topic, nil)
+}
+
 func (u *user) put(bucket, key string) {
 	u.g.t.Helper()
 	if _, err := u.s3().PutObject(u.g.t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),

@@ -1,6 +1,7 @@
 package psapi
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -26,6 +27,21 @@ func topicParam(r *http.Request) (string, error) {
 		return "", s3err.InvalidArgument.WithMessage("Missing required parameter topic")
 	}
 	return t, nil
+}
+
+// bucketAndTopic returns the bucket of the path, which the user must own,
+// and the topic parameter (required).
+func (a *API) bucketAndTopic(r *http.Request, req *s3api.Request) (bucket, topic string, err error) {
+	if bucket, err = bucketOf(req); err != nil {
+		return "", "", err
+	}
+	if topic, err = topicParam(r); err != nil {
+		return "", "", err
+	}
+	if _, err := a.ownBucket(r.Context(), req.Identity.UserID, bucket); err != nil {
+		return "", "", err
+	}
+	return bucket, topic, nil
 }
 
 // updateNotifications applies fn to a bucket's PubSub notifications.
@@ -56,23 +72,15 @@ func (a *API) updateNotifications(r *http.Request, bucket string, fn func([]pubs
 // (pubsub.md §4.1): one notification per bucket and topic.
 func (a *API) createNotification(w http.ResponseWriter, r *http.Request, req *s3api.Request) error {
 	ctx := r.Context()
-	user := req.Identity.UserID
-	bucket, err := bucketOf(req)
-	if err != nil {
-		return err
-	}
-	topic, err := topicParam(r)
-	if err != nil {
-		return err
-	}
 	events, err := parseEvents(r.URL.Query().Get("events"))
 	if err != nil {
 		return err
 	}
-	if _, err := a.ownBucket(ctx, user, bucket); err != nil {
+	bucket, topic, err := a.bucketAndTopic(r, req)
+	if err != nil {
 		return err
 	}
-	if _, err := a.ownTopic(ctx, user, topic); err != nil {
+	if _, err := a.ownTopic(ctx, req.Identity.UserID, topic); err != nil {
 		return noSuchKey(err)
 	}
 	err = a.updateNotifications(r, bucket, func(ns []pubsub.BucketNotification) []pubsub.BucketNotification {
@@ -93,16 +101,8 @@ func (a *API) createNotification(w http.ResponseWriter, r *http.Request, req *s3
 // deleteNotification is DELETE /notifications/bucket/<bucket>?topic=…
 // (§4.2); a missing one is not an error.
 func (a *API) deleteNotification(w http.ResponseWriter, r *http.Request, req *s3api.Request) error {
-	user := req.Identity.UserID
-	bucket, err := bucketOf(req)
+	bucket, topic, err := a.bucketAndTopic(r, req)
 	if err != nil {
-		return err
-	}
-	topic, err := topicParam(r)
-	if err != nil {
-		return err
-	}
-	if _, err := a.ownBucket(r.Context(), user, bucket); err != nil {
 		return err
 	}
 	err = a.updateNotifications(r, bucket, func(ns []pubsub.BucketNotification) []pubsub.BucketNotification {
@@ -141,8 +141,11 @@ func (a *API) listNotifications(w http.ResponseWriter, r *http.Request, req *s3a
 	out := []topicEventsJSON{}
 	for _, n := range ns {
 		t, err := a.svc.Topics().Get(ctx, tenantOf(b.Owner), n.Topic)
-		if err != nil {
+		if errors.Is(err, notify.ErrNoSuchTopic) {
 			continue // deleted since: the notification no longer fires
+		}
+		if err != nil {
+			return err
 		}
 		out = append(out, topicEventsJSON{Topic: a.topicJSON(t), Events: notify.PullEventNames(n.Mask())})
 	}
@@ -152,7 +155,13 @@ func (a *API) listNotifications(w http.ResponseWriter, r *http.Request, req *s3a
 	}
 	for _, n := range conf.Notifications {
 		sub, err := a.svc.Subscriptions().Get(ctx, b.Owner, n.ID)
-		if err != nil || sub.S3ID != n.ID || sub.Bucket != b.Name {
+		if errors.Is(err, pubsub.ErrNoSuchSubscription) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if sub.S3ID != n.ID || sub.Bucket != b.Name {
 			continue
 		}
 		out = append(out, topicEventsJSON{Topic: a.hiddenTopicJSON(sub), Events: notify.PullEventNames(notify.MaskOf(n.Events))})

@@ -58,6 +58,10 @@ type Options struct {
 	// appear to be stored (data_bucket_prefix "pubsub-", data_oid_prefix "").
 	DataBucketPrefix string
 	DataOIDPrefix    string
+	// S3Notifications finds the S3 notifications of a bucket that fire in
+	// PubSub mode (implemented by *notify.Dispatcher, from its cache);
+	// nil: S3 notifications create no events here.
+	S3Notifications S3Notifications
 	// Pusher delivers the optional pushes of subscriptions (§6.3); nil
 	// disables them.
 	Pusher notify.Pusher
@@ -65,6 +69,12 @@ type Options struct {
 	PushTimeout time.Duration
 	Logger      *slog.Logger
 	Now         func() time.Time
+}
+
+// S3Notifications finds the S3 notifications of a bucket that fire for an
+// event in PubSub mode.
+type S3Notifications interface {
+	PullMatches(b *store.Bucket, ev notify.EventType, key string) ([]string, error)
 }
 
 // maxPushesInFlight bounds the unpersisted subscription pushes (§6.3); a
@@ -127,9 +137,6 @@ func (s *Service) Subscriptions() *Subscriptions { return s.subs }
 
 // Topics returns the topic store.
 func (s *Service) Topics() *notify.Topics { return s.topics }
-
-// Options returns the service's options.
-func (s *Service) Options() Options { return s.opts }
 
 // Run expires old events every ExpireInterval until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
@@ -226,26 +233,25 @@ func (s *Service) Hook(ctx context.Context, c store.Change, w store.RecordWriter
 			}
 		}
 	}
-	conf, err := notify.DecodeConfiguration(s3conf)
-	if err != nil {
-		return err
-	}
-	for _, n := range conf.Notifications {
-		if !n.MatchesKey(ev, c.Object.Key) {
-			continue
+	var ids []string
+	if len(s3conf) > 0 && s.opts.S3Notifications != nil {
+		if ids, err = s.opts.S3Notifications.PullMatches(b, ev, c.Object.Key); err != nil {
+			return err
 		}
-		sub, err := s.subs.Get(ctx, b.Owner, n.ID)
+	}
+	for _, id := range ids {
+		sub, err := s.subs.Get(ctx, b.Owner, id)
 		if errors.Is(err, ErrNoSuchSubscription) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		if sub.S3ID != n.ID || sub.Bucket != b.Name {
+		if sub.S3ID != id || sub.Bucket != b.Name {
 			continue
 		}
 		matched = true
-		if err := e.appendRecord(w, sub, n.ID); err != nil {
+		if err := e.appendRecord(w, sub, id); err != nil {
 			return err
 		}
 	}
@@ -409,7 +415,7 @@ func (s *Service) SyncS3Notifications(ctx context.Context, b *store.Bucket, ns [
 		if err != nil {
 			return err
 		}
-		sub := &Subscription{Owner: b.Owner, Name: n.ID, Topic: HiddenTopic(n.ID, n.TopicARN), S3ID: n.ID, Bucket: b.Name,
+		sub := &Subscription{Owner: b.Owner, Name: n.ID, Topic: hiddenTopic(n.ID, n.TopicARN), S3ID: n.ID, Bucket: b.Name,
 			PushEndpoint: t.Endpoint, PushArgs: t.Args, StoredSecret: t.StoredSecret, Persistent: t.Persistent,
 			OpaqueData: t.OpaqueData, Created: s.opts.Now().UTC()}
 		if old, err := s.subs.Get(ctx, b.Owner, n.ID); err == nil {
@@ -443,9 +449,9 @@ func (s *Service) RemoveS3Notifications(ctx context.Context, b *store.Bucket, id
 	return nil
 }
 
-// HiddenTopic is the name RGW gives the topic of an S3-created
+// hiddenTopic is the name RGW gives the topic of an S3-created
 // subscription: "<Id>_<topic>".
-func HiddenTopic(id, topicARN string) string {
+func hiddenTopic(id, topicARN string) string {
 	_, name, _ := notify.ParseTopicARN(topicARN)
 	return id + "_" + name
 }

@@ -50,7 +50,7 @@ func newPubSub(st *local.Store, cfg Config, n *notifications, api *s3api.API, lo
 	svc, err := pubsub.NewService(st.KV(), n.disp.Topics(), pubsub.Options{
 		Retention: pc.retention(), ExpireInterval: pc.ExpireInterval,
 		DataBucketPrefix: pc.DataBucketPrefix, DataOIDPrefix: pc.DataOIDPrefix,
-		Pusher: poolPusher{pool: n.pool}, Logger: log.With("component", "pubsub"),
+		S3Notifications: n.disp, Pusher: poolPusher{pool: n.pool}, Logger: log.With("component", "pubsub"),
 	})
 	if err != nil {
 		return nil, nil, err
