@@ -516,3 +516,13 @@ func TestSubscriptionPush(t *testing.T) {
 		t.Fatalf("stored %+v, pushed %+v", stored, env.Events)
 	}
 }
+
+// TestUnroutedRequests: a method a PubSub path does not serve gets 405
+// MethodNotAllowed, not a bucket operation on "topics".
+func TestUnroutedRequests(t *testing.T) {
+	g := startUsers(t, server.PubSubConfig{})
+	a := g.alice()
+	a.fails("PUT", "/topics", http.StatusMethodNotAllowed, "MethodNotAllowed")
+	a.fails("POST", "/topics/t1", http.StatusMethodNotAllowed, "MethodNotAllowed")
+	a.fails("POST", "/subscriptions/s", http.StatusMethodNotAllowed, "MethodNotAllowed")
+}

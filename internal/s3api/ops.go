@@ -97,7 +97,7 @@ const (
 	OpPSPullEvents              Op = "PubSubPullEvents"
 	OpPSAckEvents               Op = "PubSubAckEvents"
 	OpPSNackEvents              Op = "PubSubNackEvents"
-	opMethodNotAllowedOnService Op = "MethodNotAllowed"
+	opMethodNotAllowedOnService Op = "MethodNotAllowed" // on the service or a mounted API
 )
 
 // level is the resource a request addresses.
@@ -269,7 +269,7 @@ func resolveOp(r *http.Request, lvl level, mount string) Op {
 			best, bestScore = rt.op, score
 		}
 	}
-	if best == OpUnknown && lvl == levelService {
+	if best == OpUnknown && (lvl == levelService || mount != "") {
 		return opMethodNotAllowedOnService
 	}
 	return best
