@@ -150,6 +150,13 @@ func (a *API) createTopic(c *call) error {
 		if err := a.opts.Authorize(old, c.req.Identity.UserID, notify.ActionCreateTopic); err != nil {
 			return err
 		}
+		if old.Owner != t.Owner {
+			// Taken over by another user (a Policy grant): the old owner's
+			// queued events must not be sent once the new endpoint is in.
+			if err := notify.RetireQueue(ctx, a.queues, old, nil); err != nil {
+				return err
+			}
+		}
 	case !errors.Is(err, notify.ErrNoSuchTopic):
 		return err
 	}
