@@ -17,6 +17,8 @@ const (
 	EnvMetricsAddress = "CAIRN_METRICS_ADDRESS"
 	EnvAccessLog      = "CAIRN_ACCESS_LOG"
 	EnvPubSub         = "CAIRN_PUBSUB"
+	// EnvTopicPublishWithoutPolicy is --topic-publish-without-policy.
+	EnvTopicPublishWithoutPolicy = "CAIRN_TOPIC_PUBLISH_WITHOUT_POLICY"
 )
 
 // serverFlags are the flags of `cairn server`.
@@ -29,6 +31,8 @@ type serverFlags struct {
 	logFormat string
 	// allowSecrets lets topics carry credentials over plain HTTP.
 	allowSecrets bool
+	// publishWithoutPolicy is --topic-publish-without-policy.
+	publishWithoutPolicy bool
 	// sseRequireTLS is --sse-require-tls.
 	sseRequireTLS bool
 	// metricsAddress is --metrics-address: a listener of its own for
@@ -70,6 +74,8 @@ secret key is printed once, on that first start only.`,
 		"access log on stderr, one line per S3 request: off, text or json (env "+EnvAccessLog+")")
 	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
 		"allow topics with credentials (user-name, password, user:pass@ in push-endpoint) over plain HTTP (env "+EnvAllowNotificationSecretsInCleartext+"=true)")
+	fl.BoolVar(&f.publishWithoutPolicy, "topic-publish-without-policy", e.get(EnvTopicPublishWithoutPolicy, "") == "true",
+		"let any user's bucket notification use a topic without a Policy, as RGW does (off: only the topic owner's buckets, or those its Policy allows sns:Publish) (env "+EnvTopicPublishWithoutPolicy+"=true)")
 	fl.BoolVar(&f.pubsub.Enabled, "pubsub", e.get(EnvPubSub, "") == "true",
 		"serve the pull-mode PubSub API (/topics, /subscriptions, /notifications) (env "+EnvPubSub+"=true)")
 	fl.IntVar(&f.pubsub.RetentionDays, "pubsub-retention-days", 7, "keep unacked PubSub events this many days (events_retention_days)")
@@ -98,7 +104,7 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 		RootSecretKey: e.get(EnvRootSecretKey, ""),
 		SSERequireTLS: f.sseRequireTLS,
 		Logger:        log,
-		Notifications: server.NotificationConfig{AllowSecretsInCleartext: f.allowSecrets},
+		Notifications: server.NotificationConfig{AllowSecretsInCleartext: f.allowSecrets, TopicPublishWithoutPolicy: f.publishWithoutPolicy},
 		Metrics:       server.MetricsConfig{Address: f.metricsAddress},
 		AccessLog:     access,
 		PubSub:        f.pubsub,

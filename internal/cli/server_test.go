@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
@@ -148,6 +150,59 @@ func TestServerNotificationSecretsFlag(t *testing.T) {
 			err := createSecretTopic(t, banner, vars)
 			if (err == nil) != c.allow {
 				t.Errorf("CreateTopic with credentials over HTTP: %v, want allowed=%v", err, c.allow)
+			}
+		})
+	}
+}
+
+// TestServerTopicPublishFlag: --topic-publish-without-policy (and its
+// variable) let another user's bucket notification use a topic without a
+// Policy; by default that is AccessDenied.
+func TestServerTopicPublishFlag(t *testing.T) {
+	bindRootsTopic := func(t *testing.T, banner string, vars map[string]string) error {
+		t.Helper()
+		endpoint := endpointRE.FindStringSubmatch(banner)
+		if endpoint == nil {
+			t.Fatalf("no endpoint in banner:\n%s", banner)
+		}
+		ok(t, map[string]string{EnvEndpoint: endpoint[1], EnvRootAccessKey: vars[EnvRootAccessKey], EnvRootSecretKey: vars[EnvRootSecretKey]},
+			"admin", "user", "create", "--uid", "bob", "--display-name", "Bob", "--access-key", "BOBKEY", "--secret", "bobsecret")
+		ctx := context.Background()
+		root := sns.New(sns.Options{Region: "default", BaseEndpoint: aws.String(endpoint[1]), RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider(vars[EnvRootAccessKey], vars[EnvRootSecretKey], "")})
+		topic, err := root.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("roots"),
+			Attributes: map[string]string{"push-endpoint": "http://127.0.0.1:1/"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bob := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint[1]), UsePathStyle: true, RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider("BOBKEY", "bobsecret", "")})
+		if _, err := bob.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bobs")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = bob.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("bobs"),
+			NotificationConfiguration: &s3types.NotificationConfiguration{TopicConfigurations: []s3types.TopicConfiguration{{
+				Id: aws.String("n"), TopicArn: topic.TopicArn, Events: []s3types.Event{"s3:ObjectCreated:*"}}}}})
+		return err
+	}
+	for _, c := range []struct {
+		name  string
+		env   string
+		args  []string
+		allow bool
+	}{
+		{"default", "", nil, false},
+		{"flag", "", []string{"--topic-publish-without-policy"}, true},
+		{"env", "true", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			vars := map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "ENVROOT", EnvRootSecretKey: "envrootsecret",
+				EnvTopicPublishWithoutPolicy: c.env}
+			banner, stop := startServer(t, vars, c.args...)
+			defer stop()
+			err := bindRootsTopic(t, banner, vars)
+			if (err == nil) != c.allow || (err != nil && !strings.Contains(err.Error(), "AccessDenied")) {
+				t.Errorf("bob binds root's topic: %v, want allowed=%v", err, c.allow)
 			}
 		})
 	}

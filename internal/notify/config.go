@@ -20,6 +20,10 @@ type Notification struct {
 	TopicARN string   `json:"topic_arn"`
 	Events   []string `json:"events"` // as the client spelled them
 	Filter   Filter   `json:"filter"`
+	// TopicOwner is the owner of the topic when the notification was
+	// stored ("" in notifications stored before Cairn recorded it); never
+	// shown to clients.
+	TopicOwner string `json:"topic_owner,omitempty"`
 }
 
 // Filter is a notification's optional filter (spec §3.3).

@@ -186,31 +186,12 @@ func (d *Dispatcher) matchers(b *store.Bucket) ([]matcher, error) {
 	return bc.matchers, nil
 }
 
-// CheckTopics verifies, for PUT ?notification, that every referenced topic
-// exists in the namespace its ARN names (404 NoSuchKey) and that the user
-// may publish to it (403).
-func (d *Dispatcher) CheckTopics(ctx context.Context, userID string, ns []Notification) error {
-	for _, n := range ns {
-		tenant, name, _ := ParseTopicARN(n.TopicARN)
-		t, err := d.cfg.Topics.Get(ctx, tenant, name)
-		if errors.Is(err, ErrNoSuchTopic) {
-			return s3err.NoSuchKey.WithMessage("").WithCause(err)
-		}
-		if err != nil {
-			return err
-		}
-		if err := d.cfg.Options.Authorize(t, userID, ActionPublish); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Hook is the store.ChangeHook: for every notification of the change's
 // bucket that matches, it builds the record and queues it in the same
 // commit (persistent topics) or arranges its push after the commit
 // (synchronous topics). A full queue fails the change with 503 SlowDown.
-// Notifications whose topic no longer exists are skipped (Squid).
+// Notifications whose topic no longer exists are skipped (Squid), and so
+// are those the bucket may no longer use (deliverable).
 func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWriter) error {
 	b := c.Bucket // read by the commit itself
 	ms, err := d.matchers(&b)
@@ -235,6 +216,11 @@ func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWri
 		}
 		if err != nil {
 			return err
+		}
+		if !d.deliverable(&m.Notification, t, b.Owner) {
+			d.log.DebugContext(ctx, "notification skipped: the bucket may no longer use its topic",
+				"bucket", b.Name, "notification", m.ID, "topic", t.ARN(d.cfg.Options.Zonegroup))
+			continue
 		}
 		matched = true
 		body, err := BuildRecord(d.recordInput(c, ev, &b, info, m.ID, t))

@@ -121,8 +121,8 @@ func (f *fixture) change(t *testing.T, op string, c store.Change) error {
 func TestHookRoutesByPersistence(t *testing.T) {
 	f := newFixture(t, store.Unversioned, notif("sync", "s", "s3:ObjectCreated:*"), notif("queued", "p"), notif("gone", "missing"))
 	ctx := context.Background()
-	f.topics.Put(ctx, &Topic{Tenant: "acme", Name: "s", Endpoint: "http://127.0.0.1:1/", OpaqueData: "o"})
-	f.topics.Put(ctx, &Topic{Tenant: "acme", Name: "p", Endpoint: "http://127.0.0.1:2/", Persistent: true})
+	f.topics.Put(ctx, &Topic{Tenant: "acme", Owner: "acme$bob", Name: "s", Endpoint: "http://127.0.0.1:1/", OpaqueData: "o"})
+	f.topics.Put(ctx, &Topic{Tenant: "acme", Owner: "acme$bob", Name: "p", Endpoint: "http://127.0.0.1:2/", Persistent: true})
 
 	obj := store.ObjectInfo{Key: "k", Size: 3, ETag: "abc", LastModified: time.Unix(1715677950, 0)}
 	if err := f.change(t, "PutObject", store.Change{Kind: store.ChangePut, Object: obj, Sequence: 42}); err != nil {
@@ -163,7 +163,7 @@ func TestHookEventTypes(t *testing.T) {
 		{"DeleteObject", store.ChangeDeleteMarkerCreated, store.Enabled, "acme$bob", "ObjectRemoved:DeleteMarkerCreated"},
 	} {
 		f := newFixture(t, c.versioning, notif("n", "s"))
-		f.topics.Put(context.Background(), &Topic{Tenant: "acme", Name: "s", Endpoint: "http://h/"})
+		f.topics.Put(context.Background(), &Topic{Tenant: "acme", Owner: "acme$bob", Name: "s", Endpoint: "http://h/"})
 		if err := f.change(t, c.op, store.Change{Kind: c.kind, Object: store.ObjectInfo{Key: "k"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestHookEventTypes(t *testing.T) {
 
 func TestHookQueueFullIsSlowDown(t *testing.T) {
 	f := newFixture(t, store.Unversioned, notif("q", "p"))
-	f.topics.Put(context.Background(), &Topic{Tenant: "acme", Name: "p", Endpoint: "http://h/", Persistent: true})
+	f.topics.Put(context.Background(), &Topic{Tenant: "acme", Owner: "acme$bob", Name: "p", Endpoint: "http://h/", Persistent: true})
 	f.queue.err = fmt.Errorf("%w: test", queue.ErrQueueFull)
 	err := f.change(t, "PutObject", store.Change{Kind: store.ChangePut, Object: store.ObjectInfo{Key: "k"}})
 	if e := s3err.As(err); e == nil || e.Code != "SlowDown" || e.Status != 503 {
@@ -203,7 +203,7 @@ func TestHookNoConfigNoWork(t *testing.T) {
 // is done, and no longer than its timeout.
 func TestResponseWaitsForPush(t *testing.T) {
 	f := newFixture(t, store.Unversioned, notif("n", "s"))
-	f.topics.Put(context.Background(), &Topic{Tenant: "acme", Name: "s", Endpoint: "http://h/"})
+	f.topics.Put(context.Background(), &Topic{Tenant: "acme", Owner: "acme$bob", Name: "s", Endpoint: "http://h/"})
 	f.pusher.delay = 100 * time.Millisecond
 	start := time.Now()
 	if err := f.change(t, "PutObject", store.Change{Kind: store.ChangePut, Object: store.ObjectInfo{Key: "k"}}); err != nil {
@@ -230,7 +230,7 @@ func TestResponseWaitsForPush(t *testing.T) {
 func TestSenderUsesCurrentTopic(t *testing.T) {
 	f := newFixture(t, store.Unversioned)
 	ctx := context.Background()
-	f.topics.Put(ctx, &Topic{Tenant: "acme", Name: "p", Endpoint: "http://new/", Persistent: true, OpaqueData: "now",
+	f.topics.Put(ctx, &Topic{Tenant: "acme", Owner: "acme$bob", Name: "p", Endpoint: "http://new/", Persistent: true, OpaqueData: "now",
 		Args: "cloudevents=true", MaxRetries: ptr(uint64(4)), RetrySleep: ptr(uint64(2))})
 	body, _ := BuildRecord(&RecordInput{Event: ObjectCreatedPut, Zonegroup: "default", HostID: "h", BucketName: "bkt",
 		Object: store.ObjectInfo{Key: "a b"}, OpaqueData: "then", RequestID: "r"})

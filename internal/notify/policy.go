@@ -137,8 +137,7 @@ const (
 // eval evaluates the policy for a user, an action and a resource ARN:
 // explicit Deny wins over Allow.
 func (p *policy) eval(userID, action, resource string) decision {
-	tenant, uid := SplitUser(userID)
-	principal := "arn:aws:iam::" + tenant + ":user/" + uid
+	principal := principalARN(userID)
 	d := noDecision
 	for _, s := range p.Statements {
 		if s.HasCond || !matchAny(s.Principals, principal) || !matchAny(s.Actions, action) {
@@ -153,6 +152,13 @@ func (p *policy) eval(userID, action, resource string) decision {
 		d = allow
 	}
 	return d
+}
+
+// principalARN is a user's principal in policies:
+// arn:aws:iam::<tenant>:user/<uid>.
+func principalARN(userID string) string {
+	tenant, uid := SplitUser(userID)
+	return "arn:aws:iam::" + tenant + ":user/" + uid
 }
 
 // matchAny reports whether value matches one of the patterns ('*' and '?'
@@ -178,7 +184,8 @@ var errOtherOwner = s3err.AccessDenied.WithMessage("Topic was created by another
 
 // Authorize decides whether a user may perform a topic action (spec §2.12,
 // non-account requesters; identity policies are not modelled). It returns
-// nil or an AccessDenied error.
+// nil or an AccessDenied error. Whether a bucket notification may use a
+// topic (sns:Publish) is AuthorizePublish's decision, not this one's.
 func (o *Options) Authorize(t *Topic, userID, action string) error {
 	if t.Policy != "" {
 		if p, err := parsePolicy(t.Policy); err == nil {
@@ -193,13 +200,8 @@ func (o *Options) Authorize(t *Topic, userID, action string) error {
 	if t.Owner == userID {
 		return nil
 	}
-	if t.Policy == "" {
-		if t.Owner == "" {
-			return nil
-		}
-		if action == ActionPublish && !o.RequirePublishPolicy {
-			return nil
-		}
+	if t.Policy == "" && t.Owner == "" {
+		return nil // legacy ownerless topic (RGW)
 	}
 	return errOtherOwner
 }

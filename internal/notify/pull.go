@@ -151,12 +151,14 @@ type QueueDeleter interface {
 
 // RetireQueue removes the persistent queue of topic old once t, its
 // replacement (nil: deleted), no longer uses it; pending entries are lost,
-// as in RGW.
+// as in RGW. A replacement owned by another user (a CreateTopic its Policy
+// allowed) starts with an empty queue: events queued for the old owner's
+// bindings are never sent to the new owner's endpoint.
 func RetireQueue(ctx context.Context, q QueueDeleter, old, t *Topic) error {
 	if q == nil || old == nil || !old.Persistent {
 		return nil
 	}
-	if t == nil || !t.Persistent || t.Tenant != old.Tenant || t.Name != old.Name {
+	if t == nil || !t.Persistent || t.Tenant != old.Tenant || t.Name != old.Name || t.Owner != old.Owner {
 		return q.DeleteQueue(ctx, old.QueueName())
 	}
 	return nil

@@ -179,9 +179,12 @@ type Options struct {
 	// TrustForwardedHTTPS trusts X-Forwarded-Proto / Forwarded: proto=https
 	// from a proxy as a secure transport (rgw_trust_forwarded_https).
 	TrustForwardedHTTPS bool
-	// RequirePublishPolicy makes sns:Publish need an explicit topic policy
-	// grant for non-owners (rgw_topic_require_publish_policy).
-	RequirePublishPolicy bool
+	// PublishWithoutPolicy lets any user bind a topic that has no Policy
+	// to its buckets (RGW's default, rgw_topic_require_publish_policy=false).
+	// Off, a notification may use a topic only when the topic's owner owns
+	// the bucket or the topic's Policy allows sns:Publish for the bucket
+	// owner (see AuthorizePublish).
+	PublishWithoutPolicy bool
 }
 
 func (o *Options) ensureDefaults() {

@@ -148,7 +148,6 @@ func TestAuthorize(t *testing.T) {
 	}{
 		{"owner", "alice", "", "alice", ActionDeleteTopic, true},
 		{"other user", "alice", "", "bob", ActionGetTopicAttributes, false},
-		{"publish by default", "alice", "", "bob", ActionPublish, true},
 		{"legacy ownerless", "", "", "bob", ActionDeleteTopic, true},
 		{"policy allows", "alice", policy("Allow", "arn:aws:iam:::user/bob", "sns:GetTopicAttributes"), "bob", ActionGetTopicAttributes, true},
 		{"policy wildcard action", "alice", policy("Allow", "*", "sns:*"), "bob", ActionSetTopicAttributes, true},
@@ -162,9 +161,47 @@ func TestAuthorize(t *testing.T) {
 			t.Errorf("%s: err = %v, allowed want %v", c.name, err, c.allowed)
 		}
 	}
-	o.RequirePublishPolicy = true
-	if err := o.Authorize(&Topic{Name: "t", Owner: "alice"}, "bob", ActionPublish); err == nil {
-		t.Error("RequirePublishPolicy ignored")
+}
+
+// TestAuthorizePublish: who may use a topic in a bucket notification.
+func TestAuthorizePublish(t *testing.T) {
+	policy := func(effect, principal string) string {
+		return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":%q,"Principal":{"AWS":[%q]},"Action":["sns:Publish"],"Resource":["arn:aws:sns:default::t"]}]}`, effect, principal)
+	}
+	cases := []struct {
+		name, owner, policy, bucketOwner, caller string
+		permissive, allowed                      bool
+	}{
+		{"own topic, own bucket", "alice", "", "alice", "alice", false, true},
+		{"owner's topic on owner's bucket, delegated caller", "alice", "", "alice", "bob", false, true},
+		{"another user's topic", "alice", "", "bob", "bob", false, false},
+		{"another user's topic, caller is its owner", "alice", "", "bob", "alice", false, false},
+		{"policy allows the bucket owner", "alice", policy("Allow", "arn:aws:iam:::user/bob"), "bob", "bob", false, true},
+		{"policy allows everyone", "alice", policy("Allow", "*"), "bob", "carol", false, true},
+		{"policy allows only the caller", "alice", policy("Allow", "arn:aws:iam:::user/carol"), "bob", "carol", false, false},
+		{"policy denies the caller", "alice", policy("Deny", "arn:aws:iam:::user/carol"), "alice", "carol", false, false},
+		{"policy denies the bucket owner", "alice", policy("Deny", "arn:aws:iam:::user/alice"), "alice", "alice", false, false},
+		{"no policy, permissive", "alice", "", "bob", "bob", true, true},
+		{"policy without a grant, permissive", "alice", policy("Allow", "arn:aws:iam:::user/carol"), "bob", "bob", true, false},
+		{"legacy ownerless topic", "", "", "bob", "bob", false, false},
+		{"legacy ownerless topic, permissive", "", "", "bob", "bob", true, true},
+		{"tenanted bucket owner", "acme$alice", policy("Allow", "arn:aws:iam::acme:user/bob"), "acme$bob", "acme$bob", false, true},
+	}
+	for _, c := range cases {
+		o := opts()
+		o.PublishWithoutPolicy = c.permissive
+		tp := &Topic{Name: "t", Owner: c.owner, Policy: c.policy}
+		if c.owner == "acme$alice" {
+			tp.Tenant = "acme"
+			tp.Policy = strings.ReplaceAll(tp.Policy, "arn:aws:sns:default::t", "arn:aws:sns:default:acme:t")
+		}
+		err := o.AuthorizePublish(tp, c.bucketOwner, c.caller)
+		if (err == nil) != c.allowed {
+			t.Errorf("%s: err = %v, allowed want %v", c.name, err, c.allowed)
+		}
+		if e := s3err.As(err); err != nil && (e == nil || e.Code != "AccessDenied" || e.Status != 403 || e.Message == "") {
+			t.Errorf("%s: error %v, want 403 AccessDenied with a message", c.name, err)
+		}
 	}
 }
 

@@ -147,7 +147,9 @@ func (a *API) listNotifications(w http.ResponseWriter, r *http.Request, req *s3a
 		if err != nil {
 			return err
 		}
-		out = append(out, topicEventsJSON{Topic: a.topicJSON(t), Events: notify.PullEventNames(n.Mask())})
+		// A topic deleted and re-created by another user since it was bound
+		// is shown without that user's secrets.
+		out = append(out, topicEventsJSON{Topic: a.topicJSON(t.ViewFor(user)), Events: notify.PullEventNames(n.Mask())})
 	}
 	conf, err := notify.DecodeConfiguration(b.Config[notify.ConfigKey])
 	if err != nil {

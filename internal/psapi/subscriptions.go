@@ -80,13 +80,14 @@ func (a *API) getSubscription(w http.ResponseWriter, r *http.Request, req *s3api
 	if err != nil {
 		return err
 	}
-	if !a.secretsReadable(r, sub.StoredSecret) {
+	if !a.secretsReadable(r, sub.Shown().StoredSecret) {
 		return errSecretsOverHTTP
 	}
 	return writeJSON(w, a.subscriptionDoc(sub))
 }
 
 func (a *API) subscriptionDoc(sub *pubsub.Subscription) subscriptionJSON {
+	sub = sub.Shown()
 	return subscriptionJSON{
 		User: tenantOf(sub.Owner), // sic: RGW stores the tenant in "user"
 		Name: sub.Name, Topic: sub.Topic, S3ID: sub.S3ID, VisibilityTimeout: sub.VisibilitySeconds,

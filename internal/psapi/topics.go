@@ -64,6 +64,7 @@ func (a *API) topicJSON(t *notify.Topic) topicJSON {
 // hiddenTopicJSON renders the topic RGW creates for an S3 notification in
 // PubSub mode ("<Id>_<topic>", pubsub.md §5.6) from its subscription.
 func (a *API) hiddenTopicJSON(s *pubsub.Subscription) topicJSON {
+	s = s.Shown()
 	tenant := tenantOf(s.Owner)
 	return topicJSON{User: s.Owner, Name: s.Topic, OpaqueData: s.OpaqueData,
 		ARN: "arn:aws:sns:" + a.cfg.Options.Zonegroup + ":" + tenant + ":" + s.Topic,

@@ -325,7 +325,7 @@ func (e *change) appendRecord(w store.RecordWriter, sub *Subscription, configID 
 			Event: e.ev, EventTime: mtime, Stamp: at, ConfigurationID: configID,
 			BucketName: e.c.Bucket.Name, BucketOwner: e.c.Bucket.Owner, BucketTenant: e.tenant, BucketID: e.bucketID,
 			Key: e.c.Object.Key, VersionID: instance(e.c.Object.VersionID), Hash: e.hash, EventID: id,
-			OpaqueData: sub.OpaqueData,
+			OpaqueData: sub.Shown().OpaqueData,
 		})
 	})
 	// The S3 notification's own topic pushes the event (with its delivery
@@ -407,7 +407,9 @@ func (s *Service) DestPrefix(sub *Subscription) string { return s.opts.DataOIDPr
 
 // SyncS3Notifications creates, for each S3 notification just stored on a
 // bucket, the subscription named by its Id (pubsub.md §5.6), carrying its
-// topic's push endpoint.
+// topic's push endpoint and OpaqueData when the topic is the bucket
+// owner's own; another user's topic (bound through its Policy) is never
+// copied.
 func (s *Service) SyncS3Notifications(ctx context.Context, b *store.Bucket, ns []notify.Notification) error {
 	for _, n := range ns {
 		tenant, name, _ := notify.ParseTopicARN(n.TopicARN)
@@ -416,8 +418,10 @@ func (s *Service) SyncS3Notifications(ctx context.Context, b *store.Bucket, ns [
 			return err
 		}
 		sub := &Subscription{Owner: b.Owner, Name: n.ID, Topic: hiddenTopic(n.ID, n.TopicARN), S3ID: n.ID, Bucket: b.Name,
-			PushEndpoint: t.Endpoint, PushArgs: t.Args, StoredSecret: t.StoredSecret, Persistent: t.Persistent,
-			OpaqueData: t.OpaqueData, Created: s.opts.Now().UTC()}
+			Persistent: t.Persistent, TopicOwner: t.Owner, Created: s.opts.Now().UTC()}
+		if t.Owner == b.Owner {
+			sub.PushEndpoint, sub.PushArgs, sub.StoredSecret, sub.OpaqueData = t.Endpoint, t.Args, t.StoredSecret, t.OpaqueData
+		}
 		if old, err := s.subs.Get(ctx, b.Owner, n.ID); err == nil {
 			sub.VisibilitySeconds, sub.Created = old.VisibilitySeconds, old.Created
 		}

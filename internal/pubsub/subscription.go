@@ -39,10 +39,29 @@ type Subscription struct {
 	StoredSecret bool   `json:"stored_secret"`
 	Persistent   bool   `json:"persistent"`
 	OpaqueData   string `json:"opaque_data,omitempty"`
+	// TopicOwner is, for a subscription an S3 notification created, the
+	// owner of that notification's topic ("" if stored before Cairn
+	// recorded it). The destination and OpaqueData above are the topic's
+	// only when it is the subscription's owner (see Shown).
+	TopicOwner string `json:"topic_owner,omitempty"`
 	// VisibilitySeconds, if positive, hides pulled events until acked,
 	// nacked or that many seconds passed (a Cairn extension).
 	VisibilitySeconds int       `json:"visibility_timeout,omitempty"`
 	Created           time.Time `json:"created"`
+}
+
+// Shown returns the subscription as its owner may see it and as its
+// records carry it: an S3-created subscription whose topic belongs to
+// another user (bound through the topic's Policy), or whose topic owner
+// was not recorded, has no destination and no OpaqueData, so that one
+// user's endpoint credentials and opaque data never reach another.
+func (s *Subscription) Shown() *Subscription {
+	if s.S3ID == "" || s.TopicOwner == s.Owner {
+		return s
+	}
+	c := *s
+	c.PushEndpoint, c.PushArgs, c.StoredSecret, c.OpaqueData = "", "", false, ""
+	return &c
 }
 
 // LogName is the name of the subscription's event log: owner and name, so

@@ -70,10 +70,21 @@ func (n *notifications) put(w http.ResponseWriter, r *http.Request, req *Request
 	if err != nil {
 		return err
 	}
-	if err := n.d.CheckTopics(r.Context(), req.Identity.UserID, ns); err != nil {
+	topics, err := n.d.ResolveTopics(r.Context(), ns)
+	if err != nil {
 		return err
 	}
-	if err := n.update(r, req.Bucket, ns, func(c *notify.Configuration) { c.Merge(ns) }); err != nil {
+	caller := req.Identity.UserID
+	err = n.update(r, req.Bucket, ns, func(b *store.Bucket, c *notify.Configuration) error {
+		// Checked against the owner of the bucket record being written:
+		// a denied binding stores nothing.
+		if err := n.d.AuthorizeBindings(topics, b.Owner, caller); err != nil {
+			return err
+		}
+		c.Merge(ns)
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -114,7 +125,7 @@ func (n *notifications) delete(w http.ResponseWriter, r *http.Request, req *Requ
 		return err
 	}
 	id := notificationID(r)
-	if err := n.update(r, req.Bucket, nil, func(c *notify.Configuration) { c.Remove(id) }); err != nil {
+	if err := n.update(r, req.Bucket, nil, func(_ *store.Bucket, c *notify.Configuration) error { c.Remove(id); return nil }); err != nil {
 		return err
 	}
 	// RGW answers 200 with an empty body.
@@ -123,8 +134,8 @@ func (n *notifications) delete(w http.ResponseWriter, r *http.Request, req *Requ
 }
 
 // update changes a bucket's stored notifications atomically and drops the
-// dispatcher's cached copy.
-func (n *notifications) update(r *http.Request, bucket string, added []notify.Notification, fn func(*notify.Configuration)) error {
+// dispatcher's cached copy; an error of fn leaves the bucket unchanged.
+func (n *notifications) update(r *http.Request, bucket string, added []notify.Notification, fn func(*store.Bucket, *notify.Configuration) error) error {
 	defer n.d.Invalidate(bucket)
 	var removed []string
 	var updated store.Bucket
@@ -134,7 +145,9 @@ func (n *notifications) update(r *http.Request, bucket string, added []notify.No
 			return err
 		}
 		before := slices.Clone(conf.Notifications) // fn may reuse the array
-		fn(conf)
+		if err := fn(b, conf); err != nil {
+			return err
+		}
 		removed = removed[:0]
 		for _, old := range before {
 			if _, kept := conf.Get(old.ID); !kept {

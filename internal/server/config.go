@@ -65,6 +65,12 @@ type NotificationConfig struct {
 	// password, or userinfo in push-endpoint) be created and read over
 	// plain HTTP (RGW's rgw_allow_notification_secrets_in_cleartext).
 	AllowSecretsInCleartext bool
+	// TopicPublishWithoutPolicy lets any user's bucket notification use a
+	// topic that has no Policy (RGW's default,
+	// rgw_topic_require_publish_policy=false). Off (the default), a
+	// notification may use a topic only when the topic's owner owns the
+	// bucket or the topic's Policy allows sns:Publish for the bucket owner.
+	TopicPublishWithoutPolicy bool
 	// SyncTimeout bounds how long an S3 response waits for the pushes of
 	// synchronous topics (10s).
 	SyncTimeout time.Duration

@@ -208,7 +208,7 @@ func newNotifications(st *local.Store, cfg Config, log *slog.Logger, m *metrics.
 		onAck = func(_ string, d time.Duration) { m.ObserveDelivery(d) }
 	}
 	n.disp, err = notify.NewDispatcher(notify.Config{
-		Options:     notify.Options{AllowSecretsInCleartext: nc.AllowSecretsInCleartext},
+		Options:     notify.Options{AllowSecretsInCleartext: nc.AllowSecretsInCleartext, PublishWithoutPolicy: nc.TopicPublishWithoutPolicy},
 		Topics:      notify.NewTopics(st.KV()),
 		Queue:       enqueuer{n},
 		Pusher:      pusher,

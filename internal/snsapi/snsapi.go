@@ -150,6 +150,13 @@ func (a *API) createTopic(c *call) error {
 		if err := a.opts.Authorize(old, c.req.Identity.UserID, notify.ActionCreateTopic); err != nil {
 			return err
 		}
+		if old.Owner != t.Owner {
+			// Taken over by another user (a Policy grant): the old owner's
+			// queued events must not be sent once the new endpoint is in.
+			if err := notify.RetireQueue(ctx, a.queues, old, nil); err != nil {
+				return err
+			}
+		}
 	case !errors.Is(err, notify.ErrNoSuchTopic):
 		return err
 	}
@@ -188,7 +195,9 @@ func (a *API) deleteTopic(c *call) error {
 	return c.respond("DeleteTopicResponse", true, nil, nil)
 }
 
-// readableTopic resolves TopicArn and checks read permission and transport.
+// readableTopic resolves TopicArn, checks read permission and transport,
+// and returns the topic as the requester may see it (another user never
+// sees the owner's credentials or OpaqueData, notify.Topic.ViewFor).
 func (a *API) readableTopic(c *call) (*notify.Topic, error) {
 	t, err := a.topicFromARN(c)
 	if err != nil {
@@ -200,7 +209,7 @@ func (a *API) readableTopic(c *call) (*notify.Topic, error) {
 	if !a.readAllowed(c, t) {
 		return nil, s3err.AccessDenied.WithMessage("")
 	}
-	return t, nil
+	return t.ViewFor(c.req.Identity.UserID), nil
 }
 
 func (a *API) getTopicAttributes(c *call) error {
@@ -265,7 +274,7 @@ func (a *API) listTopics(c *call) error {
 			d.open("Topics")
 			for _, t := range topics {
 				d.open("member")
-				d.topicBody(t, a.opts.Zonegroup)
+				d.topicBody(t.ViewFor(user), a.opts.Zonegroup)
 				d.close("member")
 			}
 			d.close("Topics")

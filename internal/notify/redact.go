@@ -1,0 +1,53 @@
+package notify
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// credentialArgs are the endpoint arguments that hold credentials.
+var credentialArgs = []string{"user-name", "password"}
+
+// ViewFor returns the topic as viewer may see it. Its owner sees it whole.
+// Anyone else (a reader a Policy grants sns:GetTopicAttributes, any user
+// of a legacy ownerless topic, the owner of a bucket bound to the topic)
+// never gets the owner's secrets: the copy has no OpaqueData (often a
+// token the receiver checks), no userinfo in push-endpoint and no
+// user-name or password argument. StoredSecret still tells that the topic
+// has credentials.
+func (t *Topic) ViewFor(viewer string) *Topic {
+	if t.Owner != "" && t.Owner == viewer {
+		return t
+	}
+	c := *t
+	c.OpaqueData = ""
+	c.Endpoint = withoutUserinfo(t.Endpoint)
+	var kept []string
+	for kv := range strings.SplitSeq(t.Args, "&") {
+		k, _, _ := strings.Cut(kv, "=")
+		if kv != "" && !slices.Contains(credentialArgs, k) {
+			kept = append(kept, kv)
+		}
+	}
+	c.Args = strings.Join(kept, "&")
+	return &c
+}
+
+// withoutUserinfo drops the user:password@ part of an endpoint URI; an
+// endpoint that does not parse is dropped whole, as it cannot be shown to
+// be free of one.
+func withoutUserinfo(endpoint string) string {
+	if endpoint == "" {
+		return ""
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return ""
+	}
+	if u.User == nil {
+		return endpoint
+	}
+	u.User = nil
+	return u.String()
+}
