@@ -169,6 +169,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	}
 	req.Op = resolveOp(r, lvl, mount)
 	info.Op = string(req.Op)
+	if err := checkNewKey(req.Op, key); err != nil {
+		return err
+	}
 	if req.Op == OpPreflight {
 		return a.preflight(w, r, req)
 	}
