@@ -8,10 +8,14 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -219,4 +223,76 @@ func TestCORSAllowCredentials(t *testing.T) {
 				resp.StatusCode, h.Get("Access-Control-Allow-Origin"), h.Get("Access-Control-Allow-Credentials"), tc.wantOrigin, tc.wantCredentials)
 		}
 	}
+}
+
+// TestAccessLogKey: each access log line names the object key, escaped so
+// that a key with control characters stays on its line and a non-UTF-8 key
+// (one stored before keys were checked) is logged by its percent-encoded
+// name, in both formats.
+func TestAccessLogKey(t *testing.T) {
+	const (
+		odd     = "dir/line\nbreak \"quoted\"\ttab"
+		invalid = "bad\xffkey"
+	)
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var access syncBuffer
+			h := slog.Handler(slog.NewTextHandler(&access, nil))
+			if format == "json" {
+				h = slog.NewJSONHandler(&access, nil)
+			}
+			srv := servertest.Start(t, servertest.Options{AccessLog: slog.New(h)})
+			c := sdkClient(srv)
+			ctx := context.Background()
+			if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("logs")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("logs"), Key: aws.String(odd), Body: strings.NewReader("x")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("logs"), Key: aws.String(invalid)}); err == nil {
+				t.Fatal("GET of a missing key succeeded")
+			}
+			lines := strings.Split(strings.TrimSpace(access.String()), "\n")
+			if len(lines) != 3 {
+				t.Fatalf("%d lines, want 3 (one per request):\n%s", len(lines), access.String())
+			}
+			for i, want := range []struct{ op, key string }{{"CreateBucket", ""}, {"PutObject", odd}, {"GetObject", "bad%FFkey"}} {
+				op, key := logOpKey(t, format, lines[i])
+				if op != want.op || key != want.key {
+					t.Errorf("line %d: op %q key %q, want %q %q\n%s", i, op, key, want.op, want.key, lines[i])
+				}
+			}
+		})
+	}
+}
+
+// logOpKey reads the op and key attributes of one access log line.
+func logOpKey(t *testing.T, format, line string) (op, key string) {
+	t.Helper()
+	if format == "json" {
+		var rec struct{ Op, Key string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		return rec.Op, rec.Key
+	}
+	// slog's text format: key=value, values quoted (Go syntax) when needed.
+	attr := func(name string) string {
+		_, rest, ok := strings.Cut(line, " "+name+"=")
+		if !ok {
+			t.Fatalf("no %s in %s", name, line)
+		}
+		if strings.HasPrefix(rest, `"`) {
+			v, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := strconv.Unquote(v)
+			return s
+		}
+		v, _, _ := strings.Cut(rest, " ")
+		return v
+	}
+	return attr("op"), attr("key")
 }
