@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +21,9 @@ const (
 	EnvPubSub         = "CAIRN_PUBSUB"
 	// EnvTopicPublishWithoutPolicy is --topic-publish-without-policy.
 	EnvTopicPublishWithoutPolicy = "CAIRN_TOPIC_PUBLISH_WITHOUT_POLICY"
+	// Environment variables of the request body bounds.
+	EnvBodyIdleTimeout    = "CAIRN_BODY_IDLE_TIMEOUT"
+	EnvMaxAnonymousBodies = "CAIRN_MAX_ANONYMOUS_BODIES"
 )
 
 // serverFlags are the flags of `cairn server`.
@@ -42,6 +47,10 @@ type serverFlags struct {
 	accessLog string
 	// pubsub holds the --pubsub* flags.
 	pubsub server.PubSubConfig
+	// bodyIdleTimeout and maxAnonymousBodies are --body-idle-timeout and
+	// --max-anonymous-bodies, as given (their environment variables are
+	// read with the same syntax).
+	bodyIdleTimeout, maxAnonymousBodies string
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -72,6 +81,10 @@ secret key is printed once, on that first start only.`,
 		"also serve GET /metrics on this host:port (it is always served on the S3 listener) (env "+EnvMetricsAddress+")")
 	fl.StringVar(&f.accessLog, "access-log", e.get(EnvAccessLog, "off"),
 		"access log on stderr, one line per S3 request: off, text or json (env "+EnvAccessLog+")")
+	fl.StringVar(&f.bodyIdleTimeout, "body-idle-timeout", e.get(EnvBodyIdleTimeout, d.BodyIdleTimeout.String()),
+		"a request body (or header) making no progress this long fails with RequestTimeout and its connection is closed (env "+EnvBodyIdleTimeout+")")
+	fl.StringVar(&f.maxAnonymousBodies, "max-anonymous-bodies", e.get(EnvMaxAnonymousBodies, strconv.Itoa(d.MaxAnonymousBodies)),
+		"unauthenticated request bodies (anonymous uploads, POST forms) read at once; more are answered 503 SlowDown (env "+EnvMaxAnonymousBodies+")")
 	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
 		"allow topics with credentials (user-name, password, user:pass@ in push-endpoint) over plain HTTP (env "+EnvAllowNotificationSecretsInCleartext+"=true)")
 	fl.BoolVar(&f.publishWithoutPolicy, "topic-publish-without-policy", e.get(EnvTopicPublishWithoutPolicy, "") == "true",
@@ -95,6 +108,10 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	idle, maxAnon, err := bodyBounds(f.bodyIdleTimeout, f.maxAnonymousBodies)
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{
 		DataDir:       f.dataDir,
 		Address:       f.address,
@@ -108,6 +125,9 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 		Metrics:       server.MetricsConfig{Address: f.metricsAddress},
 		AccessLog:     access,
 		PubSub:        f.pubsub,
+
+		BodyIdleTimeout:    idle,
+		MaxAnonymousBodies: maxAnon,
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -115,6 +135,19 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	}
 	printBanner(e.stdout, srv, cfg)
 	return srv.Run(cmd.Context())
+}
+
+// bodyBounds parses --body-idle-timeout and --max-anonymous-bodies.
+func bodyBounds(idle, maxAnon string) (time.Duration, int, error) {
+	d, err := time.ParseDuration(idle)
+	if err != nil || d <= 0 {
+		return 0, 0, fmt.Errorf("--body-idle-timeout %q: want a positive duration such as 20s", idle)
+	}
+	n, err := strconv.Atoi(maxAnon)
+	if err != nil || n <= 0 {
+		return 0, 0, fmt.Errorf("--max-anonymous-bodies %q: want a positive number", maxAnon)
+	}
+	return d, n, nil
 }
 
 // newLogger builds the server's logger on w.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -114,6 +115,33 @@ func TestServerBadFlags(t *testing.T) {
 	fails(t, nil, "--log-level", "server", "--log-level", "loud")
 	fails(t, map[string]string{EnvData: t.TempDir()}, "address", "server", "--address", "nonsense")
 	fails(t, map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "only-half"}, "together", "server", "--address", "127.0.0.1:0")
+	fails(t, nil, "--body-idle-timeout", "server", "--body-idle-timeout", "soon")
+	fails(t, nil, "--body-idle-timeout", "server", "--body-idle-timeout", "0s")
+	fails(t, map[string]string{EnvMaxAnonymousBodies: "-1"}, "--max-anonymous-bodies", "server")
+}
+
+// TestServerBodyIdleTimeoutEnv: the body idle timeout from the
+// environment reaches the server: a request stalled in its headers is
+// disconnected after 1s (the connection's own 15s bound only tells it
+// from the 20s default).
+func TestServerBodyIdleTimeoutEnv(t *testing.T) {
+	vars := map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "ENVROOT", EnvRootSecretKey: "envrootsecret",
+		EnvBodyIdleTimeout: "1s", EnvMaxAnonymousBodies: "3"}
+	banner, stop := startServer(t, vars)
+	defer stop()
+	endpoint := endpointRE.FindStringSubmatch(banner)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(endpoint[1], "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := io.WriteString(conn, "PUT /b/k HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		t.Fatalf("stalled connection not closed by the server: %v", err)
+	}
 }
 
 // TestServerNotificationSecretsFlag: topics with credentials are refused

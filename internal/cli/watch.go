@@ -63,7 +63,7 @@ resumes where it stopped, and nothing is missed.`,
 	f := cmd.Flags()
 	f.StringVar(&w.prefix, "prefix", "", "only keys starting with this prefix")
 	f.StringVar(&w.suffix, "suffix", "", "only keys ending with this suffix")
-	f.StringSliceVar(&w.events, "events", nil, "event names, e.g. s3:ObjectCreated:*,s3:ObjectRemoved:Delete (default all)")
+	f.StringSliceVar(&w.events, "events", nil, "event names, e.g. s3:ObjectCreated:*,s3:ObjectRemoved:Delete,s3:ObjectAccessed:Get (default every change, no reads)")
 	f.BoolVar(&w.json, "json", false, "print each event record as one JSON object per line")
 	f.StringVar(&w.subscription, "subscription", "", "pull and acknowledge the events of this pull subscription")
 	f.IntVar(&w.maxEntries, "max-entries", 100, "events per pull (--subscription)")

@@ -196,13 +196,44 @@ func (h *Hub) arrange(ctx context.Context, c store.Change, w store.RecordWriter)
 }
 
 // publish sends a committed change to the bucket's matching listeners.
-// The record is built once, and only if someone wants it.
 func (h *Hub) publish(c store.Change, op, user, reqID string) {
+	h.fanOut(c, notify.ChangeEvent(c.Kind, op, c.Bucket.Versioning), user, reqID)
+}
+
+// WantsAccess reports whether a listener of bucket asked for
+// s3:ObjectAccessed events, so that a read looks up what Accessed needs
+// only then.
+func (h *Hub) WantsAccess(bucket string) bool {
+	m := h.snap.Load()
+	if m == nil {
+		return false
+	}
+	for _, l := range (*m)[bucket] {
+		if l.mask&notify.ObjectAccessed != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Accessed publishes a read of an object (ev is ObjectAccessedGet or
+// ObjectAccessedHead) to the bucket's matching listeners. A read commits
+// nothing: the caller reports it once it has been served.
+func (h *Hub) Accessed(ctx context.Context, ev notify.EventType, b store.Bucket, obj store.ObjectInfo) {
+	var user, reqID string
+	if info := reqctx.From(ctx); info != nil {
+		user, reqID = info.UserID, info.RequestID
+	}
+	h.fanOut(store.Change{Bucket: b, Object: obj, Time: h.cfg.Now()}, ev, user, reqID)
+}
+
+// fanOut sends the event of c to the bucket's matching listeners. The
+// record is built once, and only if someone wants it.
+func (h *Hub) fanOut(c store.Change, ev notify.EventType, user, reqID string) {
 	m := h.snap.Load()
 	if m == nil {
 		return
 	}
-	ev := notify.ChangeEvent(c.Kind, op, c.Bucket.Versioning)
 	var body []byte
 	for _, l := range (*m)[c.Bucket.Name] {
 		if !l.matches(ev, c.Object.Key) {
@@ -243,8 +274,17 @@ func (h *Hub) recordInput(c store.Change, ev notify.EventType, user, reqID strin
 	}
 }
 
+// accessNames are the read events only the live stream knows (MinIO's,
+// without the "s3:" prefix).
+var accessNames = map[string]notify.EventType{
+	"ObjectAccessed:*":    notify.ObjectAccessed,
+	"ObjectAccessed:Get":  notify.ObjectAccessedGet,
+	"ObjectAccessed:Head": notify.ObjectAccessedHead,
+}
+
 // ParseEvents returns the event mask of a list of S3 event names; empty
-// names are ignored and a list without names selects every event. A value
+// names are ignored and a list without names selects every change (not
+// reads: s3:ObjectAccessed events come only to who names them). A value
 // may also hold several names separated by commas.
 func ParseEvents(names []string) (notify.EventType, error) {
 	var mask notify.EventType
@@ -256,13 +296,16 @@ func ParseEvents(names []string) (notify.EventType, error) {
 			}
 			t, ok := notify.ParseEvent(name)
 			if !ok {
-				return 0, s3err.InvalidArgument.WithMessage("Unsupported event name %q: use S3 event names such as s3:ObjectCreated:* or s3:ObjectRemoved:Delete.", name)
+				t, ok = accessNames[strings.TrimPrefix(name, "s3:")]
+			}
+			if !ok {
+				return 0, s3err.InvalidArgument.WithMessage("Unsupported event name %q: use S3 event names such as s3:ObjectCreated:*, s3:ObjectRemoved:Delete or s3:ObjectAccessed:Get.", name)
 			}
 			mask |= t
 		}
 	}
 	if mask == 0 {
-		mask = ^notify.EventType(0)
+		mask = ^notify.ObjectAccessed
 	}
 	return mask, nil
 }

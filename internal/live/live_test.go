@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -202,6 +203,10 @@ func TestParseEvents(t *testing.T) {
 		{[]string{"s3:ObjectCreated:*"}, true, "ObjectCreated:Copy"},
 		{[]string{"s3:ObjectCreated:Put,s3:ObjectRemoved:Delete"}, true, "ObjectRemoved:Delete"},
 		{[]string{"s3:ObjectCreated:Put", "s3:Bogus"}, false, ""},
+		{[]string{"s3:ObjectCreated:*", "s3:ObjectAccessed:*"}, true, "ObjectAccessed:Head"},
+		{[]string{"s3:ObjectAccessed:Get"}, true, "ObjectAccessed:Get"},
+		{[]string{"ObjectAccessed:Head"}, true, "ObjectAccessed:Head"},
+		{[]string{"s3:ObjectAccessed:Bogus"}, false, ""},
 	} {
 		mask, err := ParseEvents(tc.in)
 		if (err == nil) != tc.ok {
@@ -217,6 +222,25 @@ func TestParseEvents(t *testing.T) {
 		if mask&mustEvent(t, tc.want) == 0 {
 			t.Errorf("ParseEvents(%q) does not select %s", tc.in, tc.want)
 		}
+	}
+}
+
+// TestParseEventsAccessed: reads come only to who names them, and only the
+// live stream knows their names (notification configurations reject them,
+// as RGW's do).
+func TestParseEventsAccessed(t *testing.T) {
+	for _, in := range [][]string{nil, {""}, {"s3:ObjectCreated:*"}} {
+		mask, err := ParseEvents(in)
+		if err != nil || mask&notify.ObjectAccessed != 0 {
+			t.Errorf("ParseEvents(%q) = %b, %v: selects reads", in, mask, err)
+		}
+	}
+	mask, err := ParseEvents([]string{"s3:ObjectAccessed:Get"})
+	if err != nil || mask&notify.ObjectAccessedHead != 0 || mask&notify.ObjectCreated != 0 {
+		t.Errorf("ParseEvents(ObjectAccessed:Get) = %b, %v", mask, err)
+	}
+	if _, ok := notify.ParseEvent("s3:ObjectAccessed:Get"); ok {
+		t.Error("notify.ParseEvent accepts s3:ObjectAccessed:Get; notification configurations must reject it")
 	}
 }
 

@@ -34,6 +34,11 @@ const (
 	ReplicationCreate
 	ReplicationDelete
 	ReplicationDeletionMarkerCreated
+	// Reads, for the live stream only (MinIO's names, mc watch's "get"
+	// events): they are no bucket notification event in S3's or RGW's
+	// configurations, so ParseEvent does not accept them.
+	ObjectAccessedGet
+	ObjectAccessedHead
 )
 
 // Families (wildcard subscriptions).
@@ -46,6 +51,7 @@ const (
 	LifecycleExpiration       = LifecycleExpirationDelete | LifecycleExpirationDeleteMarkerCreated
 	ObjectSynced              = ObjectSyncedCreate | ObjectSyncedDelete | ObjectSyncedDeletionMarkerCreated
 	Replication               = ReplicationCreate | ReplicationDelete | ReplicationDeletionMarkerCreated
+	ObjectAccessed            = ObjectAccessedGet | ObjectAccessedHead
 )
 
 // DefaultEvents is what a notification without Event elements subscribes
@@ -120,6 +126,8 @@ var emittedNames = map[EventType]string{
 	ReplicationCreate:                             "Replication:Create",
 	ReplicationDelete:                             "Replication:Delete",
 	ReplicationDeletionMarkerCreated:              "Replication:DeletionMarkerCreated",
+	ObjectAccessedGet:                             "ObjectAccessed:Get",
+	ObjectAccessedHead:                            "ObjectAccessed:Head",
 }
 
 // ParseEvent returns the mask a subscription name stands for. The "s3:"

@@ -50,6 +50,13 @@ type Config struct {
 	// Observe, if set, is told about every request once it is served
 	// (metrics, access log); it must be quick.
 	Observe func(RequestRecord)
+	// BodyIdleTimeout is how long a request body may make no progress
+	// before it fails with RequestTimeout (DefaultBodyIdleTimeout if 0).
+	BodyIdleTimeout time.Duration
+	// MaxAnonymousBodies bounds the unauthenticated request bodies (anonymous
+	// requests, POST forms) read at once; more answer SlowDown
+	// (DefaultMaxAnonymousBodies if 0).
+	MaxAnonymousBodies int
 }
 
 // Users is the directory ACL grants are checked against.
@@ -72,6 +79,7 @@ type API struct {
 	// with a mount); requests to them never reach a bucket of that name.
 	mounts map[string]bool
 	notes  *notifications // set by EnableNotifications
+	bodies *bodyGuard
 }
 
 // Handler serves one operation. It returns an error instead of writing
@@ -98,7 +106,7 @@ func New(b store.Backend, a Authenticator, cfg Config) *API {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	api := &API{store: b, auth: a, cfg: cfg, log: cfg.Logger}
+	api := &API{store: b, auth: a, cfg: cfg, log: cfg.Logger, bodies: newBodyGuard(cfg.BodyIdleTimeout, cfg.MaxAnonymousBodies)}
 	api.ops = api.handlers()
 	return api
 }
@@ -139,7 +147,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 
 	serve := func(w http.ResponseWriter, r *http.Request) {
-		if err := a.serve(w, r, req, info); err != nil {
+		if err := a.bodies.serve(w, r, func(r *http.Request) error { return a.serve(w, r, req, info) }); err != nil {
 			a.writeError(w, r, req, err)
 		}
 	}
@@ -169,6 +177,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	}
 	req.Op = resolveOp(r, lvl, mount)
 	info.Op = string(req.Op)
+	if err := checkNewKey(req.Op, key); err != nil {
+		return err
+	}
 	if req.Op == OpPreflight {
 		return a.preflight(w, r, req)
 	}

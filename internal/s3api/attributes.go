@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,6 +66,12 @@ func (a *API) getObjectAttributes(w http.ResponseWriter, r *http.Request, req *R
 	}
 	h := w.Header()
 	oi, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{VersionID: g.versionID})
+	if errors.Is(err, store.ErrInvalidVersionID) {
+		// An id Cairn never issues names no version: NoSuchVersion, as
+		// clients of this call expect (minio-go sends UUIDs), not the
+		// InvalidArgument of a malformed id on GET.
+		err = s3err.NoSuchVersion.WithCause(err)
+	}
 	if err != nil {
 		return g.readError(h, oi, err)
 	}

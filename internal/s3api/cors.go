@@ -112,6 +112,9 @@ func (r *corsRule) setHeaders(h http.Header, origin, method string) {
 		h.Set("Access-Control-Max-Age", strconv.Itoa(*r.MaxAgeSeconds))
 	}
 	if origin != "*" {
+		// A rule naming its origins (not "*") lets browsers send
+		// credentials, as S3 answers.
+		h.Set("Access-Control-Allow-Credentials", "true")
 		h.Add("Vary", "Origin")
 	}
 }

@@ -439,8 +439,13 @@ func (a *API) listMultipartUploads(w http.ResponseWriter, r *http.Request, req *
 		EncodingType: p.encodingType(), IsTruncated: page.IsTruncated,
 		CommonPrefixes: p.commonPrefixes(page.CommonPrefixes),
 	}
-	if page.IsTruncated {
+	switch {
+	case page.IsTruncated:
 		res.NextKeyMarker, res.NextUploadIdMarker = p.enc(page.NextKeyMarker), page.NextUploadIDMarker
+	case len(page.Uploads) > 0:
+		// S3 names the last upload listed even on the last page.
+		last := page.Uploads[len(page.Uploads)-1]
+		res.NextKeyMarker, res.NextUploadIdMarker = p.enc(last.Key), last.UploadID
 	}
 	res.Uploads = make([]xmlUpload, len(page.Uploads))
 	for i, u := range page.Uploads {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/live"
+	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/s3err"
 )
 
@@ -23,10 +24,13 @@ const (
 // live event stream of a bucket, compatible with MinIO's
 // ListenBucketNotification (newline-delimited {"Records":[…]} messages), or
 // Server-Sent Events when the client accepts text/event-stream. Without it
-// the operation answers NotImplemented.
+// the operation answers NotImplemented. GetObject and HeadObject then also
+// report the reads they serve (s3:ObjectAccessed:Get, :Head).
 func (a *API) EnableLiveEvents(h *live.Hub) {
 	l := &listen{api: a, hub: h}
 	a.Handle(OpListenBucketNotification, l.serve)
+	a.Handle(OpGetObject, a.reportAccess(a.ops[OpGetObject], notify.ObjectAccessedGet, h))
+	a.Handle(OpHeadObject, a.reportAccess(a.ops[OpHeadObject], notify.ObjectAccessedHead, h))
 }
 
 type listen struct {

@@ -4,15 +4,20 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 )
 
 // RequestRecord describes one served S3 request, for metrics and access
 // logs. Op is from the operation table, so it is a bounded label.
 type RequestRecord struct {
-	ID       string
-	User     string // "" for anonymous or unauthenticated requests
-	Op       Op     // "" when the request was rejected before resolution
-	Bucket   string
+	ID     string
+	User   string // "" for anonymous or unauthenticated requests
+	Op     Op     // "" when the request was rejected before resolution
+	Bucket string
+	// Key is the object key: as sent when it is UTF-8, else percent-encoded
+	// (its encoding-type=url name), so that a log line always names the
+	// object exactly; log handlers escape control characters.
+	Key      string
 	Status   int
 	Code     string // the S3 error code written, "" on success
 	BytesIn  int64  // request body bytes read
@@ -34,7 +39,7 @@ func (a *API) observe(w http.ResponseWriter, r *http.Request, req *Request, serv
 	}
 	serve(rw, r)
 	rec := RequestRecord{
-		ID: req.ID, User: req.Identity.UserID, Op: req.Op, Bucket: req.Bucket,
+		ID: req.ID, User: req.Identity.UserID, Op: req.Op, Bucket: req.Bucket, Key: loggableKey(req.Key),
 		Status: rw.status, Code: req.errCode, BytesOut: rw.n, Start: req.Start,
 		Duration: time.Since(req.Start),
 	}
@@ -45,6 +50,15 @@ func (a *API) observe(w http.ResponseWriter, r *http.Request, req *Request, serv
 		rec.BytesIn = body.n
 	}
 	a.cfg.Observe(rec)
+}
+
+// loggableKey is a key as logs can carry it without losing bytes: a JSON
+// log would replace every invalid UTF-8 byte by U+FFFD.
+func loggableKey(key string) string {
+	if utf8.ValidString(key) {
+		return key
+	}
+	return s3URLEncode(key)
 }
 
 // recordingWriter captures the status and counts the body bytes written.

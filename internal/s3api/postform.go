@@ -91,7 +91,7 @@ func postKey(fields map[string]string, fileName string) (string, error) {
 	if key = strings.ReplaceAll(key, "${filename}", fileName); key == "" {
 		return "", s3err.InvalidArgument.WithMessage("The key is empty once ${filename} is replaced by the file's name.")
 	}
-	return key, nil
+	return key, checkFormKey(key)
 }
 
 // postHeaderFields are the form fields that set what the same-named (or,

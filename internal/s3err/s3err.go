@@ -153,7 +153,7 @@ var (
 	ObjectLockConfigurationNotFound     = def("ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket")
 	PreconditionFailed                  = def("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold")
 	RequestTimeTooSkewed                = def("RequestTimeTooSkewed", http.StatusForbidden, "The difference between the request time and the server's time is too large.")
-	RequestTimeout                      = def("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period.")
+	RequestTimeout                      = def("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 	ServiceUnavailable                  = def("ServiceUnavailable", http.StatusServiceUnavailable, "Please reduce your request rate.")
 	SignatureDoesNotMatch               = def("SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	SlowDown                            = def("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")

@@ -7,6 +7,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/s3api"
 )
 
 // Config is everything the server needs to start.
@@ -43,8 +45,16 @@ type Config struct {
 	// Live tunes the live event stream.
 	Live LiveConfig
 	// AccessLog, if set, gets one "request" line per S3 request (request
-	// id, user, op, bucket, status, code, bytes in/out, duration).
+	// id, user, op, bucket, key, status, code, bytes in/out, duration).
 	AccessLog *slog.Logger
+	// BodyIdleTimeout is how long a request body may make no progress
+	// before the request fails with RequestTimeout and its connection is
+	// closed; it also bounds the reading of request headers (20s).
+	BodyIdleTimeout time.Duration
+	// MaxAnonymousBodies bounds the unauthenticated request bodies
+	// (anonymous uploads, POST forms) read at once; more are answered
+	// 503 SlowDown (64).
+	MaxAnonymousBodies int
 }
 
 // MetricsConfig configures the Prometheus metrics. By default they are
@@ -90,15 +100,21 @@ const (
 	DefaultAddress         = "127.0.0.1:7480"
 	DefaultRegion          = "us-east-1"
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultBodyIdleTimeout and DefaultMaxAnonymousBodies are the S3
+	// adapter's.
+	DefaultBodyIdleTimeout    = s3api.DefaultBodyIdleTimeout
+	DefaultMaxAnonymousBodies = s3api.DefaultMaxAnonymousBodies
 )
 
 // Default returns the default configuration.
 func Default() Config {
 	return Config{
-		DataDir:         DefaultDataDir,
-		Address:         DefaultAddress,
-		Region:          DefaultRegion,
-		ShutdownTimeout: DefaultShutdownTimeout,
+		DataDir:            DefaultDataDir,
+		Address:            DefaultAddress,
+		Region:             DefaultRegion,
+		ShutdownTimeout:    DefaultShutdownTimeout,
+		BodyIdleTimeout:    DefaultBodyIdleTimeout,
+		MaxAnonymousBodies: DefaultMaxAnonymousBodies,
 	}
 }
 
@@ -116,6 +132,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = d.ShutdownTimeout
+	}
+	if c.BodyIdleTimeout == 0 {
+		c.BodyIdleTimeout = d.BodyIdleTimeout
+	}
+	if c.MaxAnonymousBodies == 0 {
+		c.MaxAnonymousBodies = d.MaxAnonymousBodies
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -166,6 +188,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v is negative", c.ShutdownTimeout))
+	}
+	if c.BodyIdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("body idle timeout %v is negative", c.BodyIdleTimeout))
+	}
+	if c.MaxAnonymousBodies < 0 {
+		errs = append(errs, fmt.Errorf("max anonymous bodies %d is negative", c.MaxAnonymousBodies))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("server: invalid config: %w", errors.Join(errs...))

@@ -92,7 +92,7 @@ func observer(m *metrics.Metrics, access *slog.Logger) func(s3api.RequestRecord)
 		if access != nil {
 			access.LogAttrs(context.Background(), slog.LevelInfo, "request",
 				slog.String("request_id", r.ID), slog.String("user", r.User), slog.String("op", string(r.Op)),
-				slog.String("bucket", r.Bucket), slog.Int("status", r.Status), slog.String("code", r.Code),
+				slog.String("bucket", r.Bucket), slog.String("key", r.Key), slog.Int("status", r.Status), slog.String("code", r.Code),
 				slog.Int64("bytes_in", r.BytesIn), slog.Int64("bytes_out", r.BytesOut),
 				slog.Float64("duration_ms", float64(r.Duration.Microseconds())/1000))
 		}

@@ -135,6 +135,7 @@ func New(cfg Config) (s *Server, err error) {
 		Users: aclUsers{accts}, SSE: keys, SSECRequireTLS: cfg.SSERequireTLS,
 		ReservedBuckets: []string{strings.Trim(adminapi.Prefix, "/"), strings.Trim(MetricsPath, "/")},
 		Observe:         observer(m, cfg.AccessLog),
+		BodyIdleTimeout: cfg.BodyIdleTimeout, MaxAnonymousBodies: cfg.MaxAnonymousBodies,
 	})
 
 	n, err = newNotifications(st, cfg, log, m)
@@ -341,8 +342,10 @@ func (s *Server) run(ctx context.Context) error {
 	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBase()
 	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 30 * time.Second,
+		Handler: s.handler,
+		// A client stalling in its headers is cut like one stalling in
+		// its body (the S3 adapter bounds bodies).
+		ReadHeaderTimeout: s.cfg.BodyIdleTimeout,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

@@ -53,6 +53,10 @@ type Options struct {
 	PubSub server.PubSubConfig
 	// Live tunes the live event stream (server defaults if zero).
 	Live server.LiveConfig
+	// BodyIdleTimeout and MaxAnonymousBodies bound request bodies (server
+	// defaults if zero).
+	BodyIdleTimeout    time.Duration
+	MaxAnonymousBodies int
 }
 
 // Running is a started server.
@@ -101,6 +105,7 @@ func Start(t testing.TB, opts Options) *Running {
 		AccessLog:       opts.AccessLog,
 		PubSub:          opts.PubSub,
 		Live:            opts.Live,
+		BodyIdleTimeout: opts.BodyIdleTimeout, MaxAnonymousBodies: opts.MaxAnonymousBodies,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
