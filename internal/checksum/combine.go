@@ -21,8 +21,8 @@ import (
 // crcPoly is a reflected CRC polynomial of width ≤ 64 with its table of
 // x^(2^k) mod P.
 type crcPoly struct {
-	poly  uint64 // the polynomial, bit-reversed, without its x^width term
-	one   uint64 // the polynomial "1" (x^0) in reflected form: 1<<(width-1)
+	poly  uint64     // the polynomial, bit-reversed, without its x^width term
+	one   uint64     // the polynomial "1" (x^0) in reflected form: 1<<(width-1)
 	x2n   [67]uint64 // x^(2^k) mod P for every k an int64 length needs
 	width int
 }

@@ -176,7 +176,7 @@ func TestParseComplete(t *testing.T) {
 		}
 	}
 	bad := []struct {
-		h          http.Header
+		h         http.Header
 		code, msg string
 	}{
 		{hdr("X-Amz-Checksum-Type", "whole"), "InvalidRequest", "Value for x-amz-checksum-type header is invalid."},
