@@ -234,36 +234,6 @@ func TestParseCompleteMultipartUpload(t *testing.T) {
 	}
 }
 
-func TestUploadChecksum(t *testing.T) {
-	tests := []struct {
-		algo, typ       string
-		wantAlgo, wantT string
-		ok              bool
-	}{
-		{"", "", "", "", true},
-		{"crc32", "", "CRC32", "COMPOSITE", true},
-		{"CRC64NVME", "", "CRC64NVME", "FULL_OBJECT", true},
-		{"CRC32C", "FULL_OBJECT", "CRC32C", "FULL_OBJECT", true},
-		{"SHA256", "FULL_OBJECT", "", "", false},
-		{"CRC64NVME", "COMPOSITE", "", "", false},
-		{"MD5", "", "", "", false},
-		{"", "COMPOSITE", "", "", false},
-	}
-	for _, tt := range tests {
-		h := map[string][]string{}
-		if tt.algo != "" {
-			h["X-Amz-Checksum-Algorithm"] = []string{tt.algo}
-		}
-		if tt.typ != "" {
-			h["X-Amz-Checksum-Type"] = []string{tt.typ}
-		}
-		algo, typ, err := uploadChecksum(h)
-		if (err == nil) != tt.ok || algo != tt.wantAlgo || typ != tt.wantT {
-			t.Errorf("uploadChecksum(%q, %q) = %q, %q, %v", tt.algo, tt.typ, algo, typ, err)
-		}
-	}
-}
-
 // TestListVersionsXML checks that versions and delete markers keep their
 // order and element names in one document.
 func TestListVersionsXML(t *testing.T) {
