@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/minio/minio-go/v7"
+	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -531,5 +533,60 @@ func TestObjectWithEmptyStoredChecksum(t *testing.T) {
 		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesChecksum}})
 	if err != nil || attrs.Checksum != nil {
 		t.Fatalf("attributes checksum %+v, %v", attrs.Checksum, err)
+	}
+}
+
+// minio-go, as mc drives it (trailing checksums on): uploads in parts with
+// its default CRC32C and with `mc cp --checksum` choices, known and
+// unknown sizes. minio-go claims the object's checksum on Complete (a
+// composite one without its "-N"); the stored value is compared with one
+// computed here.
+func TestMinioGoMultipartChecksums(t *testing.T) {
+	ts := newTestServer(t)
+	ts.CreateBucket(t, ts.Root, "cksum")
+	mc, err := minio.New(strings.TrimPrefix(ts.URL, "http://"), &minio.Options{
+		Creds:  miniocreds.NewStaticV4(userRoot.AccessKey, userRoot.SecretKey, ""),
+		Region: testRegion, BucketLookup: minio.BucketLookupPath, Transport: ts.HTTP.Client().Transport,
+		MaxRetries: 1, TrailingHeaders: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bodies := [][]byte{randomBody(101, 5<<20), randomBody(102, 5<<20), randomBody(103, 2<<20)}
+	data := bytes.Join(bodies, nil)
+	tests := []struct {
+		name     string
+		checksum minio.ChecksumType
+		size     int64
+		algo     types.ChecksumAlgorithm
+		want     string
+		typ      string
+	}{
+		{"default", 0, int64(len(data)), types.ChecksumAlgorithmCrc32c, compositeOf(types.ChecksumAlgorithmCrc32c, bodies...), "COMPOSITE"},
+		{"CRC32C full object", minio.ChecksumFullObjectCRC32C, int64(len(data)), types.ChecksumAlgorithmCrc32c, enc64(sumOf(types.ChecksumAlgorithmCrc32c, data)), "FULL_OBJECT"},
+		{"CRC64NVME", minio.ChecksumCRC64NVME, int64(len(data)), types.ChecksumAlgorithmCrc64nvme, enc64(sumOf(types.ChecksumAlgorithmCrc64nvme, data)), "FULL_OBJECT"},
+		{"CRC64NVME unknown size", minio.ChecksumCRC64NVME, -1, types.ChecksumAlgorithmCrc64nvme, enc64(sumOf(types.ChecksumAlgorithmCrc64nvme, data)), "FULL_OBJECT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := strings.ReplaceAll(tt.name, " ", "-")
+			if _, err := mc.PutObject(ctx, "cksum", key, bytes.NewReader(data), tt.size, minio.PutObjectOptions{
+				PartSize: 5 << 20, Checksum: tt.checksum,
+			}); err != nil {
+				t.Fatalf("put: %v", err)
+			}
+			st, err := mc.StatObject(ctx, "cksum", key, minio.StatObjectOptions{Checksum: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := st.ChecksumCRC32C
+			if tt.algo == types.ChecksumAlgorithmCrc64nvme {
+				got = st.ChecksumCRC64NVME
+			}
+			if got != tt.want || st.ChecksumMode != tt.typ {
+				t.Errorf("stored %s %q %s, want %q %s", tt.algo, got, st.ChecksumMode, tt.want, tt.typ)
+			}
+		})
 	}
 }
