@@ -214,6 +214,8 @@ func TestParseCompleteMultipartUpload(t *testing.T) {
 		{"zero", `<CompleteMultipartUpload><Part><PartNumber>0</PartNumber></Part></CompleteMultipartUpload>`, 0, s3err.InvalidArgument},
 		{"descending", `<CompleteMultipartUpload><Part><PartNumber>2</PartNumber></Part><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>`, 0, s3err.InvalidPartOrder},
 		{"duplicate", `<CompleteMultipartUpload><Part><PartNumber>2</PartNumber></Part><Part><PartNumber>2</PartNumber></Part></CompleteMultipartUpload>`, 0, s3err.InvalidPartOrder},
+		{"two checksums", `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32><ChecksumCRC32C>AAAAAA==</ChecksumCRC32C></Part></CompleteMultipartUpload>`, 0, s3err.InvalidArgument},
+		{"bad checksum", `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ChecksumSHA256>AAAAAA==</ChecksumSHA256></Part></CompleteMultipartUpload>`, 0, s3err.InvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
