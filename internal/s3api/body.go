@@ -28,6 +28,8 @@ type putBody struct {
 	// sums returns the checksums to store once the body reached EOF; nil
 	// when the request named no algorithm.
 	sums func() map[string]string
+	// algo is the checksum algorithm the request named, "" if none.
+	algo string
 }
 
 // newPutBody builds the put-body pipeline of a request whose signature was
@@ -45,7 +47,7 @@ func newPutBody(r *http.Request) (*putBody, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &putBody{Reader: r.Body, size: r.ContentLength, md5: q.MD5}
+	b := &putBody{Reader: r.Body, size: r.ContentLength, md5: q.MD5, algo: q.Algorithm}
 	switch {
 	case q.Algorithm == "":
 		return b, nil

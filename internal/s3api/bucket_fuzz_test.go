@@ -2,6 +2,8 @@ package s3api
 
 import (
 	"testing"
+
+	"github.com/cairn-s3/cairn/internal/checksum"
 )
 
 // FuzzCompleteMultipartUpload checks that any document either parses into
@@ -25,6 +27,11 @@ func FuzzCompleteMultipartUpload(f *testing.F) {
 		for i, p := range parts {
 			if p.Number < 1 || p.Number > maxPartNumber || (i > 0 && p.Number <= parts[i-1].Number) {
 				t.Fatalf("accepted bad part order %+v", parts)
+			}
+			for algo, v := range p.Checksums {
+				if _, err := checksum.Decode(algo, v); err != nil || len(p.Checksums) > 1 {
+					t.Fatalf("accepted part checksums %v", p.Checksums)
+				}
 			}
 		}
 	})

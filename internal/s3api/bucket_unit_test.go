@@ -214,6 +214,8 @@ func TestParseCompleteMultipartUpload(t *testing.T) {
 		{"zero", `<CompleteMultipartUpload><Part><PartNumber>0</PartNumber></Part></CompleteMultipartUpload>`, 0, s3err.InvalidArgument},
 		{"descending", `<CompleteMultipartUpload><Part><PartNumber>2</PartNumber></Part><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>`, 0, s3err.InvalidPartOrder},
 		{"duplicate", `<CompleteMultipartUpload><Part><PartNumber>2</PartNumber></Part><Part><PartNumber>2</PartNumber></Part></CompleteMultipartUpload>`, 0, s3err.InvalidPartOrder},
+		{"two checksums", `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32><ChecksumCRC32C>AAAAAA==</ChecksumCRC32C></Part></CompleteMultipartUpload>`, 0, s3err.InvalidArgument},
+		{"bad checksum", `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ChecksumSHA256>AAAAAA==</ChecksumSHA256></Part></CompleteMultipartUpload>`, 0, s3err.InvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,36 +233,6 @@ func TestParseCompleteMultipartUpload(t *testing.T) {
 				t.Fatalf("parts = %+v", parts)
 			}
 		})
-	}
-}
-
-func TestUploadChecksum(t *testing.T) {
-	tests := []struct {
-		algo, typ       string
-		wantAlgo, wantT string
-		ok              bool
-	}{
-		{"", "", "", "", true},
-		{"crc32", "", "CRC32", "COMPOSITE", true},
-		{"CRC64NVME", "", "CRC64NVME", "FULL_OBJECT", true},
-		{"CRC32C", "FULL_OBJECT", "CRC32C", "FULL_OBJECT", true},
-		{"SHA256", "FULL_OBJECT", "", "", false},
-		{"CRC64NVME", "COMPOSITE", "", "", false},
-		{"MD5", "", "", "", false},
-		{"", "COMPOSITE", "", "", false},
-	}
-	for _, tt := range tests {
-		h := map[string][]string{}
-		if tt.algo != "" {
-			h["X-Amz-Checksum-Algorithm"] = []string{tt.algo}
-		}
-		if tt.typ != "" {
-			h["X-Amz-Checksum-Type"] = []string{tt.typ}
-		}
-		algo, typ, err := uploadChecksum(h)
-		if (err == nil) != tt.ok || algo != tt.wantAlgo || typ != tt.wantT {
-			t.Errorf("uploadChecksum(%q, %q) = %q, %q, %v", tt.algo, tt.typ, algo, typ, err)
-		}
 	}
 }
 

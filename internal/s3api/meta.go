@@ -168,13 +168,18 @@ func setWrittenVersionHeader(h http.Header, versionID string) {
 	}
 }
 
-// setChecksumHeaders writes x-amz-checksum-<algo> for each stored checksum
-// and, for multipart objects, x-amz-checksum-type.
+// setChecksumHeaders writes x-amz-checksum-<algo> for each checksum and,
+// if typ is set, x-amz-checksum-type. An empty value is never sent: SDKs
+// would check the body against it.
 func setChecksumHeaders(h http.Header, sums map[string]string, typ string) {
+	n := 0
 	for algo, v := range sums {
-		h.Set("X-Amz-Checksum-"+strings.ToLower(algo), v)
+		if v != "" {
+			h.Set("X-Amz-Checksum-"+strings.ToLower(algo), v)
+			n++
+		}
 	}
-	if len(sums) > 0 && typ != "" {
+	if n > 0 && typ != "" {
 		h.Set("X-Amz-Checksum-Type", typ)
 	}
 }

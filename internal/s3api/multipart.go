@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/checksum"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -34,35 +35,6 @@ func uploadChecksumAlgorithm(m store.Metadata) string {
 	return ""
 }
 
-// uploadChecksum reads x-amz-checksum-algorithm and x-amz-checksum-type of
-// CreateMultipartUpload and checks that they go together as in S3:
-// CRC64NVME is always full-object, SHA1/SHA256 always composite.
-func uploadChecksum(h http.Header) (algo, typ string, err error) {
-	algo = strings.ToUpper(h.Get("X-Amz-Checksum-Algorithm"))
-	typ = strings.ToUpper(h.Get("X-Amz-Checksum-Type"))
-	switch algo {
-	case "":
-		if typ != "" {
-			return "", "", s3err.InvalidRequest.WithMessage("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
-		}
-		return "", "", nil
-	case store.ChecksumCRC32, store.ChecksumCRC32C, store.ChecksumCRC64NVME, store.ChecksumSHA1, store.ChecksumSHA256:
-	default:
-		return "", "", s3err.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
-	}
-	switch {
-	case typ == "" && algo == store.ChecksumCRC64NVME:
-		typ = "FULL_OBJECT"
-	case typ == "":
-		typ = "COMPOSITE"
-	case typ == "FULL_OBJECT" && (algo == store.ChecksumSHA1 || algo == store.ChecksumSHA256),
-		typ == "COMPOSITE" && algo == store.ChecksumCRC64NVME,
-		typ != "FULL_OBJECT" && typ != "COMPOSITE":
-		return "", "", s3err.InvalidRequest.WithMessage("The %s checksum type cannot be used with the %s checksum algorithm.", typ, algo)
-	}
-	return algo, typ, nil
-}
-
 // uploadMetadata collects the metadata of a new upload from its headers:
 // what PutObject reads, plus the checksum algorithm and type.
 func uploadMetadata(r *http.Request) (store.Metadata, error) {
@@ -70,7 +42,7 @@ func uploadMetadata(r *http.Request) (store.Metadata, error) {
 	if err != nil {
 		return m, err
 	}
-	algo, typ, err := uploadChecksum(r.Header)
+	algo, typ, err := checksum.ParseUpload(r.Header)
 	if err != nil {
 		return m, err
 	}
@@ -163,19 +135,11 @@ func completeParts(doc completeMultipartUploadRequest) ([]store.CompletePart, er
 		if i > 0 && p.PartNumber <= doc.Parts[i-1].PartNumber {
 			return nil, s3err.InvalidPartOrder
 		}
-		parts[i] = store.CompletePart{Number: p.PartNumber, ETag: strings.Trim(strings.TrimSpace(p.ETag), `"`)}
-		for algo, v := range map[string]string{
-			store.ChecksumCRC32: p.ChecksumCRC32, store.ChecksumCRC32C: p.ChecksumCRC32C,
-			store.ChecksumCRC64NVME: p.ChecksumCRC64NVME, store.ChecksumSHA1: p.ChecksumSHA1,
-			store.ChecksumSHA256: p.ChecksumSHA256,
-		} {
-			if v = strings.TrimSpace(v); v != "" {
-				if parts[i].Checksums == nil {
-					parts[i].Checksums = map[string]string{}
-				}
-				parts[i].Checksums[algo] = v
-			}
+		sums, err := listedPartChecksums(p) // checksum_multipart.go
+		if err != nil {
+			return nil, err
 		}
+		parts[i] = store.CompletePart{Number: p.PartNumber, ETag: strings.Trim(strings.TrimSpace(p.ETag), `"`), Checksums: sums}
 	}
 	return parts, nil
 }
@@ -201,8 +165,8 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 		return err
 	}
 	uploadID := r.URL.Query().Get("uploadId")
-	var doc completeMultipartUploadRequest
-	if err := decodeVerifiedXML(r, &doc); err != nil {
+	doc, claim, err := decodeCompleteDocument(r) // checksum_multipart.go
+	if err != nil {
 		return err
 	}
 	parts, err := completeParts(doc)
@@ -217,7 +181,9 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if _, _, err := a.uploadSSE(r, req, uploadID); err != nil && !errors.Is(err, store.ErrNoSuchUpload) {
 		return err
 	}
-	o, err := a.store.CompleteMultipartUpload(r.Context(), req.Bucket, req.Key, uploadID, parts)
+	o, err := a.store.CompleteMultipartUpload(r.Context(), req.Bucket, req.Key, uploadID, parts, store.CompleteOptions{
+		Checksums: completeChecksums(claim, parts),
+	})
 	if err != nil {
 		return err
 	}
@@ -225,17 +191,13 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 		w.Header().Set("X-Amz-Version-Id", o.VersionID)
 	}
 	setSSEHeaders(w.Header(), o.Meta.SSE)
-	c := o.Meta.Checksums
-	res := completeMultipartUploadResult{
+	c, typ := objectChecksums(o.Meta)
+	return writeXML(w, completeMultipartUploadResult{
 		Location: a.objectLocation(r, req), Bucket: req.Bucket, Key: req.Key, ETag: quoteETag(o.ETag),
 		ChecksumCRC32: c[store.ChecksumCRC32], ChecksumCRC32C: c[store.ChecksumCRC32C],
 		ChecksumCRC64NVME: c[store.ChecksumCRC64NVME], ChecksumSHA1: c[store.ChecksumSHA1],
-		ChecksumSHA256: c[store.ChecksumSHA256],
-	}
-	if algo, _ := checksumAlgorithmOf(o.Meta); algo != "" {
-		res.ChecksumType = o.Meta.ChecksumType
-	}
-	return writeXML(w, res)
+		ChecksumSHA256: c[store.ChecksumSHA256], ChecksumType: typ,
+	})
 }
 
 // completeConditions evaluates If-Match / If-None-Match of a conditional

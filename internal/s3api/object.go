@@ -54,7 +54,8 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	h := w.Header()
 	h.Set("ETag", quoteETag(oi.ETag))
 	setWrittenVersionHeader(h, oi.VersionID)
-	setChecksumHeaders(h, oi.Meta.Checksums, "")
+	sums, typ := objectChecksums(oi.Meta)
+	setChecksumHeaders(h, sums, typ)
 	setSSEHeaders(h, oi.Meta.SSE)
 	return nil
 }
@@ -351,8 +352,8 @@ func (g *getRequest) readError(h http.Header, oi store.ObjectInfo, err error) er
 }
 
 // writeHeaders writes the answer's headers and returns its status.
-// Checksums describe the whole object, so they are sent only when the whole
-// object (or the whole part they were computed for) is served.
+// Checksums are sent only for what they describe: the whole object, or the
+// whole part they were computed for (servedChecksums).
 func (g *getRequest) writeHeaders(h http.Header, oi store.ObjectInfo, s served, isGet bool) int {
 	setObjectHeaders(h, oi)
 	h.Set("Content-Length", itoa(s.rng.Length))
@@ -365,12 +366,8 @@ func (g *getRequest) writeHeaders(h http.Header, oi store.ObjectInfo, s served, 
 		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(oi.Parts)))
 	}
 	if g.checksums {
-		switch {
-		case s.part != nil:
-			setChecksumHeaders(h, s.part.Checksums, "")
-		case !s.partial:
-			setChecksumHeaders(h, oi.Meta.Checksums, oi.Meta.ChecksumType)
-		}
+		sums, typ := servedChecksums(oi, s)
+		setChecksumHeaders(h, sums, typ)
 	}
 	if len(oi.Meta.Tags) > 0 {
 		h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(oi.Meta.Tags)))

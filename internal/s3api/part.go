@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/xml"
+	"io"
 	"net/http"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
@@ -45,8 +46,11 @@ func (a *API) uploadPart(w http.ResponseWriter, r *http.Request, req *Request) e
 	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
 		return err
 	}
-	info, dk, err := a.uploadSSE(r, req, uploadID)
+	up, dk, err := a.uploadSSE(r, req, uploadID)
 	if err != nil {
+		return err
+	}
+	if err := partChecksum(up, body); err != nil { // checksum_multipart.go
 		return err
 	}
 	opts := body.partOptions()
@@ -60,7 +64,7 @@ func (a *API) uploadPart(w http.ResponseWriter, r *http.Request, req *Request) e
 	}
 	w.Header().Set("ETag", quoteETag(pi.ETag))
 	setChecksumHeaders(w.Header(), pi.Checksums, "")
-	setSSEHeaders(w.Header(), info)
+	setSSEHeaders(w.Header(), up.Meta.SSE)
 	return nil
 }
 
@@ -86,7 +90,7 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 	if err != nil {
 		return err
 	}
-	dstInfo, dstKey, err := a.uploadSSE(r, req, uploadID)
+	dst, dstKey, err := a.uploadSSE(r, req, uploadID)
 	if err != nil {
 		return err
 	}
@@ -117,7 +121,14 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	defer body.Close()
 	opts := store.PartOptions{Size: rg.Length}
-	data, err := encryptPart(body, dstKey, &opts)
+	var data io.Reader = body
+	if algo := uploadChecksumAlgorithm(dst.Meta); algo != "" {
+		// The part carries its upload's checksum, of the bytes copied.
+		if data, opts.Checksums, err = withChecksum(data, algo); err != nil {
+			return err
+		}
+	}
+	data, err = encryptPart(data, dstKey, &opts)
 	if err != nil {
 		return err
 	}
@@ -128,7 +139,7 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 	if info.VersionID != "" {
 		w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}
-	setSSEHeaders(w.Header(), dstInfo)
+	setSSEHeaders(w.Header(), dst.Meta.SSE)
 	return writeXML(w, copyPartResult{
 		Xmlns: s3Namespace, LastModified: isoTime(pi.LastModified), ETag: quoteETag(pi.ETag),
 		checksumResult: checksumFields(pi.Checksums),

@@ -24,21 +24,21 @@ func (a *API) uploadEncryption(r *http.Request, b store.Bucket) (*store.SSEInfo,
 	return info, err
 }
 
-// uploadSSE returns an upload's encryption and data key (nil for a
-// plaintext upload), checking the request's SSE-C key against it. Other
-// SSE headers on parts are ignored: the upload's creation decided.
-func (a *API) uploadSSE(r *http.Request, req *Request, uploadID string) (*store.SSEInfo, []byte, error) {
+// uploadSSE returns an upload (its encryption is Meta.SSE) and its data
+// key (nil for a plaintext upload), checking the request's SSE-C key
+// against it. Other SSE headers on parts are ignored: the upload's
+// creation decided.
+func (a *API) uploadSSE(r *http.Request, req *Request, uploadID string) (store.Upload, []byte, error) {
 	ck, err := parseCustomerKey(r.Header, hdrSSECPrefix)
 	if err != nil {
-		return nil, nil, err
+		return store.Upload{}, nil, err
 	}
 	page, err := a.store.ListParts(r.Context(), req.Bucket, req.Key, uploadID, store.ListPartsOptions{MaxParts: 1})
 	if err != nil {
-		return nil, nil, err
+		return store.Upload{}, nil, err
 	}
-	info := page.Upload.Meta.SSE
-	dk, err := a.openSSE(info, ck)
-	return info, dk, err
+	dk, err := a.openSSE(page.Upload.Meta.SSE, ck)
+	return page.Upload, dk, err
 }
 
 // encryptPart returns the reader the store must consume for a part of an

@@ -310,6 +310,18 @@ type CompletePart struct {
 	Checksums map[string]string
 }
 
+// CompleteOptions refine CompleteMultipartUpload.
+type CompleteOptions struct {
+	// Checksums, if set, is called once the listed parts passed the store's
+	// checks, before the commit and under the upload's lock, with the
+	// upload and its listed parts in order (with their stored checksums).
+	// The object records the checksums and checksum type it returns in
+	// place of the upload's; an error it returns fails the completion and
+	// changes nothing. It is not called when the upload was already
+	// completed (the object it made is returned).
+	Checksums func(up Upload, parts []Part) (sums map[string]string, typ string, err error)
+}
+
 // ListPartsOptions page through an upload's parts.
 type ListPartsOptions struct {
 	PartNumberMarker int
@@ -388,7 +400,7 @@ type MultipartStore interface {
 	UploadPart(ctx context.Context, bucket, key, uploadID string, number int, body io.Reader, opts PartOptions) (PartInfo, error)
 	// CompleteMultipartUpload checks parts (order, ETags, minimum size) and
 	// commits the object; its ETag is md5(concat(part md5s)) + "-N".
-	CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart) (ObjectInfo, error)
+	CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart, opts CompleteOptions) (ObjectInfo, error)
 	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
 	ListParts(ctx context.Context, bucket, key, uploadID string, opts ListPartsOptions) (ListPartsResult, error)
 	ListMultipartUploads(ctx context.Context, bucket string, opts ListUploadsOptions) (ListUploadsResult, error)

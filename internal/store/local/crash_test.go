@@ -233,6 +233,6 @@ func childMultipart(ctx context.Context, s *Store, key string, r *rand.Rand) ([]
 		}
 		list = append(list, store.CompletePart{Number: i + 1, ETag: info.ETag})
 	}
-	_, err = s.CompleteMultipartUpload(ctx, "crash", key, up.UploadID, list)
+	_, err = s.CompleteMultipartUpload(ctx, "crash", key, up.UploadID, list, store.CompleteOptions{})
 	return sum[:], err
 }

@@ -155,7 +155,7 @@ func TestGarbageRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Part 1 must be 5 MiB to be a non-last part; complete with part 3 only.
-	if _, err := s.CompleteMultipartUpload(ctx, "b", "mp", up.UploadID, parts[1:]); err != nil {
+	if _, err := s.CompleteMultipartUpload(ctx, "b", "mp", up.UploadID, parts[1:], store.CompleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	up2, _ := s.CreateMultipartUpload(ctx, "b", "ab", store.PutOptions{})

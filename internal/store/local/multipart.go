@@ -214,7 +214,7 @@ func (t *txn) dropUpload(up store.Upload, parts []*partRec, keep map[int]bool) [
 
 // CompleteMultipartUpload checks the listed parts and commits the object.
 // The object's blobs are the parts' blobs: nothing is copied.
-func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, list []store.CompletePart) (store.ObjectInfo, error) {
+func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, list []store.CompletePart, opts store.CompleteOptions) (store.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -268,6 +268,13 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		nv.parts = append(nv.parts, store.Part{Number: p.Number, Size: p.Size, ETag: p.etag(), Checksums: p.Checksums, SSENonce: p.SSENonce})
 	}
 	nv.etag = hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(list))
+	if opts.Checksums != nil {
+		sums, typ, err := opts.Checksums(up, nv.parts)
+		if err != nil {
+			return store.ObjectInfo{}, err
+		}
+		nv.meta.Checksums, nv.meta.ChecksumType = sums, typ
+	}
 	nv.stage = func(t *txn, seq uint64) error {
 		done, err := json.Marshal(completedUpload{Bucket: bucket, Key: key, Seq: seq})
 		if err != nil {

@@ -25,6 +25,62 @@ var multipartTests = []test{
 	{"Versioned", testMultipartVersioned},
 	{"ListUploads", testListUploads},
 	{"CompleteTwice", testCompleteTwice},
+	{"CompleteChecksums", testCompleteChecksums},
+}
+
+// The Checksums hook of CompleteMultipartUpload sees the upload and the
+// listed parts with their stored checksums; what it returns is the object's
+// checksum, and its error fails the completion without a trace.
+func testCompleteChecksums(e *env) {
+	e.mkbucket("b", store.Unversioned)
+	meta := store.Metadata{Checksums: map[string]string{store.ChecksumCRC32: ""}, ChecksumType: "COMPOSITE"}
+	up := e.create("b", "k", store.PutOptions{Meta: meta})
+	bodies := [][]byte{data(store.MinPartSize, 1), data(10, 2)}
+	var list []store.CompletePart
+	for i, body := range bodies {
+		sum := map[string]string{store.ChecksumCRC32: fmt.Sprintf("part%d", i+1)}
+		p, err := e.b.UploadPart(e.ctx, "b", "k", up.UploadID, i+1, bytes.NewReader(body), store.PartOptions{
+			Size: int64(len(body)), Checksums: func() map[string]string { return sum },
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		list = append(list, store.CompletePart{Number: p.Number, ETag: p.ETag})
+	}
+	refuse := errors.New("refused")
+	_, err := e.b.CompleteMultipartUpload(e.ctx, "b", "k", up.UploadID, list, store.CompleteOptions{
+		Checksums: func(store.Upload, []store.Part) (map[string]string, string, error) { return nil, "", refuse },
+	})
+	wantErr(e.t, "refused by the hook", err, refuse)
+	e.absent("b", "k")
+	var seen []store.Part
+	oi, err := e.b.CompleteMultipartUpload(e.ctx, "b", "k", up.UploadID, list, store.CompleteOptions{
+		Checksums: func(u store.Upload, parts []store.Part) (map[string]string, string, error) {
+			if u.UploadID != up.UploadID || u.Meta.ChecksumType != "COMPOSITE" {
+				e.t.Errorf("hook saw upload %+v", u)
+			}
+			seen = parts
+			return map[string]string{store.ChecksumCRC32: "whole-2"}, "COMPOSITE", nil
+		},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0].Checksums[store.ChecksumCRC32] != "part1" || seen[1].Checksums[store.ChecksumCRC32] != "part2" || seen[1].Size != 10 {
+		e.t.Errorf("hook saw parts %+v", seen)
+	}
+	got, _, err := e.get("b", "k", store.GetOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, o := range []store.ObjectInfo{oi, got} {
+		if o.Meta.Checksums[store.ChecksumCRC32] != "whole-2" || len(o.Meta.Checksums) != 1 || o.Meta.ChecksumType != "COMPOSITE" {
+			e.t.Errorf("object checksums = %v %q", o.Meta.Checksums, o.Meta.ChecksumType)
+		}
+		if len(o.Parts) != 2 || o.Parts[0].Checksums[store.ChecksumCRC32] != "part1" {
+			e.t.Errorf("object parts = %+v", o.Parts)
+		}
+	}
 }
 
 // A client that lost the answer to CompleteMultipartUpload retries it; the
@@ -44,7 +100,7 @@ func testCompleteTwice(e *env) {
 	if again.ETag != first.ETag || again.VersionID != first.VersionID {
 		e.t.Errorf("repeated complete = %s/%s, first %s/%s", again.ETag, again.VersionID, first.ETag, first.VersionID)
 	}
-	if _, err := e.b.CompleteMultipartUpload(e.ctx, "b", "other", up.UploadID, []store.CompletePart{{Number: 1, ETag: p.ETag}}); !errors.Is(err, store.ErrNoSuchUpload) {
+	if _, err := e.b.CompleteMultipartUpload(e.ctx, "b", "other", up.UploadID, []store.CompletePart{{Number: 1, ETag: p.ETag}}, store.CompleteOptions{}); !errors.Is(err, store.ErrNoSuchUpload) {
 		e.t.Errorf("completing a finished upload under another key: %v, want ErrNoSuchUpload", err)
 	}
 }
@@ -78,7 +134,7 @@ func (e *env) complete(up store.Upload, parts ...store.PartInfo) (store.ObjectIn
 	for _, p := range parts {
 		list = append(list, store.CompletePart{Number: p.Number, ETag: p.ETag})
 	}
-	return e.b.CompleteMultipartUpload(e.ctx, up.Bucket, up.Key, up.UploadID, list)
+	return e.b.CompleteMultipartUpload(e.ctx, up.Bucket, up.Key, up.UploadID, list, store.CompleteOptions{})
 }
 
 // multipartETag is the S3 ETag of an object assembled from parts.
@@ -269,7 +325,7 @@ func testCompleteErrors(e *env) {
 	// and parts not listed are dropped.
 	info, err := e.b.CompleteMultipartUpload(e.ctx, "b", "k", up.UploadID, []store.CompletePart{
 		{Number: 1, ETag: `"` + p1.ETag + `"`}, {Number: 3, ETag: p3.ETag},
-	})
+	}, store.CompleteOptions{})
 	if err != nil {
 		e.t.Fatalf("complete after failures: %v", err)
 	}
@@ -316,7 +372,7 @@ func testAbort(e *env) {
 	wantErr(e.t, "UploadPart after abort", err, store.ErrNoSuchUpload)
 	_, err = e.b.ListParts(e.ctx, "b", "k", up.UploadID, store.ListPartsOptions{})
 	wantErr(e.t, "ListParts after abort", err, store.ErrNoSuchUpload)
-	_, err = e.b.CompleteMultipartUpload(e.ctx, "b", "k", up.UploadID, []store.CompletePart{{Number: 1, ETag: md5hex([]byte("x"))}})
+	_, err = e.b.CompleteMultipartUpload(e.ctx, "b", "k", up.UploadID, []store.CompletePart{{Number: 1, ETag: md5hex([]byte("x"))}}, store.CompleteOptions{})
 	wantErr(e.t, "complete after abort", err, store.ErrNoSuchUpload)
 	wantErr(e.t, "abort twice", e.b.AbortMultipartUpload(e.ctx, "b", "k", up.UploadID), store.ErrNoSuchUpload)
 	e.absent("b", "k")
@@ -336,7 +392,7 @@ func testUploadWrongKey(e *env) {
 	wantErr(e.t, "ListParts in another bucket", err, store.ErrNoSuchUpload)
 	wantErr(e.t, "abort under another key", e.b.AbortMultipartUpload(e.ctx, "b", "other", up.UploadID), store.ErrNoSuchUpload)
 	p := e.part(up, 1, []byte("x"))
-	_, err = e.b.CompleteMultipartUpload(e.ctx, "b", "other", up.UploadID, []store.CompletePart{{Number: 1, ETag: p.ETag}})
+	_, err = e.b.CompleteMultipartUpload(e.ctx, "b", "other", up.UploadID, []store.CompletePart{{Number: 1, ETag: p.ETag}}, store.CompleteOptions{})
 	wantErr(e.t, "complete under another key", err, store.ErrNoSuchUpload)
 	e.absent("b", "other")
 }
