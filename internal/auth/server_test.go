@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,8 +29,6 @@ import (
 
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
-
-const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 // realServer starts Cairn and returns it with an aws-sdk-go-v2 client of
 // its root user.
@@ -298,7 +295,7 @@ func TestServerMinioListenUnsortedEvents(t *testing.T) {
 // botocore) when it is another one. Under CI=true a missing one fails.
 func pythons(t *testing.T) []string {
 	t.Helper()
-	var out []string
+	var out, seen []string
 	for _, py := range []string{"/usr/bin/python3", "python3"} {
 		path, err := exec.LookPath(py)
 		if err == nil {
@@ -311,19 +308,19 @@ func pythons(t *testing.T) []string {
 			t.Logf("%s with boto3 is not available: %v", py, err)
 			continue
 		}
-		if real, _ := filepath.EvalSymlinks(path); !slices.Contains(out, path) && (len(out) == 0 || real != mustEval(out[0])) {
-			out = append(out, path)
+		// pyenv's shim is a script, so compare what each one runs.
+		real, err := exec.Command(path, "-c", "import sys; print(sys.executable)").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(seen, string(real)) {
+			seen, out = append(seen, string(real)), append(out, path)
 		}
 	}
 	if len(out) == 0 {
 		t.Skip("no python3 with boto3")
 	}
 	return out
-}
-
-func mustEval(p string) string {
-	real, _ := filepath.EvalSymlinks(p)
-	return real
 }
 
 // TestServerBoto3Signing: boto3, old and new, still works with every
