@@ -81,7 +81,8 @@ func New(creds Credentials, opts Options) *Verifier {
 // sets r.ContentLength to the decoded length, removes aws-chunked from
 // Content-Encoding, and, once the body has been read to EOF, leaves the
 // trailers in r.Trailer under canonical keys, as net/http does for chunked
-// requests.
+// requests. A presigned request's unsigned X-Amz-Content-Sha256 header is
+// removed: the payload mode is the query's.
 //
 // Errors are *s3err.Error values.
 func (v *Verifier) Verify(r *http.Request) (Identity, error) {

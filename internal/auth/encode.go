@@ -135,9 +135,15 @@ func unescapeQuery(s string) string {
 // appendCanonicalQuery appends the SigV4 canonical query string: every
 // parameter (except X-Amz-Signature of a presigned request) URI-encoded,
 // sorted by encoded name then value, with empty values kept as "name=".
-func appendCanonicalQuery(dst []byte, raw string, skipSignature bool) []byte {
+//
+// With asSent, the values of a repeated name keep the order the client sent
+// them in, which is how minio-go (and MinIO's server) canonicalise
+// (url.Values.Encode sorts names only); mc watch sends its events so.
+// reordered reports whether that form differs from the sorted one, i.e.
+// whether trying it is worth a second signature computation.
+func appendCanonicalQuery(dst []byte, raw string, skipSignature, asSent bool) (out []byte, reordered bool) {
 	if raw == "" {
-		return dst
+		return dst, false
 	}
 	var arr [16]queryPair
 	pairs := parseQuery(raw, arr[:0])
@@ -160,12 +166,23 @@ func appendCanonicalQuery(dst []byte, raw string, skipSignature bool) []byte {
 		n++
 	}
 	pairs = pairs[:n]
-	slices.SortFunc(pairs, func(a, b queryPair) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
+	// A stable sort by name leaves each name's values as sent; a run of
+	// one name whose values are out of order is where the forms differ.
+	slices.SortStableFunc(pairs, func(a, b queryPair) int { return strings.Compare(a.key, b.key) })
+	for i := 0; i < len(pairs); {
+		j := i + 1
+		for j < len(pairs) && pairs[j].key == pairs[i].key {
+			j++
 		}
-		return strings.Compare(a.value, b.value)
-	})
+		run := pairs[i:j]
+		if !slices.IsSortedFunc(run, compareValues) {
+			reordered = true
+			if !asSent {
+				slices.SortFunc(run, compareValues)
+			}
+		}
+		i = j
+	}
 	for i, p := range pairs {
 		if i > 0 {
 			dst = append(dst, '&')
@@ -174,8 +191,10 @@ func appendCanonicalQuery(dst []byte, raw string, skipSignature bool) []byte {
 		dst = append(dst, '=')
 		dst = append(dst, p.value...)
 	}
-	return dst
+	return dst, reordered
 }
+
+func compareValues(a, b queryPair) int { return strings.Compare(a.value, b.value) }
 
 func needsEscape(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,4 +136,52 @@ func FuzzChunkedDecoder(f *testing.F) {
 			t.Fatalf("non-S3 error %T %v (decoded=%s)", err, err, strconv.Itoa(decoded))
 		}
 	})
+}
+
+// FuzzCanonicalQuery: the as-sent form of a query differs from the sorted
+// one only in the order of a repeated name's values, and only when
+// reordered says so.
+func FuzzCanonicalQuery(f *testing.F) {
+	f.Add("events=s3%3AObjectRemoved%3A%2A&events=s3%3AObjectCreated%3A%2A&ping=10")
+	f.Add("b=2&a=1&a=0&a&&=x&%zz=1&X-Amz-Signature=0")
+	f.Add("a+b=c+d&a%20b=c%20e&a b=c")
+	f.Fuzz(func(t *testing.T, raw string) {
+		sorted, reordered := appendCanonicalQuery(nil, raw, true, false)
+		asSent, reordered2 := appendCanonicalQuery(nil, raw, true, true)
+		if reordered != reordered2 {
+			t.Fatalf("reordered %v / %v", reordered, reordered2)
+		}
+		if !reordered && !bytes.Equal(sorted, asSent) {
+			t.Fatalf("forms differ without reordering: %q vs %q", sorted, asSent)
+		}
+		if reordered && bytes.Equal(sorted, asSent) {
+			t.Fatalf("reordered but identical: %q", sorted)
+		}
+		split := func(b []byte) []string {
+			if len(b) == 0 {
+				return nil
+			}
+			return strings.Split(string(b), "&")
+		}
+		a, s := split(sorted), split(asSent)
+		if !slices.IsSortedFunc(a, compareEncodedPairs) {
+			t.Fatalf("sorted form not sorted: %q", sorted)
+		}
+		slices.Sort(s)
+		b := slices.Clone(a)
+		slices.Sort(b)
+		if !slices.Equal(b, s) {
+			t.Fatalf("forms hold different pairs: %q vs %q", sorted, asSent)
+		}
+	})
+}
+
+// compareEncodedPairs orders "name=value" pieces by name, then value.
+func compareEncodedPairs(x, y string) int {
+	xk, xv, _ := strings.Cut(x, "=")
+	yk, yv, _ := strings.Cut(y, "=")
+	if c := strings.Compare(xk, yk); c != 0 {
+		return c
+	}
+	return strings.Compare(xv, yv)
 }

@@ -85,6 +85,9 @@ func (v *Verifier) verifyPresignV4(r *http.Request) (Identity, error) {
 	if !validPayloadHash(p.payload) {
 		return Identity{}, errQuery("X-Amz-Content-Sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.")
 	}
+	if err := checkAmzHeadersSigned(r.Header, p.signedHeaders, true); err != nil {
+		return Identity{}, err
+	}
 	userID, secret, err := v.lookup(r.Context(), p.accessKey)
 	if err != nil {
 		return Identity{}, err
@@ -101,6 +104,11 @@ func (v *Verifier) verifyPresignV4(r *http.Request) (Identity, error) {
 	key := v.keys.signingKey(s, secret, p.date, p.region, p.service)
 	if !s.checkV4(r, &p.v4Sig, &key, p.amzDate, p.payload, true) {
 		return Identity{}, s3err.SignatureDoesNotMatch
+	}
+	if !listHas(p.signedHeaders, "x-amz-content-sha256") {
+		// The payload mode is the query's; an unsigned header claiming
+		// another (a streaming one, say) must not mislead the handlers.
+		r.Header.Del("X-Amz-Content-Sha256")
 	}
 	if err := wrapBody(r, p.payload, &p.v4Sig, &key, p.amzDate); err != nil {
 		return Identity{}, err

@@ -127,6 +127,9 @@ type v2Resource struct {
 	// literal repeats the first literal query pieces before the
 	// sub-resources ("/bkt/key?acl?acl").
 	literal int
+	// bare writes a sub-resource sent with an empty value ("policy=") as
+	// its name alone ("?policy"), as minio-go and MinIO do.
+	bare bool
 }
 
 // v2Resources lists the resource forms to try, the standard one first.
@@ -138,10 +141,22 @@ type v2Resource struct {
 // once more. Those forms are tried when the standard one fails. Every form
 // is derived from this request and covers all its sub-resources, so
 // accepting them authorises nothing the standard form would not.
+//
+// minio-go signs the sub-resources it knows (extraSubResources among them)
+// and writes an empty value without its '=' ("?uploads" for "uploads=").
+// Whether an empty value has an '=' means nothing, so that form too covers
+// exactly what the standard one does.
 func (v *Verifier) v2Resources(r *http.Request) []v2Resource {
 	forms := []v2Resource{{}}
-	if hasExtraSubResource(r.URL.RawQuery) {
+	extra, emptyValue := scanSubResources(r.URL.RawQuery)
+	if extra {
 		forms = append(forms, v2Resource{extra: true})
+	}
+	if emptyValue {
+		for _, f := range forms {
+			f.bare = true
+			forms = append(forms, f)
+		}
 	}
 	if v.opts.VirtualHostBucket != nil && v.opts.VirtualHostBucket(r) != "" {
 		return forms
@@ -180,13 +195,19 @@ func signV2(secret string, stringToSign []byte) []byte {
 	return m.Sum(nil)
 }
 
-func hasExtraSubResource(raw string) bool {
-	for _, p := range parseQuery(raw, nil) {
-		if extraSubResources[p.key] {
-			return true
+// scanSubResources reports whether the query has one of the
+// extraSubResources, and whether a sub-resource was sent as "name=" (with
+// an '=' and an empty value).
+func scanSubResources(raw string) (extra, emptyValue bool) {
+	for piece := range strings.SplitSeq(raw, "&") {
+		k, val, hasValue := strings.Cut(piece, "=")
+		k = unescapeQuery(k)
+		extra = extra || extraSubResources[k]
+		if hasValue && val == "" && (subResources[k] || extraSubResources[k]) {
+			emptyValue = true
 		}
 	}
-	return false
+	return extra, emptyValue
 }
 
 // stringToSignV2 builds
@@ -308,7 +329,7 @@ func (v *Verifier) appendResourceV2(b []byte, r *http.Request, form v2Resource) 
 			b = append(b, '&')
 		}
 		b = append(b, s.key...)
-		if s.hasValue {
+		if s.hasValue && !(form.bare && s.value == "") {
 			b = append(b, '=')
 			b = append(b, s.value...)
 		}

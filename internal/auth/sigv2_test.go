@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	miniosigner "github.com/minio/minio-go/v7/pkg/signer"
 )
 
 // virtualHost treats <bucket>.s3.amazonaws.com and any non-S3 host name
@@ -248,5 +250,45 @@ func TestV2QueryHeadersInQuery(t *testing.T) {
 	}
 	r = newReq("PUT", strings.Replace(target, "public-read", "private", 1), "")
 	_, err := newTestVerifier(time.Unix(1175139620-10, 0)).Verify(r)
+	wantCode(t, err, "SignatureDoesNotMatch", "")
+}
+
+// TestV2MinioGoEmptyValues: minio-go's SigV2 signer writes a sub-resource
+// sent as "name=" without its '=' (PutBucketPolicy's "?policy=",
+// CreateMultipartUpload's "?uploads=", PutObjectRetention's "?retention=").
+func TestV2MinioGoEmptyValues(t *testing.T) {
+	v := New(testCreds, Options{})
+	sign := func(method, target string, hdr http.Header) *http.Request {
+		cr, err := http.NewRequest(method, "http://"+testHost+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, vals := range hdr {
+			cr.Header[k] = vals
+		}
+		cr = miniosigner.SignV2(*cr, testAK, testSecret, false)
+		r := newReq(method, target, "")
+		r.Header = cr.Header
+		return r
+	}
+	for _, tt := range []struct{ method, target string }{
+		{"PUT", "/bkt/?policy="},
+		{"POST", "/bkt/a%20key?uploads="},
+		{"PUT", "/bkt/key?retention=&versionId=3"},
+		{"GET", "/bkt/key?acl=&versionId="},
+	} {
+		if _, err := v.Verify(sign(tt.method, tt.target, http.Header{"Content-Type": {"application/octet-stream"}})); err != nil {
+			t.Errorf("%s %s: %v", tt.method, tt.target, err)
+		}
+	}
+
+	// The form still covers every sub-resource, and every x-amz-* header.
+	r := sign("POST", "/bkt/key?uploads=", nil)
+	r.URL.RawQuery, r.RequestURI = "uploads=&acl=", "/bkt/key?uploads=&acl="
+	_, err := v.Verify(r)
+	wantCode(t, err, "SignatureDoesNotMatch", "")
+	r = sign("PUT", "/bkt/key", nil)
+	r.Header.Set("X-Amz-Acl", "public-read")
+	_, err = v.Verify(r)
 	wantCode(t, err, "SignatureDoesNotMatch", "")
 }

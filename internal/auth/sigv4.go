@@ -88,20 +88,6 @@ func parseV4Header(h string) (v4Sig, error) {
 	return sig, nil
 }
 
-// errHostNotSigned rejects signatures that do not cover the Host header:
-// such a request could be replayed against another endpoint.
-var errHostNotSigned = s3err.AccessDenied.WithMessage("There were headers present in the request which were not signed")
-
-// signsHost reports whether a SignedHeaders list includes host.
-func signsHost(signed string) bool {
-	for name := range strings.SplitSeq(signed, ";") {
-		if name == "host" {
-			return true
-		}
-	}
-	return false
-}
-
 // parseCredential parses "AK/yyyymmdd/region/service/aws4_request". The
 // access key is whatever precedes the last four fields.
 func parseCredential(sig *v4Sig, cred string, malformed func(string) *s3err.Error) error {
@@ -167,6 +153,9 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (Identity, erro
 	if amzDate[:8] != sig.date {
 		return Identity{}, errMalformed("Invalid credential date. Date is not the same as X-Amz-Date.")
 	}
+	if err := checkAmzHeadersSigned(r.Header, sig.signedHeaders, false); err != nil {
+		return Identity{}, err
+	}
 	payload := r.Header.Get("X-Amz-Content-Sha256")
 	if payload == "" && isS3Service(sig.service) {
 		return Identity{}, s3err.InvalidRequest.WithMessage("Missing required header for this request: x-amz-content-sha256")
@@ -212,9 +201,20 @@ func validPayloadHash(p string) bool {
 }
 
 // checkV4 computes the signature of r and compares it, in constant time,
-// with sig.signature.
+// with sig.signature. When a repeated query parameter's values were sent
+// out of sorted order, the form that keeps them as sent is tried too: both
+// forms cover the same parameters and values, only their order differs.
 func (s *macState) checkV4(r *http.Request, sig *v4Sig, key *[32]byte, amzDate, payload string, presigned bool) bool {
-	buf := s.canonicalRequest(s.buf[:0], r, sig, payload, presigned)
+	ok, reordered := s.checkV4Form(r, sig, key, amzDate, payload, presigned, false)
+	if !ok && reordered {
+		ok, _ = s.checkV4Form(r, sig, key, amzDate, payload, presigned, true)
+	}
+	return ok
+}
+
+// checkV4Form checks the signature over one canonical form of the query.
+func (s *macState) checkV4Form(r *http.Request, sig *v4Sig, key *[32]byte, amzDate, payload string, presigned, asSent bool) (ok, reordered bool) {
+	buf, reordered := s.canonicalRequest(s.buf[:0], r, sig, payload, presigned, asSent)
 	// The string to sign follows the canonical request in the same buffer.
 	crEnd := len(buf)
 	buf = append(buf, algoV4+"\n"...)
@@ -226,16 +226,16 @@ func (s *macState) checkV4(r *http.Request, sig *v4Sig, key *[32]byte, amzDate, 
 	s.buf = buf
 	var got [32]byte
 	s.hmac(&got, key[:], buf[crEnd:])
-	return subtle.ConstantTimeCompare(got[:], sig.signature[:]) == 1
+	return subtle.ConstantTimeCompare(got[:], sig.signature[:]) == 1, reordered
 }
 
 // canonicalRequest appends the SigV4 canonical request of r to dst.
-func (s *macState) canonicalRequest(dst []byte, r *http.Request, sig *v4Sig, payload string, presigned bool) []byte {
+func (s *macState) canonicalRequest(dst []byte, r *http.Request, sig *v4Sig, payload string, presigned, asSent bool) ([]byte, bool) {
 	dst = append(dst, r.Method...)
 	dst = append(dst, '\n')
 	dst = appendCanonicalURI(dst, rawPath(r), isS3Service(sig.service))
 	dst = append(dst, '\n')
-	dst = appendCanonicalQuery(dst, r.URL.RawQuery, presigned)
+	dst, reordered := appendCanonicalQuery(dst, r.URL.RawQuery, presigned, asSent)
 	dst = append(dst, '\n')
 	for name := range strings.SplitSeq(sig.signedHeaders, ";") {
 		dst = append(dst, name...)
@@ -246,7 +246,7 @@ func (s *macState) canonicalRequest(dst []byte, r *http.Request, sig *v4Sig, pay
 	dst = append(dst, '\n')
 	dst = append(dst, sig.signedHeaders...)
 	dst = append(dst, '\n')
-	return append(dst, payload...)
+	return append(dst, payload...), reordered
 }
 
 // appendHeaderValue appends the canonical value of the signed header name

@@ -322,20 +322,34 @@ func TestCanonicalURI(t *testing.T) {
 }
 
 func TestCanonicalQuery(t *testing.T) {
-	tests := []struct{ raw, want string }{
-		{"", ""},
-		{"acl", "acl="},
-		{"acl=", "acl="},
-		{"b=2&a=1&a=0", "a=0&a=1&b=2"},
-		{"prefix=a+b", "prefix=a%20b"},
-		{"prefix=a%2Bb", "prefix=a%2Bb"},
-		{"x=%7e&y=%2f", "x=~&y=%2F"},
-		{"a&&b", "a=&b="},
-		{"X-Amz-Signature=abc&X-Amz-Date=1", "X-Amz-Date=1"},
+	tests := []struct {
+		raw, want, asSent string
+		reordered         bool
+	}{
+		{raw: "", want: ""},
+		{raw: "acl", want: "acl="},
+		{raw: "acl=", want: "acl="},
+		{raw: "b=2&a=1&a=0", want: "a=0&a=1&b=2", asSent: "a=1&a=0&b=2", reordered: true},
+		{raw: "b=2&a=0&a=1", want: "a=0&a=1&b=2"},
+		{raw: "a=1&a=1&b=0", want: "a=1&a=1&b=0"},
+		{raw: "e=s3%3AObjectRemoved%3A%2A&e=s3%3AObjectCreated%3A%2A&ping=10", want: "e=s3%3AObjectCreated%3A%2A&e=s3%3AObjectRemoved%3A%2A&ping=10",
+			asSent: "e=s3%3AObjectRemoved%3A%2A&e=s3%3AObjectCreated%3A%2A&ping=10", reordered: true},
+		{raw: "prefix=a+b", want: "prefix=a%20b"},
+		{raw: "prefix=a%2Bb", want: "prefix=a%2Bb"},
+		{raw: "x=%7e&y=%2f", want: "x=~&y=%2F"},
+		{raw: "a&&b", want: "a=&b="},
+		{raw: "X-Amz-Signature=abc&X-Amz-Date=1", want: "X-Amz-Date=1"},
 	}
 	for _, tt := range tests {
-		if got := string(appendCanonicalQuery(nil, tt.raw, true)); got != tt.want {
-			t.Errorf("canonicalQuery(%q) = %q, want %q", tt.raw, got, tt.want)
+		got, reordered := appendCanonicalQuery(nil, tt.raw, true, false)
+		if string(got) != tt.want || reordered != tt.reordered {
+			t.Errorf("canonicalQuery(%q) = %q, %v; want %q, %v", tt.raw, got, reordered, tt.want, tt.reordered)
+		}
+		if tt.asSent == "" {
+			tt.asSent = tt.want
+		}
+		if got, _ := appendCanonicalQuery(nil, tt.raw, true, true); string(got) != tt.asSent {
+			t.Errorf("canonicalQuery(%q, as sent) = %q, want %q", tt.raw, got, tt.asSent)
 		}
 	}
 }

@@ -57,9 +57,14 @@ func toS3(err error) *s3err.Error {
 }
 
 type errorResponse struct {
-	XMLName    xml.Name `xml:"Error"`
-	Code       string
-	Message    string
+	XMLName xml.Name `xml:"Error"`
+	Code    string
+	Message string
+
+	// HeadersNotSigned lists the headers a SigV4 request did not sign
+	// (AWS places it right after Message).
+	HeadersNotSigned string `xml:",omitempty"`
+
 	Resource   string `xml:",omitempty"`
 	Key        string `xml:",omitempty"`
 	BucketName string `xml:",omitempty"`
@@ -84,5 +89,6 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, req *Request, e
 	writeXMLStatus(w, e.Status, errorResponse{
 		Code: e.Code, Message: e.Message, Resource: resource,
 		Key: req.Key, BucketName: req.Bucket, RequestID: req.ID, HostID: req.ID,
+		HeadersNotSigned: e.HeadersNotSigned,
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Error is an S3 error: the code a client matches on, the HTTP status, and a
@@ -19,7 +20,11 @@ type Error struct {
 	Code    string
 	Status  int
 	Message string
-	cause   error
+	// HeadersNotSigned names, for AccessDenied on a SigV4 request, the
+	// headers it carried without signing them (AWS's <HeadersNotSigned>
+	// element: lower-case names joined by ", ").
+	HeadersNotSigned string
+	cause            error
 }
 
 func (e *Error) Error() string {
@@ -47,6 +52,14 @@ func (e *Error) WithMessage(format string, args ...any) *Error {
 	} else {
 		c.Message = fmt.Sprintf(format, args...)
 	}
+	return &c
+}
+
+// WithHeadersNotSigned returns a copy of e naming the headers a request
+// carried unsigned.
+func (e *Error) WithHeadersNotSigned(names ...string) *Error {
+	c := *e
+	c.HeadersNotSigned = strings.Join(names, ", ")
 	return &c
 }
 
