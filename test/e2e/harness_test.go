@@ -163,12 +163,19 @@ func (s *server) s3Client(opts ...func(*s3.Options)) *s3.Client {
 func requireTool(t *testing.T, path, pkg string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (install the Debian package %s)", path, pkg)
-		}
-		t.Skipf("%s is missing (apt-get install %s)", path, pkg)
+		missingDependency(t, "%s is missing (apt-get install %s)", path, pkg)
 	}
 	return path
+}
+
+// missingDependency skips the test — except under CI, where every client
+// the tests use must be there and a missing one fails.
+func missingDependency(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
 }
 
 // run executes a command with a bounded time and returns its combined output.
