@@ -250,14 +250,20 @@ func (c tool) run(args ...string) (string, error) {
 	return string(out), err
 }
 
-// must is run that fails the test on a non-zero exit.
+// must runs one call, fails the test on a non-zero exit and returns the
+// call's stdout alone (clients print notices on stderr).
 func (c tool) must(args ...string) string {
 	c.t.Helper()
-	out, err := c.run(args...)
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	cmd := c.command(ctx, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		c.t.Fatalf("%s %s: %v\n%s", filepath.Base(c.path), strings.Join(args, " "), err, out)
+		c.t.Fatalf("%s %s: %v\n%s%s", filepath.Base(c.path), strings.Join(args, " "), err, out, stderr.String())
 	}
-	return out
+	return string(out)
 }
 
 // sha256Stdout runs one call and returns the SHA-256 of what it wrote to
