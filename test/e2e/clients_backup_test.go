@@ -58,9 +58,7 @@ func TestRclone(t *testing.T) {
 	rclone.must("check", "--download", fewer.dir, remote)
 
 	rclone.must("purge", remote)
-	if _, err := srv.s3Client().HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String("rclone-matrix")}); err == nil {
-		t.Error("rclone purge left the bucket")
-	}
+	assertBucketGone(t, srv, "rclone-matrix")
 }
 
 // TestRestic drives the binary with Debian's restic (its S3 backend is

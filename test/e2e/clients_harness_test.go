@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -334,13 +335,41 @@ func sdkMatrix(t *testing.T, srv *server, sdk tool, tree sourceTree, bucket stri
 		}
 	}
 	phase("delete")
-	if _, err := srv.s3Client().HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: &bucket}); err == nil {
-		t.Errorf("bucket %s is still there after the delete phase", bucket)
-	}
+	assertBucketGone(t, srv, bucket)
 }
 
 // logTail is the end of the server's log, for failure messages.
 func (s *server) logTail(lines int) string {
 	all := strings.Split(strings.TrimRight(s.log(), "\n"), "\n")
 	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+// assertListed checks that a client's listing names every key.
+func assertListed(t *testing.T, listing string, keys []string) {
+	t.Helper()
+	for _, key := range keys {
+		if !strings.Contains(listing, key) {
+			t.Errorf("listing lacks %s:\n%s", key, listing)
+		}
+	}
+}
+
+// lineValue is the rest of the output line that starts with label.
+func lineValue(t *testing.T, out, label string) string {
+	t.Helper()
+	for line := range strings.Lines(out) {
+		if v, ok := strings.CutPrefix(line, label); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no %q line in:\n%s", label, out)
+	return ""
+}
+
+// assertBucketGone checks that a client's bucket removal took.
+func assertBucketGone(t *testing.T, srv *server, bucket string) {
+	t.Helper()
+	if _, err := srv.s3Client().HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		t.Errorf("bucket %s is still there", bucket)
+	}
 }
