@@ -1,7 +1,8 @@
 // Package e2e drives the built cairn binary as a user would: started as a
-// separate process on a loopback port, talked to by real clients (boto3,
-// awscli and s3cmd from Debian's packages, and aws-sdk-go-v2), killed and
-// restarted.
+// separate process on a loopback port, talked to by real clients (the
+// client matrix of clients_*_test.go: boto3, the JavaScript SDK, awscli,
+// s3cmd, rclone, restic, mc, s5cmd, minio-go; and aws-sdk-go-v2), killed
+// and restarted.
 package e2e
 
 import (
