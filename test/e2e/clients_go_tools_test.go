@@ -28,18 +28,14 @@ func TestMc(t *testing.T) {
 	mc.must("alias", "set", "cairn", srv.URL(), rootAccessKey, rootSecretKey)
 	mc.must("mb", bucket)
 	mc.must("cp", tree.path(bigKey), bucket+"/"+bigKey)
-	if got := mc.sha256Stdout("cat", bucket+"/"+bigKey); got != tree.sums[bigKey] {
-		t.Errorf("mc cat %s: SHA-256 %s, uploaded %s", bigKey, got, tree.sums[bigKey])
-	}
+	tree.expectSum(t, "mc cat", bigKey, mc.sha256Stdout("cat", bucket+"/"+bigKey))
 	t.Run("checksum CRC64NVME", func(t *testing.T) {
 		mc := mc
 		mc.t = t
 		mc.must("cp", "--checksum", "CRC64NVME", tree.path(bigKey), bucket+"/crc64nvme.bin")
 		got := filepath.Join(t.TempDir(), "got.bin")
 		mc.must("get", bucket+"/crc64nvme.bin", got)
-		if sum := sha256File(t, got); sum != tree.sums[bigKey] {
-			t.Errorf("mc get crc64nvme.bin: SHA-256 %s, uploaded %s", sum, tree.sums[bigKey])
-		}
+		tree.expectSum(t, "mc get crc64nvme.bin", bigKey, sha256File(t, got))
 	})
 
 	mc.must("mirror", "--remove", tree.dir, bucket+"/mirror")
@@ -91,7 +87,7 @@ func watchEvents(t *testing.T, mc tool, srv *server, bucket string) {
 
 	client := srv.s3Client()
 	var printed []string
-	seen := map[string]bool{}
+	want := map[string]bool{"ObjectCreated:Put": false, "ObjectAccessed:Get": false}
 	for attempt := range 20 {
 		key := "watched-" + string(rune('a'+attempt)) + ".txt"
 		if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader(key)}); err != nil {
@@ -103,23 +99,23 @@ func watchEvents(t *testing.T, mc tool, srv *server, bucket string) {
 		}
 		obj.Body.Close()
 		wait := time.After(time.Second)
-	collect:
-		for {
+		for waiting := true; waiting; {
 			select {
 			case line, ok := <-lines:
 				if !ok {
 					t.Fatalf("mc watch ended: %v\n%s%s", cmd.Wait(), strings.Join(printed, "\n"), stderr.String())
 				}
 				printed = append(printed, line)
-				for _, event := range []string{"s3:ObjectCreated:Put", "s3:ObjectAccessed:Get"} {
-					seen[event] = seen[event] || (strings.Contains(line, event) && strings.Contains(line, "watched-"))
+				for event := range want {
+					// mc prints "ObjectCreated:Put http://…/bucket/key".
+					want[event] = want[event] || (strings.Contains(line, event+" ") && strings.Contains(line, "/"+bucket+"/watched-"))
+				}
+				if want["ObjectCreated:Put"] && want["ObjectAccessed:Get"] {
+					return
 				}
 			case <-wait:
-				break collect
+				waiting = false
 			}
-		}
-		if seen["s3:ObjectCreated:Put"] && seen["s3:ObjectAccessed:Get"] {
-			return
 		}
 	}
 	t.Fatalf("mc watch printed no Put and Get events of the watched objects:\n%s\n%s", strings.Join(printed, "\n"), stderr.String())
@@ -143,9 +139,7 @@ func TestS5cmd(t *testing.T) {
 	s5.must("mb", bucket)
 	s5.must("cp", tree.dir+"/", bucket+"/")
 	assertListed(t, s5.must("ls", bucket+"/*"), tree.keys())
-	if got := s5.sha256Stdout("cat", bucket+"/"+bigKey); got != tree.sums[bigKey] {
-		t.Errorf("s5cmd cat %s: SHA-256 %s, uploaded %s", bigKey, got, tree.sums[bigKey])
-	}
+	tree.expectSum(t, "s5cmd cat", bigKey, s5.sha256Stdout("cat", bucket+"/"+bigKey))
 	dst := t.TempDir()
 	s5.must("cp", bucket+"/*", dst+"/")
 	tree.verifyDir(t, dst)

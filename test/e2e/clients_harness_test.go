@@ -131,6 +131,14 @@ func (tr sourceTree) verifyDir(t *testing.T, dir string) {
 	}
 }
 
+// expectSum checks what a client read back as key against the upload.
+func (tr sourceTree) expectSum(t *testing.T, what, key, got string) {
+	t.Helper()
+	if got != tr.sums[key] {
+		t.Errorf("%s %s: SHA-256 %s, uploaded %s", what, key, got, tr.sums[key])
+	}
+}
+
 // writeRandomFile streams size random bytes into path and returns their
 // SHA-256; memory stays at one buffer whatever the size.
 func writeRandomFile(t *testing.T, path string, size int64) string {
