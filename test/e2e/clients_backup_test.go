@@ -21,7 +21,7 @@ const (
 // lsf, copy back, sync with a deletion, link (a presigned URL), purge.
 func TestRclone(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, t.TempDir())
+	srv := startMatrixServer(t)
 	tree := makeSourceTree(t)
 	rclone := tool{t: t, path: requireTool(t, debianRclone, "rclone"),
 		env: []string{
@@ -66,7 +66,7 @@ func TestRclone(t *testing.T) {
 // of the only snapshot, which deletes every data pack.
 func TestRestic(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, t.TempDir())
+	srv := startMatrixServer(t)
 	tree := makeSourceTree(t)
 	const bucket = "restic-matrix"
 	restic := tool{t: t, path: requireTool(t, debianRestic, "restic"),

@@ -22,7 +22,7 @@ const goToolHow = "bash test/e2e/install-clients.sh, then export " + binDirEnv
 func TestMc(t *testing.T) {
 	t.Parallel()
 	mc := tool{t: t, path: requireBin(t, "mc", goToolHow), env: []string{"MC_CONFIG_DIR=" + t.TempDir()}}
-	srv := startServer(t, t.TempDir())
+	srv := startMatrixServer(t)
 	tree := makeSourceTree(t)
 	const bucket = "cairn/mc-matrix"
 	mc.must("alias", "set", "cairn", srv.URL(), rootAccessKey, rootSecretKey)
@@ -126,7 +126,7 @@ func watchEvents(t *testing.T, mc tool, srv *server, bucket string) {
 // presign, rm, rb.
 func TestS5cmd(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, t.TempDir())
+	srv := startMatrixServer(t)
 	s5 := tool{t: t, path: requireBin(t, "s5cmd", goToolHow),
 		env: []string{
 			"AWS_ACCESS_KEY_ID=" + rootAccessKey, "AWS_SECRET_ACCESS_KEY=" + rootSecretKey, "AWS_REGION=us-east-1",

@@ -346,6 +346,23 @@ func sdkMatrix(t *testing.T, srv *server, sdk tool, tree sourceTree, bucket stri
 	assertBucketGone(t, srv, bucket)
 }
 
+// startMatrixServer starts a server whose log shows every request (the
+// tail is printed when a client fails) and checks, once the test is over,
+// that serving the clients logged no error and answered no 5xx: whatever
+// a current client sends, the server knows what to answer.
+func startMatrixServer(t *testing.T) *server {
+	t.Helper()
+	srv := startServer(t, t.TempDir(), "--access-log", "text")
+	t.Cleanup(func() {
+		for line := range strings.Lines(srv.log()) {
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, " status=5") {
+				t.Errorf("server log: %s", strings.TrimSpace(line))
+			}
+		}
+	})
+	return srv
+}
+
 // logTail is the end of the server's log, for failure messages.
 func (s *server) logTail(lines int) string {
 	all := strings.Split(strings.TrimRight(s.log(), "\n"), "\n")

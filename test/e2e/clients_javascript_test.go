@@ -17,7 +17,7 @@ func TestJSSDKMatrix(t *testing.T) {
 	node := tool{t: t, path: requireBin(t, "node", "apt-get install nodejs"), dir: jsDir}
 	requireRuns(t, "run `npm ci` in test/e2e/"+jsDir, node, "--input-type=module", "-e",
 		`import "@aws-sdk/client-s3"; import "@aws-sdk/lib-storage"; import "@aws-sdk/s3-request-presigner";`)
-	srv := startServer(t, t.TempDir())
+	srv := startMatrixServer(t)
 	tree := makeSourceTree(t)
 	for _, algorithm := range []string{"default", "CRC64NVME"} {
 		t.Run(algorithm, func(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 // through those programs' own settings).
 func TestMinioGo(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, t.TempDir())
+	srv := startMatrixServer(t)
 	tree := makeSourceTree(t)
 	signers := map[string]*credentials.Credentials{
 		"v4": credentials.NewStaticV4(rootAccessKey, rootSecretKey, ""),

@@ -52,7 +52,7 @@ func TestBoto3(t *testing.T) {
 // paginator, presigned GETs fetched with net/http, delete_objects.
 func TestBoto3Matrix(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, t.TempDir())
+	srv := startMatrixServer(t)
 	tree := makeSourceTree(t)
 	pythons := []struct{ name, path, how string }{
 		{"newest", "", "the image's python3 with boto3"},
