@@ -12,8 +12,8 @@ import (
 )
 
 // How the command-line clients built from Go modules get here: .ci/run
-// builds them once per machine into $CAIRN_E2E_BIN_DIR.
-const goToolHow = "bash test/e2e/install-clients.sh, then export " + binDirEnv
+// builds them once per machine with this script.
+const goToolHow = "run bash test/e2e/install-clients.sh"
 
 // TestMc drives the binary with MinIO's mc and its defaults: alias set,
 // mb, cp of the file over 100 MiB (multipart) with and without

@@ -31,9 +31,21 @@ import (
 // so the last part of every multipart upload is short.
 const bigObjectSize = 100<<20 + 4321
 
-// binDirEnv names the folder where .ci/run installs the clients built from
-// Go modules (mc, s5cmd); PATH is searched after it.
+// binDirEnv names the folder where install-clients.sh puts the clients
+// built from Go modules (mc, s5cmd); unset, it is the user's cache folder's
+// cairn-e2e/bin, the script's default too. PATH is searched after it.
 const binDirEnv = "CAIRN_E2E_BIN_DIR"
+
+func binDir() string {
+	if dir := os.Getenv(binDirEnv); dir != "" {
+		return dir
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(cache, "cairn-e2e", "bin")
+}
 
 // toolTimeout bounds one client command; the big uploads on a loaded
 // two-core machine take seconds, so this is only a guard against a hang.
@@ -202,11 +214,11 @@ func fetchPresigned(t *testing.T, tree sourceTree, key, rawURL string) {
 	}
 }
 
-// requireBin finds a client installed by .ci/run (in $CAIRN_E2E_BIN_DIR)
+// requireBin finds a client installed by install-clients.sh (in binDir)
 // or on PATH; missing, it skips — except under CI, where it fails.
 func requireBin(t *testing.T, name, how string) string {
 	t.Helper()
-	if dir := os.Getenv(binDirEnv); dir != "" {
+	if dir := binDir(); dir != "" {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
 			return p
