@@ -209,9 +209,7 @@ func fetchPresigned(t *testing.T, tree sourceTree, key, rawURL string) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		t.Fatalf("GET presigned %s: %s\n%s", key, resp.Status, body)
 	}
-	if got := sha256Reader(t, resp.Body); got != tree.sums[key] {
-		t.Fatalf("GET presigned %s: SHA-256 %s, uploaded %s", key, got, tree.sums[key])
-	}
+	tree.expectSum(t, "GET presigned", key, sha256Reader(t, resp.Body))
 }
 
 // requireBin finds a client installed by install-clients.sh (in binDir)
