@@ -10,28 +10,9 @@ import (
 )
 
 const (
-	debianPython = "/usr/bin/python3"
-	debianAWS    = "/usr/bin/aws"
-	debianS3cmd  = "/usr/bin/s3cmd"
+	debianAWS   = "/usr/bin/aws"
+	debianS3cmd = "/usr/bin/s3cmd"
 )
-
-// TestBoto3 runs a Ceph-style boto3 script against the binary with both
-// signature versions RGW users use: s3v4 and the legacy "s3" (SigV2).
-func TestBoto3(t *testing.T) {
-	py := requireTool(t, debianPython, "python3")
-	if _, err := run(t, nil, py, "-c", "import boto3"); err != nil {
-		requireTool(t, "/nonexistent/python3-boto3", "python3-boto3")
-	}
-	srv := startServer(t, t.TempDir())
-	for _, sig := range []string{"s3v4", "s3"} {
-		t.Run(sig, func(t *testing.T) {
-			out, err := run(t, nil, py, "testdata/boto3_client.py", srv.URL(), rootAccessKey, rootSecretKey, sig, "boto3-"+strings.ReplaceAll(sig, "3", "three"))
-			if err != nil || !strings.Contains(out, "ALL OK") {
-				t.Fatalf("boto3 %s failed: %v\n%s\nserver log:\n%s", sig, err, out, srv.log())
-			}
-		})
-	}
-}
 
 // TestAWSCLI drives the binary with awscli's high-level and s3api commands.
 func TestAWSCLI(t *testing.T) {

@@ -1,7 +1,8 @@
 // Package e2e drives the built cairn binary as a user would: started as a
-// separate process on a loopback port, talked to by real clients (boto3,
-// awscli and s3cmd from Debian's packages, and aws-sdk-go-v2), killed and
-// restarted.
+// separate process on a loopback port, talked to by real clients (the
+// client matrix of clients_*_test.go: boto3, the JavaScript SDK, awscli,
+// s3cmd, rclone, restic, mc, s5cmd, minio-go; and aws-sdk-go-v2), killed
+// and restarted.
 package e2e
 
 import (
@@ -163,12 +164,19 @@ func (s *server) s3Client(opts ...func(*s3.Options)) *s3.Client {
 func requireTool(t *testing.T, path, pkg string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (install the Debian package %s)", path, pkg)
-		}
-		t.Skipf("%s is missing (apt-get install %s)", path, pkg)
+		missingDependency(t, "%s is missing (apt-get install %s)", path, pkg)
 	}
 	return path
+}
+
+// missingDependency skips the test — except under CI, where every client
+// the tests use must be there and a missing one fails.
+func missingDependency(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
 }
 
 // run executes a command with a bounded time and returns its combined output.
