@@ -543,7 +543,7 @@ func (s *Service) addKey(ctx context.Context, b *kv.Batch, u *User, spec KeySpec
 	if owner != "" && owner != u.ID {
 		return fmt.Errorf("%w: %q", ErrKeyExists, spec.AccessKey)
 	}
-	k := Key{AccessKey: spec.AccessKey, SecretKey: spec.SecretKey}
+	k := Key(spec)
 	keys := slices.Clone(u.Keys)
 	if i := slices.IndexFunc(keys, func(k Key) bool { return k.AccessKey == spec.AccessKey }); i >= 0 {
 		keys[i] = k

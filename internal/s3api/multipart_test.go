@@ -346,10 +346,12 @@ func TestManagerUpload(t *testing.T) {
 	ts.CreateBucket(t, ts.Root, "managed")
 	body := randomBody(64, 64<<20)
 	const partSize = 8 << 20
+	//lint:ignore SA1019 manager.Uploader is what most deployed Go programs upload with; it stays a client of this test
 	up := manager.NewUploader(ts.Root, func(u *manager.Uploader) {
 		u.PartSize = partSize
 		u.Concurrency = 4
 	})
+	//lint:ignore SA1019 see NewUploader above
 	out, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String("managed"), Key: aws.String("blob"), Body: bytes.NewReader(body)})
 	if err != nil {
 		t.Fatalf("upload: %v", err)

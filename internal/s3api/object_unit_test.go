@@ -449,6 +449,7 @@ func TestNewPutBody(t *testing.T) {
 func TestUserMetadataHeaderNamesAreLowerCase(t *testing.T) {
 	h := http.Header{}
 	setObjectHeaders(h, store.ObjectInfo{Meta: store.Metadata{User: map[string]string{"colour": "blue"}}})
+	//lint:ignore SA1008 the point is that the name is stored verbatim, not canonicalized
 	if got := h["x-amz-meta-colour"]; len(got) != 1 || got[0] != "blue" {
 		t.Fatalf("x-amz-meta-colour = %q; headers %v", got, h)
 	}

@@ -72,7 +72,9 @@ func createKeyFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("sse: create master key: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(0o600); err == nil {
+	// One err for every step, so that a failed chmod, write or fsync is
+	// never followed by linking a partial key into place.
+	if err = tmp.Chmod(0o600); err == nil {
 		if _, err = tmp.Write(enc); err == nil {
 			err = tmp.Sync()
 		}
@@ -86,6 +88,9 @@ func createKeyFile(path string) ([]byte, error) {
 		if err = os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
 			return os.ReadFile(path)
 		}
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sse: create master key: %w", err)
@@ -192,4 +197,18 @@ func DecodeNonce(s string) ([]byte, error) {
 		return nil, ErrBadEncoded
 	}
 	return n, nil
+}
+
+// syncDir makes a new directory entry (the linked key file) durable: a key
+// lost in a power cut would make every SSE-S3 object unreadable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
