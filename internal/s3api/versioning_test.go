@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/xml"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,36 +19,71 @@ import (
 // entries in document order as "Version|DeleteMarker key id latest".
 func rawVersions(t *testing.T, ts *testServer, bucket, query string) []string {
 	t.Helper()
+	return rawVersionsPage(t, ts, bucket, query).entries
+}
+
+// versionsPage is one ListObjectVersions answer read in document order:
+// the order of Version and DeleteMarker elements is the order the server
+// lists them in, which an SDK loses by splitting them into two lists.
+type versionsPage struct {
+	entries                []string
+	truncated              bool
+	nextKey, nextVersionID string
+}
+
+func rawVersionsPage(t *testing.T, ts *testServer, bucket, query string) versionsPage {
+	t.Helper()
 	resp := ts.Do(t, userRoot, http.MethodGet, "/"+bucket+"?versions"+query, nil, nil)
 	body := readAll(t, resp.Body)
 	if resp.StatusCode != 200 {
 		t.Fatalf("list versions: %d %s", resp.StatusCode, body)
 	}
 	d := xml.NewDecoder(strings.NewReader(string(body)))
-	var out []string
+	var page versionsPage
 	for {
 		tok, err := d.Token()
 		if err != nil {
 			break
 		}
 		se, ok := tok.(xml.StartElement)
-		if !ok || (se.Name.Local != "Version" && se.Name.Local != "DeleteMarker") {
+		if !ok {
 			continue
 		}
-		var e struct {
-			Key, VersionId string
-			IsLatest       bool
+		switch se.Name.Local {
+		case "Version", "DeleteMarker":
+			page.entries = append(page.entries, decodeVersionEntry(t, d, se))
+		case "IsTruncated":
+			var v bool
+			decodeElement(t, d, se, &v)
+			page.truncated = v
+		case "NextKeyMarker":
+			decodeElement(t, d, se, &page.nextKey)
+		case "NextVersionIdMarker":
+			decodeElement(t, d, se, &page.nextVersionID)
 		}
-		if err := d.DecodeElement(&e, &se); err != nil {
-			t.Fatal(err)
-		}
-		latest := ""
-		if e.IsLatest {
-			latest = " latest"
-		}
-		out = append(out, se.Name.Local+" "+e.Key+" "+e.VersionId+latest)
 	}
-	return out
+	return page
+}
+
+func decodeVersionEntry(t *testing.T, d *xml.Decoder, se xml.StartElement) string {
+	t.Helper()
+	var e struct {
+		Key, VersionId string
+		IsLatest       bool
+	}
+	decodeElement(t, d, se, &e)
+	latest := ""
+	if e.IsLatest {
+		latest = " latest"
+	}
+	return se.Name.Local + " " + e.Key + " " + e.VersionId + latest
+}
+
+func decodeElement(t *testing.T, d *xml.Decoder, se xml.StartElement, v any) {
+	t.Helper()
+	if err := d.DecodeElement(v, &se); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestVersioningFlow(t *testing.T) {
@@ -153,25 +190,16 @@ func TestVersioningFlow(t *testing.T) {
 	if len(full) != 9 {
 		t.Fatalf("full listing %q", full)
 	}
-	for _, size := range []int32{1, 2, 4} {
-		var got []string
-		in := &s3.ListObjectVersionsInput{Bucket: b, MaxKeys: aws.Int32(size)}
-		for i := 0; i < 20; i++ {
-			out, err := c.ListObjectVersions(ctx, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, mergeVersions(out)...)
-			if !aws.ToBool(out.IsTruncated) {
-				break
-			}
-			if out.NextKeyMarker == nil || out.NextVersionIdMarker == nil {
-				t.Fatalf("truncated page without markers: %+v", out)
-			}
-			in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
-		}
-		if !slices.Equal(got, full) {
+	for _, size := range []int{1, 2, 4} {
+		if got := pageRawVersions(t, ts, "ver", size); !slices.Equal(got, full) {
 			t.Fatalf("max-keys %d: paged %q, want %q", size, got, full)
+		}
+		gotVersions, gotMarkers := pageSDKVersions(t, c, "ver", int32(size))
+		if wantVersions := withKind(full, "Version "); !slices.Equal(gotVersions, wantVersions) {
+			t.Fatalf("SDK max-keys %d: versions %q, want %q", size, gotVersions, wantVersions)
+		}
+		if wantMarkers := withKind(full, "DeleteMarker "); !slices.Equal(gotMarkers, wantMarkers) {
+			t.Fatalf("SDK max-keys %d: delete markers %q, want %q", size, gotMarkers, wantMarkers)
 		}
 	}
 
@@ -183,37 +211,75 @@ func TestVersioningFlow(t *testing.T) {
 	})
 }
 
-// mergeVersions puts an SDK page back in document order (key, then the
-// order the server sent, which the SDK splits into two lists).
-func mergeVersions(out *s3.ListObjectVersionsOutput) []string {
-	type entry struct {
-		key, s string
-		t      int64
-	}
-	var es []entry
-	for _, v := range out.Versions {
-		l := ""
-		if aws.ToBool(v.IsLatest) {
-			l = " latest"
+// pageRawVersions lists a bucket's versions maxKeys at a time, following the
+// next markers, and returns the entries in the order the server sent them.
+func pageRawVersions(t *testing.T, ts *testServer, bucket string, maxKeys int) []string {
+	t.Helper()
+	var got []string
+	query := url.Values{"max-keys": {strconv.Itoa(maxKeys)}}
+	for range 20 {
+		page := rawVersionsPage(t, ts, bucket, "&"+query.Encode())
+		got = append(got, page.entries...)
+		if !page.truncated {
+			return got
 		}
-		es = append(es, entry{aws.ToString(v.Key), "Version " + aws.ToString(v.Key) + " " + aws.ToString(v.VersionId) + l, v.LastModified.UnixNano()})
-	}
-	for _, m := range out.DeleteMarkers {
-		l := ""
-		if aws.ToBool(m.IsLatest) {
-			l = " latest"
+		if page.nextKey == "" || page.nextVersionID == "" {
+			t.Fatalf("truncated page without markers: %+v", page)
 		}
-		es = append(es, entry{aws.ToString(m.Key), "DeleteMarker " + aws.ToString(m.Key) + " " + aws.ToString(m.VersionId) + l, m.LastModified.UnixNano()})
+		query.Set("key-marker", page.nextKey)
+		query.Set("version-id-marker", page.nextVersionID)
 	}
-	slices.SortStableFunc(es, func(a, b entry) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
+	t.Fatalf("max-keys %d: listing did not end in 20 pages", maxKeys)
+	return nil
+}
+
+// pageSDKVersions pages through a bucket's versions with the SDK. The SDK
+// splits each page into versions and delete markers, so the two come back
+// separately: the order between a version and a delete marker cannot be
+// rebuilt from LastModified, which has millisecond resolution and ties when
+// both were written in the same millisecond.
+func pageSDKVersions(t *testing.T, c *s3.Client, bucket string, maxKeys int32) (versions, markers []string) {
+	t.Helper()
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), MaxKeys: aws.Int32(maxKeys)}
+	for range 20 {
+		out, err := c.ListObjectVersions(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return int(b.t - a.t) // newest first
-	})
-	res := make([]string, len(es))
-	for i, e := range es {
-		res[i] = e.s
+		for _, v := range out.Versions {
+			versions = append(versions, versionEntry("Version", v.Key, v.VersionId, v.IsLatest))
+		}
+		for _, m := range out.DeleteMarkers {
+			markers = append(markers, versionEntry("DeleteMarker", m.Key, m.VersionId, m.IsLatest))
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return versions, markers
+		}
+		if out.NextKeyMarker == nil || out.NextVersionIdMarker == nil {
+			t.Fatalf("truncated page without markers: %+v", out)
+		}
+		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
 	}
-	return res
+	t.Fatalf("max-keys %d: SDK listing did not end in 20 pages", maxKeys)
+	return nil, nil
+}
+
+func versionEntry(kind string, key, id *string, isLatest *bool) string {
+	latest := ""
+	if aws.ToBool(isLatest) {
+		latest = " latest"
+	}
+	return kind + " " + aws.ToString(key) + " " + aws.ToString(id) + latest
+}
+
+// withKind keeps the entries of one kind ("Version " or "DeleteMarker "),
+// in their order.
+func withKind(entries []string, prefix string) []string {
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e, prefix) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
