@@ -200,14 +200,24 @@ func (m Match) matches(q Request) (score int, ok bool) {
 // Select returns the row of rows that matches the request most
 // specifically (the earliest among equals), and whether one does.
 func Select(rows []Row, q Request) (*Row, bool) {
-	var best *Row
-	bestScore := -1
-	for i := range rows {
-		if score, ok := rows[i].Match.matches(q); ok && score > bestScore {
-			best, bestScore = &rows[i], score
+	i := Index(len(rows), func(i int) Match { return rows[i].Match }, q)
+	if i < 0 {
+		return nil, false
+	}
+	return &rows[i], true
+}
+
+// Index is Select over a table of n rows whose i-th match is match(i), for
+// tables that keep rows inside larger records; it returns -1 when none
+// matches.
+func Index(n int, match func(i int) Match, q Request) int {
+	best, bestScore := -1, -1
+	for i := range n {
+		if score, ok := match(i).matches(q); ok && score > bestScore {
+			best, bestScore = i, score
 		}
 	}
-	return best, best != nil
+	return best
 }
 
 // FormKeyed reports whether the request belongs to an API that dispatches
