@@ -128,3 +128,13 @@ func resolve(r *http.Request) route {
 	}
 	return routes[i]
 }
+
+// Table returns the rows of the admin operation table, for tests and tools
+// that walk every operation.
+func Table() []optable.Row {
+	rows := make([]optable.Row, len(routes))
+	for i, rt := range routes {
+		rows[i] = rt.Row
+	}
+	return rows
+}

@@ -8,6 +8,7 @@ package s3api
 // then the ACL; the public access block can take the ACLs' grants away.
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/cairn-s3/cairn/internal/auth"
@@ -190,7 +191,26 @@ func (a *API) authorizeObject(r *http.Request, req *Request) error {
 		return errPolicyDenied
 	}
 	req.auth.bucketACL = a.bucketAllows(b, req.Identity, objectFallback[kind])
-	return nil
+	if req.auth.bucketACL {
+		return nil
+	}
+	return a.precheckVersionACL(r, req)
+}
+
+// precheckVersionACL refuses, before its handler reads anything of the
+// request, a caller whom only the addressed version's ACL could admit and
+// whom it does not: so such a caller learns nothing from the handler's
+// validation, not even whether the version exists (unless the policy lets
+// them list the key). The handler checks again the exact version it serves.
+func (a *API) precheckVersionACL(r *http.Request, req *Request) error {
+	oi, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{VersionID: r.URL.Query().Get("versionId")})
+	switch {
+	case err == nil && req.auth.allowsVersion(oi, req.Identity):
+		return nil
+	case err != nil && errors.Is(err, store.ErrNoSuchKey) && req.row.Access == accessObjectRead && a.policyAllowsListing(r, req):
+		return nil // the handler answers NoSuchKey
+	}
+	return s3err.AccessDenied
 }
 
 // authorizeEntries authorizes a multi-object request as a whole: each

@@ -239,3 +239,7 @@ func notImplementedRows() []row {
 	}
 	return t
 }
+
+// Table returns a copy of the operation table, for tests and tools that
+// walk every operation.
+func Table() []optable.Row { return append([]optable.Row(nil), table...) }
