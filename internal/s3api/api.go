@@ -90,6 +90,7 @@ type Request struct {
 
 	row     *optable.Row // the operation's row of the table
 	auth    authz        // what authorizing the request established
+	formAPI bool         // a request of the API dispatched on Action (SNS)
 	errCode string       // the S3 error code writeError wrote
 }
 
@@ -195,6 +196,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	formKeyed := optable.FormKeyed(table, sel)
 	if formKeyed {
 		req.Op, info.Op = OpSNS, string(OpSNS) // until its Action is read
+		req.formAPI = true
 	}
 	if req.Op == OpPreflight {
 		return a.preflight(w, r, req)

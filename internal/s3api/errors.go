@@ -85,6 +85,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, req *Request, e
 		return
 	}
 	resource := r.URL.Path
+	if req.formAPI {
+		resource = "" // the topic API's envelope has no Resource (notifications.md §2.3)
+	}
 	writeXMLStatus(w, e.Status, errorResponse{
 		Code: e.Code, Message: e.Message, Resource: resource,
 		Key: req.Key, BucketName: req.Bucket, RequestID: req.ID, HostID: req.ID,
