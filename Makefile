@@ -1,5 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 GO ?= go
+# staticcheck at a pinned version, fetched through the Go module proxy.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run test build fuzz bench
 
@@ -13,6 +15,7 @@ run: build
 # brokers) and end-to-end (the built binary driven by boto3, awscli, s3cmd).
 test:
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	$(GO) test -count=1 -timeout 45m ./...
 
 bench:

@@ -49,6 +49,7 @@ import (
 
 	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/optable"
 	"github.com/cairn-s3/cairn/internal/s3err"
 )
 
@@ -102,24 +103,16 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 // the JSON document to answer with (nil for an empty 200).
 type handler func(a *API, ctx context.Context, q query) (any, error)
 
-// route is one admin operation.
-type route struct {
-	name    string
-	capType string // capability a non-admin caller needs
-	write   bool   // whether it needs the write permission of capType
-	h       handler
-}
-
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	w.Header().Set("x-amz-request-id", reqID)
 	w.Header().Set("Server", "Cairn")
 	rt, doc, err := a.serve(r)
 	if err != nil {
-		a.writeError(w, r, reqID, rt.name, err)
+		a.writeError(w, r, reqID, string(rt.Op), err)
 		return
 	}
-	a.log.DebugContext(r.Context(), "admin request", "op", rt.name, "request_id", reqID)
+	a.log.DebugContext(r.Context(), "admin request", "op", rt.Op, "request_id", reqID)
 	w.Header().Set("Content-Type", "application/json")
 	if doc == nil {
 		w.WriteHeader(http.StatusOK)
@@ -127,80 +120,50 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {
-		a.writeError(w, r, reqID, rt.name, err)
+		a.writeError(w, r, reqID, string(rt.Op), err)
 		return
 	}
 	_, _ = w.Write(body)
 }
 
-// serve resolves, authenticates, authorizes and runs a request.
+// MinIOPrefix is the path prefix of MinIO's admin API (mc admin). Cairn
+// does not implement it; its requests are answered NotImplemented before
+// authentication, which they could not pass: madmin signs them with an
+// empty region, which SigV4 verification refuses as malformed.
+const MinIOPrefix = "/minio/admin/"
+
+// rowMinIO is the row of MinIO admin requests.
+var rowMinIO = route{Row: optable.Row{Op: "MinIOAdmin", Match: optable.Match{Path: strings.TrimSuffix(MinIOPrefix, "/")}}}
+
+// errMinIONotImplemented answers MinIO admin requests.
+var errMinIONotImplemented = &apiError{"NotImplemented", http.StatusNotImplemented,
+	"MinIO's admin API is not implemented; Cairn serves RGW's Admin Ops API under /admin/.", nil}
+
+// serve authenticates, resolves, authorizes and runs a request. The
+// caller is authenticated and authorized before anything else: even that
+// an operation is not implemented is told only to admins.
 func (a *API) serve(r *http.Request) (route, any, error) {
-	rt, err := resolve(r)
-	if err != nil {
-		return rt, nil, err
+	if strings.HasPrefix(r.URL.Path, MinIOPrefix) {
+		return rowMinIO, nil, errMinIONotImplemented
 	}
 	id, err := a.auth.Verify(r)
 	if err != nil {
+		return rowUnsupported, nil, err
+	}
+	rt := resolve(r)
+	if err := a.authorize(r.Context(), id, rt.Row); err != nil {
 		return rt, nil, err
 	}
-	if err := a.authorize(r.Context(), id, rt); err != nil {
-		return rt, nil, err
+	if rt.h == nil {
+		return rt, nil, errNotImplemented
 	}
 	doc, err := rt.h(a, r.Context(), query{r.URL.Query()})
 	return rt, doc, err
 }
 
-// resolve maps a request onto its route.
-func resolve(r *http.Request) (route, error) {
-	path := strings.TrimSuffix(r.URL.Path, "/")
-	q := r.URL.Query()
-	switch path {
-	case "/admin/metadata/user":
-		if r.Method == http.MethodGet {
-			return route{"ListUserMetadata", "metadata", false, (*API).listMetadata}, nil
-		}
-	case "/admin/user":
-		sub := ""
-		for _, s := range []string{"key", "caps", "list", "quota", "subuser"} {
-			if q.Has(s) {
-				sub = s
-				break
-			}
-		}
-		switch r.Method + " " + sub {
-		case "GET ":
-			return route{"GetUserInfo", "users", false, (*API).getUser}, nil
-		case "GET list":
-			return route{"ListUsers", "users", false, (*API).listUsers}, nil
-		case "PUT ":
-			return route{"CreateUser", "users", true, (*API).createUser}, nil
-		case "POST ":
-			return route{"ModifyUser", "users", true, (*API).modifyUser}, nil
-		case "DELETE ":
-			return route{"RemoveUser", "users", true, (*API).removeUser}, nil
-		case "PUT key":
-			return route{"CreateKey", "users", true, (*API).createKey}, nil
-		case "DELETE key":
-			return route{"RemoveKey", "users", true, (*API).removeKey}, nil
-		case "PUT caps":
-			return route{"AddUserCaps", "users", true, (*API).addCaps}, nil
-		case "DELETE caps":
-			return route{"RemoveUserCaps", "users", true, (*API).removeCaps}, nil
-		}
-		return route{name: "Unsupported"}, errNotImplemented
-	}
-	if rt, ok := notifyRoute(r, path); ok {
-		return rt, nil
-	}
-	if rt, ok := pubsubRoute(r, path); ok {
-		return rt, nil
-	}
-	return route{name: "Unsupported"}, errNotImplemented
-}
-
 // authorize lets admin and system users do everything and others what
-// their capabilities allow.
-func (a *API) authorize(ctx context.Context, id auth.Identity, rt route) error {
+// their capabilities allow (rows without a capability: nothing).
+func (a *API) authorize(ctx context.Context, id auth.Identity, row optable.Row) error {
 	if id.Anonymous || id.UserID == "" {
 		return errAccessDenied
 	}
@@ -215,10 +178,10 @@ func (a *API) authorize(ctx context.Context, id auth.Identity, rt route) error {
 		return errAccessDenied
 	}
 	perm := "read"
-	if rt.write {
+	if row.Access == optable.AccessAdminWrite {
 		perm = "write"
 	}
-	if u.Admin || u.System || u.HasCap(rt.capType, perm) {
+	if u.Admin || u.System || row.Capability != "" && u.HasCap(row.Capability, perm) {
 		return nil
 	}
 	return errAccessDenied
@@ -313,13 +276,13 @@ type errorDoc struct {
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, reqID, op string, err error) {
 	e := toAPI(err)
-	if e.Status >= 500 {
+	if e.Status >= 500 && e.Code != errNotImplemented.Code {
 		a.log.ErrorContext(r.Context(), "admin request failed", "op", op, "request_id", reqID, "err", err)
 	} else {
 		a.log.DebugContext(r.Context(), "admin request rejected", "op", op, "code", e.Code, "request_id", reqID, "err", err)
 	}
 	msg := e.Message
-	if e.Status >= 500 {
+	if e.Status >= 500 && e.Code != errNotImplemented.Code {
 		msg = errInternal.Message // never leak internal causes
 	}
 	body, _ := json.Marshal(errorDoc{Code: e.Code, Message: msg, RequestID: reqID, HostID: a.hostID})

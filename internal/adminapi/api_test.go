@@ -334,3 +334,24 @@ func TestNotificationRoutesWithoutNotifications(t *testing.T) {
 		}
 	}
 }
+
+// send sends a prepared request and returns the status and body.
+func (e *env) send(req *http.Request) (int, []byte) {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp.StatusCode, body
+}
+
+// jsonCode reports whether body is a JSON error document with code.
+func jsonCode(body []byte, code string) bool {
+	var doc map[string]any
+	return json.Unmarshal(body, &doc) == nil && doc["Code"] == code
+}

@@ -49,52 +49,6 @@ var (
 	errNotPersistent      = &apiError{"InvalidArgument", http.StatusBadRequest, "The topic is not persistent or has no push-endpoint.", nil}
 )
 
-// notifyRoute resolves /admin/topic and /admin/notification requests.
-func notifyRoute(r *http.Request, path string) (route, bool) {
-	q := r.URL.Query()
-	switch path {
-	case "/admin/topic":
-		sub := ""
-		for _, s := range []string{"stats", "dlq", "replay", "test-event"} {
-			if q.Has(s) {
-				sub = s
-				break
-			}
-		}
-		if sub == "" && r.Method == http.MethodGet && !q.Has("topic") {
-			sub = "list"
-		}
-		switch r.Method + " " + sub {
-		case "GET list":
-			return route{"ListTopics", "buckets", false, (*API).listTopics}, true
-		case "GET ":
-			return route{"GetTopic", "buckets", false, (*API).getTopic}, true
-		case "DELETE ":
-			return route{"RemoveTopic", "buckets", true, (*API).removeTopic}, true
-		case "GET stats":
-			return route{"GetTopicStats", "buckets", false, (*API).topicStats}, true
-		case "GET dlq":
-			return route{"ListDeadLetters", "buckets", false, (*API).listDeadLetters}, true
-		case "POST replay":
-			return route{"ReplayDeadLetters", "buckets", true, (*API).replayDeadLetters}, true
-		case "POST test-event":
-			return route{"SendTestEvent", "buckets", true, (*API).sendTestEvent}, true
-		}
-	case "/admin/notification":
-		switch r.Method {
-		case http.MethodGet:
-			return route{"GetNotification", "buckets", false, (*API).getNotifications}, true
-		case http.MethodDelete:
-			return route{"RemoveNotification", "buckets", true, (*API).removeNotifications}, true
-		}
-	case "/admin/notification/stats":
-		if r.Method == http.MethodGet {
-			return route{"GetNotificationStats", "buckets", false, (*API).notificationStats}, true
-		}
-	}
-	return route{}, false
-}
-
 func (a *API) notifications() (*Notifications, error) {
 	if a.notify == nil {
 		return nil, errNotImplemented

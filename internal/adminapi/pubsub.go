@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 )
 
 // PubSub is what the subscription operations need (pubsub.md §8):
@@ -15,29 +14,6 @@ type PubSub interface {
 	RemoveSubscription(ctx context.Context, uid, name string) error
 	PullSubscription(ctx context.Context, uid, name, marker string, max int) (json.RawMessage, error)
 	AckSubscription(ctx context.Context, uid, name string, eventIDs []string) error
-}
-
-// pubsubRoute resolves /admin/subscription and /admin/counters requests.
-func pubsubRoute(r *http.Request, path string) (route, bool) {
-	q := r.URL.Query()
-	switch path {
-	case "/admin/subscription":
-		switch {
-		case r.Method == http.MethodGet && q.Has("events"):
-			return route{"PullSubscription", "buckets", false, (*API).pullSubscription}, true
-		case r.Method == http.MethodGet:
-			return route{"GetSubscription", "buckets", false, (*API).getSubscription}, true
-		case r.Method == http.MethodDelete:
-			return route{"RemoveSubscription", "buckets", true, (*API).removeSubscription}, true
-		case r.Method == http.MethodPost && q.Has("ack"):
-			return route{"AckSubscription", "buckets", true, (*API).ackSubscription}, true
-		}
-	case "/admin/counters":
-		if r.Method == http.MethodGet {
-			return route{"GetCounters", "buckets", false, (*API).counters}, true
-		}
-	}
-	return route{}, false
 }
 
 func (a *API) pubsubOps() (PubSub, error) {

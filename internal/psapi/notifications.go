@@ -35,10 +35,10 @@ func (a *API) bucketAndTopic(r *http.Request, req *s3api.Request) (bucket, topic
 	if bucket, err = bucketOf(req); err != nil {
 		return "", "", err
 	}
-	if topic, err = topicParam(r); err != nil {
+	if _, err := a.ownBucket(r.Context(), req.Identity.UserID, bucket); err != nil {
 		return "", "", err
 	}
-	if _, err := a.ownBucket(r.Context(), req.Identity.UserID, bucket); err != nil {
+	if topic, err = topicParam(r); err != nil {
 		return "", "", err
 	}
 	return bucket, topic, nil

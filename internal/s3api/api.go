@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/optable"
 	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/sse"
@@ -95,7 +96,19 @@ type Request struct {
 	Identity auth.Identity
 	Start    time.Time
 
-	errCode string // the S3 error code writeError wrote
+	row     *optable.Row // the operation's row of the table
+	auth    authz        // what authorizing the request established
+	formAPI bool         // a request of the API dispatched on Action (SNS)
+	errCode string       // the S3 error code writeError wrote
+}
+
+// Row returns the request's row of the operation table (its IAM action,
+// scope, access rule, event and hook name).
+func (r *Request) Row() optable.Row {
+	if r.row == nil {
+		return rowUnknown
+	}
+	return *r.row
 }
 
 // New returns the S3 adapter over a storage backend.
@@ -111,9 +124,20 @@ func New(b store.Backend, a Authenticator, cfg Config) *API {
 	return api
 }
 
-// Handle installs a handler for an operation served by another package
-// (for example the SNS topic API on POST /).
-func (a *API) Handle(op Op, h Handler) { a.ops[op] = h }
+// Handle installs a handler for an operation served by another package.
+// Handle(OpSNS, h) installs h for every action of the SNS topic API (the
+// rows dispatched on the Action parameter).
+func (a *API) Handle(op Op, h Handler) {
+	if op != OpSNS {
+		a.ops[op] = h
+		return
+	}
+	for _, row := range table {
+		if row.Match.Form != "" {
+			a.ops[row.Op] = h
+		}
+	}
+}
 
 // Mount routes path-style requests whose first segment is one of segments
 // to the operation table's rows of that mount (the PubSub API's "topics",
@@ -175,8 +199,13 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	if a.mounts[bucket] && a.virtualHostBucket(r) == "" {
 		mount = bucket
 	}
-	req.Op = resolveOp(r, lvl, mount)
-	info.Op = string(req.Op)
+	sel := selector(r, lvl, mount)
+	setRow(req, info, resolve(sel))
+	formKeyed := optable.FormKeyed(table, sel)
+	if formKeyed {
+		req.Op, info.Op = OpSNS, string(OpSNS) // until its Action is read
+		req.formAPI = true
+	}
 	if err := checkNewKey(req.Op, key); err != nil {
 		return err
 	}
@@ -190,11 +219,29 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	}
 	req.Identity = id
 	info.UserID = id.UserID
+	if formKeyed {
+		row, err := resolveForm(r, sel)
+		if err != nil {
+			return err
+		}
+		setRow(req, info, row)
+	}
+	// Authorization comes first: only a caller the row admits learns
+	// anything, even that an operation is not implemented.
+	if err := a.authorize(r, req); err != nil {
+		return err
+	}
 	h := a.ops[req.Op]
 	if h == nil {
 		return s3err.NotImplemented.WithMessage("%s is not implemented", req.Op)
 	}
 	return h(w, r, req)
+}
+
+// setRow makes row the request's operation.
+func setRow(req *Request, info *reqctx.Info, row *optable.Row) {
+	req.row, req.Op = row, row.Op
+	info.Op = string(row.Op)
 }
 
 // bucketAndKey extracts the bucket and key from a virtual-hosted Host or

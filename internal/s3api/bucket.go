@@ -151,9 +151,6 @@ func (a *API) bucketRegion(b store.Bucket) string {
 // BucketAlreadyExists. The ACL comes from x-amz-acl or x-amz-grant-*;
 // x-amz-bucket-object-lock-enabled enables versioning and object lock.
 func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if req.Identity.Anonymous {
-		return s3err.AccessDenied
-	}
 	if !validBucketName(req.Bucket) {
 		return s3err.InvalidBucketName
 	}
@@ -254,19 +251,13 @@ func decodeXMLDocument(r *http.Request, v any, checksumRequired bool) error {
 }
 
 func (a *API) headBucket(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessRead)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	w.Header().Set("X-Amz-Bucket-Region", a.bucketRegion(b))
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
 
 func (a *API) deleteBucket(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	if err := a.store.DeleteBucket(r.Context(), req.Bucket); err != nil {
 		return err
 	}
@@ -280,10 +271,7 @@ type locationConstraint struct {
 }
 
 func (a *API) getBucketLocation(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	region := a.bucketRegion(b)
 	if region == defaultS3Region {
 		region = "" // S3 reports its original region as the empty constraint
@@ -312,9 +300,6 @@ const maxListBuckets = 10000
 // listBuckets lists the caller's buckets. The optional max-buckets,
 // continuation-token, prefix and bucket-region parameters page and filter.
 func (a *API) listBuckets(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if req.Identity.Anonymous {
-		return s3err.AccessDenied
-	}
 	q := r.URL.Query()
 	limit := maxListBuckets
 	if v := q.Get("max-buckets"); v != "" {
@@ -362,10 +347,7 @@ type versioningConfiguration struct {
 }
 
 func (a *API) getBucketVersioning(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	return writeXML(w, versioningConfiguration{Xmlns: s3Namespace, Status: string(b.Versioning)})
 }
 
@@ -390,9 +372,6 @@ func versioningState(c versioningConfiguration) (store.Versioning, error) {
 }
 
 func (a *API) putBucketVersioning(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	var c versioningConfiguration
 	if err := decodeVerifiedXML(r, &c); err != nil {
 		return err
@@ -452,10 +431,7 @@ func validateBucketTags(tags []bucketTag) error {
 }
 
 func (a *API) getBucketTagging(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	raw := b.Config[bucketTaggingConfig]
 	if len(raw) == 0 {
 		return s3err.NoSuchTagSet
@@ -468,9 +444,6 @@ func (a *API) getBucketTagging(w http.ResponseWriter, r *http.Request, req *Requ
 }
 
 func (a *API) putBucketTagging(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	var t bucketTagging
 	if err := decodeVerifiedXML(r, &t); err != nil {
 		return err

@@ -37,9 +37,6 @@ func (a *API) setBucketConfigXML(ctx context.Context, bucket, name string, v any
 // configuration documents: the owner removes one Config entry, and
 // removing a missing one succeeds, as in S3.
 func (a *API) deleteBucketConfig(w http.ResponseWriter, r *http.Request, req *Request, name string) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	if err := a.setBucketConfig(r.Context(), req.Bucket, name, nil); err != nil {
 		return err
 	}

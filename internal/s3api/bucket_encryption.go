@@ -64,9 +64,6 @@ func bucketDefaultSSE(b store.Bucket) sseRequest {
 }
 
 func (a *API) putBucketEncryption(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	body, err := readVerifiedBody(r, maxXMLBody, false)
 	if err != nil {
 		return err
@@ -79,10 +76,7 @@ func (a *API) putBucketEncryption(w http.ResponseWriter, r *http.Request, req *R
 }
 
 func (a *API) getBucketEncryption(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	doc, ok := b.Config[encryptionConfigKey]
 	if !ok {
 		return s3err.ServerSideEncryptionConfigurationNotFoundError

@@ -170,10 +170,7 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if c.isIllegalSelfCopy(req.Bucket, req.Key, r.Header) {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
-	dstBucket, err := a.authorizeBucket(r, req, accessWrite)
-	if err != nil {
-		return err
-	}
+	dstBucket := req.auth.bucket
 	owner, err := objectWriteOwner(dstBucket, req.Identity.UserID, r.Header) // ownership.go
 	if err != nil {
 		return err
@@ -221,26 +218,15 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	})
 }
 
-// readCopySource authorizes reading a copy source and checks the
+// readCopySource reads the copy source's version, applies its ACL (the
+// router authorized the source bucket, authorize.go) and checks the
 // x-amz-copy-source-if-* conditions against it. Reading needs a source
 // version whose ACL grants READ; only a caller who may list the source
 // bucket learns that the source does not exist.
 func (a *API) readCopySource(r *http.Request, req *Request, src store.CopySource, cond conditions) (store.ObjectInfo, error) {
-	sreq := *req
-	sreq.Op, sreq.Bucket, sreq.Key = OpGetObject, src.Bucket, src.Key
-	b, err := a.store.GetBucket(r.Context(), sreq.Bucket)
-	if err != nil {
-		return store.ObjectInfo{}, err
-	}
-	granted, err := a.checkPolicy(r, &sreq, b)
-	if err != nil {
-		return store.ObjectInfo{}, err
-	}
+	sg := req.auth.source
 	oi, err := a.store.HeadObject(r.Context(), src.Bucket, src.Key, store.GetOptions{VersionID: src.VersionID})
-	if !granted && err != nil && !a.bucketAllows(b, req.Identity, accessRead) {
-		return store.ObjectInfo{}, s3err.AccessDenied
-	}
-	if !granted && err == nil && !objectAllows(b, oi, req.Identity, permRead) {
+	if err != nil && !sg.mayLearnMissing() || err == nil && !sg.allowsVersion(oi, req.Identity) {
 		return store.ObjectInfo{}, s3err.AccessDenied
 	}
 	if err != nil {

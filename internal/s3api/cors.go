@@ -193,10 +193,7 @@ func (a *API) preflight(w http.ResponseWriter, r *http.Request, req *Request) er
 }
 
 func (a *API) getBucketCORS(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	c, ok := loadCORS(b)
 	if !ok {
 		return s3err.NoSuchCORSConfiguration
@@ -206,9 +203,6 @@ func (a *API) getBucketCORS(w http.ResponseWriter, r *http.Request, req *Request
 }
 
 func (a *API) putBucketCORS(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	var c corsConfiguration
 	if err := decodeVerifiedXML(r, &c); err != nil {
 		return err

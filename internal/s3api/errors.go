@@ -75,9 +75,13 @@ type errorResponse struct {
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, req *Request, err error) {
 	e := toS3(err)
 	req.errCode = e.Code
-	if e.Status >= 500 {
+	switch {
+	case e.Code == s3err.NotImplemented.Code:
+		// A client probing a feature: nothing failed on this side.
+		a.log.DebugContext(r.Context(), "operation not implemented", "op", req.Op, "bucket", req.Bucket, "request_id", req.ID, "err", err)
+	case e.Status >= 500:
 		a.log.ErrorContext(r.Context(), "request failed", "op", req.Op, "bucket", req.Bucket, "request_id", req.ID, "err", err)
-	} else {
+	default:
 		a.log.DebugContext(r.Context(), "request rejected", "op", req.Op, "code", e.Code, "request_id", req.ID, "err", err)
 	}
 	// HEAD responses and 304 carry no body.
@@ -86,6 +90,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, req *Request, e
 		return
 	}
 	resource := r.URL.Path
+	if req.formAPI {
+		resource = "" // the topic API's envelope has no Resource (notifications.md §2.3)
+	}
 	writeXMLStatus(w, e.Status, errorResponse{
 		Code: e.Code, Message: e.Message, Resource: resource,
 		Key: req.Key, BucketName: req.Bucket, RequestID: req.ID, HostID: req.ID,

@@ -121,10 +121,7 @@ func (c *lifecycleConfiguration) validate() error {
 }
 
 func (a *API) getBucketLifecycle(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	var c lifecycleConfiguration
 	raw := b.Config[lifecycleConfig]
 	if len(raw) == 0 {
@@ -138,9 +135,6 @@ func (a *API) getBucketLifecycle(w http.ResponseWriter, r *http.Request, req *Re
 }
 
 func (a *API) putBucketLifecycle(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	var c lifecycleConfiguration
 	if err := decodeVerifiedXML(r, &c); err != nil {
 		return err

@@ -195,9 +195,6 @@ func (a *API) listObjects(w http.ResponseWriter, r *http.Request, req *Request) 
 	if err != nil {
 		return err
 	}
-	if _, err := a.authorizeBucket(r, req, accessRead); err != nil {
-		return err
-	}
 	marker := q.Get("marker")
 	page, err := a.listPage(r, req, p, marker)
 	if err != nil {
@@ -252,9 +249,6 @@ func (a *API) listObjectsV2(w http.ResponseWriter, r *http.Request, req *Request
 		if marker, err = decodeToken(*token); err != nil {
 			return err
 		}
-	}
-	if _, err := a.authorizeBucket(r, req, accessRead); err != nil {
-		return err
 	}
 	page, err := a.listPage(r, req, p, marker)
 	if err != nil {
@@ -337,10 +331,7 @@ func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Re
 	if vidMarker != "" && keyMarker == "" {
 		return s3err.InvalidArgument.WithMessage("A version-id marker cannot be specified without a key marker.")
 	}
-	bucket, err := a.authorizeBucket(r, req, accessRead)
-	if err != nil {
-		return err
-	}
+	bucket := req.auth.bucket
 	var page store.ListVersionsResult
 	if p.maxKeys > 0 {
 		page, err = a.store.ListObjectVersions(r.Context(), req.Bucket, store.ListVersionsOptions{
@@ -420,9 +411,6 @@ func (a *API) listMultipartUploads(w http.ResponseWriter, r *http.Request, req *
 		return err
 	}
 	keyMarker, idMarker := q.Get("key-marker"), q.Get("upload-id-marker")
-	if _, err := a.authorizeBucket(r, req, accessRead); err != nil {
-		return err
-	}
 	var page store.ListUploadsResult
 	if p.maxKeys > 0 {
 		page, err = a.store.ListMultipartUploads(r.Context(), req.Bucket, store.ListUploadsOptions{

@@ -39,9 +39,6 @@ type listen struct {
 }
 
 func (l *listen) serve(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := l.api.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	ping, err := livePing(q.Get("ping"))
 	if err != nil {

@@ -61,10 +61,7 @@ type initiateMultipartUploadResult struct {
 }
 
 func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessWrite)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	meta, err := uploadMetadata(r)
 	if err != nil {
 		return err
@@ -161,9 +158,6 @@ type completeMultipartUploadResult struct {
 // completeMultipartUpload commits an upload. The response is written only
 // after the store's commit returned, so a 200 means the object is durable.
 func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
-		return err
-	}
 	uploadID := r.URL.Query().Get("uploadId")
 	doc, claim, err := decodeCompleteDocument(r) // checksum_multipart.go
 	if err != nil {
@@ -246,9 +240,6 @@ func (a *API) objectLocation(r *http.Request, req *Request) string {
 }
 
 func (a *API) abortMultipartUpload(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
-		return err
-	}
 	if err := a.store.AbortMultipartUpload(r.Context(), req.Bucket, req.Key, r.URL.Query().Get("uploadId")); err != nil {
 		return err
 	}
@@ -296,9 +287,6 @@ func (a *API) listParts(w http.ResponseWriter, r *http.Request, req *Request) er
 		if marker, err = strconv.Atoi(q.Get("part-number-marker")); err != nil || marker < 0 {
 			return s3err.InvalidArgument.WithMessage("Provided part-number-marker not an integer or within integer range")
 		}
-	}
-	if _, err := a.authorizeBucket(r, req, accessRead); err != nil {
-		return err
 	}
 	// max-parts=0 still checks the upload exists; it then returns no part.
 	page, err := a.store.ListParts(r.Context(), req.Bucket, req.Key, q.Get("uploadId"), store.ListPartsOptions{

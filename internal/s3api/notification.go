@@ -59,9 +59,6 @@ func (n *notifications) put(w http.ResponseWriter, r *http.Request, req *Request
 	if r.URL.Query().Get("notification") != "" {
 		return s3err.InvalidArgument.WithMessage("Parameter 'notification' should not have any value")
 	}
-	if _, err := n.api.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	body, err := readVerifiedBody(r, maxNotificationBody, false)
 	if err != nil {
 		return err
@@ -92,10 +89,7 @@ func (n *notifications) put(w http.ResponseWriter, r *http.Request, req *Request
 }
 
 func (n *notifications) get(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := n.api.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	conf, err := notify.DecodeConfiguration(b.Config[notify.ConfigKey])
 	if err != nil {
 		return err
@@ -121,9 +115,6 @@ func (n *notifications) get(w http.ResponseWriter, r *http.Request, req *Request
 }
 
 func (n *notifications) delete(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := n.api.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	id := notificationID(r)
 	if err := n.update(r, req.Bucket, nil, func(_ *store.Bucket, c *notify.Configuration) error { c.Remove(id); return nil }); err != nil {
 		return err

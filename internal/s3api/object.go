@@ -29,10 +29,7 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	if err != nil {
 		return err
 	}
-	b, err := a.authorizeBucket(r, req, accessWrite)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	if err := applyObjectLock(b, r.Header, &meta, time.Now()); err != nil {
 		return err
 	}
@@ -123,9 +120,6 @@ func (a *API) deleteObject(w http.ResponseWriter, r *http.Request, req *Request)
 	if err != nil {
 		return err
 	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
-		return err
-	}
 	res, err := a.store.DeleteObject(r.Context(), req.Bucket, req.Key, store.DeleteOptions{
 		VersionID: versionID, Check: deleteLockCheck(bypassGovernance(r.Header)),
 	})
@@ -181,7 +175,7 @@ type getRequest struct {
 	overrides  [][2]string // header, value
 	checksums  bool        // x-amz-checksum-mode: ENABLED
 	anonymous  bool
-	bucket     store.Bucket
+	auth       *authz // what the router's authorization established
 	identity   auth.Identity
 	// sseKey is the SSE-C key sent; dataKey the served version's data key
 	// once prepare opened it (nil for plaintext objects).
@@ -195,9 +189,6 @@ type getRequest struct {
 	// listable is set when the bucket policy lets a caller who relies on
 	// the object's ACL list the key, so a missing key is NoSuchKey.
 	listable bool
-	// policyGranted is set when the bucket policy allowed the read, which
-	// then needs no ACL.
-	policyGranted bool
 }
 
 // responseOverrides are the response-* query parameters of a signed GET and
@@ -244,26 +235,11 @@ func (a *API) parseGetRequest(r *http.Request, req *Request) (*getRequest, error
 			g.overrides = append(g.overrides, [2]string{o[1], v})
 		}
 	}
-	b, err := a.store.GetBucket(r.Context(), req.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	g.bucket, g.identity = b, req.Identity
-	// The bucket policy decides first: an explicit Deny ends the request,
-	// an Allow settles it. Otherwise the object's ACL decides, and a caller
+	// The router applied the bucket policy (authorize.go): an Allow
+	// settled the request. Otherwise the object's ACL decides, and a caller
 	// the bucket does not let list is not told whether the object exists.
-	granted, err := a.checkPolicy(r, req, b)
-	if err != nil {
-		return nil, err
-	}
-	if granted {
-		g.policyGranted = true
-		return g, nil
-	}
-	if !isBucketOwner(b, req.Identity) && publicACLsIgnored(b) {
-		return nil, errPolicyDenied
-	}
-	g.objectACL = !a.bucketAllows(b, req.Identity, accessRead)
+	g.auth, g.identity = &req.auth, req.Identity
+	g.objectACL = !req.auth.mayLearnMissing()
 	g.listable = g.objectACL && a.policyAllowsListing(r, req)
 	return g, nil
 }
@@ -288,7 +264,7 @@ type served struct {
 // ACL when the bucket's did not grant access, the preconditions, and
 // resolves the range or part.
 func (g *getRequest) prepare(h http.Header, oi store.ObjectInfo) (served, error) {
-	if !g.policyGranted && !objectAllows(g.bucket, oi, g.identity, permRead) {
+	if !g.auth.allowsVersion(oi, g.identity) {
 		return served{}, s3err.AccessDenied
 	}
 	g.aclPassed = true
@@ -438,12 +414,14 @@ func (a *API) deleteObjects(w http.ResponseWriter, r *http.Request, req *Request
 	if err != nil {
 		return err
 	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
-		return err
-	}
 	out := deleteResult{Xmlns: s3Namespace}
 	check := deleteLockCheck(bypassGovernance(r.Header))
 	for _, o := range d.Objects {
+		if err := a.authorizeEntry(r, req, o.Key, o.VersionID); err != nil {
+			e := toS3(err)
+			out.Errors = append(out.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
+			continue
+		}
 		res, err := a.store.DeleteObject(r.Context(), req.Bucket, o.Key, store.DeleteOptions{VersionID: o.VersionID, Check: check})
 		if err != nil && !isMissing(err) {
 			e := toS3(err)

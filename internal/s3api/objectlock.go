@@ -272,9 +272,6 @@ func decodeLockDocument(r *http.Request, v any) error {
 }
 
 func (a *API) putObjectLockConfiguration(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	var c objectLockConfiguration
 	if err := decodeLockDocument(r, &c); err != nil {
 		return err
@@ -298,10 +295,7 @@ func (a *API) putObjectLockConfiguration(w http.ResponseWriter, r *http.Request,
 }
 
 func (a *API) getObjectLockConfiguration(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	c, ok, err := lockConfig(b)
 	if err != nil {
 		return err
@@ -313,24 +307,20 @@ func (a *API) getObjectLockConfiguration(w http.ResponseWriter, r *http.Request,
 	return writeXML(w, c)
 }
 
-// lockedObjectRequest authorizes an object lock request on an object and
-// checks that its bucket has object lock.
-func (a *API) lockedObjectRequest(r *http.Request, req *Request, kind access) (versionID string, err error) {
+// lockedObjectRequest reads the version of an object lock request and
+// checks that its (authorized) bucket has object lock.
+func (a *API) lockedObjectRequest(r *http.Request, req *Request) (versionID string, err error) {
 	if versionID, err = versionIDParam(r); err != nil {
 		return "", err
 	}
-	b, err := a.authorizeBucket(r, req, kind)
-	if err != nil {
-		return "", err
-	}
-	if !lockEnabled(b) {
+	if !lockEnabled(req.auth.bucket) {
 		return "", errNoBucketLock
 	}
 	return versionID, nil
 }
 
 func (a *API) putObjectRetention(w http.ResponseWriter, r *http.Request, req *Request) error {
-	versionID, err := a.lockedObjectRequest(r, req, accessWrite)
+	versionID, err := a.lockedObjectRequest(r, req)
 	if err != nil {
 		return err
 	}
@@ -377,7 +367,7 @@ func (a *API) getObjectRetention(w http.ResponseWriter, r *http.Request, req *Re
 }
 
 func (a *API) putObjectLegalHold(w http.ResponseWriter, r *http.Request, req *Request) error {
-	versionID, err := a.lockedObjectRequest(r, req, accessWrite)
+	versionID, err := a.lockedObjectRequest(r, req)
 	if err != nil {
 		return err
 	}
@@ -409,7 +399,7 @@ func (a *API) getObjectLegalHold(w http.ResponseWriter, r *http.Request, req *Re
 // headLockedObject reads the object version whose retention or legal hold
 // a GET asks for.
 func (a *API) headLockedObject(w http.ResponseWriter, r *http.Request, req *Request) (store.ObjectInfo, error) {
-	versionID, err := a.lockedObjectRequest(r, req, accessRead)
+	versionID, err := a.lockedObjectRequest(r, req)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}

@@ -112,9 +112,6 @@ func ownershipDocument(ownership string) []byte {
 }
 
 func (a *API) putBucketOwnership(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	body, err := readVerifiedBody(r, maxXMLBody, false)
 	if err != nil {
 		return err
@@ -142,10 +139,7 @@ func (a *API) putBucketOwnership(w http.ResponseWriter, r *http.Request, req *Re
 }
 
 func (a *API) getBucketOwnership(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	if _, ok := b.Config[configOwnershipControls]; !ok {
 		return s3err.OwnershipControlsNotFound
 	}

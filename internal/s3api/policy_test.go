@@ -199,23 +199,6 @@ func TestIgnorePublicACLs(t *testing.T) {
 	wantErr(t, err, "AccessDenied", http.StatusForbidden)
 }
 
-// TestOpActions checks that every operation with a handler that reaches a
-// bucket has an IAM action.
-func TestOpActions(t *testing.T) {
-	for _, rt := range routes {
-		if rt.mount != "" {
-			continue // mounted APIs authorize by ownership, not bucket policy
-		}
-		switch rt.op {
-		case OpSNS, OpPreflight, OpBucketSubresourceNotImpl, OpObjectSubresourceNotImpl, OpUnknown, opMethodNotAllowedOnService:
-			continue
-		}
-		if rt.op.action(false) == "" {
-			t.Errorf("op %s has no IAM action", rt.op)
-		}
-	}
-}
-
 // TestMissingKeyWithListPolicy: a caller the policy lets list a prefix gets
 // 404 for missing keys under it, and 403 elsewhere.
 func TestMissingKeyWithListPolicy(t *testing.T) {

@@ -53,7 +53,7 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		}
 		size.min, size.max = policy.minSize, policy.maxSize
 	}
-	if _, err := a.authorizeBucket(r, req, accessWrite); err != nil {
+	if err := a.authorizeForm(r, req); err != nil {
 		return err
 	}
 	opts, body, err := postPutOptions(f, &size, req.Identity.UserID)

@@ -77,9 +77,6 @@ func publicACLsIgnored(b store.Bucket) bool {
 }
 
 func (a *API) putPublicAccessBlock(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if _, err := a.authorizeBucket(r, req, accessOwner); err != nil {
-		return err
-	}
 	body, err := readVerifiedBody(r, maxXMLBody, false)
 	if err != nil {
 		return err
@@ -93,10 +90,7 @@ func (a *API) putPublicAccessBlock(w http.ResponseWriter, r *http.Request, req *
 }
 
 func (a *API) getPublicAccessBlock(w http.ResponseWriter, r *http.Request, req *Request) error {
-	b, err := a.authorizeBucket(r, req, accessOwner)
-	if err != nil {
-		return err
-	}
+	b := req.auth.bucket
 	if _, ok := b.Config[configPublicAccessBlock]; !ok {
 		return s3err.NoSuchPublicAccessBlock
 	}

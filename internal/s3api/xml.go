@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/cairn-s3/cairn/internal/s3err"
 )
 
 // s3Namespace is the XML namespace of S3 response documents.
@@ -34,24 +33,3 @@ func writeXMLStatus(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-// decodeXML reads a bounded request document into v; any syntax error or an
-// empty body is MalformedXML.
-func decodeXML(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxXMLBody+1))
-	if err != nil {
-		if e := s3err.As(err); e != nil {
-			return e
-		}
-		return s3err.IncompleteBody.WithCause(err)
-	}
-	if len(body) > maxXMLBody {
-		return s3err.MaxMessageLengthExceeded
-	}
-	if len(body) == 0 {
-		return s3err.MalformedXML
-	}
-	if err := xml.Unmarshal(body, v); err != nil {
-		return s3err.MalformedXML.WithCause(err)
-	}
-	return nil
-}

@@ -133,7 +133,7 @@ func New(cfg Config) (s *Server, err error) {
 	api = s3api.New(st, verifier, s3api.Config{
 		Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"),
 		Users: aclUsers{accts}, SSE: keys, SSECRequireTLS: cfg.SSERequireTLS,
-		ReservedBuckets: []string{strings.Trim(adminapi.Prefix, "/"), strings.Trim(MetricsPath, "/")},
+		ReservedBuckets: []string{strings.Trim(adminapi.Prefix, "/"), strings.Trim(MetricsPath, "/"), minioBucket},
 		Observe:         observer(m, cfg.AccessLog),
 		BodyIdleTimeout: cfg.BodyIdleTimeout, MaxAnonymousBodies: cfg.MaxAnonymousBodies,
 	})
@@ -263,17 +263,23 @@ func (p poolPusher) Push(ctx context.Context, m notify.Push) error {
 	return err
 }
 
-// route sends path-style requests under /admin/ to the admin API, exactly
-// GET /metrics to the metrics (if not nil) and everything else to the S3
-// API. (So, as in RGW, no bucket can be named "admin" usefully; virtual-
-// hosted requests are never admin requests. "metrics" is reserved alike.)
+// minioBucket is reserved as MinIO reserves it: its path-style URLs under
+// /minio/admin/ belong to MinIO's admin API (mc admin).
+const minioBucket = "minio"
+
+// route sends path-style requests under /admin/ (and MinIO's /minio/admin/,
+// which it answers NotImplemented) to the admin API, exactly GET /metrics
+// to the metrics (if not nil) and everything else to the S3 API. (So, as
+// in RGW, no bucket can be named "admin" usefully; virtual-hosted requests
+// are never admin requests. "metrics" and "minio" are reserved alike.)
 func route(api *s3api.API, s3 http.Handler, admin http.Handler, metrics http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if metrics != nil && isMetricsRequest(api, r) {
 			metrics.ServeHTTP(w, r)
 			return
 		}
-		if strings.HasPrefix(r.URL.Path, adminapi.Prefix) && api.VirtualHostBucket(r) == "" {
+		if (strings.HasPrefix(r.URL.Path, adminapi.Prefix) || strings.HasPrefix(r.URL.Path, adminapi.MinIOPrefix)) &&
+			api.VirtualHostBucket(r) == "" {
 			admin.ServeHTTP(w, r)
 			return
 		}

@@ -232,7 +232,9 @@ func TestWireDetails(t *testing.T) {
 		}
 	})
 	t.Run("anonymous is 400 InvalidRequest", func(t *testing.T) {
-		if code, body := h.post(t, false, "", "", "Action=ListTopics"); code != 400 || !strings.Contains(body, "<Code>InvalidRequest</Code>") {
+		// In the topic API's envelope: no Resource (spec §2.3).
+		if code, body := h.post(t, false, "", "", "Action=ListTopics"); code != 400 || !strings.Contains(body, "<Code>InvalidRequest</Code>") ||
+			strings.Contains(body, "<Resource>") {
 			t.Errorf("%d %s", code, body)
 		}
 	})
