@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-
 )
 
 // s3Namespace is the XML namespace of S3 response documents.
@@ -32,4 +31,3 @@ func writeXMLStatus(w http.ResponseWriter, status int, v any) {
 	_, _ = io.WriteString(w, xml.Header)
 	_, _ = w.Write(body)
 }
-
