@@ -160,25 +160,33 @@ func TestServerNotificationSecretsFlag(t *testing.T) {
 			Attributes: map[string]string{"push-endpoint": "amqp://user:pw@127.0.0.1:5672", "amqp-exchange": "ex"}})
 		return err
 	}
+	forBoolSwitch(t, "--allow-notification-secrets-in-cleartext", EnvAllowNotificationSecretsInCleartext,
+		func(t *testing.T, banner string, vars map[string]string, allow bool) {
+			if err := createSecretTopic(t, banner, vars); (err == nil) != allow {
+				t.Errorf("CreateTopic with credentials over HTTP: %v, want allowed=%v", err, allow)
+			}
+		})
+}
+
+// forBoolSwitch starts the server three times, with a boolean switch off,
+// on by its flag and on by its environment variable, and has check judge
+// each run.
+func forBoolSwitch(t *testing.T, flag, envName string, check func(t *testing.T, banner string, vars map[string]string, on bool)) {
 	for _, c := range []struct {
-		name  string
-		env   string
-		args  []string
-		allow bool
+		name string
+		env  string
+		args []string
+		on   bool
 	}{
 		{"default", "", nil, false},
-		{"flag", "", []string{"--allow-notification-secrets-in-cleartext"}, true},
+		{"flag", "", []string{flag}, true},
 		{"env", "true", nil, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			vars := map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "ENVROOT", EnvRootSecretKey: "envrootsecret",
-				EnvAllowNotificationSecretsInCleartext: c.env}
+			vars := map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "ENVROOT", EnvRootSecretKey: "envrootsecret", envName: c.env}
 			banner, stop := startServer(t, vars, c.args...)
 			defer stop()
-			err := createSecretTopic(t, banner, vars)
-			if (err == nil) != c.allow {
-				t.Errorf("CreateTopic with credentials over HTTP: %v, want allowed=%v", err, c.allow)
-			}
+			check(t, banner, vars, c.on)
 		})
 	}
 }
@@ -213,27 +221,13 @@ func TestServerTopicPublishFlag(t *testing.T) {
 				Id: aws.String("n"), TopicArn: topic.TopicArn, Events: []s3types.Event{"s3:ObjectCreated:*"}}}}})
 		return err
 	}
-	for _, c := range []struct {
-		name  string
-		env   string
-		args  []string
-		allow bool
-	}{
-		{"default", "", nil, false},
-		{"flag", "", []string{"--topic-publish-without-policy"}, true},
-		{"env", "true", nil, true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			vars := map[string]string{EnvData: t.TempDir(), EnvRootAccessKey: "ENVROOT", EnvRootSecretKey: "envrootsecret",
-				EnvTopicPublishWithoutPolicy: c.env}
-			banner, stop := startServer(t, vars, c.args...)
-			defer stop()
+	forBoolSwitch(t, "--topic-publish-without-policy", EnvTopicPublishWithoutPolicy,
+		func(t *testing.T, banner string, vars map[string]string, allow bool) {
 			err := bindRootsTopic(t, banner, vars)
-			if (err == nil) != c.allow || (err != nil && !strings.Contains(err.Error(), "AccessDenied")) {
-				t.Errorf("bob binds root's topic: %v, want allowed=%v", err, c.allow)
+			if (err == nil) != allow || (err != nil && !strings.Contains(err.Error(), "AccessDenied")) {
+				t.Errorf("bob binds root's topic: %v, want allowed=%v", err, allow)
 			}
 		})
-	}
 }
 
 // TestServerMetricsAndAccessLogFlags: --metrics-address serves /metrics on
