@@ -157,3 +157,38 @@ func TestCopySourceVersionAction(t *testing.T) {
 		t.Fatalf("copy of the current version: %v", err)
 	}
 }
+
+// TestObjectTaggingReadNeedsObjectACL: reading a version's tags is a read
+// of that version (RGW: READ on the object's ACL), not of the bucket: a
+// bucket whose ACL lets everyone list it does not show the tags of its
+// private objects, while a public object's tags stay readable.
+func TestObjectTaggingReadNeedsObjectACL(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	const bkt = "tags-acl"
+	if _, err := ts.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bkt), ACL: types.BucketCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	for key, acl := range map[string]types.ObjectCannedACL{"private": types.ObjectCannedACLPrivate, "public": types.ObjectCannedACLPublicRead} {
+		if _, err := ts.Root.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String(key),
+			Body: bytes.NewReader([]byte(key)), Tagging: aws.String("k=secret"), ACL: acl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := ts.Alt.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bkt), Key: aws.String("private")})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	resp, err := http.Get(ts.URL + "/" + bkt + "/private?tagging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("anonymous GET ?tagging of a private object: %d, want 403", resp.StatusCode)
+	}
+	out, err := ts.Alt.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bkt), Key: aws.String("public")})
+	if err != nil || len(out.TagSet) != 1 {
+		t.Fatalf("tags of a public-read object: %v %+v", err, out)
+	}
+	_, err = ts.Alt.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bkt), Key: aws.String("missing")})
+	wantErr(t, err, "NoSuchKey", http.StatusNotFound) // the bucket's ACL lets them list it
+}
