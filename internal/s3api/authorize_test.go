@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -191,4 +192,51 @@ func TestObjectTaggingReadNeedsObjectACL(t *testing.T) {
 	}
 	_, err = ts.Alt.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bkt), Key: aws.String("missing")})
 	wantErr(t, err, "NoSuchKey", http.StatusNotFound) // the bucket's ACL lets them list it
+}
+
+// TestBypassGovernanceNeedsPermission: x-amz-bypass-governance-retention
+// is honoured only for a caller the bucket policy does not deny
+// s3:BypassGovernanceRetention: DeleteObject, each entry of DeleteObjects
+// and PutObjectRetention of a GOVERNANCE-locked version are refused then.
+func TestBypassGovernanceNeedsPermission(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	const bkt = "bypass-deny"
+	if _, err := ts.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bkt), ObjectLockEnabledForBucket: aws.Bool(true),
+		GrantWrite: aws.String("id=" + userAlt.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(24 * time.Hour)
+	v := ts.PutObject(t, ts.Root, bkt, "k", []byte("locked")).VersionId
+	if _, err := ts.Root.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v,
+		Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeGovernance, RetainUntilDate: &until}}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":` + altPrincipal +
+		`,"Action":["s3:DeleteObjectVersion","s3:PutObjectRetention"],"Resource":"arn:aws:s3:::` + bkt + `/*"},` +
+		`{"Effect":"Deny","Principal":` + altPrincipal + `,"Action":"s3:BypassGovernanceRetention","Resource":"arn:aws:s3:::` + bkt + `/*"}]}`
+	if err := putPolicy(t, ts.Root, bkt, policy); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ts.Alt.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v,
+		BypassGovernanceRetention: aws.Bool(true)})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	out, err := ts.Alt.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bkt), BypassGovernanceRetention: aws.Bool(true),
+		Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("k"), VersionId: v}}}})
+	if err != nil || len(out.Errors) != 1 || aws.ToString(out.Errors[0].Code) != "AccessDenied" {
+		t.Errorf("DeleteObjects with a denied bypass: %v, %+v; want one AccessDenied", err, out)
+	}
+	earlier := time.Now().Add(time.Hour)
+	_, err = ts.Alt.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v,
+		BypassGovernanceRetention: aws.Bool(true),
+		Retention:                 &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeGovernance, RetainUntilDate: &earlier}})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	if _, err := ts.Root.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v}); err != nil {
+		t.Fatalf("the locked version is gone: %v", err)
+	}
+	// The owner, whom the policy does not deny, still may.
+	if _, err := ts.Root.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v,
+		BypassGovernanceRetention: aws.Bool(true)}); err != nil {
+		t.Fatalf("owner's bypass: %v", err)
+	}
 }
