@@ -306,3 +306,18 @@ func checkExpectedOwner(r *http.Request, b store.Bucket) error {
 	}
 	return nil
 }
+
+// bypassGovernanceFor reports whether a request that may delete or change
+// the version key/versionID may also bypass its GOVERNANCE retention: it
+// asked to (x-amz-bypass-governance-retention: true) and the bucket policy
+// does not deny it s3:BypassGovernanceRetention on that object. A denied
+// bypass is no bypass: the retention then refuses the change.
+func (a *API) bypassGovernanceFor(r *http.Request, req *Request, key, versionID string) bool {
+	if !bypassGovernance(r.Header) {
+		return false
+	}
+	t := target{op: req.Op, action: "s3:BypassGovernanceRetention", bucket: req.Bucket, key: key,
+		versionID: versionID, versioned: versionID != ""}
+	_, err := a.checkPolicy(r, req, req.auth.bucket, t)
+	return err == nil
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -155,5 +156,87 @@ func TestCopySourceVersionAction(t *testing.T) {
 	if _, err := ts.Alt.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("csv-bob"), Key: aws.String("copy"),
 		CopySource: aws.String("csv-alice/doc")}); err != nil {
 		t.Fatalf("copy of the current version: %v", err)
+	}
+}
+
+// TestObjectTaggingReadNeedsObjectACL: reading a version's tags is a read
+// of that version (RGW: READ on the object's ACL), not of the bucket: a
+// bucket whose ACL lets everyone list it does not show the tags of its
+// private objects, while a public object's tags stay readable.
+func TestObjectTaggingReadNeedsObjectACL(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	const bkt = "tags-acl"
+	if _, err := ts.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bkt), ACL: types.BucketCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	for key, acl := range map[string]types.ObjectCannedACL{"private": types.ObjectCannedACLPrivate, "public": types.ObjectCannedACLPublicRead} {
+		if _, err := ts.Root.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String(key),
+			Body: bytes.NewReader([]byte(key)), Tagging: aws.String("k=secret"), ACL: acl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := ts.Alt.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bkt), Key: aws.String("private")})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	resp, err := http.Get(ts.URL + "/" + bkt + "/private?tagging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("anonymous GET ?tagging of a private object: %d, want 403", resp.StatusCode)
+	}
+	out, err := ts.Alt.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bkt), Key: aws.String("public")})
+	if err != nil || len(out.TagSet) != 1 {
+		t.Fatalf("tags of a public-read object: %v %+v", err, out)
+	}
+	_, err = ts.Alt.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bkt), Key: aws.String("missing")})
+	wantErr(t, err, "NoSuchKey", http.StatusNotFound) // the bucket's ACL lets them list it
+}
+
+// TestBypassGovernanceNeedsPermission: x-amz-bypass-governance-retention
+// is honoured only for a caller the bucket policy does not deny
+// s3:BypassGovernanceRetention: DeleteObject, each entry of DeleteObjects
+// and PutObjectRetention of a GOVERNANCE-locked version are refused then.
+func TestBypassGovernanceNeedsPermission(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	const bkt = "bypass-deny"
+	if _, err := ts.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bkt), ObjectLockEnabledForBucket: aws.Bool(true),
+		GrantWrite: aws.String("id=" + userAlt.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(24 * time.Hour)
+	v := ts.PutObject(t, ts.Root, bkt, "k", []byte("locked")).VersionId
+	if _, err := ts.Root.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v,
+		Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeGovernance, RetainUntilDate: &until}}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":` + altPrincipal +
+		`,"Action":["s3:DeleteObjectVersion","s3:PutObjectRetention"],"Resource":"arn:aws:s3:::` + bkt + `/*"},` +
+		`{"Effect":"Deny","Principal":` + altPrincipal + `,"Action":"s3:BypassGovernanceRetention","Resource":"arn:aws:s3:::` + bkt + `/*"}]}`
+	if err := putPolicy(t, ts.Root, bkt, policy); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ts.Alt.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v,
+		BypassGovernanceRetention: aws.Bool(true)})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	out, err := ts.Alt.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bkt), BypassGovernanceRetention: aws.Bool(true),
+		Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("k"), VersionId: v}}}})
+	if err != nil || len(out.Errors) != 1 || aws.ToString(out.Errors[0].Code) != "AccessDenied" {
+		t.Errorf("DeleteObjects with a denied bypass: %v, %+v; want one AccessDenied", err, out)
+	}
+	earlier := time.Now().Add(time.Hour)
+	_, err = ts.Alt.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v,
+		BypassGovernanceRetention: aws.Bool(true),
+		Retention:                 &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeGovernance, RetainUntilDate: &earlier}})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	if _, err := ts.Root.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v}); err != nil {
+		t.Fatalf("the locked version is gone: %v", err)
+	}
+	// The owner, whom the policy does not deny, still may.
+	if _, err := ts.Root.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: v,
+		BypassGovernanceRetention: aws.Bool(true)}); err != nil {
+		t.Fatalf("owner's bypass: %v", err)
 	}
 }

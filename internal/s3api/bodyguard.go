@@ -52,7 +52,6 @@ func (g *bodyGuard) serve(w http.ResponseWriter, r *http.Request, fn func(*http.
 	if r.Body == nil || r.Body == http.NoBody {
 		return fn(r)
 	}
-	rc := http.NewResponseController(w)
 	if unauthenticated(r) {
 		select {
 		case g.anon <- struct{}{}:
@@ -60,11 +59,40 @@ func (g *bodyGuard) serve(w http.ResponseWriter, r *http.Request, fn func(*http.
 		default:
 			// The body stays unread: close the connection rather than
 			// wait for a client that may be trickling it.
-			_ = rc.SetReadDeadline(time.Now())
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 			return s3err.SlowDown.WithMessage("Too many unauthenticated uploads are in progress; retry later.")
 		}
 	}
+	return g.serveIdle(w, r, fn)
+}
+
+// GuardBodies applies the body idle timeout to a handler served beside the
+// S3 API on its connections (the admin API, the metrics): without it,
+// net/http waits without limit for the unread body of a request such a
+// handler refused. Those handlers authenticate before reading a body, so
+// the bound on unauthenticated bodies does not apply.
+func (a *API) GuardBodies(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			h.ServeHTTP(w, r)
+			return
+		}
+		_ = a.bodies.serveIdle(w, r, func(r *http.Request) error {
+			h.ServeHTTP(w, r)
+			return nil
+		})
+	})
+}
+
+// serveIdle runs fn on r with the idle timeout on its body.
+func (g *bodyGuard) serveIdle(w http.ResponseWriter, r *http.Request, fn func(*http.Request) error) error {
+	rc := http.NewResponseController(w)
 	b := &idleBody{src: r.Body, rc: rc, idle: g.idle}
+	// The deadline runs from now, not only from the handler's first Read:
+	// net/http itself reads (discards) an unread body when the handler
+	// writes its answer's header, which a large answer does before the
+	// handler returns.
+	b.extend()
 	r.Body = b
 	err := fn(r)
 	if b.timedOut.Load() {
@@ -108,12 +136,17 @@ type idleBody struct {
 	timedOut atomic.Bool
 }
 
-func (b *idleBody) Read(p []byte) (int, error) {
+// extend moves the connection's read deadline to idle from now.
+func (b *idleBody) extend() {
 	if !b.noLimit {
 		if err := b.rc.SetReadDeadline(time.Now().Add(b.idle)); errors.Is(err, http.ErrNotSupported) {
 			b.noLimit = true
 		}
 	}
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.extend()
 	n, err := b.src.Read(p)
 	switch {
 	case err == nil:

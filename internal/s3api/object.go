@@ -121,7 +121,7 @@ func (a *API) deleteObject(w http.ResponseWriter, r *http.Request, req *Request)
 		return err
 	}
 	res, err := a.store.DeleteObject(r.Context(), req.Bucket, req.Key, store.DeleteOptions{
-		VersionID: versionID, Check: deleteLockCheck(bypassGovernance(r.Header)),
+		VersionID: versionID, Check: deleteLockCheck(a.bypassGovernanceFor(r, req, req.Key, versionID)),
 	})
 	if err != nil && !isMissing(err) {
 		return err
@@ -415,13 +415,13 @@ func (a *API) deleteObjects(w http.ResponseWriter, r *http.Request, req *Request
 		return err
 	}
 	out := deleteResult{Xmlns: s3Namespace}
-	check := deleteLockCheck(bypassGovernance(r.Header))
 	for _, o := range d.Objects {
 		if err := a.authorizeEntry(r, req, o.Key, o.VersionID); err != nil {
 			e := toS3(err)
 			out.Errors = append(out.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
 			continue
 		}
+		check := deleteLockCheck(a.bypassGovernanceFor(r, req, o.Key, o.VersionID))
 		res, err := a.store.DeleteObject(r.Context(), req.Bucket, o.Key, store.DeleteOptions{VersionID: o.VersionID, Check: check})
 		if err != nil && !isMissing(err) {
 			e := toS3(err)

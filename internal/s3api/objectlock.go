@@ -342,7 +342,7 @@ func (a *API) putObjectRetention(w http.ResponseWriter, r *http.Request, req *Re
 			return s3err.InvalidArgument.WithMessage("The retain until date must be in the future!")
 		}
 	}
-	bypass := bypassGovernance(r.Header)
+	bypass := a.bypassGovernanceFor(r, req, req.Key, versionID)
 	return a.updateLockedObject(w, r, req, versionID, func(oi *store.ObjectInfo) error {
 		if err := checkRetentionChange(oi.Meta, x.Mode, until, bypass, now); err != nil {
 			return err

@@ -161,7 +161,7 @@ func objectRows() []row {
 		{Op: OpDeleteObject, Match: o(mDelete, ""), Action: actV("s3:DeleteObject", "s3:DeleteObjectVersion"), Scope: obj,
 			Access: accessWrite, Event: evRemoved, Hook: "delete_obj"},
 		{Op: OpGetObjectTagging, Match: o(mGet, "tagging"), Action: actV("s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
-			Scope: obj, Access: accessRead, Hook: "get_obj_tags"},
+			Scope: obj, Access: accessObjectRead, Hook: "get_obj_tags"},
 		{Op: OpPutObjectTagging, Match: o(mPut, "tagging"), Action: actV("s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
 			Scope: obj, Access: accessWrite, Hook: "put_obj_tags"},
 		{Op: OpDeleteObjectTagging, Match: o(mDelete, "tagging"), Action: actV("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"),

@@ -98,7 +98,15 @@ func (a *API) getObjectTagging(w http.ResponseWriter, r *http.Request, req *Requ
 	}
 	oi, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{VersionID: versionID})
 	if err != nil {
+		if !req.auth.mayLearnMissing() {
+			return s3err.AccessDenied
+		}
 		return readError(w.Header(), oi, err)
+	}
+	// Tags are read like the version itself: its ACL, not the bucket's
+	// (which may let everyone list the keys), admits the caller.
+	if !req.auth.allowsVersion(oi, req.Identity) {
+		return s3err.AccessDenied
 	}
 	setVersionHeaders(w.Header(), oi.VersionID, false)
 	return writeXML(w, tagging{Xmlns: s3Namespace, TagSet: tagSet(oi.Meta.Tags)})

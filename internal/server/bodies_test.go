@@ -278,3 +278,54 @@ func TestHeadersStalled(t *testing.T) {
 		t.Fatal("the server kept a connection stalled in its headers open")
 	}
 }
+
+// TestBodyStalledOutsideS3: the admin API (RGW's and MinIO's paths) and
+// the metrics on the S3 port are served on the same connections; a body
+// stalled there is cut too, not held until the client gives up (net/http
+// reads what a handler left unread before answering).
+func TestBodyStalledOutsideS3(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{BodyIdleTimeout: time.Second})
+	for _, path := range []string{"/admin/user?uid=x", "/minio/admin/v3/info", "/metrics"} {
+		method := http.MethodPut
+		if path == "/metrics" {
+			method = http.MethodGet
+		}
+		req, err := http.NewRequest(method, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = 100_000
+		rr := openRaw(t, srv, req, []byte("0123456789"))
+		_ = rr.conn.SetDeadline(time.Now().Add(15 * time.Second)) // 15 idle timeouts
+		_, err = io.Copy(io.Discard, rr.conn)
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Errorf("%s %s: a stalled body kept its connection open", method, path)
+		}
+	}
+}
+
+// TestBodyStalledUnreadByLargeAnswer: a GET of a public object that comes
+// with a body the handler never reads. net/http discards that body when
+// the answer's header goes out, which for a large answer is inside the
+// handler: the stalled body must be cut there too, or an anonymous client
+// holds the connection (and one of the unauthenticated bodies' slots)
+// forever.
+func TestBodyStalledUnreadByLargeAnswer(t *testing.T) {
+	srv, c := startBodies(t, time.Second, 0)
+	if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("bodies"), Key: aws.String("public"),
+		Body: bytes.NewReader(bytes.Repeat([]byte("p"), 200_000)), ACL: types.ObjectCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/bodies/public", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = 100_000
+	rr := openRaw(t, srv, req, []byte("0123456789"))
+	_ = rr.conn.SetDeadline(time.Now().Add(15 * time.Second)) // 15 idle timeouts
+	_, err = io.Copy(io.Discard, rr.conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("a stalled body the handler never read kept its connection open")
+	}
+	waitAnonymous(t, srv, 0)
+}

@@ -275,12 +275,12 @@ const minioBucket = "minio"
 func route(api *s3api.API, s3 http.Handler, admin http.Handler, metrics http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if metrics != nil && isMetricsRequest(api, r) {
-			metrics.ServeHTTP(w, r)
+			api.GuardBodies(metrics).ServeHTTP(w, r)
 			return
 		}
 		if (strings.HasPrefix(r.URL.Path, adminapi.Prefix) || strings.HasPrefix(r.URL.Path, adminapi.MinIOPrefix)) &&
 			api.VirtualHostBucket(r) == "" {
-			admin.ServeHTTP(w, r)
+			api.GuardBodies(admin).ServeHTTP(w, r)
 			return
 		}
 		s3.ServeHTTP(w, r)
