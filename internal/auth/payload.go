@@ -12,9 +12,12 @@ import (
 	"github.com/cairn-s3/cairn/internal/s3err"
 )
 
-// maxHashedBodySize bounds the body Verify buffers to hash for services
-// that sign a body hash without sending it (SNS forms are far smaller).
-const maxHashedBodySize = 8 << 20
+// maxHashedBodySize bounds the body Verify buffers, before the signature is
+// checked, to hash it for services that sign a body hash without sending it.
+// SNS's own limits (a 256 KiB message, a 30 KiB policy) bound real forms;
+// anyone who knows an access key can make the server buffer this much per
+// connection, so it is no larger.
+const maxHashedBodySize = 256 << 10
 
 // hashAndRestoreBody reads the whole (small) body, returns its hex sha256,
 // and puts an equivalent reader back in r.Body for the handler.
