@@ -23,15 +23,27 @@ func (t *Topic) ViewFor(viewer string) *Topic {
 	c := *t
 	c.OpaqueData = ""
 	c.Endpoint = withoutUserinfo(t.Endpoint)
+	c.Args = argsWithoutSecrets(t.Args)
+	return &c
+}
+
+// argsWithoutSecrets keeps the known, non-credential endpoint arguments.
+// Values are stored raw, so a password holding "&" or "k=v" would split
+// into pieces that look like other arguments: when the args carry a
+// credential at all, none of them is shown. Unknown keys are dropped too;
+// anything may hide in them.
+func argsWithoutSecrets(args string) string {
 	var kept []string
-	for kv := range strings.SplitSeq(t.Args, "&") {
+	for kv := range strings.SplitSeq(args, "&") {
 		k, _, _ := strings.Cut(kv, "=")
-		if kv != "" && !slices.Contains(credentialArgs, k) {
+		if slices.Contains(credentialArgs, k) {
+			return ""
+		}
+		if kv != "" && slices.Contains(endpointArgNames, k) {
 			kept = append(kept, kv)
 		}
 	}
-	c.Args = strings.Join(kept, "&")
-	return &c
+	return strings.Join(kept, "&")
 }
 
 // withoutUserinfo drops the user:password@ part of an endpoint URI; an

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -169,6 +170,27 @@ func TestSDKOwnershipAndTenants(t *testing.T) {
 	}
 	if _, err := bob.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: out.TopicArn}); err != nil {
 		t.Errorf("bob with a policy grant: %v", err)
+	}
+	// A grant to set attributes never carries alice's secrets to an
+	// endpoint bob chooses.
+	secret, err := h.client("ALICEKEY", true).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("secret"), Attributes: map[string]string{
+		"push-endpoint": "amqp://127.0.0.1:5672", "amqp-exchange": "ex", "user-name": "alice", "password": "pw&x=y", "OpaqueData": "token",
+		"Policy": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/bob"]},"Action":["sns:SetTopicAttributes"],"Resource":["arn:aws:sns:default::secret"]}]}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.client("BOBKEY", true).SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: secret.TopicArn,
+		AttributeName: aws.String("push-endpoint"), AttributeValue: aws.String("amqp://127.0.0.1:5673")}); err != nil {
+		t.Fatalf("bob redirects with a grant: %v", err)
+	}
+	got, err := h.client("ALICEKEY", true).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: secret.TopicArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range got.Attributes {
+		if strings.Contains(v, "pw") || strings.Contains(v, "token") || strings.Contains(v, "user-name") {
+			t.Errorf("after bob's redirect, %s = %q keeps alice's secret", name, v)
+		}
 	}
 	// Tenanted user: own namespace, ARN carries the tenant.
 	cout, err := carol.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("mine")})

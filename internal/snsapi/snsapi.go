@@ -298,7 +298,13 @@ func (a *API) setTopicAttributes(c *call) error {
 	if err := a.opts.Authorize(t, c.req.Identity.UserID, notify.ActionSetTopicAttributes); err != nil {
 		return err
 	}
-	nt, err := a.opts.SetAttribute(t, name, c.p["AttributeValue"], c.secure)
+	base := t
+	if name == notify.AttrPushEndpoint && t.Owner != c.req.Identity.UserID {
+		// The owner's credentials and OpaqueData were given for the
+		// owner's endpoint: they never follow another user's redirect.
+		base = t.ViewFor(c.req.Identity.UserID)
+	}
+	nt, err := a.opts.SetAttribute(base, name, c.p["AttributeValue"], c.secure)
 	if err != nil {
 		return err
 	}
