@@ -194,6 +194,37 @@ func TestObjectTaggingReadNeedsObjectACL(t *testing.T) {
 	wantErr(t, err, "NoSuchKey", http.StatusNotFound) // the bucket's ACL lets them list it
 }
 
+// TestObjectLockReadNeedsObjectACL: a version's retention and legal hold
+// are read like the version: in a public-read bucket a private object's
+// lock state is refused to others, a public-read object's is not.
+func TestObjectLockReadNeedsObjectACL(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	const bkt = "lock-acl"
+	if _, err := ts.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bkt), ACL: types.BucketCannedACLPublicRead,
+		ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(time.Hour)
+	for key, acl := range map[string]types.ObjectCannedACL{"private": types.ObjectCannedACLPrivate, "public": types.ObjectCannedACLPublicRead} {
+		if _, err := ts.Root.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String(key), Body: bytes.NewReader([]byte(key)),
+			ACL: acl, ObjectLockMode: types.ObjectLockModeGovernance, ObjectLockRetainUntilDate: &until,
+			ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatusOn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := ts.Alt.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("private")})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	_, err = ts.Alt.GetObjectLegalHold(ctx, &s3.GetObjectLegalHoldInput{Bucket: aws.String(bkt), Key: aws.String("private")})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	if _, err := ts.Alt.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("public")}); err != nil {
+		t.Errorf("retention of a public-read object: %v", err)
+	}
+	if _, err := ts.Alt.GetObjectLegalHold(ctx, &s3.GetObjectLegalHoldInput{Bucket: aws.String(bkt), Key: aws.String("public")}); err != nil {
+		t.Errorf("legal hold of a public-read object: %v", err)
+	}
+}
+
 // TestBypassGovernanceNeedsPermission: x-amz-bypass-governance-retention
 // is honoured only for a caller the bucket policy does not deny
 // s3:BypassGovernanceRetention: DeleteObject, each entry of DeleteObjects

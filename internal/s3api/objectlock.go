@@ -405,7 +405,16 @@ func (a *API) headLockedObject(w http.ResponseWriter, r *http.Request, req *Requ
 	}
 	oi, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{VersionID: versionID})
 	if err != nil {
+		if !req.auth.mayLearnMissing() {
+			return oi, s3err.AccessDenied
+		}
 		return oi, readError(w.Header(), oi, err)
+	}
+	// A version's lock state is read like the version itself: its ACL,
+	// not the bucket's (which may let everyone list the keys), admits
+	// the caller.
+	if !req.auth.allowsVersion(oi, req.Identity) {
+		return oi, s3err.AccessDenied
 	}
 	return oi, nil
 }
