@@ -53,6 +53,7 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		}
 		size.min, size.max = policy.minSize, policy.maxSize
 	}
+	req.postFields = f
 	if err := a.authorizeForm(r, req); err != nil {
 		return err
 	}
