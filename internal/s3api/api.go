@@ -100,6 +100,10 @@ type Request struct {
 	auth    authz        // what authorizing the request established
 	formAPI bool         // a request of the API dispatched on Action (SNS)
 	errCode string       // the S3 error code writeError wrote
+
+	// postFields are a POST form's fields, for the policy's condition keys
+	// (s3:RequestObjectTag reads its tagging field).
+	postFields map[string]string
 }
 
 // Row returns the request's row of the operation table (its IAM action,

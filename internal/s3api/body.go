@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"bytes"
 	"hash"
 	"io"
 	"net/http"
@@ -197,3 +198,22 @@ func readVerifiedBody(r *http.Request, limit int64, required bool) ([]byte, erro
 	}
 	return body, nil
 }
+
+// peekVerifiedBody reads a small body as readVerifiedBody does, for a step
+// that runs before the handler (a policy condition on a PutObjectTagging's
+// tags), and puts it back: the handler then reads the same bytes, or fails
+// with the same error.
+func peekVerifiedBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := readVerifiedBody(r, limit, false)
+	if err != nil {
+		r.Body = io.NopCloser(failingReader{err})
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// failingReader fails every Read with err.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }

@@ -104,7 +104,8 @@ func (a *API) policyRequest(r *http.Request, req *Request, t target) policy.Requ
 }
 
 // conditionValues answers the policy engine's condition-key lookups for one
-// request; existing object tags are loaded once, on first use.
+// request; existing object tags and the request's tags are loaded once, on
+// first use.
 type conditionValues struct {
 	a     *API
 	r     *http.Request
@@ -113,6 +114,9 @@ type conditionValues struct {
 	query url.Values
 	tags  map[string]string
 	load  bool
+
+	reqTags     map[string]string // see requestTags
+	reqTagsRead bool
 }
 
 func (c *conditionValues) lookup(key string) ([]string, bool) {
@@ -165,14 +169,11 @@ func (c *conditionValues) lookup(key string) ([]string, bool) {
 		return []string{v}, ok
 	}
 	if name, ok := cutPrefixFold(key, "s3:RequestObjectTag/"); ok {
-		tags, _ := url.ParseQuery(c.r.Header.Get("X-Amz-Tagging"))
-		if !tags.Has(name) {
-			return nil, false
-		}
-		return one(tags.Get(name))
+		v, ok := c.requestTags()[name]
+		return []string{v}, ok
 	}
 	if lk == "s3:requestobjecttagkeys" {
-		tags, _ := url.ParseQuery(c.r.Header.Get("X-Amz-Tagging"))
+		tags := c.requestTags()
 		if len(tags) == 0 {
 			return nil, false
 		}
@@ -183,6 +184,34 @@ func (c *conditionValues) lookup(key string) ([]string, bool) {
 		return keys, true
 	}
 	return nil, false
+}
+
+// requestTags are the tags the request sets, the values of
+// s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys. As in S3 only the
+// writes that set tags have them: the x-amz-tagging header of PutObject,
+// CopyObject and CreateMultipartUpload, the tagging field of a POST form
+// and the body of PutObjectTagging (read here and handed back to the
+// handler). Tags that do not parse count as none: the handler rejects them.
+func (c *conditionValues) requestTags() map[string]string {
+	if c.reqTagsRead {
+		return c.reqTags
+	}
+	c.reqTagsRead = true
+	switch c.t.op {
+	case OpPutObject, OpCopyObject, OpCreateMultipartUpload:
+		if v, ok := c.r.Header["X-Amz-Tagging"]; ok {
+			c.reqTags, _ = parseTaggingHeader(strings.Join(v, "&"))
+		}
+	case OpPostObject:
+		if v, ok := c.req.postFields["tagging"]; ok {
+			c.reqTags, _ = parseTagging([]byte(v))
+		}
+	case OpPutObjectTagging:
+		if body, err := peekVerifiedBody(c.r, maxXMLBody); err == nil {
+			c.reqTags, _ = parseTagging(body)
+		}
+	}
+	return c.reqTags
 }
 
 // existingTags are the tags of the object the target addresses (none if

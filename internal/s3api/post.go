@@ -53,14 +53,26 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		}
 		size.min, size.max = policy.minSize, policy.maxSize
 	}
+	req.postFields = f
 	if err := a.authorizeForm(r, req); err != nil {
 		return err
 	}
-	opts, body, err := postPutOptions(f, &size, req.Identity.UserID)
+	h := postHeader(f)
+	opts, body, err := postPutOptions(f, h, &size, req.Identity.UserID)
 	if err != nil {
 		return err
 	}
-	oi, err := a.store.PutObject(r.Context(), req.Bucket, req.Key, body, opts)
+	// The form's encryption fields, or else the bucket's default, as a PUT
+	// with those headers would get (sse.go).
+	q, err := a.writeSSEHeader(h, r.TLS != nil, req.auth.bucket)
+	if err != nil {
+		return err
+	}
+	data, err := a.encryptObject(q, body, &opts)
+	if err != nil {
+		return err
+	}
+	oi, err := a.store.PutObject(r.Context(), req.Bucket, req.Key, data, opts)
 	if err != nil {
 		return err
 	}
@@ -93,11 +105,10 @@ func (a *API) postIdentity(ctx context.Context, id auth.Identity, f map[string]s
 	return pv.VerifyPostPolicy(ctx, sig)
 }
 
-// postPutOptions turns the form's fields into what a PUT with the same
-// headers would store, and wraps the file in the checksum verifier a
-// x-amz-checksum-* field asks for.
-func postPutOptions(f map[string]string, file *sizeRange, owner string) (store.PutOptions, *putBody, error) {
-	h := postHeader(f)
+// postPutOptions turns the form's fields f, and h, the PUT headers they
+// stand for, into what such a PUT would store, and wraps the file in the
+// checksum verifier a x-amz-checksum-* field asks for.
+func postPutOptions(f map[string]string, h http.Header, file *sizeRange, owner string) (store.PutOptions, *putBody, error) {
 	meta, err := parseMetadata(h)
 	if err != nil {
 		return store.PutOptions{}, nil, err
@@ -139,6 +150,7 @@ func writePostResponse(w http.ResponseWriter, r *http.Request, req *Request, f m
 	h.Set("ETag", quoteETag(oi.ETag))
 	setVersionHeaders(h, oi.VersionID, false)
 	setChecksumHeaders(h, oi.Meta.Checksums, "")
+	setSSEHeaders(h, oi.Meta.SSE)
 	if target := postRedirect(f, req.Bucket, req.Key, oi.ETag); target != "" {
 		h.Set("Location", target)
 		w.WriteHeader(http.StatusSeeOther)

@@ -95,8 +95,9 @@ func postKey(fields map[string]string, fileName string) (string, error) {
 }
 
 // postHeaderFields are the form fields that set what the same-named (or,
-// for acl, x-amz-acl) header sets on a PUT; x-amz-meta-* and
-// x-amz-checksum-* fields are passed on too.
+// for acl, x-amz-acl) header sets on a PUT; x-amz-meta-*,
+// x-amz-checksum-* and x-amz-server-side-encryption* fields are passed on
+// too.
 var postHeaderFields = map[string]string{
 	"acl": "X-Amz-Acl", "content-type": "", "cache-control": "", "content-disposition": "",
 	"content-encoding": "", "expires": "", "x-amz-storage-class": "",
@@ -111,7 +112,8 @@ func postHeader(fields map[string]string) http.Header {
 		switch {
 		case ok && hn != "":
 			h.Set(hn, v)
-		case ok, strings.HasPrefix(name, "x-amz-meta-"), strings.HasPrefix(name, "x-amz-checksum-"):
+		case ok, strings.HasPrefix(name, "x-amz-meta-"), strings.HasPrefix(name, "x-amz-checksum-"),
+			strings.HasPrefix(name, "x-amz-server-side-encryption"):
 			h.Set(textproto.CanonicalMIMEHeaderKey(name), v)
 		}
 	}

@@ -83,7 +83,13 @@ type sseRequest struct {
 // parseWriteSSE reads the encryption headers of a PUT, a copy destination
 // or a new upload, and rejects the combinations S3 rejects.
 func (a *API) parseWriteSSE(r *http.Request) (sseRequest, error) {
-	h := r.Header
+	return a.parseWriteSSEHeader(r.Header, r.TLS != nil)
+}
+
+// parseWriteSSEHeader is parseWriteSSE on headers that need not be the
+// request's own: a POST form's fields stand for them. secure tells whether
+// they came over TLS.
+func (a *API) parseWriteSSEHeader(h http.Header, secure bool) (sseRequest, error) {
 	ck, err := parseCustomerKey(h, hdrSSECPrefix)
 	if err != nil {
 		return sseRequest{}, err
@@ -93,7 +99,7 @@ func (a *API) parseWriteSSE(r *http.Request) (sseRequest, error) {
 	case ck != nil && (algo != "" || keyID != ""):
 		return sseRequest{}, s3err.InvalidArgument.WithMessage("Server Side Encryption with Customer provided key is incompatible with the encryption method specified")
 	case ck != nil:
-		if a.cfg.SSECRequireTLS && r.TLS == nil {
+		if a.cfg.SSECRequireTLS && !secure {
 			return sseRequest{}, s3err.InvalidRequest.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
 		}
 		return sseRequest{algorithm: sseAES256, customer: ck}, nil
@@ -116,7 +122,13 @@ func (a *API) parseWriteSSE(r *http.Request) (sseRequest, error) {
 // writeSSE is the encryption a write gets: the request's, or else the
 // bucket's default.
 func (a *API) writeSSE(r *http.Request, b store.Bucket) (sseRequest, error) {
-	q, err := a.parseWriteSSE(r)
+	return a.writeSSEHeader(r.Header, r.TLS != nil, b)
+}
+
+// writeSSEHeader is writeSSE on headers that need not be the request's own
+// (see parseWriteSSEHeader).
+func (a *API) writeSSEHeader(h http.Header, secure bool, b store.Bucket) (sseRequest, error) {
+	q, err := a.parseWriteSSEHeader(h, secure)
 	if err != nil || q.algorithm != "" {
 		return q, err
 	}
@@ -309,6 +321,12 @@ func (a *API) encryptPut(r *http.Request, b store.Bucket, body io.Reader, opts *
 	if err != nil {
 		return nil, err
 	}
+	return a.encryptObject(q, body, opts)
+}
+
+// encryptObject applies the encryption q (none if q asks for none) to the
+// body of a new object, as encryptPut does.
+func (a *API) encryptObject(q sseRequest, body io.Reader, opts *store.PutOptions) (io.Reader, error) {
 	info, dk, err := a.newSSE(q)
 	if err != nil || info == nil {
 		return body, err
