@@ -75,6 +75,15 @@ func parsePresignV4(q url.Values) (presignV4, error) {
 	return p, nil
 }
 
+// presignExpired reports whether a URL signed at signed for expires is
+// past its window. S3 honours it while now < X-Amz-Date + X-Amz-Expires,
+// so the last instant is already out; and X-Amz-Expires=0 opens no window
+// at all (S3's minimum is 1), even when X-Amz-Date is ahead of the clock
+// by less than the skew the "not valid yet" check allows.
+func presignExpired(now, signed time.Time, expires time.Duration) bool {
+	return expires <= 0 || !now.Before(signed.Add(expires))
+}
+
 // verifyPresignV4 authenticates a SigV4 presigned URL. Presigned URLs carry
 // their own validity window, so the skew check is replaced by the expiry.
 func (v *Verifier) verifyPresignV4(r *http.Request) (Identity, error) {
@@ -96,7 +105,7 @@ func (v *Verifier) verifyPresignV4(r *http.Request) (Identity, error) {
 	if now.Before(p.time.Add(-v.opts.MaxSkew)) {
 		return Identity{}, s3err.AccessDenied.WithMessage("Request is not valid yet")
 	}
-	if now.After(p.time.Add(p.expires)) {
+	if presignExpired(now, p.time, p.expires) {
 		return Identity{}, s3err.AccessDenied.WithMessage("Request has expired")
 	}
 	s := getMAC()

@@ -79,6 +79,11 @@ func TestPresignV4Errors(t *testing.T) {
 		msg     string
 	}{
 		{name: "expired", expires: time.Hour, now: t0.Add(61 * time.Minute), code: "AccessDenied", msg: "Request has expired"},
+		{name: "expired at the last instant", expires: time.Hour, now: t0.Add(time.Hour), code: "AccessDenied",
+			msg: "Request has expired"},
+		{name: "zero expiry", expires: 0, now: t0, code: "AccessDenied", msg: "Request has expired"},
+		{name: "zero expiry signed ahead", expires: 0, now: t0.Add(-time.Minute), code: "AccessDenied",
+			msg: "Request has expired"},
 		{name: "not yet valid", expires: time.Hour, now: t0.Add(-time.Hour), code: "AccessDenied", msg: "Request is not valid yet"},
 		{name: "a week is fine", expires: week, now: t0.Add(week - time.Second)},
 		{name: "longer than a week", expires: week + time.Second, now: t0, code: "AccessDenied",

@@ -102,7 +102,8 @@ func (v *Verifier) verifyPresignV2(r *http.Request) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	if v.opts.Now().After(time.Unix(exp, 0)) {
+	// Expires is the first second the URL is no longer valid.
+	if !v.opts.Now().Before(time.Unix(exp, 0)) {
 		return Identity{}, s3err.AccessDenied.WithMessage("Request has expired")
 	}
 	if !v.checkV2(r, secret, v2Date{line: expires, query: true}, signature) {

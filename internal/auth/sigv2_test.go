@@ -115,6 +115,9 @@ func TestV2AWSQueryExample(t *testing.T) {
 	}
 	_, err := v2Verifier(time.Unix(1175139620+1, 0)).Verify(r)
 	wantCode(t, err, "AccessDenied", "Request has expired")
+	// Expires is the first instant the URL is out.
+	_, err = v2Verifier(time.Unix(1175139620, 0)).Verify(r)
+	wantCode(t, err, "AccessDenied", "Request has expired")
 
 	r = newReq("GET", strings.Replace(target, "puppy", "kitten", 1), "")
 	r.Host = "johnsmith.s3.amazonaws.com"
