@@ -127,6 +127,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.makeDirs(); err != nil {
 		return nil, err
 	}
+	if err := s.checkMetadata(); err != nil {
+		return nil, err
+	}
 	db, err := pebble.Open(filepath.Join(dir, "meta"), &pebble.Options{
 		Logger: pebbleLogger{s.log},
 	})
@@ -139,6 +142,22 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkMetadata refuses a metadata store whose logs are damaged before
+// their tail, which Pebble would open after silently dropping every write
+// past the damage (see logscan.go). It runs before Pebble opens the store,
+// so nothing has been replayed, flushed or removed yet.
+func (s *Store) checkMetadata() error {
+	m, err := checkMetaLogs(filepath.Join(s.dir, "meta"), false)
+	if err != nil {
+		return err
+	}
+	if d := m.firstDamage(s.dir); d != nil {
+		s.log.Error("metadata log damaged", "file", d.File, "offset", d.Offset, "intact_after", d.Intact)
+		return d
+	}
+	return nil
 }
 
 func (s *Store) makeDirs() error {

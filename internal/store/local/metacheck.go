@@ -1,0 +1,186 @@
+package local
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// CorruptMetadataError is returned by Open when a metadata log (the WAL or
+// the MANIFEST) is damaged before its tail. Pebble would read it up to the
+// damage and silently drop every acknowledged write after it; the store
+// refuses to start instead, and `cairn admin fsck` shows and repairs it.
+type CorruptMetadataError struct {
+	DataDir string // the store's directory
+	File    string // the damaged log
+	Kind    string // "WAL" or "MANIFEST"
+	Offset  int64  // where readable records end
+	Intact  int64  // offset of the first intact chunk after the damage
+}
+
+func (e *CorruptMetadataError) Error() string {
+	return fmt.Sprintf("local: metadata %s %s is damaged at offset %d, and intact records follow at offset %d: "+
+		"opening it would silently drop acknowledged writes, so the store will not start. "+
+		"With the server stopped, run `cairn admin fsck --data %s` to list what is lost, then "+
+		"`cairn admin fsck --data %s --repair` to cut the log at the damage (or restore the data directory from a backup)",
+		e.Kind, e.File, e.Offset, e.Intact, e.DataDir, e.DataDir)
+}
+
+// metaCheck is the result of scanning the metadata store's logs.
+type metaCheck struct {
+	Manifest *logScan
+	// WALs are the logs Pebble would replay, oldest first.
+	WALs []*logScan
+	// WALNums are their log numbers.
+	WALNums []uint64
+}
+
+// firstDamage returns the first damaged log as an error, or nil.
+func (m *metaCheck) firstDamage(dataDir string) *CorruptMetadataError {
+	if m.Manifest != nil && m.Manifest.Damaged() {
+		return &CorruptMetadataError{DataDir: dataDir, File: m.Manifest.Path, Kind: "MANIFEST",
+			Offset: m.Manifest.StopAt, Intact: m.Manifest.IntactAt}
+	}
+	for _, w := range m.WALs {
+		if w.Damaged() {
+			return &CorruptMetadataError{DataDir: dataDir, File: w.Path, Kind: "WAL", Offset: w.StopAt, Intact: w.IntactAt}
+		}
+	}
+	return nil
+}
+
+// checkMetaLogs scans the MANIFEST and the WALs Pebble would replay from
+// metaDir. keep asks for the records after each log's stop point. A
+// directory without a database yields an empty result.
+func checkMetaLogs(metaDir string, keep bool) (*metaCheck, error) {
+	name, err := currentManifest(metaDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &metaCheck{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var minLog uint64
+	man, err := scanLog(filepath.Join(metaDir, name), 0, true, keep, func(rec []byte) {
+		if n, ok := editLogNum(rec); ok {
+			minLog = n
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("local: read MANIFEST: %w", err)
+	}
+	m := &metaCheck{Manifest: man}
+	nums, err := walNumbers(metaDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nums {
+		if n < minLog {
+			continue // flushed already: Pebble does not replay it
+		}
+		w, err := scanLog(filepath.Join(metaDir, walName(n)), n, false, keep, nil)
+		if err != nil {
+			return nil, fmt.Errorf("local: read WAL: %w", err)
+		}
+		m.WALs = append(m.WALs, w)
+		m.WALNums = append(m.WALNums, n)
+	}
+	return m, nil
+}
+
+// currentManifest returns the file name of the current MANIFEST: from the
+// CURRENT file, or from the newest manifest marker that newer format
+// versions of Pebble use instead.
+func currentManifest(metaDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(metaDir, "CURRENT"))
+	if err == nil {
+		name := strings.TrimSpace(string(b))
+		if !strings.HasPrefix(name, "MANIFEST-") || strings.ContainsAny(name, `/\`) {
+			return "", fmt.Errorf("local: %s/CURRENT names %q, not a MANIFEST", metaDir, name)
+		}
+		return name, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("local: %w", err)
+	}
+	entries, err := os.ReadDir(metaDir)
+	if err != nil {
+		return "", err
+	}
+	best, bestIter := "", uint64(0)
+	for _, e := range entries {
+		// marker.manifest.<iteration>.<MANIFEST-name>
+		parts := strings.SplitN(e.Name(), ".", 4)
+		if len(parts) != 4 || parts[0] != "marker" || parts[1] != "manifest" {
+			continue
+		}
+		if it, err := strconv.ParseUint(parts[2], 10, 64); err == nil && (best == "" || it > bestIter) {
+			best, bestIter = parts[3], it
+		}
+	}
+	if best == "" {
+		return "", fs.ErrNotExist
+	}
+	return best, nil
+}
+
+func walName(n uint64) string { return fmt.Sprintf("%06d.log", n) }
+
+// walNumbers lists the numbers of the WAL files in metaDir, ascending.
+func walNumbers(metaDir string) ([]uint64, error) {
+	entries, err := os.ReadDir(metaDir)
+	if err != nil {
+		return nil, err
+	}
+	var nums []uint64
+	for _, e := range entries {
+		base, ok := strings.CutSuffix(e.Name(), ".log")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseUint(base, 10, 64); err == nil {
+			nums = append(nums, n)
+		}
+	}
+	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	return nums, nil
+}
+
+// Version edit tags of Pebble's MANIFEST (internal/manifest/version_edit.go).
+const (
+	editTagComparator = 1
+	editTagLogNumber  = 2
+)
+
+// editLogNum returns the minimum unflushed log number a MANIFEST version
+// edit sets, if it sets one. Pebble encodes it first, after the comparator
+// name when there is one, so the rest of the edit need not be decoded.
+func editLogNum(rec []byte) (uint64, bool) {
+	tag, n := binary.Uvarint(rec)
+	if n <= 0 {
+		return 0, false
+	}
+	rec = rec[n:]
+	if tag == editTagComparator {
+		l, n := binary.Uvarint(rec)
+		if n <= 0 || l > uint64(len(rec)-n) {
+			return 0, false
+		}
+		rec = rec[n+int(l):]
+		if tag, n = binary.Uvarint(rec); n <= 0 {
+			return 0, false
+		}
+		rec = rec[n:]
+	}
+	if tag != editTagLogNumber {
+		return 0, false
+	}
+	v, n := binary.Uvarint(rec)
+	return v, n > 0 && v != 0
+}
