@@ -103,6 +103,10 @@ func parseChunk(block []byte, blockOff int64, pos int) (chunk, chunkStatus) {
 	return c, chunkOK
 }
 
+// stopTrailer is the stop reason of a log that ends as Pebble closes its
+// logs, or where a recycled log's older content begins.
+const stopTrailer = "end-of-log trailer or a chunk of another log"
+
 // logScan is what a scan found in one log file.
 type logScan struct {
 	Path    string
@@ -132,7 +136,7 @@ type offsetRecord struct {
 // scanLog reads the log at path. logNum is the log's number for a WAL
 // (recyclable chunks must carry its low 32 bits); a MANIFEST passes 0 and
 // legacy set. keepAfter asks for the records after the stop point.
-func scanLog(path string, logNum uint64, legacy, keepAfter bool, before func([]byte)) (*logScan, error) {
+func scanLog(path string, logNum uint64, legacy, keepAfter bool, before func(int64, []byte)) (*logScan, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -172,12 +176,13 @@ type logReader struct {
 	keep   bool
 
 	// before, if set, receives each record read before the stop point.
-	before func([]byte)
+	before func(off int64, rec []byte)
 
 	stopped  bool
 	inRecord bool
 	recStart int64
 	cur      []byte
+	curAt    int64
 	// assembly of a record after the stop point
 	partial    []byte
 	partialAt  int64
@@ -219,7 +224,7 @@ func (r *logReader) readUntilStop(b []byte, blockOff int64) int {
 			return pos
 		}
 		if c.recyclable && c.logNum != r.want {
-			why := "end-of-log trailer or a chunk of another log"
+			why := stopTrailer
 			if r.inRecord {
 				why = "chunk of another log inside a record"
 			}
@@ -230,9 +235,9 @@ func (r *logReader) readUntilStop(b []byte, blockOff int64) int {
 		switch {
 		case !r.inRecord && c.typ == chunkFirst:
 			r.inRecord, r.recStart = true, c.off
-			r.cur = append(r.cur[:0], c.payload...)
+			r.cur, r.curAt = append(r.cur[:0], c.payload...), c.off
 		case !r.inRecord && c.typ == chunkFull:
-			r.cur = append(r.cur[:0], c.payload...)
+			r.cur, r.curAt = append(r.cur[:0], c.payload...), c.off
 			r.record()
 		case r.inRecord:
 			r.cur = append(r.cur, c.payload...)
@@ -248,7 +253,7 @@ func (r *logReader) readUntilStop(b []byte, blockOff int64) int {
 func (r *logReader) record() {
 	r.scan.Records++
 	if r.before != nil {
-		r.before(r.cur)
+		r.before(r.curAt, r.cur)
 	}
 }
 

@@ -67,7 +67,7 @@ func checkMetaLogs(metaDir string, keep bool) (*metaCheck, error) {
 		return nil, err
 	}
 	var minLog uint64
-	man, err := scanLog(filepath.Join(metaDir, name), 0, true, keep, func(rec []byte) {
+	man, err := scanLog(filepath.Join(metaDir, name), 0, true, keep, func(_ int64, rec []byte) {
 		if n, ok := editLogNum(rec); ok {
 			minLog = n
 		}
