@@ -142,13 +142,15 @@ func (f *fsck) run() error {
 		return err
 	}
 	f.meta = m
-	cut := f.reportLogs()
+	cuts := f.reportLogs()
 	if err := f.checkTables(); err != nil {
 		return err
 	}
-	if f.opts.Repair && cut != nil && len(f.rep.Unrepairable) == 0 {
-		if err := f.repairWAL(cut); err != nil {
-			return err
+	if f.opts.Repair && len(cuts) > 0 && len(f.rep.Unrepairable) == 0 {
+		for _, c := range cuts {
+			if err := f.repairWAL(c); err != nil {
+				return err
+			}
 		}
 		if m, err = checkMetaLogs(f.metaDir, false); err != nil {
 			return err
@@ -156,8 +158,8 @@ func (f *fsck) run() error {
 		if d := m.firstDamage(f.dir); d != nil {
 			return fmt.Errorf("local: damage remains after the repair: %w", d)
 		}
-		cut = nil
+		cuts = nil
 	}
-	f.rep.Damaged = cut != nil || len(f.rep.Unrepairable) > 0
+	f.rep.Damaged = len(cuts) > 0 || len(f.rep.Unrepairable) > 0
 	return f.checkOrphans()
 }

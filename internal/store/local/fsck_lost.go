@@ -9,16 +9,18 @@ import (
 	"github.com/cockroachdb/pebble"
 )
 
-// walCut is where a repair cuts the WAL: the log at index wal of
-// metaCheck.WALs, at offset.
+// walCut is where a repair cuts a WAL: the log at index wal of
+// metaCheck.WALs, at offset. A cut at mid-log damage drops the WALs after
+// it too (pointInTime); a cut of an older WAL's torn end keeps them.
 type walCut struct {
-	wal    int
-	offset int64
+	wal         int
+	offset      int64
+	pointInTime bool
 }
 
 // reportLogs reports every metadata log, names what the damage loses, and
-// returns where a repair must cut the WALs (nil if nowhere).
-func (f *fsck) reportLogs() *walCut {
+// returns where a repair must cut the WALs.
+func (f *fsck) reportLogs() []walCut {
 	if man := f.meta.Manifest; man != nil {
 		f.rep.Logs = append(f.rep.Logs, logReport(man, "MANIFEST"))
 		if man.Damaged() {
@@ -27,26 +29,31 @@ func (f *fsck) reportLogs() *walCut {
 				man.Path, man.StopAt))
 		}
 	}
-	var cut *walCut
+	var cuts []walCut
+	dropping := false
 	for i, w := range f.meta.WALs {
 		r := logReport(w, "WAL")
 		switch {
-		case cut != nil:
+		case dropping:
 			// Point-in-time recovery: records after the damage, in any
 			// log, are not replayed, so the state stays a prefix of the
 			// acknowledged history.
 			r.Status = "after damage"
 			f.noteLostLog(w.Path, f.meta.WALNums[i])
 		case w.Damaged():
-			cut = &walCut{wal: i, offset: w.StopAt}
+			cuts = append(cuts, walCut{wal: i, offset: w.StopAt, pointInTime: true})
+			dropping = true
 			f.rep.UndecodableRecords++ // the record at the damage
 			for _, rec := range w.After {
 				f.noteLostRecord(w.Path, rec.Off, rec.Data)
 			}
+		case f.meta.tornBeforeLast(i):
+			r.Status = "torn before newer WALs"
+			cuts = append(cuts, walCut{wal: i, offset: w.StopAt})
 		}
 		f.rep.Logs = append(f.rep.Logs, r)
 	}
-	return cut
+	return cuts
 }
 
 func logReport(s *logScan, kind string) LogReport {

@@ -25,10 +25,11 @@ func (f *fsck) lostFoundDir(sub string) (string, error) {
 	return d, nil
 }
 
-// repairWAL cuts the damaged WAL at the damage, keeping the cut-off bytes
-// in lost+found, and moves every later WAL there: recovery then replays a
-// prefix of the acknowledged history, as after a crash at that point.
-func (f *fsck) repairWAL(cut *walCut) error {
+// repairWAL cuts a damaged WAL at the damage, keeping the cut-off bytes in
+// lost+found. At mid-log damage it moves every later WAL there too:
+// recovery then replays a prefix of the acknowledged history, as after a
+// crash at that point.
+func (f *fsck) repairWAL(cut walCut) error {
 	lf, err := f.lostFoundDir("meta")
 	if err != nil {
 		return err
@@ -43,17 +44,27 @@ func (f *fsck) repairWAL(cut *walCut) error {
 	}
 	f.rep.Repairs = append(f.rep.Repairs, fmt.Sprintf("cut WAL %s at offset %d (the %d bytes after it are in %s)",
 		w.Path, cut.offset, w.Size-cut.offset, kept))
-	for _, later := range f.meta.WALs[cut.wal+1:] {
+	if cut.pointInTime {
+		if err := f.moveLaterWALs(cut.wal, lf); err != nil {
+			return err
+		}
+	}
+	if err := syncDir(lf); err != nil {
+		return err
+	}
+	return syncDir(f.metaDir)
+}
+
+// moveLaterWALs moves the WALs after WAL i to lost+found directory lf.
+func (f *fsck) moveLaterWALs(i int, lf string) error {
+	for _, later := range f.meta.WALs[i+1:] {
 		to := filepath.Join(lf, filepath.Base(later.Path))
 		if err := os.Rename(later.Path, to); err != nil {
 			return fmt.Errorf("local: %w", err)
 		}
 		f.rep.Repairs = append(f.rep.Repairs, fmt.Sprintf("moved WAL %s, written after the damage, to %s", later.Path, to))
 	}
-	if err := syncDir(lf); err != nil {
-		return err
-	}
-	return syncDir(f.metaDir)
+	return nil
 }
 
 func copyTail(from, to string, off int64) error {

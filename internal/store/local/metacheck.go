@@ -21,15 +21,21 @@ type CorruptMetadataError struct {
 	File    string // the damaged log
 	Kind    string // "WAL" or "MANIFEST"
 	Offset  int64  // where readable records end
-	Intact  int64  // offset of the first intact chunk after the damage
+	// Intact is the offset of the first intact chunk after the damage, or
+	// -1 for an older WAL that merely ends without its end-of-log trailer
+	// (Pebble refuses to replay the WALs after it).
+	Intact int64
 }
 
 func (e *CorruptMetadataError) Error() string {
-	return fmt.Sprintf("local: metadata %s %s is damaged at offset %d, and intact records follow at offset %d: "+
-		"opening it would silently drop acknowledged writes, so the store will not start. "+
+	what := fmt.Sprintf("intact records follow at offset %d: opening it would silently drop acknowledged writes", e.Intact)
+	if e.Intact < 0 {
+		what = "newer WALs follow it: Pebble will not replay them"
+	}
+	return fmt.Sprintf("local: metadata %s %s is damaged at offset %d, and %s, so the store will not start. "+
 		"With the server stopped, run `cairn admin fsck --data %s` to list what is lost, then "+
 		"`cairn admin fsck --data %s --repair` to cut the log at the damage (or restore the data directory from a backup)",
-		e.Kind, e.File, e.Offset, e.Intact, e.DataDir, e.DataDir)
+		e.Kind, e.File, e.Offset, what, e.DataDir, e.DataDir)
 }
 
 // metaCheck is the result of scanning the metadata store's logs.
@@ -47,12 +53,21 @@ func (m *metaCheck) firstDamage(dataDir string) *CorruptMetadataError {
 		return &CorruptMetadataError{DataDir: dataDir, File: m.Manifest.Path, Kind: "MANIFEST",
 			Offset: m.Manifest.StopAt, Intact: m.Manifest.IntactAt}
 	}
-	for _, w := range m.WALs {
-		if w.Damaged() {
+	for i, w := range m.WALs {
+		if w.Damaged() || m.tornBeforeLast(i) {
 			return &CorruptMetadataError{DataDir: dataDir, File: w.Path, Kind: "WAL", Offset: w.StopAt, Intact: w.IntactAt}
 		}
 	}
 	return nil
+}
+
+// tornBeforeLast reports whether WAL i, not the newest, stops before its
+// end-of-log trailer. Pebble replays older WALs strictly and refuses to
+// open; nothing after the stop point is intact, so cutting the log there
+// loses nothing that was acknowledged.
+func (m *metaCheck) tornBeforeLast(i int) bool {
+	w := m.WALs[i]
+	return i < len(m.WALs)-1 && !w.Damaged() && w.StopAt >= 0 && w.StopWhy != stopTrailer
 }
 
 // checkMetaLogs scans the MANIFEST and the WALs Pebble would replay from

@@ -220,3 +220,97 @@ func dataFilesIn(t *testing.T, dir string) int {
 	t.Helper()
 	return dataFiles(t, &Store{dir: dir})
 }
+
+// flushedFixture writes objects in rounds with a flush after each, so the
+// MANIFEST holds several version edits and older WALs are obsolete.
+func flushedFixture(t *testing.T, dir string) []string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreateBucket(ctx, store.Bucket{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for round := 0; round < 4; round++ {
+		for i := 0; i < 5; i++ {
+			k := fmt.Sprintf("obj-%04d", len(keys))
+			body := bytes.Repeat([]byte{byte('a' + len(keys)%26)}, 1000)
+			if _, err := s.PutObject(ctx, "b", k, bytes.NewReader(body), store.PutOptions{Size: 1000}); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+		if err := s.db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// TestOpenRefusesMidManifestDamage flips a byte in an early MANIFEST
+// record: Pebble alone would forget the tables added after it.
+func TestOpenRefusesMidManifestDamage(t *testing.T) {
+	dir := t.TempDir()
+	flushedFixture(t, dir)
+	meta := filepath.Join(dir, "meta")
+	name, err := currentManifest(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offs []int64
+	if _, err := scanLog(filepath.Join(meta, name), 0, true, false, func(off int64, _ []byte) { offs = append(offs, off) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(offs) < 3 {
+		t.Fatalf("MANIFEST has %d records", len(offs))
+	}
+	flipByte(t, filepath.Join(meta, name), int(offs[1])+legacyChunkHeader+1)
+
+	_, err = Open(dir, Options{})
+	var ce *CorruptMetadataError
+	if !errors.As(err, &ce) || ce.Kind != "MANIFEST" || ce.Offset != offs[1] {
+		t.Fatalf("Open: %v", err)
+	}
+	rep, err := Fsck(dir, FsckOptions{Repair: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Damaged || len(rep.Unrepairable) != 1 || len(rep.Repairs) != 0 || rep.Logs[0].Status != "damaged" {
+		t.Errorf("fsck of a damaged MANIFEST: %+v", rep)
+	}
+}
+
+// TestOpenIgnoresObsoleteWAL flips a byte in a WAL whose records are all
+// in tables already: Pebble does not replay it, so it is no damage.
+func TestOpenIgnoresObsoleteWAL(t *testing.T) {
+	dir := t.TempDir()
+	keys := flushedFixture(t, dir)
+	meta := filepath.Join(dir, "meta")
+	m, err := checkMetaLogs(meta, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nums, err := walNumbers(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nums) == 0 || len(m.WALNums) == 0 || nums[0] >= m.WALNums[0] {
+		t.Fatalf("no obsolete WAL: on disk %v, live %v", nums, m.WALNums)
+	}
+	old := filepath.Join(meta, walName(nums[0]))
+	fi, err := os.Stat(old)
+	if err != nil || fi.Size() < 100 {
+		t.Fatalf("obsolete WAL %s: %v %v", old, fi, err)
+	}
+	flipByte(t, old, 50)
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	readAll(t, s, keys, 1000)
+}
