@@ -161,6 +161,11 @@ func TestFsckTables(t *testing.T) {
 	if rep.Damaged || len(rep.Tables) == 0 || len(rep.LostObjects) != 0 || len(rep.OrphanedDataFiles) != 0 {
 		t.Fatalf("healthy store: %+v", rep)
 	}
+	for _, l := range rep.Logs {
+		if l.Status != "ok" {
+			t.Errorf("log of a cleanly closed store: %+v", l)
+		}
+	}
 	for _, tr := range rep.Tables {
 		if tr.Status != "ok" || tr.Keys == 0 {
 			t.Errorf("table %+v", tr)

@@ -92,11 +92,13 @@ func parseChunk(block []byte, blockOff int64, pos int) (chunk, chunkStatus) {
 		c.logNum = binary.LittleEndian.Uint32(block[pos+7:])
 		c.typ -= chunkRecycleOffset
 	}
+	// A bad chunk keeps its parsed header: a recyclable chunk of another
+	// log ends the log before its length or checksum matter.
 	if c.typ < chunkFull || c.typ > chunkLast || pos+hdr+length > n {
-		return chunk{}, chunkBad
+		return c, chunkBad
 	}
 	if pebbleCRC(block[pos+6:pos+hdr+length]) != sum {
-		return chunk{}, chunkBad
+		return c, chunkBad
 	}
 	c.payload = block[pos+hdr : pos+hdr+length]
 	c.next = pos + hdr + length
@@ -209,6 +211,16 @@ func (r *logReader) readUntilStop(b []byte, blockOff int64) int {
 	pos := 0
 	for {
 		c, st := parseChunk(b, blockOff, pos)
+		// Pebble compares the log number before the length and checksum:
+		// the end-of-log trailer has neither.
+		if (st == chunkOK || st == chunkBad) && c.recyclable && c.logNum != r.want {
+			why := stopTrailer
+			if r.inRecord {
+				why = "chunk of another log inside a record"
+			}
+			r.stop(c.off, why)
+			return pos
+		}
 		switch st {
 		case chunkPadding:
 			if len(b) < logBlockSize && (r.inRecord || pos != len(b)) {
@@ -221,14 +233,6 @@ func (r *logReader) readUntilStop(b []byte, blockOff int64) int {
 			return pos
 		case chunkBad:
 			r.stop(blockOff+int64(pos), "chunk with a bad checksum, type or length")
-			return pos
-		}
-		if c.recyclable && c.logNum != r.want {
-			why := stopTrailer
-			if r.inRecord {
-				why = "chunk of another log inside a record"
-			}
-			r.stop(c.off, why)
 			return pos
 		}
 		pos = c.next
