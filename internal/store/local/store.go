@@ -6,6 +6,7 @@
 //	<dir>/meta/        Pebble database (key schema in keys.go)
 //	<dir>/data/xx/     one file per stored body or part, named by sequence number
 //	<dir>/tmp/         bodies being received; anything here at Open is garbage
+//	<dir>/lost+found/  what Fsck's repair moved aside (never read by the store)
 //
 // # Durability
 //
@@ -100,7 +101,8 @@ var _ store.Backend = (*Store)(nil)
 
 // Open opens (creating if needed) the store in dir, recovering from any
 // interrupted writes: temporary files and data files no metadata refers to
-// are removed.
+// are removed. A metadata log damaged before its tail fails Open with a
+// *CorruptMetadataError, before anything is replayed or removed.
 func Open(dir string, opts Options) (*Store, error) {
 	s := &Store{
 		dir:    dir,
