@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,12 +14,21 @@ import (
 )
 
 // TestFsckNamesWhatMidWALDamageLoses flips a byte in the record of the
-// first of four objects: fsck reports the damaged WAL, the three objects it
-// can still decode after the damage, and the four data files no metadata
-// refers to any more, and changes nothing.
+// first of n objects: fsck reports the damaged WAL, the n-1 objects it can
+// still decode after the damage, and the n data files no metadata refers to
+// any more, and changes nothing.
 func TestFsckNamesWhatMidWALDamageLoses(t *testing.T) {
+	for _, n := range []int{4, 300} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) { fsckNamesLoss(t, n) })
+	}
+}
+
+// fsckNamesLoss runs TestFsckNamesWhatMidWALDamageLoses with n objects;
+// with many, the records after the damage span WAL blocks.
+func fsckNamesLoss(t *testing.T, n int) {
+	const size = 70 << 10
 	dir := t.TempDir()
-	keys, wal := walFixture(t, dir, 4, 100<<10)
+	keys, wal := walFixture(t, dir, n, size)
 	flipByte(t, wal, keyOffset(t, wal, keys[0])+3)
 	before, err := os.ReadFile(wal)
 	if err != nil {
@@ -43,7 +53,7 @@ func TestFsckNamesWhatMidWALDamageLoses(t *testing.T) {
 	}
 	var lost []string
 	for _, o := range rep.LostObjects {
-		if o.Bucket != "b" || o.Change != "put" || o.Size != 100<<10 || len(o.DataFiles) != 1 || o.Log != wal {
+		if o.Bucket != "b" || o.Change != "put" || o.Size != size || len(o.DataFiles) != 1 || o.Log != wal {
 			t.Errorf("lost object %+v", o)
 		}
 		lost = append(lost, o.Key)
@@ -63,7 +73,7 @@ func TestFsckNamesWhatMidWALDamageLoses(t *testing.T) {
 			named++
 		}
 	}
-	if len(rep.OrphanedDataFiles) != 4 || named != 3 {
+	if len(rep.OrphanedDataFiles) != n || named != n-1 {
 		t.Errorf("orphans: %+v", rep.OrphanedDataFiles)
 	}
 	after, err := os.ReadFile(wal)
@@ -178,5 +188,25 @@ func TestFsckTables(t *testing.T) {
 	}
 	if !rep.Damaged || rep.Tables[0].Status != "damaged" || len(rep.Unrepairable) != 1 {
 		t.Errorf("damaged table: %+v", rep)
+	}
+}
+
+// TestFsckTornTail reports a WAL cut inside its last record as a torn tail,
+// which is no damage and loses nothing that was acknowledged.
+func TestFsckTornTail(t *testing.T) {
+	dir := t.TempDir()
+	keys, wal := walFixture(t, dir, 4, 100<<10)
+	if err := os.Truncate(wal, int64(keyOffset(t, wal, keys[3])+5)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Fsck(dir, FsckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Damaged || len(rep.LostObjects) != 0 || len(rep.OrphanedDataFiles) != 1 || rep.OrphanedDataFiles[0].Object != "" {
+		t.Errorf("torn tail: %+v", rep)
+	}
+	if l := rep.Logs[len(rep.Logs)-1]; l.File != wal || l.Status != "torn tail" || l.StopOffset == nil {
+		t.Errorf("WAL report: %+v", l)
 	}
 }
