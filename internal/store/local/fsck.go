@@ -101,7 +101,7 @@ func Fsck(dir string, opts FsckOptions) (*FsckReport, error) {
 	if _, err := os.Stat(filepath.Join(dir, "data")); err != nil {
 		return nil, fmt.Errorf("local: %s is not a Cairn data directory: %w", dir, err)
 	}
-	if _, err := currentManifest(metaDir); err != nil {
+	if _, err := currentManifest(vfs.Default, metaDir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("local: %s holds no metadata store (no %s/CURRENT)", dir, metaDir)
 		}
@@ -137,7 +137,7 @@ type fsck struct {
 }
 
 func (f *fsck) run() error {
-	m, err := checkMetaLogs(f.metaDir, true)
+	m, err := checkMetaLogs(vfs.Default, f.metaDir, true)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (f *fsck) run() error {
 				return err
 			}
 		}
-		if m, err = checkMetaLogs(f.metaDir, false); err != nil {
+		if m, err = checkMetaLogs(vfs.Default, f.metaDir, false); err != nil {
 			return err
 		}
 		if d := m.firstDamage(f.dir); d != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
 )
 
 // walCut is where a repair cuts a WAL: the log at index wal of
@@ -73,7 +74,7 @@ func ptr[T any](v T) *T { return &v }
 
 // noteLostLog notes every record of a WAL that recovery will not replay.
 func (f *fsck) noteLostLog(path string, num uint64) {
-	_, err := scanLog(path, num, false, false, func(off int64, b []byte) { f.noteLostRecord(path, off, b) })
+	_, err := scanLog(vfs.Default, path, num, false, false, func(off int64, b []byte) { f.noteLostRecord(path, off, b) })
 	if err != nil {
 		f.rep.UndecodableRecords++
 	}

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
+
+	"github.com/cockroachdb/pebble/vfs"
 )
 
 // This file reads Pebble's record logs (the WAL and the MANIFEST) without
@@ -138,8 +139,8 @@ type offsetRecord struct {
 // scanLog reads the log at path. logNum is the log's number for a WAL
 // (recyclable chunks must carry its low 32 bits); a MANIFEST passes 0 and
 // legacy set. keepAfter asks for the records after the stop point.
-func scanLog(path string, logNum uint64, legacy, keepAfter bool, before func(int64, []byte)) (*logScan, error) {
-	f, err := os.Open(path)
+func scanLog(vfsys vfs.FS, path string, logNum uint64, legacy, keepAfter bool, before func(int64, []byte)) (*logScan, error) {
+	f, err := vfsys.Open(path)
 	if err != nil {
 		return nil, err
 	}

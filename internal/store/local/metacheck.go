@@ -4,12 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/cockroachdb/pebble/vfs"
 )
 
 // CorruptMetadataError is returned by Open when a metadata log (the WAL or
@@ -73,8 +75,8 @@ func (m *metaCheck) tornBeforeLast(i int) bool {
 // checkMetaLogs scans the MANIFEST and the WALs Pebble would replay from
 // metaDir. keep asks for the records after each log's stop point. A
 // directory without a database yields an empty result.
-func checkMetaLogs(metaDir string, keep bool) (*metaCheck, error) {
-	name, err := currentManifest(metaDir)
+func checkMetaLogs(vfsys vfs.FS, metaDir string, keep bool) (*metaCheck, error) {
+	name, err := currentManifest(vfsys, metaDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &metaCheck{}, nil
 	}
@@ -82,7 +84,7 @@ func checkMetaLogs(metaDir string, keep bool) (*metaCheck, error) {
 		return nil, err
 	}
 	var minLog uint64
-	man, err := scanLog(filepath.Join(metaDir, name), 0, true, keep, func(_ int64, rec []byte) {
+	man, err := scanLog(vfsys, filepath.Join(metaDir, name), 0, true, keep, func(_ int64, rec []byte) {
 		if n, ok := editLogNum(rec); ok {
 			minLog = n
 		}
@@ -91,7 +93,7 @@ func checkMetaLogs(metaDir string, keep bool) (*metaCheck, error) {
 		return nil, fmt.Errorf("local: read MANIFEST: %w", err)
 	}
 	m := &metaCheck{Manifest: man}
-	nums, err := walNumbers(metaDir)
+	nums, err := walNumbers(vfsys, metaDir)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func checkMetaLogs(metaDir string, keep bool) (*metaCheck, error) {
 		if n < minLog {
 			continue // flushed already: Pebble does not replay it
 		}
-		w, err := scanLog(filepath.Join(metaDir, walName(n)), n, false, keep, nil)
+		w, err := scanLog(vfsys, filepath.Join(metaDir, walName(n)), n, false, keep, nil)
 		if err != nil {
 			return nil, fmt.Errorf("local: read WAL: %w", err)
 		}
@@ -112,8 +114,8 @@ func checkMetaLogs(metaDir string, keep bool) (*metaCheck, error) {
 // currentManifest returns the file name of the current MANIFEST: from the
 // CURRENT file, or from the newest manifest marker that newer format
 // versions of Pebble use instead.
-func currentManifest(metaDir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(metaDir, "CURRENT"))
+func currentManifest(vfsys vfs.FS, metaDir string) (string, error) {
+	b, err := readFile(vfsys, filepath.Join(metaDir, "CURRENT"))
 	if err == nil {
 		name := strings.TrimSpace(string(b))
 		if !strings.HasPrefix(name, "MANIFEST-") || strings.ContainsAny(name, `/\`) {
@@ -124,14 +126,14 @@ func currentManifest(metaDir string) (string, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("local: %w", err)
 	}
-	entries, err := os.ReadDir(metaDir)
+	names, err := vfsys.List(metaDir)
 	if err != nil {
 		return "", err
 	}
 	best, bestIter := "", uint64(0)
-	for _, e := range entries {
+	for _, name := range names {
 		// marker.manifest.<iteration>.<MANIFEST-name>
-		parts := strings.SplitN(e.Name(), ".", 4)
+		parts := strings.SplitN(name, ".", 4)
 		if len(parts) != 4 || parts[0] != "marker" || parts[1] != "manifest" {
 			continue
 		}
@@ -145,17 +147,26 @@ func currentManifest(metaDir string) (string, error) {
 	return best, nil
 }
 
+func readFile(vfsys vfs.FS, path string) ([]byte, error) {
+	f, err := vfsys.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
 func walName(n uint64) string { return fmt.Sprintf("%06d.log", n) }
 
 // walNumbers lists the numbers of the WAL files in metaDir, ascending.
-func walNumbers(metaDir string) ([]uint64, error) {
-	entries, err := os.ReadDir(metaDir)
+func walNumbers(vfsys vfs.FS, metaDir string) ([]uint64, error) {
+	names, err := vfsys.List(metaDir)
 	if err != nil {
 		return nil, err
 	}
 	var nums []uint64
-	for _, e := range entries {
-		base, ok := strings.CutSuffix(e.Name(), ".log")
+	for _, name := range names {
+		base, ok := strings.CutSuffix(name, ".log")
 		if !ok {
 			continue
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cockroachdb/pebble/vfs"
+
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
@@ -38,7 +40,7 @@ func walFixture(t *testing.T, dir string, n, size int) ([]string, string) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	m, err := checkMetaLogs(filepath.Join(dir, "meta"), false)
+	m, err := checkMetaLogs(vfs.Default, filepath.Join(dir, "meta"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,12 +259,12 @@ func TestOpenRefusesMidManifestDamage(t *testing.T) {
 	dir := t.TempDir()
 	flushedFixture(t, dir)
 	meta := filepath.Join(dir, "meta")
-	name, err := currentManifest(meta)
+	name, err := currentManifest(vfs.Default, meta)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var offs []int64
-	if _, err := scanLog(filepath.Join(meta, name), 0, true, false, func(off int64, _ []byte) { offs = append(offs, off) }); err != nil {
+	if _, err := scanLog(vfs.Default, filepath.Join(meta, name), 0, true, false, func(off int64, _ []byte) { offs = append(offs, off) }); err != nil {
 		t.Fatal(err)
 	}
 	if len(offs) < 3 {
@@ -290,11 +292,11 @@ func TestOpenIgnoresObsoleteWAL(t *testing.T) {
 	dir := t.TempDir()
 	keys := flushedFixture(t, dir)
 	meta := filepath.Join(dir, "meta")
-	m, err := checkMetaLogs(meta, false)
+	m, err := checkMetaLogs(vfs.Default, meta, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nums, err := walNumbers(meta)
+	nums, err := walNumbers(vfs.Default, meta)
 	if err != nil {
 		t.Fatal(err)
 	}

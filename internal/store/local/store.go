@@ -42,6 +42,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -151,7 +152,8 @@ func Open(dir string, opts Options) (*Store, error) {
 // past the damage (see logscan.go). It runs before Pebble opens the store,
 // so nothing has been replayed, flushed or removed yet.
 func (s *Store) checkMetadata() error {
-	m, err := checkMetaLogs(filepath.Join(s.dir, "meta"), false)
+	// The same filesystem Pebble opens the store with (its default).
+	m, err := checkMetaLogs(vfs.Default, filepath.Join(s.dir, "meta"), false)
 	if err != nil {
 		return err
 	}
