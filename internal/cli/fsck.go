@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -99,8 +101,8 @@ func printFsckText(w io.Writer, rep *local.FsckReport) error {
 	for _, o := range rep.LostObjects {
 		p("lost %s of %s/%s version %s (%d bytes) at %s offset %d\n", o.Change, o.Bucket, o.Key, o.VersionID, o.Size, o.Log, o.Offset)
 	}
-	for table, n := range rep.LostOther {
-		p("lost %d changes of %s\n", n, table)
+	for _, table := range slices.Sorted(maps.Keys(rep.LostOther)) {
+		p("lost %d changes of %s\n", rep.LostOther[table], table)
 	}
 	if rep.UndecodableRecords > 0 {
 		p("%d damaged records could not be decoded\n", rep.UndecodableRecords)
