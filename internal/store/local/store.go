@@ -6,6 +6,7 @@
 //	<dir>/meta/        Pebble database (key schema in keys.go)
 //	<dir>/data/xx/     one file per stored body or part, named by sequence number
 //	<dir>/tmp/         bodies being received; anything here at Open is garbage
+//	<dir>/lost+found/  what Fsck's repair moved aside (never read by the store)
 //
 // # Durability
 //
@@ -41,6 +42,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -100,7 +102,8 @@ var _ store.Backend = (*Store)(nil)
 
 // Open opens (creating if needed) the store in dir, recovering from any
 // interrupted writes: temporary files and data files no metadata refers to
-// are removed.
+// are removed. A metadata log damaged before its tail fails Open with a
+// *CorruptMetadataError, before anything is replayed or removed.
 func Open(dir string, opts Options) (*Store, error) {
 	s := &Store{
 		dir:    dir,
@@ -127,6 +130,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.makeDirs(); err != nil {
 		return nil, err
 	}
+	if err := s.checkMetadata(); err != nil {
+		return nil, err
+	}
 	db, err := pebble.Open(filepath.Join(dir, "meta"), &pebble.Options{
 		Logger: pebbleLogger{s.log},
 	})
@@ -139,6 +145,23 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkMetadata refuses a metadata store whose logs are damaged before
+// their tail, which Pebble would open after silently dropping every write
+// past the damage (see logscan.go). It runs before Pebble opens the store,
+// so nothing has been replayed, flushed or removed yet.
+func (s *Store) checkMetadata() error {
+	// The same filesystem Pebble opens the store with (its default).
+	m, err := checkMetaLogs(vfs.Default, filepath.Join(s.dir, "meta"), false)
+	if err != nil {
+		return err
+	}
+	if d := m.firstDamage(s.dir); d != nil {
+		s.log.Error("metadata log damaged", "file", d.File, "offset", d.Offset, "intact_after", d.Intact)
+		return d
+	}
+	return nil
 }
 
 func (s *Store) makeDirs() error {
