@@ -410,7 +410,8 @@ func (r *objectReader) prime() error {
 		return err
 	}
 	if br, ok := r.cur.(*blockReader); ok && br.pos < br.end {
-		return br.fill()
+		br.err = br.fill()
+		return br.err
 	}
 	return nil
 }

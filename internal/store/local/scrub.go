@@ -217,8 +217,9 @@ func (s *Store) verifyBlob(ctx context.Context, b blob, ref blobRef, p *pacer, b
 			}
 			return err
 		}
-		n := int64(len(br.win))
-		br.pos += n
+		next := min(br.end, (br.first+br.count)*dataBlockSize)
+		n := next - br.pos
+		br.pos = next
 		if err := p.wait(ctx, n); err != nil {
 			return err
 		}
