@@ -121,6 +121,30 @@ func (r *blockReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// writeTo writes the rest of the range to w, a verified block at a time.
+func (r *blockReader) writeTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.pos < r.end {
+		win := r.window()
+		if win == nil {
+			if r.err == nil {
+				r.err = r.fill()
+			}
+			if r.err != nil {
+				return total, r.err
+			}
+			continue
+		}
+		n, err := w.Write(win)
+		r.pos += int64(n)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
 // window returns the verified bytes from pos to the end of its block (or
 // of the range), or nil if that block is not loaded.
 func (r *blockReader) window() []byte {
