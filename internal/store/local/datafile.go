@@ -18,7 +18,8 @@ package local
 //
 // 64 KiB blocks keep the checksum overhead at 4 bytes in 65,536 (0.006 %),
 // cost CRC32C (hardware-accelerated) a few microseconds each, and bound the
-// extra bytes a small ranged read must read to verify to less than 128 KiB.
+// extra bytes a small ranged read must read to verify to less than 128 KiB
+// (two blocks when the range crosses a boundary).
 //
 // The header names the write: bucket, key, and for a multipart part its
 // upload id and part number. The version id is not in it: a version's
@@ -41,9 +42,11 @@ const (
 	dataBlockSize  = 64 << 10
 	crcSize        = 4
 	headerFixedLen = 8 + 2 + 2 + 4 + 4 + 8 + 4
-	// readBlocks is how many blocks one read or write covers, so that
-	// syscalls move 256 KiB as the copy buffer did.
-	readBlocks = 4
+	// readBlocks is how many blocks one read or write covers: one, so that
+	// every stream holds one block-sized buffer (64 KiB, like the HTTP
+	// server's copy buffer) and memory stays bounded by the number of
+	// streams, not their size.
+	readBlocks = 1
 	// blockBufSize holds readBlocks blocks with their checksums.
 	blockBufSize = readBlocks * (dataBlockSize + crcSize)
 )
