@@ -111,6 +111,9 @@ func (r *blockReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
+		if n, ok := r.readDirect(p); ok {
+			return n, r.err
+		}
 		if r.err = r.fill(); r.err != nil {
 			return 0, r.err
 		}
@@ -158,29 +161,55 @@ func (r *blockReader) window() []byte {
 }
 
 // fill reads and verifies the blocks from the one holding pos, at most
-// readBlocks of them.
+// readBlocks of them, into buf.
 func (r *blockReader) fill() error {
-	const B = dataBlockSize
-	first := r.pos / B
-	last := min((r.end-1)/B, first+readBlocks-1)
-	lastLen := min(B, r.size-last*B)
-	length := (last-first)*(B+crcSize) + lastLen + crcSize
+	first := r.pos / dataBlockSize
+	last := min((r.end-1)/dataBlockSize, first+readBlocks-1)
 	r.loaded = nil
-	buf := r.buf[:length]
+	buf, err := r.load(r.buf, first, last)
+	if err != nil {
+		return err
+	}
+	r.loaded, r.first, r.count = buf, first, last-first+1
+	return nil
+}
+
+// load reads blocks first..last with their checksums into the front of
+// buf and verifies them.
+func (r *blockReader) load(buf []byte, first, last int64) ([]byte, error) {
+	const B = dataBlockSize
+	lastLen := min(B, r.size-last*B)
+	buf = buf[:(last-first)*(B+crcSize)+lastLen+crcSize]
 	n, err := r.f.ReadAt(buf, r.hdr+first*(B+crcSize))
 	if n < len(buf) {
 		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("local: read data: %w", err)
+			return nil, fmt.Errorf("local: read data: %w", err)
 		}
-		return r.bad(first+int64(n)/(B+crcSize), "data file truncated")
+		return nil, r.bad(first+int64(n)/(B+crcSize), "data file truncated")
 	}
 	for i := first; i <= last; i++ {
 		bl := min(B, r.size-i*B)
 		at := (i - first) * (B + crcSize)
 		if crc32.Checksum(buf[at:at+bl], castagnoli) != binary.BigEndian.Uint32(buf[at+bl:]) {
-			return r.bad(i, "block checksum mismatch")
+			return nil, r.bad(i, "block checksum mismatch")
 		}
 	}
-	r.loaded, r.first, r.count = buf, first, last-first+1
-	return nil
+	return buf, nil
+}
+
+// readDirect reads the block at pos straight into p, using p's tail as
+// scratch for the checksum, when the range wants all of the block and p
+// can hold it: one copy, as reading an unchecksummed file was.
+func (r *blockReader) readDirect(p []byte) (n int, ok bool) {
+	const B = dataBlockSize
+	i := r.pos / B
+	bl := min(B, r.size-i*B)
+	if r.pos%B != 0 || r.pos+bl > r.end || int64(len(p)) < bl+crcSize {
+		return 0, false
+	}
+	if _, r.err = r.load(p, i, i); r.err != nil {
+		return 0, true
+	}
+	r.pos += bl
+	return int(bl), true
 }

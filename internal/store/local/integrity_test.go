@@ -70,6 +70,19 @@ func readRange(s *Store, rng *store.Range) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
+// readBig reads through Read with a buffer that holds whole blocks (the
+// path that verifies in the caller's buffer).
+func readBig(s *Store, rng *store.Range) ([]byte, error) {
+	_, rc, err := s.GetObject(context.Background(), "b", "k", store.GetOptions{Range: rng})
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var out bytes.Buffer
+	_, err = io.CopyBuffer(&out, struct{ io.Reader }{rc}, make([]byte, 256<<10))
+	return out.Bytes(), err
+}
+
 func TestIntegrityFlippedByte(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -109,9 +122,16 @@ func TestIntegrityFlippedByte(t *testing.T) {
 				if !errors.Is(err, store.ErrDataCorrupt) {
 					t.Fatalf("read: %v, want ErrDataCorrupt", err)
 				}
+				big, errBig := readBig(s, nil)
+				if !errors.Is(errBig, store.ErrDataCorrupt) {
+					t.Fatalf("read with a large buffer: %v, want ErrDataCorrupt", errBig)
+				}
+				counted.Add(-1) // the second read's detection
 				// Only verified blocks were handed out: all before the bad one.
-				if int64(len(got)) > tc.block*dataBlockSize || !bytes.Equal(got, body[:len(got)]) {
-					t.Fatalf("read %d bytes before the error; bad block starts at %d", len(got), tc.block*dataBlockSize)
+				for _, got := range [][]byte{got, big} {
+					if int64(len(got)) > tc.block*dataBlockSize || !bytes.Equal(got, body[:len(got)]) {
+						t.Fatalf("read %d bytes before the error; bad block starts at %d", len(got), tc.block*dataBlockSize)
+					}
 				}
 			}
 			if counted.Load() != 1 || last.Block != tc.block || last.Bucket != "b" || last.Key != "k" {
@@ -312,5 +332,15 @@ func TestVerifiedRangesMatchTheBody(t *testing.T) {
 	}
 	if got, err := readRange(s, nil); err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("whole body: %v", err)
+	}
+	for _, rng := range []*store.Range{nil, {Offset: dataBlockSize, Length: 3 * dataBlockSize}, {Offset: 10, Length: size - 10}} {
+		got, err := readBig(s, rng)
+		want := body
+		if rng != nil {
+			want = body[rng.Offset : rng.Offset+rng.Length]
+		}
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("large-buffer read %+v: %d bytes, %v", rng, len(got), err)
+		}
 	}
 }
