@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -342,5 +343,14 @@ func TestVerifiedRangesMatchTheBody(t *testing.T) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("large-buffer read %+v: %d bytes, %v", rng, len(got), err)
 		}
+	}
+}
+
+// BenchmarkBlockChecksum is the CPU cost of verifying one 64 KiB block.
+func BenchmarkBlockChecksum(b *testing.B) {
+	block := integrityBody()[:dataBlockSize]
+	b.SetBytes(dataBlockSize)
+	for b.Loop() {
+		_ = crc32.Checksum(block, castagnoli)
 	}
 }
