@@ -38,7 +38,7 @@
 //
 // and, when Config.Scrub is set (admins, or the "buckets" write capability):
 //
-//	POST   /admin/scrub[?rate=BYTES_PER_SECOND]     verify all object data: {"objects", ..., "damaged": [...]}
+//	POST   /admin/scrub[?rate=N][&upgrade-legacy]   verify all object data: {"objects", ..., "damaged": [...]}
 package adminapi
 
 import (

@@ -219,7 +219,8 @@ func extractTarGz(t *testing.T, path, dir string) {
 // by that version's `cairn server`, `cairn mb s3://old` and `cairn cp` of
 // the 204,817-byte body below to s3://old/legacy-object): the old object
 // reads back, unverified, scrub reports it as legacy, and new writes get
-// checksums.
+// checksums; a scrub with upgrade-legacy gives the old object checksums
+// too, and it still reads back.
 func TestIntegrityLegacyStore(t *testing.T) {
 	dir := t.TempDir()
 	extractTarGz(t, filepath.Join("testdata", "legacy-store.tar.gz"), dir)
@@ -266,4 +267,19 @@ func TestIntegrityLegacyStore(t *testing.T) {
 	if rep.Objects != 2 || rep.DamagedCount != 0 || rep.LegacyCount != 1 || len(rep.Legacy) != 1 || rep.Legacy[0].Key != "legacy-object" {
 		t.Fatalf("scrub: %s", b)
 	}
+	resp, b = send(t, creds, newRequest(t, http.MethodPost, srv.URL+"/admin/scrub?upgrade-legacy", nil))
+	if !strings.Contains(string(b), `"upgraded":1`) || !strings.Contains(string(b), `"legacy_count":0`) || resp.StatusCode != 200 {
+		t.Fatalf("upgrading scrub: %d %s", resp.StatusCode, b)
+	}
+	if resp, got := send(t, creds, newRequest(t, http.MethodGet, srv.URL+"/old/legacy-object", nil)); resp.StatusCode != 200 || !bytes.Equal(got, want) {
+		t.Fatalf("GET after upgrade: %d, %d bytes", resp.StatusCode, len(got))
+	}
+	filepath.WalkDir(filepath.Join(dir, "data"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if raw, _ := os.ReadFile(p); string(raw[:8]) != "CAIRNDAT" {
+				t.Errorf("%s has no header after the upgrade", p)
+			}
+		}
+		return nil
+	})
 }

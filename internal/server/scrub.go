@@ -21,8 +21,8 @@ type ScrubConfig struct {
 
 // scrubNow runs one scrub and logs its summary; damaged files were logged
 // and counted one by one as they were found.
-func (s *Server) scrubNow(ctx context.Context, rate int64) (local.ScrubReport, error) {
-	rep, err := s.store.Scrub(ctx, local.ScrubOptions{Rate: rate})
+func (s *Server) scrubNow(ctx context.Context, opts local.ScrubOptions) (local.ScrubReport, error) {
+	rep, err := s.store.Scrub(ctx, opts)
 	if err != nil {
 		s.log.Warn("scrub stopped", "err", err, "objects", rep.Objects, "damaged", rep.DamagedCount)
 		return rep, err
@@ -32,7 +32,7 @@ func (s *Server) scrubNow(ctx context.Context, rate int64) (local.ScrubReport, e
 		level = s.log.Error
 	}
 	level("scrub done", "objects", rep.Objects, "files", rep.Files, "bytes", rep.Bytes,
-		"damaged", rep.DamagedCount, "legacy", rep.LegacyCount, "took", rep.Finished.Sub(rep.Started).Round(time.Millisecond))
+		"damaged", rep.DamagedCount, "legacy", rep.LegacyCount, "upgraded", rep.Upgraded, "took", rep.Finished.Sub(rep.Started).Round(time.Millisecond))
 	return rep, nil
 }
 
@@ -55,7 +55,7 @@ func (s *Server) startScrub(ctx context.Context) (stop func()) {
 				return
 			case <-t.C:
 			}
-			if _, err := s.scrubNow(ctx, s.cfg.Scrub.Rate); errors.Is(err, context.Canceled) {
+			if _, err := s.scrubNow(ctx, local.ScrubOptions{Rate: s.cfg.Scrub.Rate}); errors.Is(err, context.Canceled) {
 				return
 			}
 		}

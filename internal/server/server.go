@@ -171,7 +171,9 @@ func New(cfg Config) (s *Server, err error) {
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
 		PubSub:        adminPubSub, Counters: n.counters,
-		Scrub: func(ctx context.Context, rate int64) (any, error) { return s.scrubNow(ctx, rate) }})
+		Scrub: func(ctx context.Context, rate int64, upgrade bool) (any, error) {
+			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
+		}})
 
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {

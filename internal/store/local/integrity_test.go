@@ -245,6 +245,40 @@ func TestLegacyDataFilesReadUnverified(t *testing.T) {
 	if err != nil || rep.LegacyCount != 1 || len(rep.Legacy) != 1 || rep.DamagedCount != 0 || rep.Legacy[0].Key != "k" {
 		t.Fatalf("scrub: %+v, %v", rep, err)
 	}
+
+	// Upgrading rewrites it with checksums, in place of the old file.
+	rep, err = s.Scrub(ctx, ScrubOptions{UpgradeLegacy: true})
+	if err != nil || rep.Upgraded != 1 || rep.LegacyCount != 0 || rep.DamagedCount != 0 {
+		t.Fatalf("upgrading scrub: %+v, %v", rep, err)
+	}
+	if got, err := readRange(s, nil); err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("read after upgrade: %d bytes, %v", len(got), err)
+	}
+	path := onlyDataFile(t, s) // the old file is gone
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := parseHeader(raw); err != nil || h.Bucket != "b" || h.Key != "k" {
+		t.Fatalf("upgraded header %+v, %v", h, err)
+	}
+	if rep, err := s.Scrub(ctx, ScrubOptions{UpgradeLegacy: true}); err != nil || rep.Upgraded != 0 || rep.LegacyCount != 0 || rep.Files != 1 {
+		t.Fatalf("scrub after upgrade: %+v, %v", rep, err)
+	}
+	flipBodyByte(t, path, 100)
+	if _, err := readRange(s, nil); !errors.Is(err, store.ErrDataCorrupt) {
+		t.Fatalf("damage after upgrade: %v", err)
+	}
+	// The upgrade survives a restart.
+	s.Close()
+	s2, err := Open(s.dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if rep, err := s2.Scrub(ctx, ScrubOptions{}); err != nil || rep.DamagedCount != 1 || rep.LegacyCount != 0 {
+		t.Fatalf("scrub after restart: %+v, %v", rep, err)
+	}
 }
 
 // failFS fails writes with ENOSPC once armed.

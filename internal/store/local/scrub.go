@@ -17,6 +17,9 @@ type ScrubOptions struct {
 	// Rate bounds the bytes read per second; 0 means as fast as the disk
 	// allows.
 	Rate int64
+	// UpgradeLegacy rewrites legacy data files (written before data files
+	// had checksums) with a header and checksums (see upgradeLegacy).
+	UpgradeLegacy bool
 }
 
 // maxScrubListed bounds the damaged and legacy files a report lists (the
@@ -40,6 +43,9 @@ type ScrubReport struct {
 	// they cannot be verified (see README, Integrity).
 	LegacyCount int64        `json:"legacy_count"`
 	Legacy      []LegacyFile `json:"legacy"`
+	// Upgraded counts the legacy files rewritten with checksums
+	// (ScrubOptions.UpgradeLegacy); they are not counted as legacy.
+	Upgraded int64 `json:"upgraded"`
 }
 
 // LegacyFile is a data file without a header and checksums.
@@ -68,7 +74,7 @@ func (s *Store) Scrub(ctx context.Context, opts ScrubOptions) (ScrubReport, erro
 			return rep, err
 		}
 		for _, it := range page {
-			if err := s.scrubVersion(ctx, it, vs, p, *bufp, &rep); err != nil {
+			if err := s.scrubVersion(ctx, it, vs, p, *bufp, opts.UpgradeLegacy, &rep); err != nil {
 				return rep, err
 			}
 		}
@@ -130,7 +136,8 @@ func hasFiles(blobs []blob) bool {
 
 // scrubVersion verifies one version's files, pinned so that a concurrent
 // delete cannot remove them mid-read.
-func (s *Store) scrubVersion(ctx context.Context, it scrubItem, vs map[string]store.Versioning, p *pacer, buf []byte, rep *ScrubReport) error {
+func (s *Store) scrubVersion(ctx context.Context, it scrubItem, vs map[string]store.Versioning, p *pacer, buf []byte,
+	upgrade bool, rep *ScrubReport) error {
 	s.pin(it.v.Seq)
 	defer s.unpin(it.v.Seq)
 	if _, ok, err := (reader{db: s.db}).get(versionKey(it.bucket, it.key, it.v.Seq)); err != nil || !ok {
@@ -159,6 +166,12 @@ func (s *Store) scrubVersion(ctx context.Context, it scrubItem, vs map[string]st
 			if len(rep.Damaged) < maxScrubListed {
 				rep.Damaged = append(rep.Damaged, *ce)
 			}
+		case errors.Is(err, errLegacy) && upgrade:
+			if err := s.upgradeLegacy(ctx, it.bucket, it.key, it.v.Seq, b, p); err != nil {
+				return fmt.Errorf("local: upgrade legacy data file %s: %w", s.relDataPath(b.Seq), err)
+			}
+			rep.Upgraded++
+			rep.Bytes += b.Size
 		case errors.Is(err, errLegacy):
 			rep.LegacyCount++
 			if len(rep.Legacy) < maxScrubListed {
