@@ -16,7 +16,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cairn-s3/cairn/internal/server"
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
 
@@ -282,4 +284,28 @@ func TestIntegrityLegacyStore(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestIntegrityBackgroundScrub: the background scrub finds damage in an
+// object nobody reads, logs it and counts it.
+func TestIntegrityBackgroundScrub(t *testing.T) {
+	var logs syncBuffer
+	srv := servertest.Start(t, servertest.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Scrub: server.ScrubConfig{Interval: 20 * time.Millisecond, Rate: 64 << 20}})
+	creds := rootCreds(srv)
+	send(t, creds, newRequest(t, http.MethodPut, srv.URL+"/cold", nil))
+	body := bytes.Repeat([]byte("cold data "), 20000)
+	if resp, b := send(t, creds, newRequest(t, http.MethodPut, srv.URL+"/cold/k", bytes.NewReader(body))); resp.StatusCode != 200 {
+		t.Fatalf("put: %d %s", resp.StatusCode, b)
+	}
+	flipByte(t, dataFileOf(t, srv.DataDir, map[string]bool{}), 100)
+	for i := 0; i < 500 && !strings.Contains(logs.String(), "damaged=1"); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), `msg="scrub done"`) || !strings.Contains(logs.String(), "damaged=1") {
+		t.Fatalf("no background scrub found the damage:\n%s", logs.String())
+	}
+	if c := integrityCounter(t, srv.URL); c == "0" {
+		t.Fatalf("counter: %s", c)
+	}
 }
