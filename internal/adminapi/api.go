@@ -35,6 +35,10 @@
 //	GET    /admin/notification?bucket=B[&notification-id=I]  {"notifications": [<notif>]} or <notif>
 //	DELETE /admin/notification?bucket=B[&notification-id=I]  remove one or all
 //	GET    /admin/notification/stats                counters (spec §7) and every queue's stats
+//
+// and, when Config.Scrub is set (admins, or the "buckets" write capability):
+//
+//	POST   /admin/scrub[?rate=N][&upgrade-legacy]   verify all object data: {"objects", ..., "damaged": [...]}
 package adminapi
 
 import (
@@ -73,6 +77,8 @@ type Config struct {
 	PubSub PubSub
 	// Counters, if set, returns the PubSub counters (GET /admin/counters).
 	Counters func() map[string]int64
+	// Scrub, if set, serves POST /admin/scrub.
+	Scrub Scrubber
 }
 
 // API serves the admin operations.
@@ -85,6 +91,7 @@ type API struct {
 	pubsub   PubSub
 	// countersFn returns the PubSub counters.
 	countersFn func() map[string]int64
+	scrubFn    Scrubber
 }
 
 // New returns the admin API over the account service.
@@ -96,7 +103,7 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 		cfg.HostID = "cairn"
 	}
 	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications,
-		pubsub: cfg.PubSub, countersFn: cfg.Counters}
+		pubsub: cfg.PubSub, countersFn: cfg.Counters, scrubFn: cfg.Scrub}
 }
 
 // handler serves one admin operation for an authorized caller and returns

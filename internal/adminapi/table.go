@@ -115,6 +115,7 @@ func subscriptionRoutes() []route {
 		admin("GetSubscription", get, s, "", "buckets", false, "admin_subscription_get", (*API).getSubscription),
 		admin("RemoveSubscription", del, s, "", "buckets", true, "admin_subscription_delete", (*API).removeSubscription),
 		admin("GetCounters", get, "/admin/counters", "", "buckets", false, "admin_counters", (*API).counters),
+		admin("Scrub", post, "/admin/scrub", "", "buckets", true, "admin_scrub", (*API).scrub),
 	}
 }
 

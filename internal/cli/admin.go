@@ -52,7 +52,7 @@ take a key of their own (user create, user modify, key create, key rm) use
 	pf.StringVar(&f.region, "region", e.get(EnvRegion, "us-east-1"), "region to sign for (env "+EnvRegion+")")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
 	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newTopicCmd(e, f), newNotificationCmd(e, f),
-		newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e))
+		newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f))
 	return cmd
 }
 

@@ -24,6 +24,17 @@ const (
 	// Environment variables of the request body bounds.
 	EnvBodyIdleTimeout    = "CAIRN_BODY_IDLE_TIMEOUT"
 	EnvMaxAnonymousBodies = "CAIRN_MAX_ANONYMOUS_BODIES"
+	// Environment variables of the background scrub.
+	EnvScrubInterval = "CAIRN_SCRUB_INTERVAL"
+	EnvScrubRate     = "CAIRN_SCRUB_RATE"
+)
+
+// Background scrub defaults of `cairn server`: weekly, as Ceph deep-scrubs,
+// at 32 MiB/s, which reads 1 TiB in about 9 hours while leaving a disk's
+// bandwidth to clients.
+const (
+	defaultScrubInterval = 7 * 24 * time.Hour
+	defaultScrubRate     = 32 << 20
 )
 
 // serverFlags are the flags of `cairn server`.
@@ -51,6 +62,8 @@ type serverFlags struct {
 	// --max-anonymous-bodies, as given (their environment variables are
 	// read with the same syntax).
 	bodyIdleTimeout, maxAnonymousBodies string
+	// scrubInterval and scrubRate are --scrub-interval and --scrub-rate.
+	scrubInterval, scrubRate string
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -85,6 +98,10 @@ secret key is printed once, on that first start only.`,
 		"a request body (or header) making no progress this long fails with RequestTimeout and its connection is closed (env "+EnvBodyIdleTimeout+")")
 	fl.StringVar(&f.maxAnonymousBodies, "max-anonymous-bodies", e.get(EnvMaxAnonymousBodies, strconv.Itoa(d.MaxAnonymousBodies)),
 		"unauthenticated request bodies (anonymous uploads, POST forms) read at once; more are answered 503 SlowDown (env "+EnvMaxAnonymousBodies+")")
+	fl.StringVar(&f.scrubInterval, "scrub-interval", e.get(EnvScrubInterval, defaultScrubInterval.String()),
+		"verify all stored data in the background this often, the first time one interval after start; 0 turns it off (env "+EnvScrubInterval+")")
+	fl.StringVar(&f.scrubRate, "scrub-rate", e.get(EnvScrubRate, strconv.Itoa(defaultScrubRate)),
+		"bytes per second the background scrub reads at most; 0 is unlimited (env "+EnvScrubRate+")")
 	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
 		"allow topics with credentials (user-name, password, user:pass@ in push-endpoint) over plain HTTP (env "+EnvAllowNotificationSecretsInCleartext+"=true)")
 	fl.BoolVar(&f.publishWithoutPolicy, "topic-publish-without-policy", e.get(EnvTopicPublishWithoutPolicy, "") == "true",
@@ -112,7 +129,12 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	scrub, err := scrubConfig(f.scrubInterval, f.scrubRate)
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{
+		Scrub:         scrub,
 		DataDir:       f.dataDir,
 		Address:       f.address,
 		Domain:        f.domain,
@@ -148,6 +170,19 @@ func bodyBounds(idle, maxAnon string) (time.Duration, int, error) {
 		return 0, 0, fmt.Errorf("--max-anonymous-bodies %q: want a positive number", maxAnon)
 	}
 	return d, n, nil
+}
+
+// scrubConfig parses --scrub-interval and --scrub-rate.
+func scrubConfig(interval, rate string) (server.ScrubConfig, error) {
+	d, err := time.ParseDuration(interval)
+	if err != nil || d < 0 {
+		return server.ScrubConfig{}, fmt.Errorf("--scrub-interval %q: want a duration such as 168h, or 0 for off", interval)
+	}
+	r, err := strconv.ParseInt(rate, 10, 64)
+	if err != nil || r < 0 {
+		return server.ScrubConfig{}, fmt.Errorf("--scrub-rate %q: want bytes per second, or 0 for unlimited", rate)
+	}
+	return server.ScrubConfig{Interval: d, Rate: r}, nil
 }
 
 // newLogger builds the server's logger on w.

@@ -78,6 +78,7 @@ type Metrics struct {
 	duration  *prometheus.HistogramVec
 	bytes     *prometheus.CounterVec
 	inflight  prometheus.Gauge
+	integrity prometheus.Counter
 	delivery  prometheus.Histogram
 	endpoints *endpointCollector
 }
@@ -104,6 +105,8 @@ func New(reg *prometheus.Registry, src Sources) *Metrics {
 		delivery: f.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Subsystem: "pubsub", Name: "delivery_seconds",
 			Help:    "Persistent events: time from the commit that queued them to the endpoint's acknowledgement.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}}),
+		integrity: f.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "integrity_errors_total",
+			Help: "Stored data that failed verification (block checksum, header, truncated or missing data file), on reads and scrubs."}),
 		endpoints: newEndpointCollector(),
 	}
 	reg.MustRegister(m.endpoints)
@@ -147,6 +150,9 @@ func (m *Metrics) ObserveRequest(r Request) {
 		m.bytes.WithLabelValues(op, "out").Add(float64(r.BytesOut))
 	}
 }
+
+// ObserveIntegrityError counts one integrity error of the store.
+func (m *Metrics) ObserveIntegrityError() { m.integrity.Inc() }
 
 // ObserveDelivery records the commit→ack latency of one persistent event.
 func (m *Metrics) ObserveDelivery(latency time.Duration) {

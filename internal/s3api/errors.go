@@ -36,6 +36,9 @@ var storeErrors = []struct {
 	{store.ErrKeyTooLong, s3err.KeyTooLongError},
 	{store.ErrInvalidPartNumber, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")},
 	{store.ErrUploadBucketMismatch, s3err.NoSuchUpload},
+	// Damaged stored data is the server's failure, as in S3 and MinIO: a
+	// 500 that names nothing internal (the store logs the details).
+	{store.ErrDataCorrupt, s3err.InternalError},
 	{errPolicyDenied, s3err.AccessDenied},
 }
 

@@ -51,6 +51,8 @@ type Config struct {
 	// before the request fails with RequestTimeout and its connection is
 	// closed; it also bounds the reading of request headers (20s).
 	BodyIdleTimeout time.Duration
+	// Scrub configures the background scrub (off when zero).
+	Scrub ScrubConfig
 	// MaxAnonymousBodies bounds the unauthenticated request bodies
 	// (anonymous uploads, POST forms) read at once; more are answered
 	// 503 SlowDown (64).

@@ -95,7 +95,14 @@ func New(cfg Config) (s *Server, err error) {
 		}
 		return hub.Hook(ctx, c, w)
 	}
-	st, err := local.Open(cfg.DataDir, local.Options{Logger: log.With("component", "store"), Hook: hook})
+	// Integrity errors are counted in the metrics, created below.
+	var m *metrics.Metrics
+	onCorrupt := func(*local.CorruptError) {
+		if m != nil {
+			m.ObserveIntegrityError()
+		}
+	}
+	st, err := local.Open(cfg.DataDir, local.Options{Logger: log.With("component", "store"), Hook: hook, OnCorrupt: onCorrupt})
 	if err != nil {
 		return nil, fmt.Errorf("server: open store in %s: %w", cfg.DataDir, err)
 	}
@@ -126,7 +133,6 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	// The metrics read the notification subsystem at scrape time.
 	var n *notifications
-	var m *metrics.Metrics
 	if !cfg.Metrics.Disabled {
 		m = newMetrics(st, &n)
 	}
@@ -164,7 +170,10 @@ func New(cfg Config) (s *Server, err error) {
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
-		PubSub:        adminPubSub, Counters: n.counters})
+		PubSub:        adminPubSub, Counters: n.counters,
+		Scrub: func(ctx context.Context, rate int64, upgrade bool) (any, error) {
+			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
+		}})
 
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
@@ -375,6 +384,8 @@ func (s *Server) run(ctx context.Context) error {
 	go func() { serveErr <- hs.Serve(s.ln) }()
 	stopMetrics := s.serveMetrics()
 	defer stopMetrics()
+	stopScrub := s.startScrub(ctx)
+	defer stopScrub() // also below, before the store closes
 
 	var runErr error
 	queueStopped := false
@@ -408,6 +419,7 @@ func (s *Server) run(ctx context.Context) error {
 		}
 	}
 	<-pubsubDone
+	stopScrub()
 	_ = s.notify.Close() // synchronous pushes of requests that gave up waiting
 	if s.pubsub != nil {
 		s.pubsub.Close()

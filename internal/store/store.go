@@ -45,6 +45,9 @@ var (
 	ErrKeyTooLong           = errors.New("store: key too long")
 	ErrInvalidPartNumber    = errors.New("store: invalid part number")
 	ErrUploadBucketMismatch = errors.New("store: upload belongs to another key")
+	// ErrDataCorrupt means stored data failed verification (bit rot, a
+	// truncated or missing data file): nothing of it is served.
+	ErrDataCorrupt = errors.New("store: stored data failed verification")
 )
 
 // MaxKeyLength is the longest object key, in bytes, as in S3.

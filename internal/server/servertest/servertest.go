@@ -57,6 +57,8 @@ type Options struct {
 	// defaults if zero).
 	BodyIdleTimeout    time.Duration
 	MaxAnonymousBodies int
+	// Scrub configures the background scrub (off if zero).
+	Scrub server.ScrubConfig
 }
 
 // Running is a started server.
@@ -106,6 +108,7 @@ func Start(t testing.TB, opts Options) *Running {
 		PubSub:          opts.PubSub,
 		Live:            opts.Live,
 		BodyIdleTimeout: opts.BodyIdleTimeout, MaxAnonymousBodies: opts.MaxAnonymousBodies,
+		Scrub: opts.Scrub,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)

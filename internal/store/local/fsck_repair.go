@@ -49,10 +49,10 @@ func (f *fsck) repairWAL(cut walCut) error {
 			return err
 		}
 	}
-	if err := syncDir(lf); err != nil {
+	if err := (osFS{}).SyncDir(lf); err != nil {
 		return err
 	}
-	return syncDir(f.metaDir)
+	return (osFS{}).SyncDir(f.metaDir)
 }
 
 // moveLaterWALs moves the WALs after WAL i to lost+found directory lf.
@@ -176,9 +176,9 @@ func (f *fsck) moveOrphan(o *OrphanedFile, sub, name string) error {
 	if err := os.Rename(o.Path, to); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
-	if err := syncDir(lf); err != nil {
+	if err := (osFS{}).SyncDir(lf); err != nil {
 		return err
 	}
 	o.MovedTo = to
-	return syncDir(filepath.Dir(o.Path))
+	return (osFS{}).SyncDir(filepath.Dir(o.Path))
 }

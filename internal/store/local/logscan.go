@@ -40,8 +40,6 @@ const (
 	maxRecordsKeptAfter = 1 << 16
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // pebbleCRC is Pebble's masked CRC-32C (internal/crc).
 func pebbleCRC(b []byte) uint32 {
 	c := crc32.Update(0, castagnoli, b)

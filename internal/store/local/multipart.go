@@ -121,7 +121,8 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, nu
 	if _, err := s.upload(reader{db: s.db}, bucket, key, uploadID); err != nil {
 		return store.PartInfo{}, err
 	}
-	in, err := s.ingest(ctx, body, opts.Size, opts.ContentMD5)
+	in, err := s.ingest(ctx, body, opts.Size, opts.ContentMD5,
+		dataHeader{Bucket: bucket, Key: key, UploadID: uploadID, Part: number})
 	if err != nil {
 		return store.PartInfo{}, err
 	}

@@ -261,7 +261,8 @@ func (s *Store) getObject(ctx context.Context, bucket, key string, opts store.Ge
 	if err != nil {
 		return info, nil, err
 	}
-	rd := &objectReader{s: s, ctx: ctx, segs: segs, version: v.Seq}
+	rd := &objectReader{s: s, ctx: ctx, segs: segs, version: v.Seq,
+		ref: blobRef{bucket: bucket, key: key, versionID: info.VersionID}}
 	if hasFiles {
 		s.pin(v.Seq)
 		rd.pinned = true
@@ -274,6 +275,10 @@ func (s *Store) getObject(ctx context.Context, bucket, key string, opts store.Ge
 			}
 			return info, nil, errStale
 		}
+	}
+	if err := rd.prime(); err != nil {
+		rd.Close()
+		return info, nil, err
 	}
 	return info, rd, nil
 }
@@ -469,7 +474,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	if _, err := s.readBucket(reader{db: s.db}, bucket); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	in, err := s.ingest(ctx, body, opts.Size, opts.ContentMD5)
+	in, err := s.ingest(ctx, body, opts.Size, opts.ContentMD5, dataHeader{Bucket: bucket, Key: key})
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -667,7 +672,7 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 	if meta.ChecksumType == "COMPOSITE" {
 		meta.Checksums, meta.ChecksumType = nil, ""
 	}
-	in, err := s.ingest(ctx, rc, sinfo.Size, nil)
+	in, err := s.ingest(ctx, rc, sinfo.Size, nil, dataHeader{Bucket: dstBucket, Key: dstKey})
 	rc.Close()
 	if err != nil {
 		return store.ObjectInfo{}, err

@@ -3,7 +3,6 @@ package local
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -26,12 +25,12 @@ func (s *Store) recover() error {
 		s.seqLimit.Store(v)
 	}
 	tmp := filepath.Join(s.dir, "tmp")
-	entries, err := os.ReadDir(tmp)
+	entries, err := s.fs.ReadDir(tmp)
 	if err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
 	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(tmp, e.Name())); err != nil {
+		if err := s.fs.Remove(filepath.Join(tmp, e)); err != nil {
 			return fmt.Errorf("local: clean tmp: %w", err)
 		}
 	}
@@ -45,14 +44,14 @@ func (s *Store) removeOrphans() error {
 	removed := 0
 	for i := 0; i < 256; i++ {
 		dir := filepath.Join(s.dir, "data", fmt.Sprintf("%02x", i))
-		entries, err := os.ReadDir(dir)
+		entries, err := s.fs.ReadDir(dir)
 		if err != nil {
 			return fmt.Errorf("local: %w", err)
 		}
 		for _, e := range entries {
-			seq, err := strconv.ParseUint(e.Name(), 16, 64)
+			seq, err := strconv.ParseUint(e, 16, 64)
 			if err != nil {
-				s.log.Warn("unexpected file in data directory", "path", filepath.Join(dir, e.Name()))
+				s.log.Warn("unexpected file in data directory", "path", filepath.Join(dir, e))
 				continue
 			}
 			_, closer, err := s.db.Get(seqKey(tagFile, seq))
@@ -63,7 +62,7 @@ func (s *Store) removeOrphans() error {
 			if err != pebble.ErrNotFound {
 				return fmt.Errorf("local: %w", err)
 			}
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			if err := s.fs.Remove(filepath.Join(dir, e)); err != nil {
 				return fmt.Errorf("local: remove orphan: %w", err)
 			}
 			removed++

@@ -4,7 +4,8 @@
 // # Layout
 //
 //	<dir>/meta/        Pebble database (key schema in keys.go)
-//	<dir>/data/xx/     one file per stored body or part, named by sequence number
+//	<dir>/data/xx/     one file per stored body or part, named by sequence number:
+//	                   a header naming the write, then checksummed blocks (datafile.go)
 //	<dir>/tmp/         bodies being received; anything here at Open is garbage
 //	<dir>/lost+found/  what Fsck's repair moved aside (never read by the store)
 //
@@ -69,6 +70,12 @@ type Options struct {
 	InlineThreshold int
 	// Logger receives background and recovery messages; nil discards them.
 	Logger *slog.Logger
+	// FS holds the data files; nil means the real filesystem. Tests use it
+	// to inject I/O errors and crashes.
+	FS FS
+	// OnCorrupt, if set, is called for every integrity error a read or a
+	// scrub finds (after it is logged), e.g. to count it in a metric.
+	OnCorrupt func(*CorruptError)
 }
 
 // Store is the embedded backend. Its methods are safe for concurrent use.
@@ -78,6 +85,9 @@ type Store struct {
 	hook   store.ChangeHook
 	inline int
 	log    *slog.Logger
+	fs     FS
+
+	onCorrupt func(*CorruptError)
 
 	// buckets is held for reading by every object, upload and part commit
 	// and for writing by bucket changes.
@@ -94,6 +104,7 @@ type Store struct {
 
 	inlinePool sync.Pool // *[]byte of inline+1 bytes
 	copyPool   sync.Pool // *[]byte of copyBufSize bytes
+	blockPool  sync.Pool // *[]byte of blockBufSize bytes: checksummed blocks in transit
 
 	closed atomic.Bool
 }
@@ -110,7 +121,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		hook:   opts.Hook,
 		inline: opts.InlineThreshold,
 		log:    opts.Logger,
+		fs:     opts.FS,
 		seed:   maphash.MakeSeed(),
+
+		onCorrupt: opts.OnCorrupt,
+	}
+	if s.fs == nil {
+		s.fs = osFS{}
 	}
 	switch {
 	case s.inline == 0:
@@ -126,6 +143,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.hz.init()
 	s.inlinePool.New = func() any { b := make([]byte, s.inline+1); return &b }
 	s.copyPool.New = func() any { b := make([]byte, copyBufSize); return &b }
+	s.blockPool.New = func() any { b := make([]byte, blockBufSize); return &b }
 
 	if err := s.makeDirs(); err != nil {
 		return nil, err
@@ -166,18 +184,22 @@ func (s *Store) checkMetadata() error {
 
 func (s *Store) makeDirs() error {
 	for _, d := range []string{s.dir, filepath.Join(s.dir, "tmp"), filepath.Join(s.dir, "data")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := s.fs.MkdirAll(d); err != nil {
 			return fmt.Errorf("local: %w", err)
 		}
 	}
 	// Data subdirectories exist up front so that a write only has to fsync
 	// its own directory after the rename.
 	for i := 0; i < 256; i++ {
-		if err := os.MkdirAll(filepath.Join(s.dir, "data", fmt.Sprintf("%02x", i)), 0o755); err != nil {
+		if err := s.fs.MkdirAll(filepath.Join(s.dir, "data", fmt.Sprintf("%02x", i))); err != nil {
 			return fmt.Errorf("local: %w", err)
 		}
 	}
-	return syncDir(filepath.Join(s.dir, "data"))
+	// The subdirectories' entries, and tmp's and data's, must survive.
+	if err := s.syncDir(filepath.Join(s.dir, "data")); err != nil {
+		return err
+	}
+	return s.syncDir(s.dir)
 }
 
 // Close closes the metadata DB. Readers still open fail afterwards.
