@@ -83,6 +83,7 @@ type Store struct {
 	keys    [lockStripes]sync.Mutex
 	uploads [lockStripes]sync.RWMutex
 	seed    maphash.Seed
+	bcache  *bucketCache
 
 	seq      atomic.Uint64 // last sequence number handed out
 	seqLimit atomic.Uint64 // numbers below it are covered by the durable lease
@@ -108,6 +109,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		inline: opts.InlineThreshold,
 		log:    opts.Logger,
 		seed:   maphash.MakeSeed(),
+		bcache: newBucketCache(),
 	}
 	switch {
 	case s.inline == 0:
