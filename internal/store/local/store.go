@@ -129,9 +129,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.makeDirs(); err != nil {
 		return nil, err
 	}
-	db, err := pebble.Open(filepath.Join(dir, "meta"), &pebble.Options{
-		Logger: pebbleLogger{s.log},
-	})
+	popts := &pebble.Options{Logger: pebbleLogger{s.log}}
+	defer tunePebble(popts)()
+	db, err := pebble.Open(filepath.Join(dir, "meta"), popts)
 	if err != nil {
 		return nil, fmt.Errorf("local: open metadata: %w", err)
 	}
