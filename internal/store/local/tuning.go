@@ -8,15 +8,18 @@ import (
 // Pebble settings for the metadata DB. Its workload: per request a few
 // point reads of small records (version, null row, bucket on a cache miss)
 // and of inline bodies up to 64 KiB, and one synced batch per write. Cairn's
-// whole server is meant to stay within 128 MiB of RSS under load (about 40
-// MiB of it is the Go heap at 32 clients), so the two memory settings below
-// are budgeted together: block cache + up to 3 memtables ≈ 56 MiB.
+// whole server is meant to stay within 128 MiB of RSS under load. With
+// Pebble's defaults (8 MB cache, 4 MB memtables) it peaked at 42-50 MiB in
+// 4 KiB warp runs at 8 and 32 clients, so the rest of the process takes
+// about 35 MiB; the two memory settings below are budgeted together: block
+// cache + up to 3 memtables = 56 MiB at most, about 90 MiB in all.
 const (
 	// metaBlockCacheSize holds uncompressed table blocks. Pebble's default
-	// (8 MB) was too small for even a 2,500-object working set of 4 KiB
-	// inline bodies, so most GETs read and decompressed table blocks (a
-	// quarter of the CPU of a 4 KiB GET run). 32 MiB holds such a set, the
-	// index and filter blocks of a much larger store, and fits the budget.
+	// (8 MB) was too small for even the 2,500-object working set of 4 KiB
+	// inline bodies of a warp GET run (10 MiB of bodies), so most GETs read
+	// and decompressed table blocks (27 % of the CPU of a 4 KiB PUT/GET
+	// profile). 32 MiB holds such a set, the index and filter blocks of a
+	// much larger store, and fits the budget.
 	metaBlockCacheSize = 32 << 20
 	// metaMemTableSize is twice Pebble's default: half as many flushes, and
 	// so fewer L0 tables for a read to look through between compactions. A
