@@ -27,6 +27,10 @@ const (
 	// Environment variables of the background scrub.
 	EnvScrubInterval = "CAIRN_SCRUB_INTERVAL"
 	EnvScrubRate     = "CAIRN_SCRUB_RATE"
+	// EnvDebugAddress is --debug-address, EnvDebugAllowRemote
+	// --debug-allow-remote.
+	EnvDebugAddress     = "CAIRN_DEBUG_ADDRESS"
+	EnvDebugAllowRemote = "CAIRN_DEBUG_ALLOW_REMOTE"
 )
 
 // Background scrub defaults of `cairn server`: weekly, as Ceph deep-scrubs,
@@ -54,6 +58,8 @@ type serverFlags struct {
 	// metricsAddress is --metrics-address: a listener of its own for
 	// /metrics (which the S3 listener serves too).
 	metricsAddress string
+	// debug holds --debug-address and --debug-allow-remote.
+	debug server.DebugConfig
 	// accessLog is --access-log: off, text or json.
 	accessLog string
 	// pubsub holds the --pubsub* flags.
@@ -92,6 +98,10 @@ secret key is printed once, on that first start only.`,
 	fl.StringVar(&f.logFormat, "log-format", e.get(EnvLogFormat, "text"), "log format: text or json (env "+EnvLogFormat+")")
 	fl.StringVar(&f.metricsAddress, "metrics-address", e.get(EnvMetricsAddress, ""),
 		"also serve GET /metrics on this host:port (it is always served on the S3 listener) (env "+EnvMetricsAddress+")")
+	fl.StringVar(&f.debug.Address, "debug-address", e.get(EnvDebugAddress, ""),
+		"serve Go's pprof profiles at /debug/pprof/ on this host:port, loopback only unless --debug-allow-remote (env "+EnvDebugAddress+")")
+	fl.BoolVar(&f.debug.AllowRemote, "debug-allow-remote", e.get(EnvDebugAllowRemote, "") == "true",
+		"let --debug-address be a non-loopback address: pprof is unauthenticated (env "+EnvDebugAllowRemote+"=true)")
 	fl.StringVar(&f.accessLog, "access-log", e.get(EnvAccessLog, "off"),
 		"access log on stderr, one line per S3 request: off, text or json (env "+EnvAccessLog+")")
 	fl.StringVar(&f.bodyIdleTimeout, "body-idle-timeout", e.get(EnvBodyIdleTimeout, d.BodyIdleTimeout.String()),
@@ -145,6 +155,7 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 		Logger:        log,
 		Notifications: server.NotificationConfig{AllowSecretsInCleartext: f.allowSecrets, TopicPublishWithoutPolicy: f.publishWithoutPolicy},
 		Metrics:       server.MetricsConfig{Address: f.metricsAddress},
+		Debug:         f.debug,
 		AccessLog:     access,
 		PubSub:        f.pubsub,
 
@@ -236,6 +247,9 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 	fmt.Fprintf(w, "  Metrics:     %s%s\n", displayURL(srv.Addr()), server.MetricsPath)
 	if a := srv.MetricsAddr(); a != nil {
 		fmt.Fprintf(w, "               %s%s\n", displayURL(a), server.MetricsPath)
+	}
+	if a := srv.DebugAddr(); a != nil {
+		fmt.Fprintf(w, "  Profiling:   %s%s\n", displayURL(a), server.DebugPath)
 	}
 	fmt.Fprintf(w, "  Data dir:    %s\n", cfg.DataDir)
 	if root.Generated {

@@ -40,6 +40,8 @@ type Config struct {
 	Notifications NotificationConfig
 	// Metrics configures the Prometheus metrics.
 	Metrics MetricsConfig
+	// Debug configures the pprof listener (off by default).
+	Debug DebugConfig
 	// PubSub enables the pull-mode PubSub API.
 	PubSub PubSubConfig
 	// Live tunes the live event stream.
@@ -165,6 +167,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.Metrics.Address); err != nil {
 			errs = append(errs, fmt.Errorf("metrics address %q: want host:port: %w", c.Metrics.Address, err))
 		}
+	}
+	if err := c.Debug.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Region == "" {
 		errs = append(errs, errors.New("region is empty"))

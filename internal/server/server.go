@@ -53,6 +53,7 @@ type Server struct {
 	handler  http.Handler
 	metrics  *metrics.Metrics // nil when disabled
 	mln      net.Listener     // the metrics listener, if any
+	dln      net.Listener     // the debug (pprof) listener, if any
 	pubsub   *pubsub.Service  // nil unless the PubSub API is enabled
 	live     *live.Hub
 
@@ -190,8 +191,18 @@ func New(cfg Config) (s *Server, err error) {
 			}
 		}
 	}
+	var dln net.Listener
+	if cfg.Debug.Address != "" {
+		if dln, err = net.Listen("tcp", cfg.Debug.Address); err != nil {
+			_ = ln.Close()
+			if mln != nil {
+				_ = mln.Close()
+			}
+			return nil, fmt.Errorf("server: listen on debug address %s: %w", cfg.Debug.Address, err)
+		}
+	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
-		ln: ln, root: root, metrics: m, mln: mln, pubsub: psvc, live: hub}
+		ln: ln, root: root, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
@@ -329,6 +340,15 @@ func (s *Server) MetricsAddr() net.Addr {
 	return s.mln.Addr()
 }
 
+// DebugAddr returns the address of the debug (pprof) listener, or nil if
+// there is none.
+func (s *Server) DebugAddr() net.Addr {
+	if s.dln == nil {
+		return nil
+	}
+	return s.dln.Addr()
+}
+
 // Root reports what start-up did with the root user.
 func (s *Server) Root() Root { return s.root }
 
@@ -386,6 +406,9 @@ func (s *Server) run(ctx context.Context) error {
 	defer stopMetrics()
 	stopScrub := s.startScrub(ctx)
 	defer stopScrub() // also below, before the store closes
+	if s.dln != nil {
+		defer serveListener(s.dln, debugHandler(), s.log, "debug")()
+	}
 
 	var runErr error
 	queueStopped := false
@@ -440,20 +463,7 @@ func (s *Server) serveMetrics() (stop func()) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+MetricsPath, metricsHandler(s.metrics, s.log))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := hs.Serve(s.mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Warn("metrics listener stopped", "err", err)
-		}
-	}()
-	s.log.Info("serving metrics", "address", s.mln.Addr().String())
-	return func() {
-		_ = hs.Close()
-		<-done
-	}
+	return serveListener(s.mln, mux, s.log, "metrics")
 }
 
 // Close releases a server whose Run was never called.
@@ -464,6 +474,9 @@ func (s *Server) Close() error {
 		_ = s.pool.Close()
 		if s.mln != nil {
 			_ = s.mln.Close()
+		}
+		if s.dln != nil {
+			_ = s.dln.Close()
 		}
 		err = errors.Join(s.ln.Close(), s.store.Close())
 	})

@@ -39,6 +39,9 @@ func (s *Store) writeBucket(ctx context.Context, b store.Bucket) error {
 	if err := t.setJSON(bucketKey(b.Name), b); err != nil {
 		return err
 	}
+	// Invalidated even if the commit fails (it may have reached the log),
+	// and before the caller releases the bucket lock: see bucketCache.
+	defer s.bcache.invalidate(b.Name)
 	return t.commit()
 }
 
@@ -80,7 +83,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	s.buckets.Lock()
 	defer s.buckets.Unlock()
 	r := reader{db: s.db}
-	if _, err := s.readBucket(r, name); err != nil {
+	if _, _, err := s.readBucketRecord(r, name); err != nil {
 		return err
 	}
 	_, _, ok, err := r.first(tablePrefix(tagObject, name))
@@ -101,6 +104,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	if err := t.b.Delete(bucketKey(name), nil); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
+	defer s.bcache.invalidate(name)
 	return t.commit()
 }
 
@@ -112,7 +116,9 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*store.Bu
 	}
 	s.buckets.Lock()
 	defer s.buckets.Unlock()
-	b, err := s.readBucket(reader{db: s.db}, name)
+	// Read-modify-write reads the DB, not the cache, so it stays exact
+	// whatever the cache's invariant.
+	b, _, err := s.readBucketRecord(reader{db: s.db}, name)
 	if err != nil {
 		return err
 	}

@@ -111,19 +111,37 @@ func (r reader) first(p []byte) (k, v []byte, ok bool, err error) {
 	return append([]byte(nil), it.Key()...), append([]byte(nil), val...), true, err
 }
 
+// readBucket returns a bucket's record, from the cache when it is there.
+// A cached record may be newer than r's view, never older than the last
+// commit. On a miss the record is read through r, and cached only if r
+// reads the DB itself (a pinned view may be older than the last commit).
 func (s *Store) readBucket(r reader, name string) (store.Bucket, error) {
+	if b, ok := s.bcache.get(name); ok {
+		return b, nil
+	}
+	gen := s.bcache.generation()
+	b, size, err := s.readBucketRecord(r, name)
+	if err == nil && r.it == nil {
+		s.bcache.fill(b, size, gen)
+	}
+	return b, err
+}
+
+// readBucketRecord decodes a bucket's record as r sees it, bypassing the
+// cache; it also returns the record's encoded size.
+func (s *Store) readBucketRecord(r reader, name string) (store.Bucket, int, error) {
 	data, ok, err := r.get(bucketKey(name))
 	if err != nil {
-		return store.Bucket{}, fmt.Errorf("local: %w", err)
+		return store.Bucket{}, 0, fmt.Errorf("local: %w", err)
 	}
 	if !ok {
-		return store.Bucket{}, fmt.Errorf("%w: %s", store.ErrNoSuchBucket, name)
+		return store.Bucket{}, 0, fmt.Errorf("%w: %s", store.ErrNoSuchBucket, name)
 	}
 	var b store.Bucket
 	if err := json.Unmarshal(data, &b); err != nil {
-		return store.Bucket{}, fmt.Errorf("local: corrupt bucket record %s: %w", name, err)
+		return store.Bucket{}, 0, fmt.Errorf("local: corrupt bucket record %s: %w", name, err)
 	}
-	return b, nil
+	return b, len(data), nil
 }
 
 // latest returns the newest version or delete marker of key, or nil.

@@ -95,6 +95,7 @@ type Store struct {
 	keys    [lockStripes]sync.Mutex
 	uploads [lockStripes]sync.RWMutex
 	seed    maphash.Seed
+	bcache  *bucketCache
 
 	seq      atomic.Uint64 // last sequence number handed out
 	seqLimit atomic.Uint64 // numbers below it are covered by the durable lease
@@ -125,6 +126,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		seed:   maphash.MakeSeed(),
 
 		onCorrupt: opts.OnCorrupt,
+		bcache:    newBucketCache(),
 	}
 	if s.fs == nil {
 		s.fs = osFS{}
@@ -151,9 +153,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.checkMetadata(); err != nil {
 		return nil, err
 	}
-	db, err := pebble.Open(filepath.Join(dir, "meta"), &pebble.Options{
-		Logger: pebbleLogger{s.log},
-	})
+	popts := &pebble.Options{Logger: pebbleLogger{s.log}}
+	defer tunePebble(popts)()
+	db, err := pebble.Open(filepath.Join(dir, "meta"), popts)
 	if err != nil {
 		return nil, fmt.Errorf("local: open metadata: %w", err)
 	}
