@@ -24,6 +24,8 @@ const (
 	// Environment variables of the request body bounds.
 	EnvBodyIdleTimeout    = "CAIRN_BODY_IDLE_TIMEOUT"
 	EnvMaxAnonymousBodies = "CAIRN_MAX_ANONYMOUS_BODIES"
+	// EnvBallastSize is --ballast-size.
+	EnvBallastSize = "CAIRN_BALLAST_SIZE"
 )
 
 // serverFlags are the flags of `cairn server`.
@@ -51,6 +53,9 @@ type serverFlags struct {
 	// --max-anonymous-bodies, as given (their environment variables are
 	// read with the same syntax).
 	bodyIdleTimeout, maxAnonymousBodies string
+	// ballastSize is --ballast-size: a size such as 64MiB, a percentage of
+	// the disk such as 1%, or 0 (off).
+	ballastSize string
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -85,6 +90,8 @@ secret key is printed once, on that first start only.`,
 		"a request body (or header) making no progress this long fails with RequestTimeout and its connection is closed (env "+EnvBodyIdleTimeout+")")
 	fl.StringVar(&f.maxAnonymousBodies, "max-anonymous-bodies", e.get(EnvMaxAnonymousBodies, strconv.Itoa(d.MaxAnonymousBodies)),
 		"unauthenticated request bodies (anonymous uploads, POST forms) read at once; more are answered 503 SlowDown (env "+EnvMaxAnonymousBodies+")")
+	fl.StringVar(&f.ballastSize, "ballast-size", e.get(EnvBallastSize, "64MiB"),
+		"free space kept in the data directory's disk, e.g. 64MiB or 1%: new data is answered 507 XMinioStorageFull below it, and a ballast file this big is released when the disk fills anyway; 0 turns both off (env "+EnvBallastSize+")")
 	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
 		"allow topics with credentials (user-name, password, user:pass@ in push-endpoint) over plain HTTP (env "+EnvAllowNotificationSecretsInCleartext+"=true)")
 	fl.BoolVar(&f.publishWithoutPolicy, "topic-publish-without-policy", e.get(EnvTopicPublishWithoutPolicy, "") == "true",
@@ -112,7 +119,12 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	ballast, ballastPercent, err := parseBallast(f.ballastSize)
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{
+		BallastSize: ballast, BallastPercent: ballastPercent,
 		DataDir:       f.dataDir,
 		Address:       f.address,
 		Domain:        f.domain,
@@ -148,6 +160,29 @@ func bodyBounds(idle, maxAnon string) (time.Duration, int, error) {
 		return 0, 0, fmt.Errorf("--max-anonymous-bodies %q: want a positive number", maxAnon)
 	}
 	return d, n, nil
+}
+
+// parseBallast parses --ballast-size into the server's BallastSize (negative:
+// off) or BallastPercent.
+func parseBallast(v string) (int64, float64, error) {
+	if p, ok := strings.CutSuffix(strings.TrimSpace(v), "%"); ok {
+		pct, err := strconv.ParseFloat(p, 64)
+		if err != nil || pct < 0 || pct >= 50 {
+			return 0, 0, fmt.Errorf("--ballast-size %q: want a percentage of the disk below 50%%, e.g. 1%%", v)
+		}
+		if pct == 0 {
+			return -1, 0, nil
+		}
+		return 0, pct, nil
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--ballast-size %q: want a size such as 64MiB, a percentage such as 1%%, or 0", v)
+	}
+	if n == 0 {
+		return -1, 0, nil
+	}
+	return n, 0, nil
 }
 
 // newLogger builds the server's logger on w.

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"syscall"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -37,6 +38,11 @@ var storeErrors = []struct {
 	{store.ErrInvalidPartNumber, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")},
 	{store.ErrUploadBucketMismatch, s3err.NoSuchUpload},
 	{errPolicyDenied, s3err.AccessDenied},
+	// A full disk or quota, whether the store saw it coming (its reserve)
+	// or a write hit it.
+	{store.ErrStorageFull, s3err.StorageFull},
+	{syscall.ENOSPC, s3err.StorageFull},
+	{syscall.EDQUOT, s3err.StorageFull},
 }
 
 // toS3 returns the S3 error for err: an *s3err.Error in its chain, a mapped

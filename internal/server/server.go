@@ -95,7 +95,10 @@ func New(cfg Config) (s *Server, err error) {
 		}
 		return hub.Hook(ctx, c, w)
 	}
-	st, err := local.Open(cfg.DataDir, local.Options{Logger: log.With("component", "store"), Hook: hook})
+	st, err := local.Open(cfg.DataDir, local.Options{
+		Logger: log.With("component", "store"), Hook: hook,
+		BallastSize: cfg.BallastSize, BallastPercent: cfg.BallastPercent,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("server: open store in %s: %w", cfg.DataDir, err)
 	}

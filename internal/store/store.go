@@ -45,6 +45,9 @@ var (
 	ErrKeyTooLong           = errors.New("store: key too long")
 	ErrInvalidPartNumber    = errors.New("store: invalid part number")
 	ErrUploadBucketMismatch = errors.New("store: upload belongs to another key")
+	// ErrStorageFull refuses new data while free space is below the
+	// store's reserve, so that the metadata store keeps room for deletes.
+	ErrStorageFull = errors.New("store: storage full")
 )
 
 // MaxKeyLength is the longest object key, in bytes, as in S3.

@@ -57,6 +57,9 @@ type Options struct {
 	// defaults if zero).
 	BodyIdleTimeout    time.Duration
 	MaxAnonymousBodies int
+	// BallastSize is the data directory's free-space reserve (server
+	// default if zero, off if negative).
+	BallastSize int64
 }
 
 // Running is a started server.
@@ -106,6 +109,7 @@ func Start(t testing.TB, opts Options) *Running {
 		PubSub:          opts.PubSub,
 		Live:            opts.Live,
 		BodyIdleTimeout: opts.BodyIdleTimeout, MaxAnonymousBodies: opts.MaxAnonymousBodies,
+		BallastSize: opts.BallastSize,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)

@@ -67,6 +67,17 @@ type Options struct {
 	InlineThreshold int
 	// Logger receives background and recovery messages; nil discards them.
 	Logger *slog.Logger
+	// BallastSize is the free-space reserve in bytes (see space.go): new
+	// data is refused while less would remain free, and a ballast file of
+	// this size is kept to be released when the disk fills anyway. Zero
+	// means DefaultBallastSize unless BallastPercent is set; negative
+	// turns the reserve off.
+	BallastSize int64
+	// BallastPercent, if positive, sizes the reserve as this percentage of
+	// the filesystem's size instead.
+	BallastPercent float64
+
+	freeSpace freeFunc // tests inject a full disk
 }
 
 // Store is the embedded backend. Its methods are safe for concurrent use.
@@ -88,7 +99,8 @@ type Store struct {
 	seqLimit atomic.Uint64 // numbers below it are covered by the durable lease
 	leaseMu  sync.Mutex
 
-	hz hazards
+	hz    hazards
+	space *space
 
 	inlinePool sync.Pool // *[]byte of inline+1 bytes
 	copyPool   sync.Pool // *[]byte of copyBufSize bytes
@@ -127,8 +139,24 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.makeDirs(); err != nil {
 		return nil, err
 	}
+	sp, err := newSpace(dir, opts, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.space = sp
+	if err := sp.beforeOpen(); err != nil {
+		return nil, err
+	}
 	db, err := pebble.Open(filepath.Join(dir, "meta"), &pebble.Options{
 		Logger: pebbleLogger{s.log},
+		EventListener: &pebble.EventListener{
+			// Flushes and compactions that failed are retried; on a full
+			// disk they need the ballast's room.
+			BackgroundError: func(err error) {
+				s.log.Error("metadata store background error", "err", err)
+				sp.noteError(err)
+			},
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("local: open metadata: %w", err)
@@ -138,6 +166,8 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	// Creates the ballast if there is room; a full disk refuses new data.
+	_ = sp.admit(0)
 	return s, nil
 }
 
