@@ -66,7 +66,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 		return store.Upload{}, err
 	}
 	// An upload started on a full disk could not receive its parts.
-	if err := s.space.admit(0); err != nil {
+	if err := s.space.check(0); err != nil {
 		return store.Upload{}, err
 	}
 	seq, err := s.nextSeq()

@@ -52,7 +52,8 @@ type space struct {
 	log     *slog.Logger
 
 	mu      sync.Mutex
-	present bool // the ballast file holds its full size
+	present bool   // the ballast file holds its full size
+	pending uint64 // declared bytes of admitted bodies still being written
 }
 
 func statfsFree(dir string) (free, total uint64, err error) {
@@ -122,19 +123,36 @@ func (sp *space) beforeOpen() error {
 }
 
 // admit is called before a body of size bytes (negative: unknown) is read:
-// it answers store.ErrStorageFull unless the free space after it stays at
-// least the reserve.
-func (sp *space) admit(size int64) error {
+// it answers store.ErrStorageFull unless the free space after it, and after
+// the bodies admitted before it and still being written, stays at least the
+// reserve. The caller calls written once the body is on disk (or failed).
+func (sp *space) admit(size int64) (written func(), err error) {
+	need := uint64(max(size, 0))
+	if err := sp.check(need); err != nil {
+		return nil, err
+	}
+	return func() {
+		sp.mu.Lock()
+		sp.pending -= need
+		sp.mu.Unlock()
+	}, nil
+}
+
+// check admits need more bytes, counting them as pending.
+func (sp *space) check(need uint64) error {
 	if sp.reserve == 0 {
 		return nil
 	}
-	need := uint64(max(size, 0))
 	free, _, err := sp.free(sp.dir)
 	if err != nil {
 		return err
 	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	// Admitted bodies still arriving will take their declared size (part
+	// of which free already shows as used: the estimate errs on the safe
+	// side).
+	free -= min(free, sp.pending)
 	if sp.present && free < sp.reserve/2 {
 		sp.releaseLocked("free space below half the reserve", free)
 		return store.ErrStorageFull
@@ -152,6 +170,7 @@ func (sp *space) admit(size int64) error {
 	if free < sp.reserve+need {
 		return store.ErrStorageFull
 	}
+	sp.pending += need
 	return nil
 }
 
@@ -242,10 +261,12 @@ func (sp *space) createLocked() error {
 // less than the reserve free is refused before it is read, and a write that
 // meets a full disk anyway releases the ballast.
 func (s *Store) receive(ctx context.Context, r io.Reader, size int64, wantMD5 []byte) (ingested, error) {
-	if err := s.space.admit(size); err != nil {
+	written, err := s.space.admit(size)
+	if err != nil {
 		return ingested{}, err
 	}
 	in, err := s.ingest(ctx, r, size, wantMD5)
+	written()
 	if err != nil {
 		s.space.noteError(err)
 	}

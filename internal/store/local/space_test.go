@@ -106,6 +106,20 @@ func TestReserve(t *testing.T) {
 	if got := ballastSize(t, dir); got != testReserve {
 		t.Fatalf("ballast not re-created: %d", got)
 	}
+
+	// Bodies still arriving count with their declared size.
+	written, err := s.space.admit(60 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.space.admit(60 << 20); !errors.Is(err, store.ErrStorageFull) {
+		t.Fatalf("second 60 MiB body on 100 MiB free while the first is arriving: %v, want ErrStorageFull", err)
+	}
+	written()
+	if written, err = s.space.admit(60 << 20); err != nil {
+		t.Fatalf("60 MiB body after the first was written: %v", err)
+	}
+	written()
 }
 
 // TestDataFileENOSPC writes a body of undeclared size past the end of a

@@ -167,7 +167,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	// Creates the ballast if there is room; a full disk refuses new data.
-	_ = sp.admit(0)
+	_ = sp.check(0)
 	return s, nil
 }
 
