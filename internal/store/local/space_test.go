@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -176,5 +179,75 @@ func TestDataFileENOSPC(t *testing.T) {
 	}
 	if err := putSmall(t, s, "again"); err != nil {
 		t.Fatalf("PUT after the failed write was cleaned up: %v", err)
+	}
+}
+
+// fullTablesFS makes Pebble's table writes fail with ENOSPC while the
+// store's ballast file exists: a disk that only the ballast's release
+// makes room on.
+type fullTablesFS struct {
+	vfs.FS
+	ballast string
+	failed  atomic.Int64
+}
+
+func (f *fullTablesFS) Create(name string) (vfs.File, error) {
+	file, err := f.FS.Create(name)
+	if err != nil || !strings.HasSuffix(name, ".sst") {
+		return file, err
+	}
+	return fullTableFile{File: file, fs: f}, nil
+}
+
+type fullTableFile struct {
+	vfs.File
+	fs *fullTablesFS
+}
+
+func (f fullTableFile) Write(p []byte) (int, error) {
+	if _, err := os.Stat(f.fs.ballast); err == nil {
+		f.fs.failed.Add(1)
+		return 0, &os.PathError{Op: "write", Path: "sst", Err: syscall.ENOSPC}
+	}
+	return f.File.Write(p)
+}
+
+// TestFlushENOSPC injects ENOSPC into Pebble's memtable flushes. Pebble v1
+// retries a failed flush forever and makes every commit wait for it, so
+// without the ballast's release the writes below would hang; with it the
+// flush finds room and every acknowledged write survives a reopen.
+func TestFlushENOSPC(t *testing.T) {
+	dir := t.TempDir()
+	fsys := &fullTablesFS{FS: vfs.Default, ballast: filepath.Join(dir, ballastName)}
+	opts := Options{BallastSize: testReserve, pebbleFS: fsys}
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateBucket(t.Context(), store.Bucket{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte{1}, DefaultInlineThreshold)
+	const n = 200 // 12.5 MiB inline: several memtables of 4 MiB
+	for i := range n {
+		if _, err := s.PutObject(t.Context(), "b", fmt.Sprint(i), bytes.NewReader(body), store.PutOptions{Size: int64(len(body))}); err != nil {
+			t.Fatalf("PUT %d: %v", i, err)
+		}
+	}
+	if err := s.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if fsys.failed.Load() == 0 {
+		t.Fatal("no table write met the injected ENOSPC")
+	}
+	s.Close()
+	if s, err = Open(dir, Options{BallastSize: testReserve}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range n {
+		if _, err := s.HeadObject(t.Context(), "b", fmt.Sprint(i), store.GetOptions{}); err != nil {
+			t.Fatalf("HEAD %d after reopen: %v", i, err)
+		}
 	}
 }

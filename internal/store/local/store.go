@@ -41,6 +41,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -78,6 +79,7 @@ type Options struct {
 	BallastPercent float64
 
 	freeSpace freeFunc // tests inject a full disk
+	pebbleFS  vfs.FS   // and a metadata store that meets it
 }
 
 // Store is the embedded backend. Its methods are safe for concurrent use.
@@ -149,6 +151,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	db, err := pebble.Open(filepath.Join(dir, "meta"), &pebble.Options{
 		Logger: pebbleLogger{s.log},
+		FS:     opts.pebbleFS,
 		EventListener: &pebble.EventListener{
 			// Flushes and compactions that failed are retried; on a full
 			// disk they need the ballast's room.
