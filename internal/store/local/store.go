@@ -210,6 +210,7 @@ func (s *Store) nextSeq() (uint64, error) {
 	defer s.leaseMu.Unlock()
 	if lim := s.seqLimit.Load(); v >= lim {
 		next := v + seqLeaseSize
+		s.space.guard()
 		if err := s.db.Set(keySeqLease, be64(next), pebble.Sync); err != nil {
 			return 0, fmt.Errorf("local: sequence lease: %w", err)
 		}
