@@ -200,6 +200,22 @@ func TestDiskFull(t *testing.T) {
 			d.deleteSome(3)
 			unfill()
 			d.fill("b", tc.size, tc.limit)
+
+			// The disk fills while the server is down, its ballast in
+			// place: the start releases it before the metadata store
+			// replays its log.
+			if _, err := os.Stat(filepath.Join(d.srv.DataDir, "ballast")); err != nil {
+				t.Fatalf("ballast not re-created once space was back: %v", err)
+			}
+			d.srv.Stop()
+			unfill = d.fillForeign()
+			d.start()
+			d.verify()
+			d.deleteSome(3)
+			unfill()
+			if status, _ := d.put("after-restart", randomBody(tc.size)); status != http.StatusOK {
+				t.Fatalf("PUT once space was back: %d, want 200", status)
+			}
 			d.restart()
 			d.verify()
 		})
