@@ -232,7 +232,7 @@ func TestDiskFullNotRetried(t *testing.T) {
 	client := s3.New(s3.Options{
 		BaseEndpoint: aws.String(d.srv.URL), Region: "us-east-1", UsePathStyle: true,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return rootCreds(d.srv), nil }),
-		HTTPClient: countingClient{&attempts},
+		HTTPClient:  countingClient{&attempts},
 	})
 	_, err := client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("full"), Key: aws.String("k"), Body: strings.NewReader("x")})
 	var apiErr smithy.APIError

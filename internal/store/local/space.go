@@ -56,14 +56,6 @@ type space struct {
 	pending uint64 // declared bytes of admitted bodies still being written
 }
 
-func statfsFree(dir string) (free, total uint64, err error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, 0, fmt.Errorf("local: statfs %s: %w", dir, err)
-	}
-	return uint64(st.Bavail) * uint64(st.Bsize), uint64(st.Blocks) * uint64(st.Bsize), nil
-}
-
 // newSpace sizes the reserve from opts; dir must exist.
 func newSpace(dir string, opts Options, log *slog.Logger) (*space, error) {
 	sp := &space{dir: dir, ballast: filepath.Join(dir, ballastName), free: opts.freeSpace, log: log}
@@ -72,6 +64,9 @@ func newSpace(dir string, opts Options, log *slog.Logger) (*space, error) {
 	}
 	switch {
 	case opts.BallastSize < 0:
+		return sp, nil
+	case opts.freeSpace == nil && !haveStatfs:
+		log.Warn("free space cannot be measured on this system: no reserve is kept")
 		return sp, nil
 	case opts.BallastPercent > 0:
 		if opts.BallastPercent >= 50 {
