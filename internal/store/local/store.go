@@ -252,6 +252,12 @@ func (p pebbleLogger) Infof(format string, args ...any) {
 	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
 }
 
+// Fatalf ends the process, as Pebble expects. Pebble v1 calls it when a WAL
+// write fails ("pebble: fatal commit error", e.g. on ENOSPC) and when a
+// MANIFEST write fails; by then the failed batch is already applied to the
+// memtable and visible to readers though not durable, and the WAL writer's
+// error is sticky, so carrying on would serve writes a crash could lose. A
+// restart replays the WAL (space.go makes room for that on a full disk).
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 	os.Exit(1)
