@@ -6,6 +6,7 @@
 //	<dir>/meta/        Pebble database (key schema in keys.go)
 //	<dir>/data/xx/     one file per stored body or part, named by sequence number
 //	<dir>/tmp/         bodies being received; anything here at Open is garbage
+//	<dir>/ballast      free-space reserve, released when the disk fills (space.go)
 //
 // # Durability
 //
