@@ -21,9 +21,10 @@ import (
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
 
-// testBallast is the reserve of the disk-full tests: small, so that a 48 MiB
-// tmpfs holds a few reserves and some data.
-const testBallast = 6 << 20
+// testBallast is the reserve of the disk-full tests: small, so that a 64 MiB
+// tmpfs holds a few reserves and some data, yet more than the metadata store
+// may have to replay from its WAL at a start (two 4 MiB memtables).
+const testBallast = 12 << 20
 
 // mountTmpfs mounts a tmpfs of size (e.g. "48m") and returns its path. It
 // needs root; without it the test skips, or fails under CI=true.
@@ -54,7 +55,7 @@ type fullDisk struct {
 }
 
 func newFullDisk(t *testing.T) *fullDisk {
-	mount := mountTmpfs(t, "48m")
+	mount := mountTmpfs(t, "64m")
 	d := &fullDisk{t: t, mount: mount, acked: map[string][]byte{}}
 	d.start()
 	resp, body := send(t, rootCreds(d.srv), newRequest(t, http.MethodPut, d.srv.URL+"/full", nil))
@@ -98,7 +99,7 @@ func (d *fullDisk) fill(prefix string, size, limit int) int {
 			return i
 		}
 	}
-	d.t.Fatalf("%d PUTs of %d bytes on a 48 MiB disk: none refused", limit, size)
+	d.t.Fatalf("%d PUTs of %d bytes on a 64 MiB disk: none refused", limit, size)
 	return 0
 }
 
@@ -137,7 +138,7 @@ func (d *fullDisk) fillForeign() func() {
 	}
 	defer f.Close()
 	chunk := make([]byte, 64<<10)
-	for range 48 << 4 { // at most the disk's size in chunks
+	for range 64 << 4 { // at most the disk's size in chunks
 		if _, err = f.Write(chunk); err != nil {
 			break
 		}
@@ -160,7 +161,7 @@ func randomBody(n int) []byte {
 	return b
 }
 
-// TestDiskFull fills a real 48 MiB disk through the S3 API, once with data
+// TestDiskFull fills a real 64 MiB disk through the S3 API, once with data
 // files and once with bodies kept inline in the metadata store: writes are
 // refused with 507 XMinioStorageFull (never a 500 or a crash), reads and
 // deletes keep working, deletes make room for writes again, the server

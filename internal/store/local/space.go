@@ -18,6 +18,11 @@ import (
 // Options.BallastPercent are zero.
 const DefaultBallastSize = 64 << 20
 
+// minSafeReserve is the smallest reserve that surely covers a start on a
+// full disk: Pebble replays up to two unflushed 4 MiB memtables from the
+// WAL into new tables, and writes a MANIFEST and a new WAL.
+const minSafeReserve = 16 << 20
+
 // ballastName is the reserve file in the store's directory.
 const ballastName = "ballast"
 
@@ -81,6 +86,10 @@ func newSpace(dir string, opts Options, log *slog.Logger) (*space, error) {
 		sp.reserve = uint64(opts.BallastSize)
 	default:
 		sp.reserve = DefaultBallastSize
+	}
+	if sp.reserve < minSafeReserve {
+		log.Warn("free-space reserve below 16 MiB: a restart on a full disk may not have room to replay the metadata log",
+			"reserve_bytes", sp.reserve)
 	}
 	return sp, nil
 }
