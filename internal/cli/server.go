@@ -31,6 +31,8 @@ const (
 	// --debug-allow-remote.
 	EnvDebugAddress     = "CAIRN_DEBUG_ADDRESS"
 	EnvDebugAllowRemote = "CAIRN_DEBUG_ALLOW_REMOTE"
+	// EnvBallastSize is --ballast-size.
+	EnvBallastSize = "CAIRN_BALLAST_SIZE"
 )
 
 // Background scrub defaults of `cairn server`: weekly, as Ceph deep-scrubs,
@@ -70,6 +72,9 @@ type serverFlags struct {
 	bodyIdleTimeout, maxAnonymousBodies string
 	// scrubInterval and scrubRate are --scrub-interval and --scrub-rate.
 	scrubInterval, scrubRate string
+	// ballastSize is --ballast-size: a size such as 64MiB, a percentage of
+	// the disk such as 1%, or 0 (off).
+	ballastSize string
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -112,6 +117,8 @@ secret key is printed once, on that first start only.`,
 		"verify all stored data in the background this often, the first time one interval after start; 0 turns it off (env "+EnvScrubInterval+")")
 	fl.StringVar(&f.scrubRate, "scrub-rate", e.get(EnvScrubRate, strconv.Itoa(defaultScrubRate)),
 		"bytes per second the background scrub reads at most; 0 is unlimited (env "+EnvScrubRate+")")
+	fl.StringVar(&f.ballastSize, "ballast-size", e.get(EnvBallastSize, "64MiB"),
+		"free space kept in the data directory's disk, e.g. 64MiB or 1%: new data is answered 507 XMinioStorageFull below it, and a ballast file this big is released when the disk fills anyway; 0 turns both off (env "+EnvBallastSize+")")
 	fl.BoolVar(&f.allowSecrets, "allow-notification-secrets-in-cleartext", e.get(EnvAllowNotificationSecretsInCleartext, "") == "true",
 		"allow topics with credentials (user-name, password, user:pass@ in push-endpoint) over plain HTTP (env "+EnvAllowNotificationSecretsInCleartext+"=true)")
 	fl.BoolVar(&f.publishWithoutPolicy, "topic-publish-without-policy", e.get(EnvTopicPublishWithoutPolicy, "") == "true",
@@ -143,8 +150,13 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	ballast, ballastPercent, err := parseBallast(f.ballastSize)
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{
-		Scrub:         scrub,
+		Scrub:       scrub,
+		BallastSize: ballast, BallastPercent: ballastPercent,
 		DataDir:       f.dataDir,
 		Address:       f.address,
 		Domain:        f.domain,
@@ -194,6 +206,29 @@ func scrubConfig(interval, rate string) (server.ScrubConfig, error) {
 		return server.ScrubConfig{}, fmt.Errorf("--scrub-rate %q: want bytes per second, or 0 for unlimited", rate)
 	}
 	return server.ScrubConfig{Interval: d, Rate: r}, nil
+}
+
+// parseBallast parses --ballast-size into the server's BallastSize (negative:
+// off) or BallastPercent.
+func parseBallast(v string) (int64, float64, error) {
+	if p, ok := strings.CutSuffix(strings.TrimSpace(v), "%"); ok {
+		pct, err := strconv.ParseFloat(p, 64)
+		if err != nil || pct < 0 || pct >= 50 {
+			return 0, 0, fmt.Errorf("--ballast-size %q: want a percentage of the disk below 50%%, e.g. 1%%", v)
+		}
+		if pct == 0 {
+			return -1, 0, nil
+		}
+		return 0, pct, nil
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--ballast-size %q: want a size such as 64MiB, a percentage such as 1%%, or 0", v)
+	}
+	if n == 0 {
+		return -1, 0, nil
+	}
+	return n, 0, nil
 }
 
 // newLogger builds the server's logger on w.

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"syscall"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -40,6 +41,11 @@ var storeErrors = []struct {
 	// 500 that names nothing internal (the store logs the details).
 	{store.ErrDataCorrupt, s3err.InternalError},
 	{errPolicyDenied, s3err.AccessDenied},
+	// A full disk or quota, whether the store saw it coming (its reserve)
+	// or a write hit it.
+	{store.ErrStorageFull, s3err.StorageFull},
+	{syscall.ENOSPC, s3err.StorageFull},
+	{syscall.EDQUOT, s3err.StorageFull},
 }
 
 // toS3 returns the S3 error for err: an *s3err.Error in its chain, a mapped

@@ -183,6 +183,11 @@ var (
 	NotFound                            = def("NotFound", http.StatusNotFound, "Not Found")
 	InvalidDigestChecksum               = def("BadDigest", http.StatusBadRequest, "The checksum you specified did not match what we received.")
 
+	// StorageFull refuses new data on a full disk. 507 is retried by no
+	// SDK (unlike 503 SlowDown); the code is MinIO's, so tools that know
+	// MinIO's storage-full error recognise it.
+	StorageFull = def("XMinioStorageFull", http.StatusInsufficientStorage, "Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.")
+
 	// The SNS-style topic API (RGW's codes; rendered in the S3 envelope).
 	InvalidInput            = def("InvalidInput", http.StatusBadRequest, "")
 	MalformedPolicyDocument = def("MalformedPolicyDocument", http.StatusBadRequest, "The policy document is malformed.")

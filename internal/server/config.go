@@ -59,6 +59,13 @@ type Config struct {
 	// (anonymous uploads, POST forms) read at once; more are answered
 	// 503 SlowDown (64).
 	MaxAnonymousBodies int
+	// BallastSize is the free-space reserve of the data directory in
+	// bytes: new data is answered 507 XMinioStorageFull while less would
+	// remain free, and a ballast file of this size is released when the
+	// disk fills anyway (64 MiB if zero; negative turns it off).
+	// BallastPercent, if positive, sizes it as a percentage of the disk.
+	BallastSize    int64
+	BallastPercent float64
 }
 
 // MetricsConfig configures the Prometheus metrics. By default they are
@@ -198,6 +205,9 @@ func (c Config) Validate() error {
 	}
 	if c.BodyIdleTimeout < 0 {
 		errs = append(errs, fmt.Errorf("body idle timeout %v is negative", c.BodyIdleTimeout))
+	}
+	if c.BallastPercent < 0 || c.BallastPercent >= 50 {
+		errs = append(errs, fmt.Errorf("ballast %v%% of the disk: want less than 50%%", c.BallastPercent))
 	}
 	if c.MaxAnonymousBodies < 0 {
 		errs = append(errs, fmt.Errorf("max anonymous bodies %d is negative", c.MaxAnonymousBodies))

@@ -103,7 +103,10 @@ func New(cfg Config) (s *Server, err error) {
 			m.ObserveIntegrityError()
 		}
 	}
-	st, err := local.Open(cfg.DataDir, local.Options{Logger: log.With("component", "store"), Hook: hook, OnCorrupt: onCorrupt})
+	st, err := local.Open(cfg.DataDir, local.Options{
+		Logger: log.With("component", "store"), Hook: hook, OnCorrupt: onCorrupt,
+		BallastSize: cfg.BallastSize, BallastPercent: cfg.BallastPercent,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("server: open store in %s: %w", cfg.DataDir, err)
 	}

@@ -48,6 +48,9 @@ var (
 	// ErrDataCorrupt means stored data failed verification (bit rot, a
 	// truncated or missing data file): nothing of it is served.
 	ErrDataCorrupt = errors.New("store: stored data failed verification")
+	// ErrStorageFull refuses new data while free space is below the
+	// store's reserve, so that the metadata store keeps room for deletes.
+	ErrStorageFull = errors.New("store: storage full")
 )
 
 // MaxKeyLength is the longest object key, in bytes, as in S3.

@@ -59,6 +59,9 @@ type Options struct {
 	MaxAnonymousBodies int
 	// Scrub configures the background scrub (off if zero).
 	Scrub server.ScrubConfig
+	// BallastSize is the data directory's free-space reserve (server
+	// default if zero, off if negative).
+	BallastSize int64
 }
 
 // Running is a started server.
@@ -108,7 +111,8 @@ func Start(t testing.TB, opts Options) *Running {
 		PubSub:          opts.PubSub,
 		Live:            opts.Live,
 		BodyIdleTimeout: opts.BodyIdleTimeout, MaxAnonymousBodies: opts.MaxAnonymousBodies,
-		Scrub: opts.Scrub,
+		Scrub:       opts.Scrub,
+		BallastSize: opts.BallastSize,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)

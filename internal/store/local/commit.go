@@ -70,6 +70,7 @@ func (t *txn) commit() error {
 	if err := t.ctx.Err(); err != nil {
 		return err
 	}
+	t.s.space.guard()
 	if err := t.b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("local: commit: %w", err)
 	}

@@ -94,6 +94,7 @@ func (k kvStore) Apply(ctx context.Context, b *kv.Batch) error {
 			return fmt.Errorf("local: %w", err)
 		}
 	}
+	k.s.space.guard()
 	if err := pb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("local: kv commit: %w", err)
 	}

@@ -65,6 +65,10 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	if _, err := s.readBucket(reader{db: s.db}, bucket); err != nil {
 		return store.Upload{}, err
 	}
+	// An upload started on a full disk could not receive its parts.
+	if err := s.space.check(0); err != nil {
+		return store.Upload{}, err
+	}
 	seq, err := s.nextSeq()
 	if err != nil {
 		return store.Upload{}, err
@@ -121,7 +125,7 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, nu
 	if _, err := s.upload(reader{db: s.db}, bucket, key, uploadID); err != nil {
 		return store.PartInfo{}, err
 	}
-	in, err := s.ingest(ctx, body, opts.Size, opts.ContentMD5,
+	in, err := s.receive(ctx, body, opts.Size, opts.ContentMD5,
 		dataHeader{Bucket: bucket, Key: key, UploadID: uploadID, Part: number})
 	if err != nil {
 		return store.PartInfo{}, err

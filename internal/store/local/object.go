@@ -492,7 +492,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	if _, err := s.readBucket(reader{db: s.db}, bucket); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	in, err := s.ingest(ctx, body, opts.Size, opts.ContentMD5, dataHeader{Bucket: bucket, Key: key})
+	in, err := s.receive(ctx, body, opts.Size, opts.ContentMD5, dataHeader{Bucket: bucket, Key: key})
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -690,7 +690,7 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 	if meta.ChecksumType == "COMPOSITE" {
 		meta.Checksums, meta.ChecksumType = nil, ""
 	}
-	in, err := s.ingest(ctx, rc, sinfo.Size, nil, dataHeader{Bucket: dstBucket, Key: dstKey})
+	in, err := s.receive(ctx, rc, sinfo.Size, nil, dataHeader{Bucket: dstBucket, Key: dstKey})
 	rc.Close()
 	if err != nil {
 		return store.ObjectInfo{}, err

@@ -8,6 +8,7 @@
 //	                   a header naming the write, then checksummed blocks (datafile.go)
 //	<dir>/tmp/         bodies being received; anything here at Open is garbage
 //	<dir>/lost+found/  what Fsck's repair moved aside (never read by the store)
+//	<dir>/ballast      free-space reserve, released when the disk fills (space.go)
 //
 // # Durability
 //
@@ -76,10 +77,25 @@ type Options struct {
 	// OnCorrupt, if set, is called for every integrity error a read or a
 	// scrub finds (after it is logged), e.g. to count it in a metric.
 	OnCorrupt func(*CorruptError)
+	// BallastSize is the free-space reserve in bytes (see space.go): new
+	// data is refused while less would remain free, and a ballast file of
+	// this size is kept to be released when the disk fills anyway. Zero
+	// means DefaultBallastSize unless BallastPercent is set; negative
+	// turns the reserve off.
+	BallastSize int64
+	// BallastPercent, if positive, sizes the reserve as this percentage of
+	// the filesystem's size instead.
+	BallastPercent float64
+
+	freeSpace freeFunc // tests inject a full disk
+	pebbleFS  vfs.FS   // and a metadata store that meets it
 }
 
 // Store is the embedded backend. Its methods are safe for concurrent use.
 type Store struct {
+	// reclaimStop ends reclaimLoop, which closes reclaimDone.
+	reclaimStop, reclaimDone chan struct{}
+
 	dir    string
 	db     *pebble.DB
 	hook   store.ChangeHook
@@ -101,7 +117,8 @@ type Store struct {
 	seqLimit atomic.Uint64 // numbers below it are covered by the durable lease
 	leaseMu  sync.Mutex
 
-	hz hazards
+	hz    hazards
+	space *space
 
 	inlinePool sync.Pool // *[]byte of inline+1 bytes
 	copyPool   sync.Pool // *[]byte of copyBufSize bytes
@@ -150,10 +167,29 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.makeDirs(); err != nil {
 		return nil, err
 	}
+	sp, err := newSpace(dir, opts, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.space = sp
+	if err := sp.beforeOpen(); err != nil {
+		return nil, err
+	}
 	if err := s.checkMetadata(); err != nil {
 		return nil, err
 	}
-	popts := &pebble.Options{Logger: pebbleLogger{s.log}}
+	popts := &pebble.Options{
+		Logger: pebbleLogger{s.log},
+		FS:     opts.pebbleFS,
+		EventListener: &pebble.EventListener{
+			// Flushes and compactions that failed are retried; on a full
+			// disk they need the ballast's room.
+			BackgroundError: func(err error) {
+				s.log.Error("metadata store background error", "err", err)
+				sp.noteError(err)
+			},
+		},
+	}
 	defer tunePebble(popts)()
 	db, err := pebble.Open(filepath.Join(dir, "meta"), popts)
 	if err != nil {
@@ -164,6 +200,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.reclaimStop, s.reclaimDone = make(chan struct{}), make(chan struct{})
+	go s.reclaimLoop()
+	// Creates the ballast if there is room; a full disk refuses new data.
+	_ = sp.check(0)
 	return s, nil
 }
 
@@ -209,6 +249,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	close(s.reclaimStop)
+	<-s.reclaimDone
 	return s.db.Close()
 }
 
@@ -224,6 +266,7 @@ func (s *Store) nextSeq() (uint64, error) {
 	defer s.leaseMu.Unlock()
 	if lim := s.seqLimit.Load(); v >= lim {
 		next := v + seqLeaseSize
+		s.space.guard()
 		if err := s.db.Set(keySeqLease, be64(next), pebble.Sync); err != nil {
 			return 0, fmt.Errorf("local: sequence lease: %w", err)
 		}
@@ -265,6 +308,12 @@ func (p pebbleLogger) Infof(format string, args ...any) {
 	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
 }
 
+// Fatalf ends the process, as Pebble expects. Pebble v1 calls it when a WAL
+// write fails ("pebble: fatal commit error", e.g. on ENOSPC) and when a
+// MANIFEST write fails; by then the failed batch is already applied to the
+// memtable and visible to readers though not durable, and the WAL writer's
+// error is sticky, so carrying on would serve writes a crash could lose. A
+// restart replays the WAL (space.go makes room for that on a full disk).
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 	os.Exit(1)
