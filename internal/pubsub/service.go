@@ -322,7 +322,7 @@ func (e *change) appendRecord(w store.RecordWriter, sub *Subscription, configID 
 			mtime = at
 		}
 		return notify.BuildPullRecord(&notify.PullRecordInput{
-			Event: e.ev, EventTime: mtime, Stamp: at, ConfigurationID: configID,
+			Event: e.ev, EventTime: mtime, Sequence: e.c.Sequence, ConfigurationID: configID,
 			BucketName: e.c.Bucket.Name, BucketOwner: e.c.Bucket.Owner, BucketTenant: e.tenant, BucketID: e.bucketID,
 			Key: e.c.Object.Key, VersionID: instance(e.c.Object.VersionID), Hash: e.hash, EventID: id,
 			OpaqueData: sub.Shown().OpaqueData,
