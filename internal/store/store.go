@@ -320,6 +320,13 @@ type CompleteOptions struct {
 	// changes nothing. It is not called when the upload was already
 	// completed (the object it made is returned).
 	Checksums func(up Upload, parts []Part) (sums map[string]string, typ string, err error)
+	// IfMatch / IfNoneMatch make the completion conditional on the key's
+	// latest version as PutOptions' do, checked inside the commit under the
+	// key's lock, so of concurrent completions with IfNoneMatch "*" exactly
+	// one succeeds. A failed check leaves the upload in place. An upload
+	// already completed returns its object without a check.
+	IfMatch     string
+	IfNoneMatch string
 }
 
 // ListPartsOptions page through an upload's parts.

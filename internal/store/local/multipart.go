@@ -252,7 +252,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	keep := make(map[int]bool, len(list))
 	h := md5.New()
-	nv := newVersion{kind: store.ChangeCompleteMultipart, meta: up.Meta, owner: up.Owner}
+	nv := newVersion{kind: store.ChangeCompleteMultipart, meta: up.Meta, owner: up.Owner,
+		check: preconditions(opts.IfMatch, opts.IfNoneMatch)}
 	for i, cp := range list {
 		p := byNum[cp.Number]
 		if p == nil || !etagEqual(cp.ETag, p.etag()) {
