@@ -20,8 +20,9 @@ func (s *Store) CreateBucket(ctx context.Context, b store.Bucket) error {
 	if b.Name == "" {
 		return fmt.Errorf("%w: empty name", store.ErrNoSuchBucket)
 	}
-	s.buckets.Lock()
-	defer s.buckets.Unlock()
+	bl := s.bucketLock(b.Name)
+	bl.Lock()
+	defer bl.Unlock()
 	if _, ok, err := (reader{db: s.db}).get(bucketKey(b.Name)); err != nil {
 		return fmt.Errorf("local: %w", err)
 	} else if ok {
@@ -77,8 +78,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.buckets.Lock()
-	defer s.buckets.Unlock()
+	bl := s.bucketLock(name)
+	bl.Lock()
+	defer bl.Unlock()
 	r := reader{db: s.db}
 	if _, err := s.readBucket(r, name); err != nil {
 		return err
@@ -110,8 +112,9 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*store.Bu
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.buckets.Lock()
-	defer s.buckets.Unlock()
+	bl := s.bucketLock(name)
+	bl.Lock()
+	defer bl.Unlock()
 	b, err := s.readBucket(reader{db: s.db}, name)
 	if err != nil {
 		return err

@@ -60,8 +60,9 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	if err := ctx.Err(); err != nil {
 		return store.Upload{}, err
 	}
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
+	defer bl.RUnlock()
 	if _, err := s.readBucket(reader{db: s.db}, bucket); err != nil {
 		return store.Upload{}, err
 	}
@@ -228,8 +229,9 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	t := s.newTxn(ctx)
 	defer t.close()
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
+	defer bl.RUnlock()
 	ul := s.uploadLock(uploadID)
 	ul.Lock()
 	defer ul.Unlock()

@@ -371,7 +371,7 @@ type newVersion struct {
 }
 
 // commitVersion makes nv the latest version of key in t. The caller holds
-// s.buckets for reading and closes t after releasing it.
+// the bucket's lock (bucketLock) for reading and closes t after releasing it.
 func (s *Store) commitVersion(t *txn, bucket, key string, nv newVersion) (store.ObjectInfo, error) {
 	r := reader{db: s.db}
 	b, err := s.readBucket(r, bucket)
@@ -497,9 +497,10 @@ func (s *Store) commitBody(ctx context.Context, bucket, key string, in *ingested
 	nv.stage = func(t *txn, _ uint64) error { return in.stage(t.b) }
 	t := s.newTxn(ctx)
 	defer t.close()
-	s.buckets.RLock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
 	info, err := s.commitVersion(t, bucket, key, nv)
-	s.buckets.RUnlock()
+	bl.RUnlock()
 	if err != nil {
 		s.discard(in)
 		return store.ObjectInfo{}, err
@@ -553,8 +554,9 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 	}
 	t := s.newTxn(ctx)
 	defer t.close()
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
+	defer bl.RUnlock()
 	r := reader{db: s.db}
 	b, err := s.readBucket(r, bucket)
 	if err != nil {
@@ -680,8 +682,9 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
+	defer bl.RUnlock()
 	mu := s.keyLock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()

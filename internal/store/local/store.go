@@ -21,9 +21,11 @@
 //
 // # Locks
 //
-// Lock order: Store.buckets → upload stripe → key stripe → hazards.mu and
-// Store.leaseMu (leaves). Object commits hold buckets for reading, so bucket
-// deletion and configuration changes (write lock) see no write in flight.
+// Lock order: bucket stripe → upload stripe → key stripes (in index order
+// when a commit takes several) → hazards.mu and Store.leaseMu (leaves).
+// Object commits hold their bucket's stripe for reading, so bucket deletion
+// and configuration changes (write lock) see no write in flight to that
+// bucket; no lock that every bucket's writes need is held across a commit.
 // Commits of one key serialise on its stripe, which orders its versions;
 // commits of different keys run concurrently and Pebble groups their WAL
 // syncs. Reads take no lock: they read a consistent Pebble view and pin the
@@ -57,6 +59,10 @@ const seqLeaseSize = 1 << 20
 
 const lockStripes = 1024
 
+// bucketStripes is how many bucket locks there are; buckets whose names
+// hash alike share one.
+const bucketStripes = 256
+
 // Options configure a Store.
 type Options struct {
 	// Hook, if set, runs inside the commit of every object change.
@@ -77,9 +83,11 @@ type Store struct {
 	inline int
 	log    *slog.Logger
 
-	// buckets is held for reading by every object, upload and part commit
-	// and for writing by bucket changes.
-	buckets sync.RWMutex
+	// buckets are striped by bucket name (bucketLock): a stripe is held
+	// for reading by every object, upload and part commit of its buckets
+	// and for writing by their bucket changes, so a bucket change (and its
+	// fsync) holds up writes to its own bucket, not to every bucket.
+	buckets [bucketStripes]sync.RWMutex
 	keys    [lockStripes]sync.Mutex
 	uploads [lockStripes]sync.RWMutex
 	seed    maphash.Seed
@@ -192,6 +200,10 @@ func (s *Store) keyLock(bucket, key string) *sync.Mutex {
 	h.WriteByte(0)
 	h.WriteString(key)
 	return &s.keys[h.Sum64()%lockStripes]
+}
+
+func (s *Store) bucketLock(name string) *sync.RWMutex {
+	return &s.buckets[maphash.String(s.seed, name)%bucketStripes]
 }
 
 func (s *Store) uploadLock(uploadID string) *sync.RWMutex {
