@@ -223,6 +223,18 @@ type DeleteResult struct {
 	DeleteMarker bool   // a delete marker was created, or the removed version was one
 }
 
+// DeleteEntry is one delete of DeleteObjects.
+type DeleteEntry struct {
+	Key     string
+	Options DeleteOptions
+}
+
+// DeleteOutcome is what DeleteObjects did for one entry.
+type DeleteOutcome struct {
+	Result DeleteResult
+	Err    error
+}
+
 // CopySource names the object version a copy reads.
 type CopySource struct {
 	Bucket    string
@@ -394,6 +406,14 @@ type ObjectStore interface {
 	GetObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error)
 	HeadObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, error)
 	DeleteObject(ctx context.Context, bucket, key string, opts DeleteOptions) (DeleteResult, error)
+	// DeleteObjects deletes several keys of one bucket as DeleteObject
+	// deletes each, returning one outcome per entry, in order. Each entry
+	// is atomic on its own and independent of the others: one failing
+	// fails no other, and the ChangeHook runs once per entry that changes
+	// something. Nothing more is promised: a backend may commit all
+	// entries together (the local store makes one commit per call) or
+	// apart (a sharded one, per shard).
+	DeleteObjects(ctx context.Context, bucket string, entries []DeleteEntry) []DeleteOutcome
 	CopyObject(ctx context.Context, src CopySource, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error)
 	// UpdateObject applies fn to a version's metadata (tags, ACL) in place.
 	UpdateObject(ctx context.Context, bucket, key, versionID string, fn func(*ObjectInfo) error) (ObjectInfo, error)

@@ -45,6 +45,24 @@ func (t *txn) AfterAbort(fn func()) { t.aborted = append(t.aborted, fn) }
 
 func (t *txn) onCommit(fn func()) { t.post = append(t.post, fn) }
 
+// absorb moves part, a finished piece of this commit staged on its own
+// (so that a failing piece could be dropped whole), into t: its writes and
+// its follow-ups, which then run as t's do. part is finished either way;
+// if the move fails, its abort callbacks run.
+func (t *txn) absorb(part *txn) error {
+	if err := t.b.Apply(part.b, nil); err != nil {
+		part.close()
+		return fmt.Errorf("local: %w", err)
+	}
+	t.post = append(t.post, part.post...)
+	t.after = append(t.after, part.after...)
+	t.aborted = append(t.aborted, part.aborted...)
+	part.post, part.after, part.aborted = nil, nil, nil
+	part.done = true
+	part.b.Close()
+	return nil
+}
+
 // change runs the hook for one change of this commit.
 func (t *txn) change(kind store.ChangeKind, b store.Bucket, info store.ObjectInfo, seq uint64) error {
 	if t.s.hook == nil {

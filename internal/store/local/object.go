@@ -565,48 +565,27 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 	mu := s.keyLock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-
-	if opts.VersionID != "" || b.Versioning == store.Unversioned {
-		id := opts.VersionID
-		if id == "" {
-			id = store.NullVersion
-		}
-		v, err := s.byID(r, bucket, key, id)
-		if err != nil {
-			return store.DeleteResult{}, fmt.Errorf("local: %w", err)
-		}
-		// Deleting what is not there succeeds and changes nothing, so no
-		// change is reported.
-		if v == nil {
-			return store.DeleteResult{VersionID: opts.VersionID}, nil
-		}
-		lv, err := s.latest(r, bucket, key)
-		if err != nil {
-			return store.DeleteResult{}, fmt.Errorf("local: %w", err)
-		}
-		info := v.info(bucket, key, b.Versioning, lv != nil && lv.Seq == v.Seq)
-		if opts.Check != nil {
-			if err := opts.Check(info); err != nil {
-				return store.DeleteResult{}, err
-			}
-		}
-		t.dropVersion(bucket, key, v)
-		seq, err := s.nextSeq()
-		if err != nil {
-			return store.DeleteResult{}, err
-		}
-		if err := t.change(store.ChangeDelete, b, info, seq); err != nil {
-			return store.DeleteResult{}, err
-		}
-		if err := t.commit(); err != nil {
-			return store.DeleteResult{}, err
-		}
-		return store.DeleteResult{VersionID: opts.VersionID, DeleteMarker: v.DeleteMarker}, nil
+	res, changed, err := s.stageDelete(t, r, b, key, opts)
+	if err != nil || !changed {
+		return res, err
 	}
+	if err := t.commit(); err != nil {
+		return store.DeleteResult{}, err
+	}
+	return res, nil
+}
 
+// stageDelete adds the delete of key to t and reports whether it changes
+// anything: deleting what is not there succeeds and changes nothing, so no
+// change is reported. The caller holds the bucket's lock for reading and
+// key's lock.
+func (s *Store) stageDelete(t *txn, r reader, b store.Bucket, key string, opts store.DeleteOptions) (store.DeleteResult, bool, error) {
+	if opts.VersionID != "" || b.Versioning == store.Unversioned {
+		return s.stageVersionDelete(t, r, b, key, opts)
+	}
 	seq, err := s.nextSeq()
 	if err != nil {
-		return store.DeleteResult{}, err
+		return store.DeleteResult{}, false, err
 	}
 	dm := &version{
 		Seq:          seq,
@@ -616,21 +595,53 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 		Owner:        opts.Owner,
 	}
 	if dm.Null {
-		if err := s.replaceNull(t, r, bucket, key, seq); err != nil {
-			return store.DeleteResult{}, err
+		if err := s.replaceNull(t, r, b.Name, key, seq); err != nil {
+			return store.DeleteResult{}, false, err
 		}
 	}
-	if err := t.setJSON(versionKey(bucket, key, seq), dm); err != nil {
-		return store.DeleteResult{}, err
+	if err := t.setJSON(versionKey(b.Name, key, seq), dm); err != nil {
+		return store.DeleteResult{}, false, err
 	}
-	info := dm.info(bucket, key, b.Versioning, true)
+	info := dm.info(b.Name, key, b.Versioning, true)
 	if err := t.change(store.ChangeDeleteMarkerCreated, b, info, seq); err != nil {
-		return store.DeleteResult{}, err
+		return store.DeleteResult{}, false, err
 	}
-	if err := t.commit(); err != nil {
-		return store.DeleteResult{}, err
+	return store.DeleteResult{VersionID: info.VersionID, DeleteMarker: true}, true, nil
+}
+
+// stageVersionDelete adds the removal of one version (the null version in
+// an unversioned bucket) to t.
+func (s *Store) stageVersionDelete(t *txn, r reader, b store.Bucket, key string, opts store.DeleteOptions) (store.DeleteResult, bool, error) {
+	id := opts.VersionID
+	if id == "" {
+		id = store.NullVersion
 	}
-	return store.DeleteResult{VersionID: info.VersionID, DeleteMarker: true}, nil
+	v, err := s.byID(r, b.Name, key, id)
+	if err != nil {
+		return store.DeleteResult{}, false, fmt.Errorf("local: %w", err)
+	}
+	if v == nil {
+		return store.DeleteResult{VersionID: opts.VersionID}, false, nil
+	}
+	lv, err := s.latest(r, b.Name, key)
+	if err != nil {
+		return store.DeleteResult{}, false, fmt.Errorf("local: %w", err)
+	}
+	info := v.info(b.Name, key, b.Versioning, lv != nil && lv.Seq == v.Seq)
+	if opts.Check != nil {
+		if err := opts.Check(info); err != nil {
+			return store.DeleteResult{}, false, err
+		}
+	}
+	t.dropVersion(b.Name, key, v)
+	seq, err := s.nextSeq()
+	if err != nil {
+		return store.DeleteResult{}, false, err
+	}
+	if err := t.change(store.ChangeDelete, b, info, seq); err != nil {
+		return store.DeleteResult{}, false, err
+	}
+	return store.DeleteResult{VersionID: opts.VersionID, DeleteMarker: v.DeleteMarker}, true, nil
 }
 
 // CopyObject copies a version's body and metadata to a new version. The

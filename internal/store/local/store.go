@@ -194,12 +194,17 @@ func (s *Store) nextSeq() (uint64, error) {
 }
 
 func (s *Store) keyLock(bucket, key string) *sync.Mutex {
+	return &s.keys[s.keyStripe(bucket, key)]
+}
+
+// keyStripe is the index of key's lock in s.keys.
+func (s *Store) keyStripe(bucket, key string) int {
 	var h maphash.Hash
 	h.SetSeed(s.seed)
 	h.WriteString(bucket)
 	h.WriteByte(0)
 	h.WriteString(key)
-	return &s.keys[h.Sum64()%lockStripes]
+	return int(h.Sum64() % lockStripes)
 }
 
 func (s *Store) bucketLock(name string) *sync.RWMutex {

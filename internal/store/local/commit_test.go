@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,5 +56,58 @@ func TestBucketChangeDoesNotBlockOtherBuckets(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDeleteObjectsOneCommit: the deletes of one DeleteObjects call are one
+// commit: every key's hook runs before any key's AfterCommit callback (a
+// commit per key would run each key's callbacks before the next key's
+// hook).
+func TestDeleteObjectsOneCommit(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
+		mu.Lock()
+		order = append(order, "hook "+c.Object.Key)
+		mu.Unlock()
+		w.AfterCommit(func() {
+			mu.Lock()
+			order = append(order, "commit "+c.Object.Key)
+			mu.Unlock()
+		})
+		return nil
+	}
+	s := openTest(t, Options{Hook: hook})
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, store.Bucket{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	var entries []store.DeleteEntry
+	for i := range n {
+		key := fmt.Sprintf("k%02d", i)
+		if _, err := s.PutObject(ctx, "b", key, bytes.NewReader([]byte(key)), store.PutOptions{Size: 3}); err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, store.DeleteEntry{Key: key})
+	}
+	mu.Lock()
+	order = nil
+	mu.Unlock()
+	for i, o := range s.DeleteObjects(ctx, "b", entries) {
+		if o.Err != nil {
+			t.Fatalf("entry %d: %v", i, o.Err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2*n {
+		t.Fatalf("%d hook and commit calls, want %d", len(order), 2*n)
+	}
+	for i, step := range order {
+		if isHook := strings.HasPrefix(step, "hook "); isHook != (i < n) {
+			t.Fatalf("step %d is %q: the deletes were not one commit (%v)", i, step, order)
+		}
 	}
 }
