@@ -20,6 +20,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/kv"
 )
 
 // Sentinel errors. The S3 adapter maps each onto one S3 error code.
@@ -395,6 +397,12 @@ type BucketStore interface {
 	DeleteBucket(ctx context.Context, name string) error
 	// UpdateBucket applies fn to the bucket atomically.
 	UpdateBucket(ctx context.Context, name string, fn func(*Bucket) error) error
+	// UpdateBucketRecords is UpdateBucket whose fn may also add writes of
+	// system records (the kv namespace) to w: they commit in the same
+	// atomic commit as the bucket record, so that state derived from a
+	// bucket's configuration (the pull subscriptions of its notifications)
+	// exists iff the configuration does. An error of fn writes nothing.
+	UpdateBucketRecords(ctx context.Context, name string, fn func(b *Bucket, w *kv.Batch) error) error
 }
 
 // ObjectStore manages objects and their versions.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/pebble"
 
+	"github.com/cairn-s3/cairn/internal/kv"
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
@@ -35,6 +36,17 @@ func (t *txn) Put(key, value []byte) error {
 		return errors.New("local: empty record key")
 	}
 	return t.b.Set(kvKey(key), value, nil)
+}
+
+// kvOp adds one write of the kv namespace (Value nil: a delete).
+func (t *txn) kvOp(op kv.Op) error {
+	if len(op.Key) == 0 {
+		return errors.New("local: empty record key")
+	}
+	if op.Value == nil {
+		return t.b.Delete(kvKey(op.Key), nil)
+	}
+	return t.b.Set(kvKey(op.Key), op.Value, nil)
 }
 
 // AfterCommit implements store.RecordWriter.

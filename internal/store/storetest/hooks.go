@@ -30,6 +30,7 @@ func RunHooks(t *testing.T, open func(t *testing.T, hook store.ChangeHook) (stor
 		{"RequestContext", testHookContext},
 		{"SequencePerObject", testHookSequence},
 		{"DeleteObjectsChangePerKey", testHookDeleteObjects},
+		{"BucketRecords", testBucketRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -442,4 +443,48 @@ func testHookDeleteObjects(h *hookEnv) {
 	}
 	h.mustGet("b", "k4", "", []byte("k4"))
 	h.absent("b", "k3")
+}
+
+// UpdateBucketRecords commits the bucket record and the system records fn
+// adds in one commit: both or, when fn fails after adding records,
+// neither.
+func testBucketRecords(h *hookEnv) {
+	h.mkbucket("b", store.Unversioned)
+	if err := kv.Put(h.ctx, h.kv, []byte("derived/old"), []byte("1")); err != nil {
+		h.t.Fatal(err)
+	}
+	err := h.b.UpdateBucketRecords(h.ctx, "b", func(b *store.Bucket, w *kv.Batch) error {
+		b.Config = map[string][]byte{"conf": []byte("v1")}
+		w.Put([]byte("derived/new"), []byte("2"))
+		w.Delete([]byte("derived/old"))
+		return errTest
+	})
+	wantErr(h.t, "UpdateBucketRecords with failing fn", err, errTest)
+	if b, err := h.b.GetBucket(h.ctx, "b"); err != nil || b.Config["conf"] != nil {
+		h.t.Errorf("bucket after a failed update: %+v, %v", b.Config, err)
+	}
+	if _, err := h.kv.Get(h.ctx, []byte("derived/new")); !errors.Is(err, kv.ErrNotFound) {
+		h.t.Errorf("record of a failed update: %v", err)
+	}
+	if _, err := h.kv.Get(h.ctx, []byte("derived/old")); err != nil {
+		h.t.Errorf("record a failed update deleted: %v", err)
+	}
+	err = h.b.UpdateBucketRecords(h.ctx, "b", func(b *store.Bucket, w *kv.Batch) error {
+		b.Config = map[string][]byte{"conf": []byte("v1")}
+		w.Put([]byte("derived/new"), []byte("2"))
+		w.Delete([]byte("derived/old"))
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if b, err := h.b.GetBucket(h.ctx, "b"); err != nil || string(b.Config["conf"]) != "v1" {
+		h.t.Errorf("bucket after the update: %+v, %v", b.Config, err)
+	}
+	if v, err := h.kv.Get(h.ctx, []byte("derived/new")); err != nil || string(v) != "2" {
+		h.t.Errorf("record of the update: %q, %v", v, err)
+	}
+	if _, err := h.kv.Get(h.ctx, []byte("derived/old")); !errors.Is(err, kv.ErrNotFound) {
+		h.t.Errorf("record the update deleted: %v", err)
+	}
 }
