@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/notify"
@@ -294,9 +293,12 @@ func (a *API) sendTestEvent(ctx context.Context, q query) (any, error) {
 	}
 	now := time.Now()
 	size := int64(0)
+	// A test event has no commit: its clock reading stands in for the
+	// sequence, so that its id still differs from the last test's.
+	seq := uint64(now.UnixNano())
 	body, err := notify.BuildRecord(&notify.RecordInput{
 		Event: notify.ObjectCreatedPut, Zonegroup: n.Dispatcher.Options().Zonegroup, HostID: a.hostID,
-		EventTime: now, Stamp: now, Principal: "cairn-admin", ConfigurationID: testEventBucket,
+		EventTime: now, Sequence: seq, Principal: "cairn-admin", ConfigurationID: testEventBucket,
 		BucketName: testEventBucket, BucketOwner: t.Owner, BucketID: testEventBucket,
 		Object:     store.ObjectInfo{Bucket: testEventBucket, Key: "test-event", Size: size, LastModified: now},
 		OpaqueData: t.OpaqueData,
@@ -304,7 +306,7 @@ func (a *API) sendTestEvent(ctx context.Context, q query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := queue.Event{ID: "test-" + strconv.FormatInt(now.UnixNano(), 36), Topic: t.QueueName(), Key: testEventBucket + "/test-event", Body: body, Enqueued: now}
+	ev := queue.Event{ID: notify.EventID(seq, 0, ""), Topic: t.QueueName(), Key: testEventBucket + "/test-event", Body: body, Enqueued: now}
 	if t.Persistent {
 		switch err := n.Queues.EnqueueDirect(ctx, ev); {
 		case errors.Is(err, queue.ErrQueueFull):

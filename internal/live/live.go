@@ -268,7 +268,7 @@ func (h *Hub) recordInput(c store.Change, ev notify.EventType, user, reqID strin
 	tenant, _ := notify.SplitUser(b.Owner)
 	return &notify.RecordInput{
 		Event: ev, Zonegroup: h.cfg.Zonegroup, HostID: h.cfg.HostID,
-		EventTime: eventTime, Stamp: now, Principal: user, RequestID: reqID,
+		EventTime: eventTime, Sequence: c.Sequence, Principal: user, RequestID: reqID,
 		BucketName: b.Name, BucketOwner: b.Owner, BucketTenant: tenant, BucketID: notify.BucketID(b),
 		Object: c.Object,
 	}

@@ -223,11 +223,15 @@ func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWri
 			continue
 		}
 		matched = true
-		body, err := BuildRecord(d.recordInput(c, ev, &b, info, m.ID, t))
+		in := d.recordInput(c, ev, &b, info, m.ID, t)
+		in.Ordinal = i
+		body, err := BuildRecord(in)
 		if err != nil {
 			return err
 		}
-		id := eventKey(c, m.ID)
+		// The record's eventId is also the message id every driver sends,
+		// so consumers can drop the copies at-least-once delivery makes.
+		id := EventID(in.Sequence, in.Ordinal, in.Object.ETag)
 		if t.Persistent && t.Endpoint != "" && d.cfg.Queue != nil {
 			err := d.cfg.Queue.Enqueue(w, queue.Event{ID: id, Topic: t.QueueName(), Key: b.Name + "/" + c.Object.Key, Body: body})
 			switch {
@@ -252,12 +256,6 @@ func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWri
 	return nil
 }
 
-// eventKey is a record's stable id: the commit's sequence and the
-// notification id.
-func eventKey(c store.Change, configID string) string {
-	return strconv.FormatUint(c.Sequence, 16) + ":" + configID
-}
-
 func (d *Dispatcher) recordInput(c store.Change, ev EventType, b *store.Bucket, info *reqctx.Info, configID string, t *Topic) *RecordInput {
 	now := d.cfg.Now()
 	eventTime := c.Time
@@ -274,7 +272,7 @@ func (d *Dispatcher) recordInput(c store.Change, ev EventType, b *store.Bucket, 
 	tenant, _ := SplitUser(b.Owner)
 	return &RecordInput{
 		Event: ev, Zonegroup: d.cfg.Options.Zonegroup, HostID: d.cfg.HostID,
-		EventTime: eventTime, Stamp: now,
+		EventTime: eventTime, Sequence: c.Sequence,
 		Principal: principal, RequestID: info.RequestID, ConfigurationID: configID,
 		BucketName: b.Name, BucketOwner: b.Owner, BucketTenant: tenant, BucketID: BucketID(b),
 		Object: c.Object, OpaqueData: t.OpaqueData,

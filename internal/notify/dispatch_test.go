@@ -129,10 +129,10 @@ func TestHookRoutesByPersistence(t *testing.T) {
 		t.Fatal(err)
 	}
 	pushes := f.pusher.taken()
-	if len(pushes) != 1 || pushes[0].Topic != "s" || pushes[0].ID != "2a:sync" || pushes[0].Endpoint != "http://127.0.0.1:1/" {
+	if len(pushes) != 1 || pushes[0].Topic != "s" || pushes[0].ID != "0000000042.000000.abc" || pushes[0].Endpoint != "http://127.0.0.1:1/" {
 		t.Fatalf("pushes %+v", pushes)
 	}
-	if len(f.queue.events) != 1 || f.queue.events[0].Topic != "acme:p" || f.queue.events[0].Key != "bkt/k" || f.queue.events[0].ID != "2a:queued" {
+	if len(f.queue.events) != 1 || f.queue.events[0].Topic != "acme:p" || f.queue.events[0].Key != "bkt/k" || f.queue.events[0].ID != "0000000042.000001.abc" {
 		t.Fatalf("queued %+v", f.queue.events)
 	}
 	var env struct{ Records []record }
@@ -142,7 +142,7 @@ func TestHookRoutesByPersistence(t *testing.T) {
 	r := env.Records[0]
 	if r.EventName != "ObjectCreated:Put" || r.UserIdentity.PrincipalID != "acme$bob" || r.S3.Bucket.ARN != "arn:aws:s3:default:acme:bkt" ||
 		r.ResponseElements.RequestID != "req-1" || r.OpaqueData != "o" || r.EventTime != "2024-05-14T09:12:30.000000Z" ||
-		r.EventID != "1715677953.418204.abc" || r.S3.Bucket.ID != "cairn.100000000005" {
+		r.EventID != pushes[0].ID || r.S3.Object.Sequencer != "000000000000002A" || r.S3.Bucket.ID != "cairn.100000000005" {
 		t.Errorf("record %+v", r)
 	}
 	if c := f.d.Counters(); c.PushOK != 1 || c.Triggered != 1 {

@@ -15,11 +15,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -240,7 +242,7 @@ func parse(t *testing.T, m received) rec {
 
 var (
 	seqRE     = regexp.MustCompile(`^[0-9A-F]{16}$`)
-	eventIDRE = regexp.MustCompile(`^\d{10}\.\d{6}\.`)
+	eventIDRE = regexp.MustCompile(`^\d{10,}\.\d{6}\.`)
 	timeRE    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
 )
 
@@ -739,5 +741,125 @@ func TestNotificationConfigAPI(t *testing.T) {
 	}
 	if code, body := g.do(t, "GET", "/no-such-bucket?notification", aliceKey, ""); code != 404 || !strings.Contains(body, "NoSuchBucket") {
 		t.Errorf("missing bucket: %d %s", code, body)
+	}
+}
+
+// TestEventIDsFromCommit: eventId and sequencer come from the commit, so
+// records of objects with equal ETags written at once never share an id,
+// two notifications of one change get distinct ids, an object's sequencers
+// sort in commit order, and the id a consumer dedupes on (CloudEvents
+// ce-eventid here; the drivers' own tests cover their headers) is the
+// record's eventId.
+func TestEventIDsFromCommit(t *testing.T) {
+	ctx := context.Background()
+	g := startGateway(t)
+	ep := newSink(t)
+	arn := g.topic(t, "ids", map[string]string{"push-endpoint": ep.srv.URL, "cloudevents": "true"})
+	g.bucket(t, "idbkt", false, allEvents("n1", arn), allEvents("n2", arn))
+
+	const writers, perWriter = 8, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*perWriter)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				key := fmt.Sprintf("same-%d-%d", w, i)
+				_, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("idbkt"), Key: aws.String(key), Body: strings.NewReader("equal body")})
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	const rewrites = 4
+	for range rewrites {
+		if _, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("idbkt"), Key: aws.String("again"), Body: strings.NewReader("equal body")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := ep.waitFor(t, 2*(writers*perWriter+rewrites), 10*time.Second)
+	seen := map[string]bool{}
+	var again []string // sequencers of "again" for notification n1, in delivery order
+	for _, m := range msgs {
+		r := parse(t, m)
+		if seen[r.EventID] {
+			t.Errorf("eventId %s delivered twice", r.EventID)
+		}
+		seen[r.EventID] = true
+		if h := m.header.Get("ce-eventid"); h != r.EventID {
+			t.Errorf("ce-eventid %q, record eventId %q", h, r.EventID)
+		}
+		var seq uint64
+		if _, err := fmt.Sscanf(r.EventID, "%d.", &seq); err != nil || r.S3.Object.Sequencer != fmt.Sprintf("%016X", seq) {
+			t.Errorf("sequencer %s does not encode the eventId's sequence (%s)", r.S3.Object.Sequencer, r.EventID)
+		}
+		if r.S3.Object.Key == "again" && r.S3.ConfigurationID == "n1" {
+			again = append(again, r.S3.Object.Sequencer)
+		}
+	}
+	// Synchronous pushes of one key arrive in request order here: each PUT
+	// waited for its own.
+	if len(again) != rewrites || !slices.IsSorted(again) {
+		t.Errorf("sequencers of one object %v: want %d in increasing order", again, rewrites)
+	}
+}
+
+// TestEventIDStableAcrossRetries: a persistent topic's record is sent with
+// the same eventId (and the same message id) on every attempt.
+func TestEventIDStableAcrossRetries(t *testing.T) {
+	ctx := context.Background()
+	g := startGateway(t)
+	var mu sync.Mutex
+	var ids []string // ce-eventid of every attempt
+	fails := 3
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var env struct{ Records []struct{ EventID string } }
+		_ = json.Unmarshal(body, &env)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(env.Records) == 1 && env.Records[0].EventID == r.Header.Get("ce-eventid") {
+			ids = append(ids, env.Records[0].EventID)
+		} else {
+			ids = append(ids, "mismatch:"+r.Header.Get("ce-eventid"))
+		}
+		if fails > 0 {
+			fails--
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	arn := g.topic(t, "retry", map[string]string{"push-endpoint": srv.URL, "persistent": "true", "cloudevents": "true"})
+	g.bucket(t, "rbkt", false, allEvents("r", arn))
+	if _, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("rbkt"), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(ids)
+		mu.Unlock()
+		if n >= 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 4 {
+		t.Fatalf("%d attempts, want 4 (3 failed, 1 acknowledged): %v", len(ids), ids)
+	}
+	for _, id := range ids {
+		if id != ids[0] || strings.HasPrefix(id, "mismatch:") {
+			t.Errorf("attempts carried ids %v, want one eventId throughout", ids)
+			break
+		}
 	}
 }

@@ -92,7 +92,7 @@ func PullEventNames(mask EventType) []string {
 type PullRecordInput struct {
 	Event           EventType
 	EventTime       time.Time // the object's mtime
-	Stamp           time.Time // when the event was stored (sequencer)
+	Sequence        uint64    // the change's commit sequence (sequencer)
 	ConfigurationID string
 	BucketName      string
 	BucketOwner     string
@@ -132,7 +132,7 @@ func BuildPullRecord(in *PullRecordInput) ([]byte, error) {
 				Key:       in.Key,
 				ETag:      in.Hash,
 				VersionID: in.VersionID,
-				Sequencer: Sequencer(in.Stamp),
+				Sequencer: Sequencer(in.Sequence),
 				Metadata:  []keyValue{},
 				Tags:      []keyValue{},
 			},

@@ -2,12 +2,9 @@ package notify
 
 import (
 	"bytes"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/store"
@@ -21,9 +18,13 @@ type RecordInput struct {
 	// EventTime is the object's mtime for creations, the current time for
 	// removals.
 	EventTime time.Time
-	// Stamp is the record's creation time; sequencer and eventId derive
-	// from it, as in RGW.
-	Stamp           time.Time
+	// Sequence is the number the store gave the change's commit; sequencer
+	// and eventId derive from it (RGW takes the wall clock, see Sequencer).
+	Sequence uint64
+	// Ordinal is the notification's place in its bucket's configuration,
+	// so that the records one change produces for several notifications
+	// have distinct ids.
+	Ordinal         int
 	Principal       string // requester: uid, tenant$uid, or "anonymous"
 	RequestID       string
 	ConfigurationID string
@@ -96,19 +97,25 @@ type keyValue struct {
 // eventTimeLayout is RGW's eventTime: UTC with six fractional digits.
 const eventTimeLayout = "2006-01-02T15:04:05.000000Z"
 
-// Sequencer renders RGW's sequencer for a timestamp: the little-endian
-// bytes of {uint32 sec, uint32 nsec}, hex, upper case. It is not
-// lexicographically monotonic (spec §4.2).
-func Sequencer(t time.Time) string {
-	var b [8]byte
-	binary.LittleEndian.PutUint32(b[0:4], uint32(t.Unix()))
-	binary.LittleEndian.PutUint32(b[4:8], uint32(t.Nanosecond()))
-	return strings.ToUpper(hex.EncodeToString(b[:]))
+// Sequencer renders a commit's sequence number in the shape of RGW's
+// sequencer: 16 upper-case hex digits. RGW encodes a wall-clock timestamp
+// little-endian, which two writes in one microsecond share and which does
+// not sort; the store's sequence is unique, grows with every commit of an
+// object and, big-endian, sorts as it grows (spec §4.2, Cairn's departure).
+func Sequencer(seq uint64) string {
+	return fmt.Sprintf("%016X", seq)
 }
 
-// EventID renders RGW's eventId: <10-digit sec>.<6-digit usec>.<etag>.
-func EventID(t time.Time, etag string) string {
-	return fmt.Sprintf("%010d.%06d.%s", t.Unix(), t.Nanosecond()/1000, etag)
+// maxOrdinal bounds the ordinal part of an eventId to its six digits.
+const maxOrdinal = 1_000_000
+
+// EventID renders a record's id in the shape of RGW's eventId,
+// <10 digits>.<6 digits>.<etag>: the commit's sequence number (at least ten
+// digits) and the notification's ordinal stand where RGW puts seconds and
+// microseconds, so the id is unique per record and the same on every retry
+// and after a restart (spec §4.2).
+func EventID(seq uint64, ordinal int, etag string) string {
+	return fmt.Sprintf("%010d.%06d.%s", seq, ordinal%maxOrdinal, etag)
 }
 
 // BuildRecord returns the message body for one record: {"Records":[record]}.
@@ -137,12 +144,12 @@ func BuildRecord(in *RecordInput) ([]byte, error) {
 				Size:      obj.Size,
 				ETag:      obj.ETag,
 				VersionID: obj.VersionID,
-				Sequencer: Sequencer(in.Stamp),
+				Sequencer: Sequencer(in.Sequence),
 				Metadata:  sortedPairs(obj.Meta.User, "x-amz-meta-"),
 				Tags:      sortedPairs(obj.Meta.Tags, ""),
 			},
 		},
-		EventID:    EventID(in.Stamp, obj.ETag),
+		EventID:    EventID(in.Sequence, in.Ordinal, obj.ETag),
 		OpaqueData: in.OpaqueData,
 	}
 	return encodeRecord(&r)

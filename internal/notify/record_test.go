@@ -2,10 +2,9 @@ package notify
 
 import (
 	"bytes"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,11 +46,13 @@ func sampleInput(t *testing.T, data []byte) *RecordInput {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, err := hex.DecodeString(r.S3.Object.Sequencer)
-	if err != nil || len(seq) != 8 {
-		t.Fatalf("sequencer %q", r.S3.Object.Sequencer)
+	// Cairn's eventId keeps RGW's shape with the commit sequence where RGW
+	// has seconds and the notification's ordinal where it has microseconds.
+	var seq uint64
+	var ordinal int
+	if _, err := fmt.Sscanf(r.EventID, "%d.%d.", &seq, &ordinal); err != nil {
+		t.Fatalf("eventId %q: %v", r.EventID, err)
 	}
-	stamp := time.Unix(int64(binary.LittleEndian.Uint32(seq[:4])), int64(binary.LittleEndian.Uint32(seq[4:])))
 	user := map[string]string{}
 	for _, kv := range r.S3.Object.Metadata {
 		if k, ok := strings.CutPrefix(kv.Key, "x-amz-meta-"); ok {
@@ -64,7 +65,7 @@ func sampleInput(t *testing.T, data []byte) *RecordInput {
 	}
 	return &RecordInput{
 		Event: ev, Zonegroup: r.AWSRegion, HostID: r.ResponseElements.ID2,
-		EventTime: eventTime, Stamp: stamp,
+		EventTime: eventTime, Sequence: seq, Ordinal: ordinal,
 		Principal: r.UserIdentity.PrincipalID, RequestID: r.ResponseElements.RequestID,
 		ConfigurationID: r.S3.ConfigurationID,
 		BucketName:      r.S3.Bucket.Name, BucketOwner: r.S3.Bucket.OwnerIdentity.PrincipalID, BucketID: r.S3.Bucket.ID,
@@ -75,6 +76,8 @@ func sampleInput(t *testing.T, data []byte) *RecordInput {
 		OpaqueData: r.OpaqueData,
 	}
 }
+
+var sequencerField = regexp.MustCompile(`"sequencer":"[0-9A-F]*"`)
 
 var metadataList = regexp.MustCompile(`"metadata":\[[^\]]*\]`)
 var metadataEntry = regexp.MustCompile(`\{"key":"[^"]*","val":"[^"]*"\}`)
@@ -111,11 +114,14 @@ func TestRecordReproducesRGWSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := BuildRecord(sampleInput(t, sample))
+			in := sampleInput(t, sample)
+			got, err := BuildRecord(in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := userMetadataOnly(sample); !bytes.Equal(got, want) {
+			// RGW's sequencer encodes a timestamp; Cairn's the sequence.
+			want := sequencerField.ReplaceAll(userMetadataOnly(sample), []byte(`"sequencer":"`+Sequencer(in.Sequence)+`"`))
+			if !bytes.Equal(got, want) {
 				t.Errorf("record differs from RGW's\n got: %s\nwant: %s", got, want)
 			}
 		})
@@ -126,15 +132,20 @@ func TestRecordReproducesRGWSamples(t *testing.T) {
 }
 
 func TestSequencerAndEventID(t *testing.T) {
-	// From amqp-put.json: eventId 1795315504.327472, sequencer 3057026B93D58413.
-	stamp := time.Unix(1795315504, 327472531)
-	if got, want := Sequencer(stamp), "3057026B93D58413"; got != want {
+	if got, want := Sequencer(0x3057026B93D58413), "3057026B93D58413"; got != want {
 		t.Errorf("Sequencer = %s, want %s", got, want)
 	}
-	if got, want := EventID(stamp, ""), "1795315504.327472."; got != want {
+	// Big-endian, fixed width: string order is sequence order.
+	if a, b := Sequencer(0xFF), Sequencer(0x100); a >= b {
+		t.Errorf("Sequencer(0xFF) = %s sorts after Sequencer(0x100) = %s", a, b)
+	}
+	if got, want := EventID(1795315504, 327472, ""), "1795315504.327472."; got != want {
 		t.Errorf("EventID = %s, want %s", got, want)
 	}
-	if got, want := EventID(time.Unix(5, 1000), "e"), "0000000005.000001.e"; got != want {
+	if got, want := EventID(5, 1, "e"), "0000000005.000001.e"; got != want {
+		t.Errorf("EventID = %s, want %s", got, want)
+	}
+	if got, want := EventID(123456789012, 2, "e"), "123456789012.000002.e"; got != want {
 		t.Errorf("EventID = %s, want %s", got, want)
 	}
 }
@@ -145,7 +156,7 @@ func TestSequencerAndEventID(t *testing.T) {
 func TestRecordGolden(t *testing.T) {
 	stamp := time.Date(2024, 5, 14, 9, 12, 33, 418204123, time.UTC)
 	base := RecordInput{
-		Zonegroup: "default", HostID: "3c0e-default-default", EventTime: stamp, Stamp: stamp.Add(3 * time.Millisecond),
+		Zonegroup: "default", HostID: "3c0e-default-default", EventTime: stamp, Sequence: 1715677953, Ordinal: 421204,
 		Principal: "acme$bob", RequestID: "tx000004c1a9be3f0d2e1a7-0066432b91-3c0e-default", ConfigurationID: "new-images",
 		BucketName: "photos", BucketOwner: "acme$bob", BucketTenant: "acme", BucketID: "cairn.1715677953418204123",
 		OpaqueData: "team-a",
@@ -202,7 +213,7 @@ func TestRecordGolden(t *testing.T) {
 var (
 	eventTimeRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
 	sequencerRE = regexp.MustCompile(`^[0-9A-F]{16}$`)
-	eventIDRE   = regexp.MustCompile(`^\d{10}\.\d{6}\.[0-9a-f-]*$`)
+	eventIDRE   = regexp.MustCompile(`^\d{10,}\.\d{6}\.[0-9a-f-]*$`)
 )
 
 // checkRecordFormat checks a record's keys (same set and order as RGW's

@@ -322,7 +322,7 @@ func (e *change) appendRecord(w store.RecordWriter, sub *Subscription, configID 
 			mtime = at
 		}
 		return notify.BuildPullRecord(&notify.PullRecordInput{
-			Event: e.ev, EventTime: mtime, Stamp: at, ConfigurationID: configID,
+			Event: e.ev, EventTime: mtime, Sequence: e.c.Sequence, ConfigurationID: configID,
 			BucketName: e.c.Bucket.Name, BucketOwner: e.c.Bucket.Owner, BucketTenant: e.tenant, BucketID: e.bucketID,
 			Key: e.c.Object.Key, VersionID: instance(e.c.Object.VersionID), Hash: e.hash, EventID: id,
 			OpaqueData: sub.Shown().OpaqueData,
@@ -405,13 +405,28 @@ func (s *Service) DestBucket(sub *Subscription) string {
 // carry it.
 func (s *Service) DestPrefix(sub *Subscription) string { return s.opts.DataOIDPrefix + sub.Name + "/" }
 
-// SyncS3Notifications creates, for each S3 notification just stored on a
-// bucket, the subscription named by its Id (pubsub.md §5.6), carrying its
-// topic's push endpoint and OpaqueData when the topic is the bucket
-// owner's own; another user's topic (bound through its Policy) is never
-// copied.
-func (s *Service) SyncS3Notifications(ctx context.Context, b *store.Bucket, ns []notify.Notification) error {
-	for _, n := range ns {
+// StageS3Notifications adds to w, which commits with bucket b's record,
+// the subscription changes that follow from its S3 notifications changing
+// (pubsub.md §5.6): the subscriptions of the notifications removed go, and
+// each notification added or replaced gets the subscription named by its
+// Id, carrying its topic's push endpoint and OpaqueData when the topic is
+// the bucket owner's own; another user's topic (bound through its Policy)
+// is never copied. Events of removed subscriptions stay until acked or
+// expired.
+func (s *Service) StageS3Notifications(ctx context.Context, b *store.Bucket, added []notify.Notification, removed []string, w *kv.Batch) error {
+	for _, id := range removed {
+		sub, err := s.subs.Get(ctx, b.Owner, id)
+		if errors.Is(err, ErrNoSuchSubscription) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if sub.S3ID == id && sub.Bucket == b.Name {
+			StageDelete(sub, w)
+		}
+	}
+	for _, n := range added {
 		tenant, name, _ := notify.ParseTopicARN(n.TopicARN)
 		t, err := s.topics.Get(ctx, tenant, name)
 		if err != nil {
@@ -425,28 +440,7 @@ func (s *Service) SyncS3Notifications(ctx context.Context, b *store.Bucket, ns [
 		if old, err := s.subs.Get(ctx, b.Owner, n.ID); err == nil {
 			sub.VisibilitySeconds, sub.Created = old.VisibilitySeconds, old.Created
 		}
-		if err := s.subs.Put(ctx, sub); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// RemoveS3Notifications deletes the subscriptions the S3 notifications ids
-// of bucket b created; their events stay until acked or expired.
-func (s *Service) RemoveS3Notifications(ctx context.Context, b *store.Bucket, ids []string) error {
-	for _, id := range ids {
-		sub, err := s.subs.Get(ctx, b.Owner, id)
-		if errors.Is(err, ErrNoSuchSubscription) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if sub.S3ID != id || sub.Bucket != b.Name {
-			continue
-		}
-		if err := s.subs.Delete(ctx, b.Owner, id); err != nil && !errors.Is(err, ErrNoSuchSubscription) {
+		if err := s.subs.StagePut(ctx, sub, w); err != nil {
 			return err
 		}
 	}

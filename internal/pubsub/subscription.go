@@ -104,11 +104,23 @@ func (s *Subscription) topicKey() []byte {
 
 // Put creates or replaces a subscription.
 func (st *Subscriptions) Put(ctx context.Context, s *Subscription) error {
+	var b kv.Batch
+	if err := st.StagePut(ctx, s, &b); err != nil {
+		return err
+	}
+	if err := st.kv.Apply(ctx, &b); err != nil {
+		return fmt.Errorf("pubsub: store subscription: %w", err)
+	}
+	return nil
+}
+
+// StagePut adds the writes that create or replace s to b, for a commit
+// that carries other writes too.
+func (st *Subscriptions) StagePut(ctx context.Context, s *Subscription, b *kv.Batch) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("pubsub: encode subscription: %w", err)
 	}
-	var b kv.Batch
 	if old, err := st.Get(ctx, s.Owner, s.Name); err == nil {
 		b.Delete(old.topicKey())
 	} else if !errors.Is(err, ErrNoSuchSubscription) {
@@ -116,9 +128,6 @@ func (st *Subscriptions) Put(ctx context.Context, s *Subscription) error {
 	}
 	b.Put(subKey(s.Owner, s.Name), data)
 	b.Put(s.topicKey(), data)
-	if err := st.kv.Apply(ctx, &b); err != nil {
-		return fmt.Errorf("pubsub: store subscription: %w", err)
-	}
 	return nil
 }
 
@@ -150,12 +159,17 @@ func (st *Subscriptions) Delete(ctx context.Context, owner, name string) error {
 		return err
 	}
 	var b kv.Batch
-	b.Delete(subKey(owner, name))
-	b.Delete(s.topicKey())
+	StageDelete(s, &b)
 	if err := st.kv.Apply(ctx, &b); err != nil {
 		return fmt.Errorf("pubsub: delete subscription: %w", err)
 	}
 	return nil
+}
+
+// StageDelete adds the writes that remove s to b.
+func StageDelete(s *Subscription, b *kv.Batch) {
+	b.Delete(subKey(s.Owner, s.Name))
+	b.Delete(s.topicKey())
 }
 
 // ByTopic returns the subscriptions of a topic. Records that cannot be

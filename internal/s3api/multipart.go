@@ -167,9 +167,6 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	if err != nil {
 		return err
 	}
-	if err := a.completeConditions(r, req); err != nil {
-		return err
-	}
 	// SSE-C needs the upload's key. An upload already completed is gone:
 	// the store then answers a repeated Complete with the object it made.
 	if _, _, err := a.uploadSSE(r, req, uploadID); err != nil && !errors.Is(err, store.ErrNoSuchUpload) {
@@ -177,6 +174,9 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	}
 	o, err := a.store.CompleteMultipartUpload(r.Context(), req.Bucket, req.Key, uploadID, parts, store.CompleteOptions{
 		Checksums: completeChecksums(claim, parts),
+		// Checked by the store inside its commit: two concurrent
+		// conditional completions cannot both pass.
+		IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
 	})
 	if err != nil {
 		return err
@@ -192,36 +192,6 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 		ChecksumCRC64NVME: c[store.ChecksumCRC64NVME], ChecksumSHA1: c[store.ChecksumSHA1],
 		ChecksumSHA256: c[store.ChecksumSHA256], ChecksumType: typ,
 	})
-}
-
-// completeConditions evaluates If-Match / If-None-Match of a conditional
-// CompleteMultipartUpload against the current latest version, as S3 does
-// (a missing object fails If-Match with NoSuchKey). The store's
-// CompleteMultipartUpload takes no preconditions, so unlike PutObject the
-// check is not atomic with the commit: a concurrent writer can slip in
-// between.
-func (a *API) completeConditions(r *http.Request, req *Request) error {
-	ifMatch, ifNoneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
-	if ifMatch == "" && ifNoneMatch == "" {
-		return nil
-	}
-	cur, err := a.store.HeadObject(r.Context(), req.Bucket, req.Key, store.GetOptions{})
-	exists := err == nil
-	if err != nil && !errors.Is(err, store.ErrNoSuchKey) {
-		return err
-	}
-	if ifMatch != "" {
-		if !exists {
-			return s3err.NoSuchKey
-		}
-		if !etagMatches(ifMatch, cur.ETag) {
-			return s3err.PreconditionFailed
-		}
-	}
-	if ifNoneMatch != "" && exists && etagMatches(ifNoneMatch, cur.ETag) {
-		return s3err.PreconditionFailed
-	}
-	return nil
 }
 
 // objectLocation is the URL of the request's object, in the request's own

@@ -7,16 +7,24 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
 // randomBody returns n deterministic pseudo-random bytes.
@@ -406,6 +414,112 @@ func TestCompleteConditional(t *testing.T) {
 	if err := complete("new", func(in *s3.CompleteMultipartUploadInput) { in.IfMatch = head.ETag }); err != nil {
 		t.Fatalf("If-Match with the current ETag: %v", err)
 	}
+}
+
+// TestCompleteIfNoneMatchConcurrent: of concurrent completions of different
+// uploads to one key, all with If-None-Match: *, exactly one creates the
+// object; the others fail with 412 and keep their uploads. The store's
+// hook holds the first commit open until every request has reached the
+// server, so a check made outside the commit would pass for all of them.
+func TestCompleteIfNoneMatchConcurrent(t *testing.T) {
+	const n = 8
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	var first sync.Once
+	hook := func(_ context.Context, c store.Change, _ store.RecordWriter) error {
+		if c.Kind == store.ChangeCompleteMultipart {
+			// Bounded: with the check inside the commit the other
+			// requests wait for this one's key lock, not the reverse.
+			first.Do(func() { waitBounded(&arrived, 10*time.Second); time.Sleep(100 * time.Millisecond) })
+		}
+		return nil
+	}
+	ts := newHookedServer(t, hook, func(r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
+			arrived.Done()
+		}
+	})
+	ctx := context.Background()
+	c := ts.Root
+	ts.CreateBucket(t, c, "mprace")
+	ids := make([]string, n)
+	parts := make([][]types.CompletedPart, n)
+	for i := range n {
+		ids[i], parts[i] = uploadParts(t, c, "mprace", "k", []byte(fmt.Sprintf("upload %d", i)))
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("mprace"), Key: aws.String("k"),
+				UploadId: aws.String(ids[i]), MultipartUpload: &types.CompletedMultipartUpload{Parts: parts[i]}, IfNoneMatch: aws.String("*")})
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("completions %d and %d both succeeded with If-None-Match: *", winner, i)
+		case err == nil:
+			winner = i
+		default:
+			wantErr(t, err, "PreconditionFailed", 412)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no completion succeeded")
+	}
+	got, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("mprace"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := string(readAll(t, got.Body)); body != fmt.Sprintf("upload %d", winner) {
+		t.Errorf("object holds %q, want the winner's upload %d", body, winner)
+	}
+	// A loser's upload is still there to complete without the condition.
+	loser := (winner + 1) % n
+	if _, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String("mprace"), Key: aws.String("k"), UploadId: aws.String(ids[loser])}); err != nil {
+		t.Errorf("losing upload gone: %v", err)
+	}
+}
+
+// waitBounded waits for wg, or at most d.
+func waitBounded(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// newHookedServer is newTestServer with a store ChangeHook and a function
+// that sees every request as it arrives.
+func newHookedServer(t *testing.T, hook store.ChangeHook, arrived func(*http.Request)) *testServer {
+	t.Helper()
+	st, err := local.Open(t.TempDir(), local.Options{Hook: hook})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	verifier := auth.New(staticCredentials{userRoot, userAlt}, auth.Options{Region: testRegion, MaxSkew: 15 * time.Minute})
+	api := New(st, verifier, Config{Region: testRegion, Logger: slog.New(slog.DiscardHandler), Users: testUsers{}})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived(r)
+		api.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		hs.Close()
+		if err := st.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	ts := &testServer{URL: hs.URL, API: api, Store: st, HTTP: hs}
+	ts.Root = ts.Client(userRoot)
+	ts.Alt = ts.Client(userAlt)
+	return ts
 }
 
 func TestListPartsParams(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/cairn-s3/cairn/internal/kv"
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -26,12 +27,13 @@ func (a *API) EnableNotifications(d *notify.Dispatcher) {
 	a.Handle(OpDeleteBucketNotification, a.notes.delete)
 }
 
-// NotificationObserver learns which S3 notifications a bucket gained or
-// lost (PubSub mode keeps a subscription per notification, pubsub.md
-// §5.6).
+// NotificationObserver keeps state derived from a bucket's S3
+// notifications (PubSub mode keeps a subscription per notification,
+// pubsub.md §5.6): it adds to w the writes for the notifications added (or
+// replaced) and removed, which commit with the bucket's configuration in
+// one atomic commit, so neither exists without the other.
 type NotificationObserver interface {
-	SyncS3Notifications(ctx context.Context, b *store.Bucket, ns []notify.Notification) error
-	RemoveS3Notifications(ctx context.Context, b *store.Bucket, ids []string) error
+	StageS3Notifications(ctx context.Context, b *store.Bucket, added []notify.Notification, removed []string, w *kv.Batch) error
 }
 
 // ObserveNotifications tells o of every change EnableNotifications'
@@ -124,13 +126,13 @@ func (n *notifications) delete(w http.ResponseWriter, r *http.Request, req *Requ
 	return nil
 }
 
-// update changes a bucket's stored notifications atomically and drops the
-// dispatcher's cached copy; an error of fn leaves the bucket unchanged.
+// update changes a bucket's stored notifications atomically, with the
+// observer's derived records in the same commit, and drops the
+// dispatcher's cached copy; an error of fn or of the observer leaves the
+// bucket and the records unchanged.
 func (n *notifications) update(r *http.Request, bucket string, added []notify.Notification, fn func(*store.Bucket, *notify.Configuration) error) error {
 	defer n.d.Invalidate(bucket)
-	var removed []string
-	var updated store.Bucket
-	err := n.api.store.UpdateBucket(r.Context(), bucket, func(b *store.Bucket) error {
+	return n.api.store.UpdateBucketRecords(r.Context(), bucket, func(b *store.Bucket, w *kv.Batch) error {
 		conf, err := notify.DecodeConfiguration(b.Config[notify.ConfigKey])
 		if err != nil {
 			return err
@@ -139,13 +141,17 @@ func (n *notifications) update(r *http.Request, bucket string, added []notify.No
 		if err := fn(b, conf); err != nil {
 			return err
 		}
-		removed = removed[:0]
-		for _, old := range before {
-			if _, kept := conf.Get(old.ID); !kept {
-				removed = append(removed, old.ID)
+		if n.observer != nil {
+			var removed []string
+			for _, old := range before {
+				if _, kept := conf.Get(old.ID); !kept {
+					removed = append(removed, old.ID)
+				}
+			}
+			if err := n.observer.StageS3Notifications(r.Context(), b, added, removed, w); err != nil {
+				return err
 			}
 		}
-		updated = *b
 		if len(conf.Notifications) == 0 {
 			delete(b.Config, notify.ConfigKey)
 			return nil
@@ -160,13 +166,6 @@ func (n *notifications) update(r *http.Request, bucket string, added []notify.No
 		b.Config[notify.ConfigKey] = raw
 		return nil
 	})
-	if err != nil || n.observer == nil {
-		return err
-	}
-	if err := n.observer.RemoveS3Notifications(r.Context(), &updated, removed); err != nil {
-		return err
-	}
-	return n.observer.SyncS3Notifications(r.Context(), &updated, added)
 }
 
 // WaitForPushes wraps the S3 handler so that a response is written only

@@ -412,7 +412,9 @@ func parseDeleteRequest(body []byte) (deleteRequest, error) {
 }
 
 // deleteObjects deletes up to 1000 keys, reporting each outcome; a failure
-// on one key does not stop the others.
+// on one key does not stop the others. Every key is authorized on its own;
+// those allowed go to the store in one call, which may commit them together
+// (one event per key still).
 func (a *API) deleteObjects(w http.ResponseWriter, r *http.Request, req *Request) error {
 	body, err := readVerifiedBody(r, maxXMLBody, true)
 	if err != nil {
@@ -422,15 +424,37 @@ func (a *API) deleteObjects(w http.ResponseWriter, r *http.Request, req *Request
 	if err != nil {
 		return err
 	}
-	out := deleteResult{Xmlns: s3Namespace}
-	for _, o := range d.Objects {
+	denied := make([]error, len(d.Objects))
+	entries := make([]store.DeleteEntry, 0, len(d.Objects))
+	for i, o := range d.Objects {
 		if err := a.authorizeEntry(r, req, o.Key, o.VersionID); err != nil {
+			denied[i] = err
+			continue
+		}
+		check := deleteLockCheck(a.bypassGovernanceFor(r, req, o.Key, o.VersionID))
+		entries = append(entries, store.DeleteEntry{Key: o.Key, Options: store.DeleteOptions{VersionID: o.VersionID, Check: check}})
+	}
+	var outcomes []store.DeleteOutcome
+	if len(entries) > 0 {
+		outcomes = a.store.DeleteObjects(r.Context(), req.Bucket, entries)
+	}
+	return writeXML(w, deleteReport(d, denied, outcomes))
+}
+
+// deleteReport lists the outcome of each object of d in request order:
+// denied[i] for those refused before the store, the next of outcomes for
+// the others.
+func deleteReport(d deleteRequest, denied []error, outcomes []store.DeleteOutcome) deleteResult {
+	out := deleteResult{Xmlns: s3Namespace}
+	next := 0
+	for i, o := range d.Objects {
+		if err := denied[i]; err != nil {
 			e := toS3(err)
 			out.Errors = append(out.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
 			continue
 		}
-		check := deleteLockCheck(a.bypassGovernanceFor(r, req, o.Key, o.VersionID))
-		res, err := a.store.DeleteObject(r.Context(), req.Bucket, o.Key, store.DeleteOptions{VersionID: o.VersionID, Check: check})
+		res, err := outcomes[next].Result, outcomes[next].Err
+		next++
 		if err != nil && !isMissing(err) {
 			e := toS3(err)
 			out.Errors = append(out.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
@@ -445,5 +469,5 @@ func (a *API) deleteObjects(w http.ResponseWriter, r *http.Request, req *Request
 		}
 		out.Deleted = append(out.Deleted, entry)
 	}
-	return writeXML(w, out)
+	return out
 }

@@ -20,6 +20,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/kv"
 )
 
 // Sentinel errors. The S3 adapter maps each onto one S3 error code.
@@ -229,6 +231,18 @@ type DeleteResult struct {
 	DeleteMarker bool   // a delete marker was created, or the removed version was one
 }
 
+// DeleteEntry is one delete of DeleteObjects.
+type DeleteEntry struct {
+	Key     string
+	Options DeleteOptions
+}
+
+// DeleteOutcome is what DeleteObjects did for one entry.
+type DeleteOutcome struct {
+	Result DeleteResult
+	Err    error
+}
+
 // CopySource names the object version a copy reads.
 type CopySource struct {
 	Bucket    string
@@ -326,6 +340,13 @@ type CompleteOptions struct {
 	// changes nothing. It is not called when the upload was already
 	// completed (the object it made is returned).
 	Checksums func(up Upload, parts []Part) (sums map[string]string, typ string, err error)
+	// IfMatch / IfNoneMatch make the completion conditional on the key's
+	// latest version as PutOptions' do, checked inside the commit under the
+	// key's lock, so of concurrent completions with IfNoneMatch "*" exactly
+	// one succeeds. A failed check leaves the upload in place. An upload
+	// already completed returns its object without a check.
+	IfMatch     string
+	IfNoneMatch string
 }
 
 // ListPartsOptions page through an upload's parts.
@@ -382,6 +403,12 @@ type BucketStore interface {
 	DeleteBucket(ctx context.Context, name string) error
 	// UpdateBucket applies fn to the bucket atomically.
 	UpdateBucket(ctx context.Context, name string, fn func(*Bucket) error) error
+	// UpdateBucketRecords is UpdateBucket whose fn may also add writes of
+	// system records (the kv namespace) to w: they commit in the same
+	// atomic commit as the bucket record, so that state derived from a
+	// bucket's configuration (the pull subscriptions of its notifications)
+	// exists iff the configuration does. An error of fn writes nothing.
+	UpdateBucketRecords(ctx context.Context, name string, fn func(b *Bucket, w *kv.Batch) error) error
 }
 
 // ObjectStore manages objects and their versions.
@@ -393,6 +420,14 @@ type ObjectStore interface {
 	GetObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error)
 	HeadObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, error)
 	DeleteObject(ctx context.Context, bucket, key string, opts DeleteOptions) (DeleteResult, error)
+	// DeleteObjects deletes several keys of one bucket as DeleteObject
+	// deletes each, returning one outcome per entry, in order. Each entry
+	// is atomic on its own and independent of the others: one failing
+	// fails no other, and the ChangeHook runs once per entry that changes
+	// something. Nothing more is promised: a backend may commit all
+	// entries together (the local store makes one commit per call) or
+	// apart (a sharded one, per shard).
+	DeleteObjects(ctx context.Context, bucket string, entries []DeleteEntry) []DeleteOutcome
 	CopyObject(ctx context.Context, src CopySource, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error)
 	// UpdateObject applies fn to a version's metadata (tags, ACL) in place.
 	UpdateObject(ctx context.Context, bucket, key, versionID string, fn func(*ObjectInfo) error) (ObjectInfo, error)

@@ -115,3 +115,43 @@ func BenchmarkGetObject(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeleteObjects deletes 1,000 small objects per operation, as one
+// DeleteObjects request does: "per-key" commits each delete on its own (as
+// the S3 handler did before DeleteObjects), "batch" in one commit.
+func BenchmarkDeleteObjects(b *testing.B) {
+	const n = 1000
+	entries := make([]store.DeleteEntry, n)
+	for i := range entries {
+		entries[i].Key = fmt.Sprintf("obj-%04d", i)
+	}
+	for _, mode := range []string{"per-key", "batch"} {
+		b.Run(mode, func(b *testing.B) {
+			s := benchStore(b)
+			ctx := context.Background()
+			body := []byte("small object")
+			for b.Loop() {
+				b.StopTimer()
+				for _, e := range entries {
+					if _, err := s.PutObject(ctx, "bench", e.Key, bytes.NewReader(body), store.PutOptions{Size: int64(len(body))}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if mode == "batch" {
+					for _, o := range s.DeleteObjects(ctx, "bench", entries) {
+						if o.Err != nil {
+							b.Fatal(o.Err)
+						}
+					}
+					continue
+				}
+				for _, e := range entries {
+					if _, err := s.DeleteObject(ctx, "bench", e.Key, e.Options); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/pebble"
 
+	"github.com/cairn-s3/cairn/internal/kv"
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
@@ -20,8 +21,9 @@ func (s *Store) CreateBucket(ctx context.Context, b store.Bucket) error {
 	if b.Name == "" {
 		return fmt.Errorf("%w: empty name", store.ErrNoSuchBucket)
 	}
-	s.buckets.Lock()
-	defer s.buckets.Unlock()
+	bl := s.bucketLock(b.Name)
+	bl.Lock()
+	defer bl.Unlock()
 	if _, ok, err := (reader{db: s.db}).get(bucketKey(b.Name)); err != nil {
 		return fmt.Errorf("local: %w", err)
 	} else if ok {
@@ -30,10 +32,12 @@ func (s *Store) CreateBucket(ctx context.Context, b store.Bucket) error {
 	if b.Created.IsZero() {
 		b.Created = time.Now().UTC()
 	}
-	return s.writeBucket(ctx, b)
+	return s.writeBucket(ctx, b, nil)
 }
 
-func (s *Store) writeBucket(ctx context.Context, b store.Bucket) error {
+// writeBucket commits a bucket record and the system records of w (if
+// any) in one batch.
+func (s *Store) writeBucket(ctx context.Context, b store.Bucket, w *kv.Batch) error {
 	t := s.newTxn(ctx)
 	defer t.close()
 	if err := t.setJSON(bucketKey(b.Name), b); err != nil {
@@ -42,6 +46,13 @@ func (s *Store) writeBucket(ctx context.Context, b store.Bucket) error {
 	// Invalidated even if the commit fails (it may have reached the log),
 	// and before the caller releases the bucket lock: see bucketCache.
 	defer s.bcache.invalidate(b.Name)
+	if w != nil {
+		for _, op := range w.Ops {
+			if err := t.kvOp(op); err != nil {
+				return err
+			}
+		}
+	}
 	return t.commit()
 }
 
@@ -80,8 +91,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.buckets.Lock()
-	defer s.buckets.Unlock()
+	bl := s.bucketLock(name)
+	bl.Lock()
+	defer bl.Unlock()
 	r := reader{db: s.db}
 	if _, _, err := s.readBucketRecord(r, name); err != nil {
 		return err
@@ -111,22 +123,30 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 // UpdateBucket applies fn to a bucket's record atomically. The name cannot
 // change.
 func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*store.Bucket) error) error {
+	return s.UpdateBucketRecords(ctx, name, func(b *store.Bucket, _ *kv.Batch) error { return fn(b) })
+}
+
+// UpdateBucketRecords applies fn to a bucket's record and commits it with
+// the system records fn adds to w, in one batch.
+func (s *Store) UpdateBucketRecords(ctx context.Context, name string, fn func(*store.Bucket, *kv.Batch) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.buckets.Lock()
-	defer s.buckets.Unlock()
+	bl := s.bucketLock(name)
+	bl.Lock()
+	defer bl.Unlock()
 	// Read-modify-write reads the DB, not the cache, so it stays exact
 	// whatever the cache's invariant.
 	b, _, err := s.readBucketRecord(reader{db: s.db}, name)
 	if err != nil {
 		return err
 	}
-	if err := fn(&b); err != nil {
+	var w kv.Batch
+	if err := fn(&b, &w); err != nil {
 		return err
 	}
 	b.Name = name
-	return s.writeBucket(ctx, b)
+	return s.writeBucket(ctx, b, &w)
 }
 
 // abortUploads aborts every in-progress upload of a bucket: as in S3 and

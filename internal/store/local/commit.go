@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/pebble"
 
+	"github.com/cairn-s3/cairn/internal/kv"
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
@@ -37,6 +38,17 @@ func (t *txn) Put(key, value []byte) error {
 	return t.b.Set(kvKey(key), value, nil)
 }
 
+// kvOp adds one write of the kv namespace (Value nil: a delete).
+func (t *txn) kvOp(op kv.Op) error {
+	if len(op.Key) == 0 {
+		return errors.New("local: empty record key")
+	}
+	if op.Value == nil {
+		return t.b.Delete(kvKey(op.Key), nil)
+	}
+	return t.b.Set(kvKey(op.Key), op.Value, nil)
+}
+
 // AfterCommit implements store.RecordWriter.
 func (t *txn) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
@@ -44,6 +56,24 @@ func (t *txn) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 func (t *txn) AfterAbort(fn func()) { t.aborted = append(t.aborted, fn) }
 
 func (t *txn) onCommit(fn func()) { t.post = append(t.post, fn) }
+
+// absorb moves part, a finished piece of this commit staged on its own
+// (so that a failing piece could be dropped whole), into t: its writes and
+// its follow-ups, which then run as t's do. part is finished either way;
+// if the move fails, its abort callbacks run.
+func (t *txn) absorb(part *txn) error {
+	if err := t.b.Apply(part.b, nil); err != nil {
+		part.close()
+		return fmt.Errorf("local: %w", err)
+	}
+	t.post = append(t.post, part.post...)
+	t.after = append(t.after, part.after...)
+	t.aborted = append(t.aborted, part.aborted...)
+	part.post, part.after, part.aborted = nil, nil, nil
+	part.done = true
+	part.b.Close()
+	return nil
+}
 
 // change runs the hook for one change of this commit.
 func (t *txn) change(kind store.ChangeKind, b store.Bucket, info store.ObjectInfo, seq uint64) error {

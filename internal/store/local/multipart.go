@@ -60,8 +60,9 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	if err := ctx.Err(); err != nil {
 		return store.Upload{}, err
 	}
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
+	defer bl.RUnlock()
 	if _, err := s.readBucket(reader{db: s.db}, bucket); err != nil {
 		return store.Upload{}, err
 	}
@@ -233,8 +234,9 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	t := s.newTxn(ctx)
 	defer t.close()
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
+	defer bl.RUnlock()
 	ul := s.uploadLock(uploadID)
 	ul.Lock()
 	defer ul.Unlock()
@@ -257,7 +259,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	keep := make(map[int]bool, len(list))
 	h := md5.New()
-	nv := newVersion{kind: store.ChangeCompleteMultipart, meta: up.Meta, owner: up.Owner}
+	nv := newVersion{kind: store.ChangeCompleteMultipart, meta: up.Meta, owner: up.Owner,
+		check: preconditions(opts.IfMatch, opts.IfNoneMatch)}
 	for i, cp := range list {
 		p := byNum[cp.Number]
 		if p == nil || !etagEqual(cp.ETag, p.etag()) {

@@ -394,7 +394,7 @@ type newVersion struct {
 }
 
 // commitVersion makes nv the latest version of key in t. The caller holds
-// s.buckets for reading and closes t after releasing it.
+// the bucket's lock (bucketLock) for reading and closes t after releasing it.
 func (s *Store) commitVersion(t *txn, bucket, key string, nv newVersion) (store.ObjectInfo, error) {
 	r := reader{db: s.db}
 	b, err := s.readBucket(r, bucket)
@@ -520,9 +520,10 @@ func (s *Store) commitBody(ctx context.Context, bucket, key string, in *ingested
 	nv.stage = func(t *txn, _ uint64) error { return in.stage(t.b) }
 	t := s.newTxn(ctx)
 	defer t.close()
-	s.buckets.RLock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
 	info, err := s.commitVersion(t, bucket, key, nv)
-	s.buckets.RUnlock()
+	bl.RUnlock()
 	if err != nil {
 		s.discard(in)
 		return store.ObjectInfo{}, err
@@ -576,8 +577,9 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 	}
 	t := s.newTxn(ctx)
 	defer t.close()
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
+	defer bl.RUnlock()
 	r := reader{db: s.db}
 	b, err := s.readBucket(r, bucket)
 	if err != nil {
@@ -586,48 +588,27 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 	mu := s.keyLock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-
-	if opts.VersionID != "" || b.Versioning == store.Unversioned {
-		id := opts.VersionID
-		if id == "" {
-			id = store.NullVersion
-		}
-		v, err := s.byID(r, bucket, key, id)
-		if err != nil {
-			return store.DeleteResult{}, fmt.Errorf("local: %w", err)
-		}
-		// Deleting what is not there succeeds and changes nothing, so no
-		// change is reported.
-		if v == nil {
-			return store.DeleteResult{VersionID: opts.VersionID}, nil
-		}
-		lv, err := s.latest(r, bucket, key)
-		if err != nil {
-			return store.DeleteResult{}, fmt.Errorf("local: %w", err)
-		}
-		info := v.info(bucket, key, b.Versioning, lv != nil && lv.Seq == v.Seq)
-		if opts.Check != nil {
-			if err := opts.Check(info); err != nil {
-				return store.DeleteResult{}, err
-			}
-		}
-		t.dropVersion(bucket, key, v)
-		seq, err := s.nextSeq()
-		if err != nil {
-			return store.DeleteResult{}, err
-		}
-		if err := t.change(store.ChangeDelete, b, info, seq); err != nil {
-			return store.DeleteResult{}, err
-		}
-		if err := t.commit(); err != nil {
-			return store.DeleteResult{}, err
-		}
-		return store.DeleteResult{VersionID: opts.VersionID, DeleteMarker: v.DeleteMarker}, nil
+	res, changed, err := s.stageDelete(t, r, b, key, opts)
+	if err != nil || !changed {
+		return res, err
 	}
+	if err := t.commit(); err != nil {
+		return store.DeleteResult{}, err
+	}
+	return res, nil
+}
 
+// stageDelete adds the delete of key to t and reports whether it changes
+// anything: deleting what is not there succeeds and changes nothing, so no
+// change is reported. The caller holds the bucket's lock for reading and
+// key's lock.
+func (s *Store) stageDelete(t *txn, r reader, b store.Bucket, key string, opts store.DeleteOptions) (store.DeleteResult, bool, error) {
+	if opts.VersionID != "" || b.Versioning == store.Unversioned {
+		return s.stageVersionDelete(t, r, b, key, opts)
+	}
 	seq, err := s.nextSeq()
 	if err != nil {
-		return store.DeleteResult{}, err
+		return store.DeleteResult{}, false, err
 	}
 	dm := &version{
 		Seq:          seq,
@@ -637,21 +618,53 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, opts store
 		Owner:        opts.Owner,
 	}
 	if dm.Null {
-		if err := s.replaceNull(t, r, bucket, key, seq); err != nil {
-			return store.DeleteResult{}, err
+		if err := s.replaceNull(t, r, b.Name, key, seq); err != nil {
+			return store.DeleteResult{}, false, err
 		}
 	}
-	if err := t.setJSON(versionKey(bucket, key, seq), dm); err != nil {
-		return store.DeleteResult{}, err
+	if err := t.setJSON(versionKey(b.Name, key, seq), dm); err != nil {
+		return store.DeleteResult{}, false, err
 	}
-	info := dm.info(bucket, key, b.Versioning, true)
+	info := dm.info(b.Name, key, b.Versioning, true)
 	if err := t.change(store.ChangeDeleteMarkerCreated, b, info, seq); err != nil {
-		return store.DeleteResult{}, err
+		return store.DeleteResult{}, false, err
 	}
-	if err := t.commit(); err != nil {
-		return store.DeleteResult{}, err
+	return store.DeleteResult{VersionID: info.VersionID, DeleteMarker: true}, true, nil
+}
+
+// stageVersionDelete adds the removal of one version (the null version in
+// an unversioned bucket) to t.
+func (s *Store) stageVersionDelete(t *txn, r reader, b store.Bucket, key string, opts store.DeleteOptions) (store.DeleteResult, bool, error) {
+	id := opts.VersionID
+	if id == "" {
+		id = store.NullVersion
 	}
-	return store.DeleteResult{VersionID: info.VersionID, DeleteMarker: true}, nil
+	v, err := s.byID(r, b.Name, key, id)
+	if err != nil {
+		return store.DeleteResult{}, false, fmt.Errorf("local: %w", err)
+	}
+	if v == nil {
+		return store.DeleteResult{VersionID: opts.VersionID}, false, nil
+	}
+	lv, err := s.latest(r, b.Name, key)
+	if err != nil {
+		return store.DeleteResult{}, false, fmt.Errorf("local: %w", err)
+	}
+	info := v.info(b.Name, key, b.Versioning, lv != nil && lv.Seq == v.Seq)
+	if opts.Check != nil {
+		if err := opts.Check(info); err != nil {
+			return store.DeleteResult{}, false, err
+		}
+	}
+	t.dropVersion(b.Name, key, v)
+	seq, err := s.nextSeq()
+	if err != nil {
+		return store.DeleteResult{}, false, err
+	}
+	if err := t.change(store.ChangeDelete, b, info, seq); err != nil {
+		return store.DeleteResult{}, false, err
+	}
+	return store.DeleteResult{VersionID: opts.VersionID, DeleteMarker: v.DeleteMarker}, true, nil
 }
 
 // CopyObject copies a version's body and metadata to a new version. The
@@ -703,8 +716,9 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	bl := s.bucketLock(bucket)
+	bl.RLock()
+	defer bl.RUnlock()
 	mu := s.keyLock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()

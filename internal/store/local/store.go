@@ -24,9 +24,11 @@
 //
 // # Locks
 //
-// Lock order: Store.buckets → upload stripe → key stripe → hazards.mu and
-// Store.leaseMu (leaves). Object commits hold buckets for reading, so bucket
-// deletion and configuration changes (write lock) see no write in flight.
+// Lock order: bucket stripe → upload stripe → key stripes (in index order
+// when a commit takes several) → hazards.mu and Store.leaseMu (leaves).
+// Object commits hold their bucket's stripe for reading, so bucket deletion
+// and configuration changes (write lock) see no write in flight to that
+// bucket; no lock that every bucket's writes need is held across a commit.
 // Commits of one key serialise on its stripe, which orders its versions;
 // commits of different keys run concurrently and Pebble groups their WAL
 // syncs. Reads take no lock: they read a consistent Pebble view and pin the
@@ -60,6 +62,10 @@ const maxInlineThreshold = 1 << 20
 const seqLeaseSize = 1 << 20
 
 const lockStripes = 1024
+
+// bucketStripes is how many bucket locks there are; buckets whose names
+// hash alike share one.
+const bucketStripes = 256
 
 // Options configure a Store.
 type Options struct {
@@ -105,9 +111,11 @@ type Store struct {
 
 	onCorrupt func(*CorruptError)
 
-	// buckets is held for reading by every object, upload and part commit
-	// and for writing by bucket changes.
-	buckets sync.RWMutex
+	// buckets are striped by bucket name (bucketLock): a stripe is held
+	// for reading by every object, upload and part commit of its buckets
+	// and for writing by their bucket changes, so a bucket change (and its
+	// fsync) holds up writes to its own bucket, not to every bucket.
+	buckets [bucketStripes]sync.RWMutex
 	keys    [lockStripes]sync.Mutex
 	uploads [lockStripes]sync.RWMutex
 	seed    maphash.Seed
@@ -276,12 +284,21 @@ func (s *Store) nextSeq() (uint64, error) {
 }
 
 func (s *Store) keyLock(bucket, key string) *sync.Mutex {
+	return &s.keys[s.keyStripe(bucket, key)]
+}
+
+// keyStripe is the index of key's lock in s.keys.
+func (s *Store) keyStripe(bucket, key string) int {
 	var h maphash.Hash
 	h.SetSeed(s.seed)
 	h.WriteString(bucket)
 	h.WriteByte(0)
 	h.WriteString(key)
-	return &s.keys[h.Sum64()%lockStripes]
+	return int(h.Sum64() % lockStripes)
+}
+
+func (s *Store) bucketLock(name string) *sync.RWMutex {
+	return &s.buckets[maphash.String(s.seed, name)%bucketStripes]
 }
 
 func (s *Store) uploadLock(uploadID string) *sync.RWMutex {

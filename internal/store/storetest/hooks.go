@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -28,6 +29,8 @@ func RunHooks(t *testing.T, open func(t *testing.T, hook store.ChangeHook) (stor
 		{"AfterCommit", testHookAfterCommit},
 		{"RequestContext", testHookContext},
 		{"SequencePerObject", testHookSequence},
+		{"DeleteObjectsChangePerKey", testHookDeleteObjects},
+		{"BucketRecords", testBucketRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,5 +385,106 @@ func testHookSequence(h *hookEnv) {
 	}
 	if len(vs) != 4*6+4 {
 		h.t.Errorf("%d versions, want %d", len(vs), 4*6+4)
+	}
+}
+
+// DeleteObjects reports one change per key that changes, each with its own
+// record and sequence; a hook failing for one key drops that key's delete
+// and record (its AfterAbort runs) and keeps the others.
+func testHookDeleteObjects(h *hookEnv) {
+	h.mkbucket("b", store.Unversioned)
+	const n = 10
+	var entries []store.DeleteEntry
+	for i := range n {
+		k := fmt.Sprintf("k%d", i)
+		h.put("b", k, []byte(k))
+		entries = append(entries, store.DeleteEntry{Key: k})
+	}
+	entries = append(entries, store.DeleteEntry{Key: "missing"})
+	h.take()
+	before := len(h.records())
+	var afters []string
+	h.mu.Lock()
+	h.fail = func(c store.Change) error {
+		if c.Object.Key == "k4" {
+			return errTest
+		}
+		return nil
+	}
+	h.after = func(c store.Change) { afters = append(afters, c.Object.Key) }
+	h.mu.Unlock()
+
+	out := h.b.DeleteObjects(h.ctx, "b", entries)
+	for i, o := range out {
+		if wantFail := entries[i].Key == "k4"; wantFail != errors.Is(o.Err, errTest) || (!wantFail && o.Err != nil) {
+			h.t.Errorf("entry %s: %v", entries[i].Key, o.Err)
+		}
+	}
+	cs := h.take()
+	seqs := map[uint64]bool{}
+	recs := h.records()
+	for _, c := range cs {
+		if c.Kind != store.ChangeDelete || seqs[c.Sequence] {
+			h.t.Errorf("change %s %s seq %d (kind or repeated sequence)", c.Kind, c.Object.Key, c.Sequence)
+		}
+		seqs[c.Sequence] = true
+		if recs[string(recordKey(c.Sequence))] != string(recordValue(c)) {
+			h.t.Errorf("no record of the delete of %s", c.Object.Key)
+		}
+	}
+	if len(cs) != n-1 || len(recs) != before+n-1 || len(afters) != n-1 {
+		h.t.Errorf("%d changes, %d new records, %d AfterCommit calls; want %d each", len(cs), len(recs)-before, len(afters), n-1)
+	}
+	h.mu.Lock()
+	aborts := h.aborts
+	h.mu.Unlock()
+	if aborts != 1 {
+		h.t.Errorf("AfterAbort ran %d times, want once (k4)", aborts)
+	}
+	h.mustGet("b", "k4", "", []byte("k4"))
+	h.absent("b", "k3")
+}
+
+// UpdateBucketRecords commits the bucket record and the system records fn
+// adds in one commit: both or, when fn fails after adding records,
+// neither.
+func testBucketRecords(h *hookEnv) {
+	h.mkbucket("b", store.Unversioned)
+	if err := kv.Put(h.ctx, h.kv, []byte("derived/old"), []byte("1")); err != nil {
+		h.t.Fatal(err)
+	}
+	err := h.b.UpdateBucketRecords(h.ctx, "b", func(b *store.Bucket, w *kv.Batch) error {
+		b.Config = map[string][]byte{"conf": []byte("v1")}
+		w.Put([]byte("derived/new"), []byte("2"))
+		w.Delete([]byte("derived/old"))
+		return errTest
+	})
+	wantErr(h.t, "UpdateBucketRecords with failing fn", err, errTest)
+	if b, err := h.b.GetBucket(h.ctx, "b"); err != nil || b.Config["conf"] != nil {
+		h.t.Errorf("bucket after a failed update: %+v, %v", b.Config, err)
+	}
+	if _, err := h.kv.Get(h.ctx, []byte("derived/new")); !errors.Is(err, kv.ErrNotFound) {
+		h.t.Errorf("record of a failed update: %v", err)
+	}
+	if _, err := h.kv.Get(h.ctx, []byte("derived/old")); err != nil {
+		h.t.Errorf("record a failed update deleted: %v", err)
+	}
+	err = h.b.UpdateBucketRecords(h.ctx, "b", func(b *store.Bucket, w *kv.Batch) error {
+		b.Config = map[string][]byte{"conf": []byte("v1")}
+		w.Put([]byte("derived/new"), []byte("2"))
+		w.Delete([]byte("derived/old"))
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if b, err := h.b.GetBucket(h.ctx, "b"); err != nil || string(b.Config["conf"]) != "v1" {
+		h.t.Errorf("bucket after the update: %+v, %v", b.Config, err)
+	}
+	if v, err := h.kv.Get(h.ctx, []byte("derived/new")); err != nil || string(v) != "2" {
+		h.t.Errorf("record of the update: %q, %v", v, err)
+	}
+	if _, err := h.kv.Get(h.ctx, []byte("derived/old")); !errors.Is(err, kv.ErrNotFound) {
+		h.t.Errorf("record the update deleted: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -26,6 +27,57 @@ var multipartTests = []test{
 	{"ListUploads", testListUploads},
 	{"CompleteTwice", testCompleteTwice},
 	{"CompleteChecksums", testCompleteChecksums},
+	{"CompleteConditional", testCompleteConditional},
+}
+
+// A conditional completion is checked against the key's latest version in
+// the commit: of concurrent If-None-Match "*" completions of different
+// uploads exactly one wins, a failed check keeps its upload, and If-Match
+// needs the current ETag.
+func testCompleteConditional(e *env) {
+	e.mkbucket("b", store.Unversioned)
+	const n = 6
+	ups := make([]store.Upload, n)
+	parts := make([]store.PartInfo, n)
+	for i := range ups {
+		ups[i] = e.create("b", "k", store.PutOptions{})
+		parts[i] = e.part(ups[i], 1, data(10+i, uint64(i)))
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range ups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.b.CompleteMultipartUpload(e.ctx, "b", "k", ups[i].UploadID,
+				[]store.CompletePart{{Number: 1, ETag: parts[i].ETag}}, store.CompleteOptions{IfNoneMatch: "*"})
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner < 0:
+			winner = i
+		case err == nil:
+			e.t.Errorf("uploads %d and %d both completed with IfNoneMatch *", winner, i)
+		case !errors.Is(err, store.ErrPreconditionFailed):
+			e.t.Errorf("upload %d: %v, want ErrPreconditionFailed", i, err)
+		}
+	}
+	if winner < 0 {
+		e.t.Fatal("no completion succeeded")
+	}
+	cur := e.mustGet("b", "k", "", data(10+winner, uint64(winner)))
+	loser := (winner + 1) % n
+	_, err := e.b.CompleteMultipartUpload(e.ctx, "b", "k", ups[loser].UploadID,
+		[]store.CompletePart{{Number: 1, ETag: parts[loser].ETag}}, store.CompleteOptions{IfMatch: `"` + md5hex([]byte("other")) + `"`})
+	wantErr(e.t, "If-Match with another ETag", err, store.ErrPreconditionFailed)
+	if _, err := e.b.CompleteMultipartUpload(e.ctx, "b", "k", ups[loser].UploadID,
+		[]store.CompletePart{{Number: 1, ETag: parts[loser].ETag}}, store.CompleteOptions{IfMatch: cur.ETag}); err != nil {
+		e.t.Fatalf("If-Match with the current ETag, on an upload a failed check kept: %v", err)
+	}
+	e.mustGet("b", "k", "", data(10+loser, uint64(loser)))
 }
 
 // The Checksums hook of CompleteMultipartUpload sees the upload and the

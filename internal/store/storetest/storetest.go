@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Multipart", multipartTests},
 		{"Concurrency", concurrencyTests},
 		{"ObjectLock", objectLockTests},
+		{"DeleteObjects", deleteObjectsTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

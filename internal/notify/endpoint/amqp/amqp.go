@@ -296,6 +296,8 @@ type session struct {
 // waiter is one message waiting for its confirm.
 type waiter struct {
 	result   chan error // buffered, receives exactly one value
+	msgID    string     // the message-id it was published with
+	key      string     // and its routing key
 	returned *amqp091.Return
 }
 
@@ -440,16 +442,25 @@ func (s *session) resolve(c amqp091.Confirmation) {
 	}
 }
 
+// markReturned records a basic.return on the waiter of the message it
+// returns. A return carries no delivery tag, only the message's properties
+// and routing key: it belongs to the oldest unreturned message pending with
+// its message-id and routing key. Several are pending with both only when
+// a retry of one event overlaps an earlier attempt, and those route alike;
+// returns come in publish order.
 func (s *session) markReturned(r amqp091.Return) {
-	tag, err := strconv.ParseUint(r.MessageId, 10, 64)
-	if err != nil {
-		return
-	}
 	s.mu.Lock()
-	if w := s.pending[tag]; w != nil {
-		w.returned = &r
+	defer s.mu.Unlock()
+	var oldest *waiter
+	var oldestTag uint64
+	for tag, w := range s.pending {
+		if w.msgID == r.MessageId && w.key == r.RoutingKey && w.returned == nil && (oldest == nil || tag < oldestTag) {
+			oldest, oldestTag = w, tag
+		}
 	}
-	s.mu.Unlock()
+	if oldest != nil {
+		oldest.returned = &r
+	}
 }
 
 // fail ends the session once: waiters get err. The connection is closed by
@@ -503,16 +514,24 @@ func (s *session) close(reason error) {
 func (s *session) publish(ctx context.Context, cfg Config, m base.Message) error {
 	msg := amqp091.Publishing{Body: m.Body}
 	if cfg.AckLevel != AckNone {
-		// As RGW: persistent delivery and reply_to, nothing else (no
-		// content type, no headers). Level none sends no properties.
+		// As RGW: persistent delivery and reply_to, no content type, no
+		// headers; Cairn adds the message-id below at every level.
 		msg.DeliveryMode = amqp091.Persistent
 		msg.ReplyTo = s.replyTo
 	}
 	mandatory := cfg.AckLevel == AckRoutable
 
+	// The event id is the message-id consumers dedupe on; it also lets
+	// the dispatcher match a basic.return, which carries no delivery tag,
+	// to its publish.
+	msg.MessageId = m.ID
+
 	var w *waiter
 	s.pubMu.Lock()
 	tag := s.ch.GetNextPublishSeqNo()
+	if msg.MessageId == "" && mandatory {
+		msg.MessageId = strconv.FormatUint(tag, 10)
+	}
 	if cfg.AckLevel != AckNone {
 		s.mu.Lock()
 		if s.err != nil {
@@ -526,14 +545,9 @@ func (s *session) publish(ctx context.Context, cfg Config, m base.Message) error
 			s.pubMu.Unlock()
 			return fmt.Errorf("amqp endpoint %s: %w", s.addr, base.ErrBusy)
 		}
-		w = &waiter{result: make(chan error, 1)}
+		w = &waiter{result: make(chan error, 1), msgID: msg.MessageId, key: m.Topic}
 		s.pending[tag] = w
 		s.mu.Unlock()
-	}
-	if mandatory {
-		// basic.return carries no delivery tag; the message id lets the
-		// dispatcher match a return to its publish.
-		msg.MessageId = strconv.FormatUint(tag, 10)
 	}
 	err := s.ch.PublishWithContext(ctx, cfg.Exchange, m.Topic, mandatory, false, msg)
 	s.pubMu.Unlock()

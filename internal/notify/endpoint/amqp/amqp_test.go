@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/base"
+	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/eventtest"
 )
 
 func TestMain(m *testing.M) {
@@ -177,6 +178,25 @@ func TestSendAckLevels(t *testing.T) {
 			}
 			if !strings.HasPrefix(d.ReplyTo, "amq.gen-") {
 				t.Errorf("reply_to = %q, want a server-named queue", d.ReplyTo)
+			}
+		})
+	}
+}
+
+// TestSendCarriesEventID: at every ack level the record's eventId is the
+// message-id, so consumers can drop redelivered copies.
+func TestSendCarriesEventID(t *testing.T) {
+	for _, ack := range []string{AckNone, AckBroker, AckRoutable} {
+		t.Run(ack, func(t *testing.T) {
+			f := newFixture(t, true, nil)
+			e := f.endpoint(t, ack)
+			m := base.Message{Body: []byte(eventtest.Body), Topic: f.topic, ID: eventtest.ID}
+			if err := e.Send(context.Background(), m); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			d := f.get(t)
+			if want := eventtest.EventID(t, d.Body); d.MessageId != want || want != eventtest.ID {
+				t.Errorf("message-id = %q, record eventId %q, want both %q", d.MessageId, want, eventtest.ID)
 			}
 		})
 	}

@@ -28,9 +28,16 @@ const (
 	DefaultMaxInflight    = 8192
 )
 
-// CloudEvents header names, in the order RGW documents them. The values
-// other than ce-specversion come from Message.Attributes under the same keys.
-var cloudEventHeaders = []string{"ce-type", "ce-time", "ce-id", "ce-source", "ce-subject"}
+// CloudEvents header names, in the order RGW documents them, then Cairn's
+// extension attribute ce-eventid: RGW's ce-id is the request id and the
+// gateway's, shared by every event of a multi-object request, while
+// ce-eventid is the record's own eventId (Message.ID), one per event, for
+// consumers to dedupe on. The values other than ce-specversion come from
+// Message.Attributes under the same keys.
+var cloudEventHeaders = []string{"ce-type", "ce-time", "ce-id", "ce-source", "ce-subject", eventIDHeader}
+
+// eventIDHeader is the CloudEvents extension attribute holding the eventId.
+const eventIDHeader = "ce-eventid"
 
 // Config describes one HTTP push endpoint.
 type Config struct {
@@ -205,7 +212,10 @@ func (e *Endpoint) setHeaders(req *nethttp.Request, m base.Message) {
 	h["ce-specversion"] = []string{"1.0"}
 	for _, k := range cloudEventHeaders {
 		v, ok := m.Attributes[k]
-		if !ok && k == "ce-id" {
+		switch {
+		case k == eventIDHeader:
+			v, ok = m.ID, m.ID != ""
+		case !ok && k == "ce-id":
 			v, ok = m.ID, m.ID != ""
 		}
 		if ok {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/base"
+	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/eventtest"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/testcert"
 )
 
@@ -154,6 +155,26 @@ func TestSendCloudEventsHeaders(t *testing.T) {
 	}
 	if string(c.body) != body {
 		t.Errorf("body changed in CloudEvents mode: %q", c.body)
+	}
+}
+
+// TestSendCloudEventsEventID: beside RGW's ce-id (request and gateway
+// ids, shared by the events of one request) the record's own eventId goes
+// in the extension attribute ce-eventid, for consumers to dedupe on.
+func TestSendCloudEventsEventID(t *testing.T) {
+	srv, got := recorder(t, nethttp.StatusOK, false)
+	e := newEndpoint(t, Config{URL: srv.URL, CloudEvents: true})
+	attrs := map[string]string{"ce-id": "tx000001-abc.3c0e-default-default"}
+	m := base.Message{Body: []byte(eventtest.Body), ID: eventtest.ID, Attributes: attrs}
+	if err := e.Send(context.Background(), m); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	c := receive(t, got)
+	if h, want := c.header.Get("ce-eventid"), eventtest.EventID(t, c.body); h != want || want != eventtest.ID {
+		t.Errorf("ce-eventid = %q, record eventId %q, want both %q", h, want, eventtest.ID)
+	}
+	if h := c.header.Get("ce-id"); h != attrs["ce-id"] {
+		t.Errorf("ce-id = %q, want RGW's %q", h, attrs["ce-id"])
 	}
 }
 

@@ -1,6 +1,8 @@
 // Package kafka delivers notifications to Kafka the way RGW's kafka driver
 // does: Kafka topic = topic name, no key, value = the JSON event, producer
-// default acks, optional SASL (PLAIN, SCRAM-SHA-256/512) and TLS.
+// default acks, optional SASL (PLAIN, SCRAM-SHA-256/512) and TLS. Unlike
+// RGW, each record carries the event's eventId in header "eventId", so
+// consumers can drop duplicates without parsing the value.
 //
 // It uses franz-go's kgo, a pure-Go client (no cgo/librdkafka), which also
 // ships kfake, an in-process Kafka used by the tests.
@@ -198,6 +200,9 @@ func (e *Endpoint) Send(ctx context.Context, m base.Message) error {
 		return base.ErrClosed
 	}
 	rec := &kgo.Record{Topic: m.Topic, Value: m.Body}
+	if m.ID != "" {
+		rec.Headers = []kgo.RecordHeader{{Key: base.IDHeader, Value: []byte(m.ID)}}
+	}
 	if e.cfg.AckLevel == AckNone {
 		// The record must outlive Send, so it is not tied to ctx; the
 		// delivery timeout bounds it instead.

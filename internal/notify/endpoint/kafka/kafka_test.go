@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/base"
+	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/eventtest"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/testcert"
 )
 
@@ -85,10 +86,31 @@ func TestSendAckLevels(t *testing.T) {
 			if string(r.Value) != body {
 				t.Errorf("value = %q, want %q", r.Value, body)
 			}
-			if r.Key != nil || len(r.Headers) != 0 {
-				t.Errorf("key %q, headers %v; want none", r.Key, r.Headers)
+			if r.Key != nil || len(r.Headers) != 1 || r.Headers[0].Key != base.IDHeader || string(r.Headers[0].Value) != "ev" {
+				t.Errorf("key %q, headers %v; want no key and only the event id", r.Key, r.Headers)
 			}
 		})
+	}
+}
+
+// TestSendCarriesEventID: the record's eventId travels in header eventId,
+// so consumers can drop redelivered copies without parsing the value.
+func TestSendCarriesEventID(t *testing.T) {
+	c := cluster(t)
+	e := newEndpoint(t, Config{URL: "kafka://" + c.ListenAddrs()[0]})
+	m := base.Message{Body: []byte(eventtest.Body), Topic: "t1", ID: eventtest.ID}
+	if err := e.Send(context.Background(), m); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	r := consume(t, c, "t1", 1)[0]
+	var got []string
+	for _, h := range r.Headers {
+		if h.Key == "eventId" {
+			got = append(got, string(h.Value))
+		}
+	}
+	if want := eventtest.EventID(t, r.Value); len(got) != 1 || got[0] != want || want != eventtest.ID {
+		t.Errorf("eventId headers %q, record eventId %q, want one header %q", got, want, eventtest.ID)
 	}
 }
 

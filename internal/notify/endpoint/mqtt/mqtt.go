@@ -12,7 +12,8 @@
 // speaks, its tokens expose Done() channels so Send can honour ctx, it
 // reconnects on its own, and its per-attempt TLS hook lets a rotated
 // ca-location take effect. The newer paho.golang (MQTT 5 only) would narrow
-// broker support for features we do not need.
+// broker support for features we do not need. MQTT 3.1.1 has no user
+// properties, so the event id travels only inside the payload (eventId).
 package mqtt
 
 import (

@@ -12,7 +12,8 @@
 //   - With JetStream (topic argument nats-jetstream=true), broker-level Sends
 //     publish through JetStream and wait for the stream's PubAck; the event
 //     id becomes Nats-Msg-Id, so the stream's duplicate window drops retried
-//     copies. A subject no stream captures is a permanent error.
+//     copies. A subject no stream captures is a permanent error. Core NATS
+//     messages carry the same Nats-Msg-Id header for consumers to dedupe on.
 //
 // TLS: use-ssl=true (verify-ssl, ca-location as for the other schemes).
 // After the first successful connection nats.go reconnects by itself, and
@@ -148,7 +149,13 @@ func (e *Endpoint) Send(ctx context.Context, m base.Message) error {
 		}
 		return nil
 	}
-	if err := nc.Publish(m.Topic, m.Body); err != nil {
+	msg := &natsgo.Msg{Subject: m.Topic, Data: m.Body}
+	if m.ID != "" {
+		// Core NATS does not dedupe, but a consumer can, by the same
+		// header JetStream uses.
+		msg.Header = natsgo.Header{natsgo.MsgIdHdr: []string{m.ID}}
+	}
+	if err := nc.PublishMsg(msg); err != nil {
 		return classify(fmt.Errorf("nats endpoint %s: publish to %q: %w", e.servers, m.Topic, err))
 	}
 	if e.cfg.AckLevel == AckNone {

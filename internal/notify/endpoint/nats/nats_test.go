@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/base"
+	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/eventtest"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint/internal/testcert"
 )
 
@@ -103,6 +104,26 @@ func TestSendAckLevels(t *testing.T) {
 			}
 			if got := next(t, sub); string(got.Data) != body {
 				t.Errorf("data = %q, want %q", got.Data, body)
+			}
+		})
+	}
+}
+
+// TestSendCarriesEventID: core NATS messages carry the record's eventId
+// in the Nats-Msg-Id header, as JetStream publishes do (TestSendJetStream).
+func TestSendCarriesEventID(t *testing.T) {
+	s := runServer(t, nil)
+	for _, ack := range []string{AckNone, AckBroker} {
+		t.Run(ack, func(t *testing.T) {
+			sub := subscribe(t, s, "t1")
+			e := newEndpoint(t, Config{URL: "nats://" + addr(s), AckLevel: ack})
+			m := base.Message{Body: []byte(eventtest.Body), Topic: "t1", ID: eventtest.ID}
+			if err := e.Send(context.Background(), m); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			got := next(t, sub)
+			if h, want := got.Header.Get("Nats-Msg-Id"), eventtest.EventID(t, got.Data); h != want || want != eventtest.ID {
+				t.Errorf("Nats-Msg-Id = %q, record eventId %q, want both %q", h, want, eventtest.ID)
 			}
 		})
 	}

@@ -19,12 +19,18 @@ type Message struct {
 	// Topic is the topic's own name. It becomes the AMQP routing key, the
 	// Kafka topic, the NATS subject or the MQTT topic.
 	Topic string
-	// ID identifies the event (deduplication, CloudEvents fallback id).
+	// ID identifies the event: the record's eventId. Every driver that
+	// has a place for it sends it (AMQP message-id, Kafka header IDHeader,
+	// NATS Nats-Msg-Id, HTTP CloudEvents ce-eventid), so consumers can drop
+	// the duplicates at-least-once delivery makes.
 	ID string
 	// Attributes carries optional per-message values, such as the
 	// CloudEvents fields keyed by their header names (ce-id, ce-source, ...).
 	Attributes map[string]string
 }
+
+// IDHeader is the Kafka record header that carries Message.ID.
+const IDHeader = "eventId"
 
 // ErrPermanent marks errors that retrying with the same configuration will
 // not fix: a malformed URI, an unknown scheme or ack level, a missing AMQP
