@@ -189,9 +189,9 @@ func TestDiskFull(t *testing.T) {
 			d.verify()
 
 			d.deleteSome(2)
-			// Deleted inline bodies free their space when the compaction
-			// the refusal asked for drops them: the PUT is retried a
-			// bounded number of times meanwhile.
+			// Deleted inline bodies free their space when a compaction
+			// drops them (the refusal asked for the flush that starts
+			// one): the PUT is retried a bounded number of times meanwhile.
 			status := 0
 			for range 60 {
 				if status, _ = d.put("after-deletes", randomBody(tc.size)); status != http.StatusInsufficientStorage {

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,9 +62,9 @@ type space struct {
 	present bool   // the ballast file holds its full size
 	pending uint64 // declared bytes of admitted bodies still being written
 
-	// reclaim asks the store to compact the metadata store while new data
-	// is refused: deleted objects kept inline free their space only when
-	// compaction drops them (see Store.reclaimLoop).
+	// reclaim asks the store to flush the metadata store while new data is
+	// refused, so compactions can drop deleted inline objects (see
+	// Store.reclaimLoop).
 	reclaim chan struct{}
 }
 
@@ -224,7 +223,7 @@ func isDiskFull(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
-// askReclaim asks for a compaction without waiting (one request at most is
+// askReclaim asks for a flush without waiting (one request at most is
 // outstanding).
 func (sp *space) askReclaim() {
 	select {
@@ -298,14 +297,18 @@ func (s *Store) receive(ctx context.Context, r io.Reader, size int64, wantMD5 []
 	return in, err
 }
 
-// reclaimPause spaces out compactions asked for by a disk that stays full.
+// reclaimPause spaces out flushes asked for by a disk that stays full.
 const reclaimPause = 5 * time.Second
 
-// reclaimLoop compacts the whole metadata store when the space guard asks
-// (new data refused): a deleted object kept inline, and every overwritten
-// record, takes space until compaction drops it, so without this deletes
-// on a full disk would not make room for new writes until Pebble happened
-// to compact. It runs until Close.
+// reclaimLoop flushes the metadata store's memtable when the space guard
+// asks (new data refused): deletes on a full disk are tombstones in the
+// memtable, and with writes refused nothing else would flush them, so the
+// compactions that drop deleted inline objects and free their space would
+// never start. A flush needs at most a memtable of room, which the reserve
+// keeps; a manual compaction of everything could need as much room as the
+// data and end the process on a full disk (a failed MANIFEST write is fatal
+// in Pebble v1), so Pebble's own compaction policy takes it from there.
+// It runs until Close.
 func (s *Store) reclaimLoop() {
 	defer close(s.reclaimDone)
 	for {
@@ -314,12 +317,8 @@ func (s *Store) reclaimLoop() {
 			return
 		case <-s.space.reclaim:
 		}
-		err := s.db.Flush()
-		if err == nil {
-			err = s.db.Compact([]byte{0}, bytes.Repeat([]byte{0xff}, 32), false)
-		}
-		if err != nil {
-			s.log.Warn("compaction to reclaim space failed", "err", err)
+		if err := s.db.Flush(); err != nil {
+			s.log.Warn("flush to reclaim space failed", "err", err)
 		}
 		select {
 		case <-s.reclaimStop:
