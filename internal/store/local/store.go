@@ -183,7 +183,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := sp.beforeOpen(); err != nil {
 		return nil, err
 	}
-	if err := s.checkMetadata(); err != nil {
+	if err := s.checkMetadata(opts.pebbleFS); err != nil {
 		return nil, err
 	}
 	popts := &pebble.Options{
@@ -219,9 +219,12 @@ func Open(dir string, opts Options) (*Store, error) {
 // their tail, which Pebble would open after silently dropping every write
 // past the damage (see logscan.go). It runs before Pebble opens the store,
 // so nothing has been replayed, flushed or removed yet.
-func (s *Store) checkMetadata() error {
-	// The same filesystem Pebble opens the store with (its default).
-	m, err := checkMetaLogs(vfs.Default, filepath.Join(s.dir, "meta"), false)
+func (s *Store) checkMetadata(vfsys vfs.FS) error {
+	// The same filesystem Pebble opens the store with.
+	if vfsys == nil {
+		vfsys = vfs.Default
+	}
+	m, err := checkMetaLogs(vfsys, filepath.Join(s.dir, "meta"), false)
 	if err != nil {
 		return err
 	}

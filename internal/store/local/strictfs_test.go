@@ -1,0 +1,72 @@
+package local
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"testing"
+
+	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/store/storetest"
+	"github.com/cockroachdb/pebble/vfs"
+)
+
+// vfsDataFS puts the data files on a Pebble vfs.FS. On a vfs.NewStrictMem
+// both the metadata store and the data files then live on one filesystem
+// that forgets whatever was not synced when ResetToSyncedState is called:
+// file contents not synced with the file, and directory entries (creates,
+// renames, removes) not synced with their directory — a power loss.
+type vfsDataFS struct{ fs vfs.FS }
+
+func (v vfsDataFS) Create(name string) (File, error) {
+	// vfs.FS.Create truncates; the store's Create must not.
+	if _, err := v.fs.Stat(name); err == nil {
+		return nil, &os.PathError{Op: "create", Path: name, Err: fs.ErrExist}
+	}
+	return v.fs.Create(name)
+}
+
+func (v vfsDataFS) Open(name string) (File, error) { return v.fs.Open(name) }
+
+func (v vfsDataFS) Rename(oldname, newname string) error { return v.fs.Rename(oldname, newname) }
+
+func (v vfsDataFS) Remove(name string) error { return v.fs.Remove(name) }
+
+func (v vfsDataFS) MkdirAll(dir string) error { return v.fs.MkdirAll(dir, 0o755) }
+
+func (v vfsDataFS) ReadDir(dir string) ([]string, error) { return v.fs.List(dir) }
+
+func (v vfsDataFS) SyncDir(dir string) error {
+	d, err := v.fs.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// openStrict opens a store in dir on fsys (a vfs.NewStrictMem) for both its
+// metadata and its data files. The free-space reserve is off: a memory
+// filesystem has no statfs.
+func openStrict(dir string, fsys *vfs.MemFS, opts Options) (*Store, error) {
+	opts.FS = vfsDataFS{fs: fsys}
+	opts.pebbleFS = fsys
+	opts.BallastSize = -1
+	return Open(dir, opts)
+}
+
+// TestConformanceStrictFS runs the conformance suite with the metadata and
+// every data file on a strict memory filesystem, so the power-loss tests'
+// filesystem is known to behave as a real one does while nothing crashes.
+func TestConformanceStrictFS(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Backend {
+		s, err := openStrict("/store", vfs.NewStrictMem(), Options{InlineThreshold: -1})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
