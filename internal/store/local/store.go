@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -236,7 +237,10 @@ func (s *Store) checkMetadata(vfsys vfs.FS) error {
 }
 
 func (s *Store) makeDirs() error {
-	for _, d := range []string{s.dir, filepath.Join(s.dir, "tmp"), filepath.Join(s.dir, "data")} {
+	_, err := s.fs.ReadDir(s.dir)
+	created := errors.Is(err, fs.ErrNotExist)
+	// meta is made here, not by Pebble, so that its entry is synced below.
+	for _, d := range []string{s.dir, filepath.Join(s.dir, "tmp"), filepath.Join(s.dir, "data"), filepath.Join(s.dir, "meta")} {
 		if err := s.fs.MkdirAll(d); err != nil {
 			return fmt.Errorf("local: %w", err)
 		}
@@ -248,11 +252,19 @@ func (s *Store) makeDirs() error {
 			return fmt.Errorf("local: %w", err)
 		}
 	}
-	// The subdirectories' entries, and tmp's and data's, must survive.
+	// The subdirectories' entries, and tmp's, data's and meta's, must
+	// survive, and so must the store directory's own entry if it is new:
+	// else a power loss can take a new store with everything written to it.
 	if err := s.syncDir(filepath.Join(s.dir, "data")); err != nil {
 		return err
 	}
-	return s.syncDir(s.dir)
+	if err := s.syncDir(s.dir); err != nil {
+		return err
+	}
+	if created {
+		return s.syncDir(filepath.Dir(s.dir))
+	}
+	return nil
 }
 
 // Close closes the metadata DB. Readers still open fail afterwards.

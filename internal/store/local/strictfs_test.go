@@ -70,3 +70,40 @@ func TestConformanceStrictFS(t *testing.T) {
 		return s
 	})
 }
+
+// TestPowerLossNewStore: a store written just after it was created survives
+// a power loss, both in a directory the operator made (its meta directory's
+// entry must be synced) and in one Open makes (its own entry too).
+func TestPowerLossNewStore(t *testing.T) {
+	for _, dir := range []string{"/srv/made", "/srv/new"} {
+		fsys := vfs.NewStrictMem()
+		if err := fsys.MkdirAll("/srv/made", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []string{"/", "/srv"} {
+			if err := (vfsDataFS{fs: fsys}).SyncDir(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := openStrict(dir, fsys, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateBucket(t.Context(), store.Bucket{Name: "b"}); err != nil {
+			t.Fatal(err)
+		}
+		put(t, s, "b", "k", []byte("acknowledged"))
+		fsys.SetIgnoreSyncs(true)
+		s.Close()
+		fsys.ResetToSyncedState()
+		fsys.SetIgnoreSyncs(false)
+		s, err = openStrict(dir, fsys, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.HeadObject(t.Context(), "b", "k", store.GetOptions{}); err != nil {
+			t.Errorf("%s: the acknowledged object after a power loss: %v", dir, err)
+		}
+		s.Close()
+	}
+}
