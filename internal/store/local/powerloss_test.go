@@ -41,13 +41,23 @@ func TestPowerLoss(t *testing.T) {
 		seed = uint64(envInt(t, "CAIRN_POWERLOSS_SEED", 0))
 	}
 	start := time.Now()
+	var total plStats
 	for i := range iters {
 		s := seed + uint64(i)
-		if !t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) { powerLossRound(t, s) }) {
+		if !t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) { total.add(powerLossRound(t, s)) }) {
 			t.Fatalf("reproduce with CAIRN_POWERLOSS_SEED=%d CAIRN_POWERLOSS_ITERS=1", s)
 		}
 	}
-	t.Logf("%d power losses in %v", iters, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d power losses (%d at a data-file sync) in %v: %d writes acknowledged, %d in flight at the crash",
+		iters, total.atSync, time.Since(start).Round(time.Millisecond), total.acked, total.inFlight)
+}
+
+type plStats struct{ atSync, acked, inFlight int }
+
+func (s *plStats) add(o plStats) {
+	s.atSync += o.atSync
+	s.acked += o.acked
+	s.inFlight += o.inFlight
 }
 
 func envInt(t *testing.T, name string, def int) int {
@@ -62,53 +72,69 @@ func envInt(t *testing.T, name string, def int) int {
 	return n
 }
 
-// plRun is one round: a store, its writers and the moment of the crash.
+// plRun is one round: a store, its writers and the moment of the crash,
+// which comes either a random delay after the crashAt-th operation started
+// or exactly at the syncAt-th sync of a data file or directory.
 type plRun struct {
 	t       *testing.T
 	ctx     context.Context
 	s       *Store
 	fsys    *vfs.MemFS
 	crashAt int64
+	syncAt  int64
 	ops     atomic.Int64
+	syncs   atomic.Int64
 	crashed atomic.Bool
-	reached chan struct{} // closed when the crashAt-th operation starts
-	once    sync.Once
+	due     chan struct{} // closed when the crashAt-th operation starts
+	dueOnce sync.Once
+	down    chan struct{} // closed at the crash
+	crash   sync.Once
+	stats   plStats
+	statsMu sync.Mutex
 	workers []*plWorker
 }
 
-func powerLossRound(t *testing.T, seed uint64) {
+func powerLossRound(t *testing.T, seed uint64) plStats {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	r := &plRun{t: t, ctx: context.Background(), fsys: vfs.NewStrictMem(),
-		crashAt: 1 + rng.Int64N(plMaxOps), reached: make(chan struct{})}
-	r.s = r.open()
+		crashAt: 1 + rng.Int64N(plMaxOps), due: make(chan struct{}), down: make(chan struct{})}
+	r.s = r.open(func() {
+		if r.syncs.Add(1) == r.syncAt {
+			r.powerCut()
+		}
+	})
 	for _, b := range []store.Bucket{{Name: plPlain}, {Name: plVersions, Versioning: store.Enabled}} {
 		if err := r.s.CreateBucket(r.ctx, b); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if rng.IntN(2) == 0 { // counted from here: the setup is acknowledged
+		r.crashAt, r.syncAt = 2*plMaxOps, r.syncs.Load()+1+rng.Int64N(2*plMaxOps)
+		r.stats.atSync = 1
 	}
 	for i := range plWorkers {
 		r.workers = append(r.workers, newPLWorker(i, rand.New(rand.NewPCG(seed, uint64(i+1)))))
 	}
 	r.runUntilCrash(time.Duration(rng.IntN(2000)) * time.Microsecond)
 	r.powerOff()
-	r.s = r.open()
+	r.s = r.open(nil)
 	defer r.s.Close()
 	r.check()
+	return r.stats
 }
 
-func (r *plRun) open() *Store {
+func (r *plRun) open(beforeSync func()) *Store {
 	r.t.Helper()
-	s, err := openStrict("/store", r.fsys, Options{})
+	s, err := openStrict("/store", r.fsys, Options{FS: vfsDataFS{fs: r.fsys, beforeSync: beforeSync}})
 	if err != nil {
 		r.t.Fatalf("Open: %v", err)
 	}
 	return s
 }
 
-// runUntilCrash runs the writers; once crashAt operations have started it
-// waits delay, so the crash lands inside some of them, and cuts the power.
-// A write that returned before the crash flag was set is acknowledged: the
-// flag is set before syncs stop, so all of its syncs took effect.
+// runUntilCrash runs the writers until the power is cut. A write that
+// returned before the crash flag was set is acknowledged: the flag is set
+// before syncs stop, so all of its syncs took effect.
 func (r *plRun) runUntilCrash(delay time.Duration) {
 	var wg sync.WaitGroup
 	for _, w := range r.workers {
@@ -119,13 +145,22 @@ func (r *plRun) runUntilCrash(delay time.Duration) {
 		}()
 	}
 	select {
-	case <-r.reached:
+	case <-r.due:
+		time.Sleep(delay) // so the crash lands inside some operations
+	case <-r.down:
 	case <-r.allDone(&wg):
 	}
-	time.Sleep(delay)
-	r.crashed.Store(true)
-	r.fsys.SetIgnoreSyncs(true)
+	r.powerCut()
 	wg.Wait()
+}
+
+// powerCut stops syncs from reaching the "disk".
+func (r *plRun) powerCut() {
+	r.crash.Do(func() {
+		r.crashed.Store(true)
+		r.fsys.SetIgnoreSyncs(true)
+		close(r.down)
+	})
 }
 
 func (r *plRun) allDone(wg *sync.WaitGroup) <-chan struct{} {
@@ -149,13 +184,14 @@ func (r *plRun) powerOff() {
 func (r *plRun) work(w *plWorker) {
 	for !r.crashed.Load() {
 		if n := r.ops.Add(1); n == r.crashAt {
-			r.once.Do(func() { close(r.reached) })
+			r.dueOnce.Do(func() { close(r.due) })
 		} else if n > plMaxOps*2 {
 			return // the crash is due; nothing more to start
 		}
 		name, eff, err := w.step(r.ctx, r.s)
 		if r.crashed.Load() {
 			w.pending = eff
+			r.count(func(s *plStats) { s.inFlight++ })
 			return
 		}
 		if err != nil {
@@ -163,5 +199,12 @@ func (r *plRun) work(w *plWorker) {
 			return
 		}
 		w.acked.apply(eff)
+		r.count(func(s *plStats) { s.acked++ })
 	}
+}
+
+func (r *plRun) count(f func(*plStats)) {
+	r.statsMu.Lock()
+	f(&r.stats)
+	r.statsMu.Unlock()
 }

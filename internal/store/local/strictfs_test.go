@@ -16,14 +16,35 @@ import (
 // that forgets whatever was not synced when ResetToSyncedState is called:
 // file contents not synced with the file, and directory entries (creates,
 // renames, removes) not synced with their directory — a power loss.
-type vfsDataFS struct{ fs vfs.FS }
+//
+// beforeSync, if set, runs before every sync of a data file or directory,
+// so a test can cut the power exactly there.
+type vfsDataFS struct {
+	fs         vfs.FS
+	beforeSync func()
+}
+
+// hookedFile runs its filesystem's beforeSync before a sync.
+type hookedFile struct {
+	vfs.File
+	beforeSync func()
+}
+
+func (f hookedFile) Sync() error {
+	f.beforeSync()
+	return f.File.Sync()
+}
 
 func (v vfsDataFS) Create(name string) (File, error) {
 	// vfs.FS.Create truncates; the store's Create must not.
 	if _, err := v.fs.Stat(name); err == nil {
 		return nil, &os.PathError{Op: "create", Path: name, Err: fs.ErrExist}
 	}
-	return v.fs.Create(name)
+	f, err := v.fs.Create(name)
+	if err != nil || v.beforeSync == nil {
+		return f, err
+	}
+	return hookedFile{File: f, beforeSync: v.beforeSync}, nil
 }
 
 func (v vfsDataFS) Open(name string) (File, error) { return v.fs.Open(name) }
@@ -37,6 +58,9 @@ func (v vfsDataFS) MkdirAll(dir string) error { return v.fs.MkdirAll(dir, 0o755)
 func (v vfsDataFS) ReadDir(dir string) ([]string, error) { return v.fs.List(dir) }
 
 func (v vfsDataFS) SyncDir(dir string) error {
+	if v.beforeSync != nil {
+		v.beforeSync()
+	}
 	d, err := v.fs.OpenDir(dir)
 	if err != nil {
 		return err
@@ -52,7 +76,9 @@ func (v vfsDataFS) SyncDir(dir string) error {
 // metadata and its data files. The free-space reserve is off: a memory
 // filesystem has no statfs.
 func openStrict(dir string, fsys *vfs.MemFS, opts Options) (*Store, error) {
-	opts.FS = vfsDataFS{fs: fsys}
+	if opts.FS == nil {
+		opts.FS = vfsDataFS{fs: fsys}
+	}
 	opts.pebbleFS = fsys
 	opts.BallastSize = -1
 	return Open(dir, opts)
