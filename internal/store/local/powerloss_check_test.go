@@ -106,26 +106,24 @@ func (r *plRun) checkVersions(w *plWorker) {
 	}
 }
 
+// checkBuckets: every bucket the worker ever named exists with its
+// acknowledged configuration, or is missing if it was never acknowledged
+// or its deletion was, or shows the in-flight change.
 func (r *plRun) checkBuckets(w *plWorker) {
-	names := map[string]bool{}
-	for name := range w.acked.buckets {
-		names[name] = true
-	}
-	if w.pending.bucket != "" {
-		names[w.pending.bucket] = true
-	}
-	for name := range names {
+	for i := range w.nbucket {
+		name := fmt.Sprintf("w%d-b%d", w.id, i)
+		inFlight := name == w.pending.bucket
 		want, acked := w.acked.buckets[name]
 		b, err := r.s.GetBucket(r.ctx, name)
 		switch {
-		case errors.Is(err, store.ErrNoSuchBucket) && !acked:
+		case errors.Is(err, store.ErrNoSuchBucket) && (!acked || inFlight && w.pending.bdel):
 		case err != nil:
 			r.t.Errorf("bucket %s: %v", name, err)
 		case acked && string(b.Config["tagging"]) == want:
-		case name == w.pending.bucket && string(b.Config["tagging"]) == w.pending.config:
+		case inFlight && !w.pending.bdel && string(b.Config["tagging"]) == w.pending.config:
 		default:
-			r.t.Errorf("bucket %s: config %q, want the acknowledged %q or the in-flight %q",
-				name, b.Config["tagging"], want, w.pending.config)
+			r.t.Errorf("bucket %s: config %q, want the acknowledged %q (present %v) or the in-flight %q",
+				name, b.Config["tagging"], want, acked, w.pending.config)
 		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -20,6 +22,7 @@ type plEffect struct {
 	vdel    string            // versioned version id removed
 	bucket  string            // bucket created or updated ...
 	config  string            // ... to this configuration value
+	bdel    bool              // ... or deleted
 }
 
 // plState is what a worker's acknowledged writes left.
@@ -48,7 +51,10 @@ func (st *plState) apply(e plEffect) {
 	if e.vdel != "" {
 		delete(st.versions, e.vdel)
 	}
-	if e.bucket != "" {
+	switch {
+	case e.bdel:
+		delete(st.buckets, e.bucket)
+	case e.bucket != "":
 		st.buckets[e.bucket] = e.config
 	}
 }
@@ -86,7 +92,11 @@ func (w *plWorker) body() []byte {
 
 // step runs one random operation.
 func (w *plWorker) step(ctx context.Context, s *Store) (string, plEffect, error) {
-	switch w.rng.IntN(10) {
+	switch w.rng.IntN(12) {
+	case 10:
+		return w.copy(ctx, s)
+	case 11:
+		return w.abortedUpload(ctx, s)
 	case 0, 1, 2:
 		k, b := w.key(), w.body()
 		_, err := s.PutObject(ctx, plPlain, k, bytes.NewReader(b), store.PutOptions{Size: int64(len(b))})
@@ -156,11 +166,16 @@ func (w *plWorker) deleteVersion(ctx context.Context, s *Store) (string, plEffec
 	return "delete marker " + k, plEffect{vkey: k, vmarker: true, vid: res.VersionID}, err
 }
 
-// bucketOp creates a bucket or changes an existing one's configuration.
+// bucketOp creates a bucket, or changes an existing one's configuration,
+// or deletes it (the worker's buckets stay empty).
 func (w *plWorker) bucketOp(ctx context.Context, s *Store) (string, plEffect, error) {
 	value := fmt.Sprint(w.rng.Uint64())
-	if w.nbucket > 0 && w.rng.IntN(2) == 0 {
-		name := fmt.Sprintf("w%d-b%d", w.id, w.rng.IntN(w.nbucket))
+	names := slices.Sorted(maps.Keys(w.acked.buckets))
+	if len(names) > 0 && w.rng.IntN(3) > 0 {
+		name := names[w.rng.IntN(len(names))]
+		if w.rng.IntN(3) == 0 {
+			return "delete bucket " + name, plEffect{bucket: name, bdel: true}, s.DeleteBucket(ctx, name)
+		}
 		err := s.UpdateBucket(ctx, name, func(b *store.Bucket) error {
 			b.Config = map[string][]byte{"tagging": []byte(value)}
 			return nil
@@ -171,4 +186,29 @@ func (w *plWorker) bucketOp(ctx context.Context, s *Store) (string, plEffect, er
 	w.nbucket++
 	err := s.CreateBucket(ctx, store.Bucket{Name: name, Config: map[string][]byte{"tagging": []byte(value)}})
 	return "create bucket " + name, plEffect{bucket: name, config: value}, err
+}
+
+// copy copies one of the worker's objects onto another of its keys.
+func (w *plWorker) copy(ctx context.Context, s *Store) (string, plEffect, error) {
+	src, dst := w.key(), w.key()
+	body, ok := w.acked.plain[src]
+	if !ok {
+		return w.multipart(ctx, s)
+	}
+	_, err := s.CopyObject(ctx, store.CopySource{Bucket: plPlain, Key: src}, plPlain, dst, store.CopyOptions{})
+	return "copy " + src + " to " + dst, plEffect{puts: map[string][]byte{dst: body}}, err
+}
+
+// abortedUpload uploads a part and aborts the upload: it changes no key,
+// and its part's data file must not outlive it.
+func (w *plWorker) abortedUpload(ctx context.Context, s *Store) (string, plEffect, error) {
+	k, b := w.key(), w.body()
+	up, err := s.CreateMultipartUpload(ctx, plPlain, k, store.PutOptions{})
+	if err != nil {
+		return "create upload " + k, plEffect{}, err
+	}
+	if _, err := s.UploadPart(ctx, plPlain, k, up.UploadID, 1, bytes.NewReader(b), store.PartOptions{Size: int64(len(b))}); err != nil {
+		return "upload part " + k, plEffect{}, err
+	}
+	return "abort upload " + k, plEffect{}, s.AbortMultipartUpload(ctx, plPlain, k, up.UploadID)
 }
