@@ -52,17 +52,22 @@ func (r *plRun) checkPlain(w *plWorker, key string) {
 		return
 	}
 	want, ok := w.acked.plain[key]
-	if (ok && bytes.Equal(got, want)) || (!ok && got == nil) {
+	b, put := w.pending.puts[key]
+	switch {
+	case ok && bytes.Equal(got, want), !ok && got == nil:
+	case put && bytes.Equal(got, b):
+	case got == nil && slices.Contains(w.pending.dels, key):
+	default:
+		r.t.Errorf("%s: %d bytes, want the acknowledged %d bytes (present %v) or the in-flight write's",
+			key, len(got), len(want), ok)
 		return
 	}
-	if b, ok := w.pending.puts[key]; ok && bytes.Equal(got, b) {
-		return
+	// What survived is what the next writes build on.
+	if got == nil {
+		delete(w.acked.plain, key)
+	} else {
+		w.acked.plain[key] = got
 	}
-	if got == nil && slices.Contains(w.pending.dels, key) {
-		return
-	}
-	r.t.Errorf("%s: %d bytes, want the acknowledged %d bytes (present %v) or the in-flight write's",
-		key, len(got), len(want), ok)
 }
 
 // checkVersions: every acknowledged version is there and reads back;
@@ -73,10 +78,9 @@ func (r *plRun) checkVersions(w *plWorker) {
 	if err != nil || res.IsTruncated {
 		r.t.Fatalf("list versions: %v (truncated %v)", err, res.IsTruncated)
 	}
-	seen := map[string]bool{}
+	seen := map[string]plVersion{}
 	unknown := 0
 	for _, v := range res.Versions {
-		seen[v.VersionID] = true
 		want, ok := w.acked.versions[v.VersionID]
 		if !ok {
 			p := w.pending
@@ -91,6 +95,7 @@ func (r *plRun) checkVersions(w *plWorker) {
 			r.t.Errorf("version %s: key %s marker %v, want %s %v", v.VersionID, v.Key, v.DeleteMarker, want.key, want.marker)
 			continue
 		}
+		seen[v.VersionID] = want
 		if v.DeleteMarker {
 			continue
 		}
@@ -100,10 +105,11 @@ func (r *plRun) checkVersions(w *plWorker) {
 		}
 	}
 	for id, v := range w.acked.versions {
-		if !seen[id] && id != w.pending.vdel {
+		if _, ok := seen[id]; !ok && id != w.pending.vdel {
 			r.t.Errorf("acknowledged version %s of %s is lost", id, v.key)
 		}
 	}
+	w.acked.versions = seen
 }
 
 // checkBuckets: every bucket the worker ever named exists with its
@@ -117,10 +123,12 @@ func (r *plRun) checkBuckets(w *plWorker) {
 		b, err := r.s.GetBucket(r.ctx, name)
 		switch {
 		case errors.Is(err, store.ErrNoSuchBucket) && (!acked || inFlight && w.pending.bdel):
+			delete(w.acked.buckets, name)
 		case err != nil:
 			r.t.Errorf("bucket %s: %v", name, err)
 		case acked && string(b.Config["tagging"]) == want:
 		case inFlight && !w.pending.bdel && string(b.Config["tagging"]) == w.pending.config:
+			w.acked.buckets[name] = w.pending.config
 		default:
 			r.t.Errorf("bucket %s: config %q, want the acknowledged %q (present %v) or the in-flight %q",
 				name, b.Config["tagging"], want, acked, w.pending.config)
@@ -204,5 +212,8 @@ func (r *plRun) checkWorks() {
 		if got, err := r.read(plPlain, "after", ""); err != nil || !bytes.Equal(got, body) {
 			r.t.Fatalf("GET after the crash: %d bytes, %v", len(got), err)
 		}
+	}
+	if _, err := r.s.DeleteObject(r.ctx, plPlain, "after", store.DeleteOptions{}); err != nil {
+		r.t.Fatalf("DELETE after the crash: %v", err)
 	}
 }

@@ -42,19 +42,19 @@ func TestPowerLoss(t *testing.T) {
 	}
 	start := time.Now()
 	var total plStats
-	for i := range iters {
-		s := seed + uint64(i)
+	for s := seed; total.crashes < iters; s++ {
 		if !t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) { total.add(powerLossRound(t, s)) }) {
 			t.Fatalf("reproduce with CAIRN_POWERLOSS_SEED=%d CAIRN_POWERLOSS_ITERS=1", s)
 		}
 	}
 	t.Logf("%d power losses (%d at a data-file sync) in %v: %d writes acknowledged, %d in flight at the crash",
-		iters, total.atSync, time.Since(start).Round(time.Millisecond), total.acked, total.inFlight)
+		total.crashes, total.atSync, time.Since(start).Round(time.Millisecond), total.acked, total.inFlight)
 }
 
-type plStats struct{ atSync, acked, inFlight int }
+type plStats struct{ crashes, atSync, acked, inFlight int }
 
 func (s *plStats) add(o plStats) {
+	s.crashes += o.crashes
 	s.atSync += o.atSync
 	s.acked += o.acked
 	s.inFlight += o.inFlight
@@ -72,60 +72,87 @@ func envInt(t *testing.T, name string, def int) int {
 	return n
 }
 
-// plRun is one round: a store, its writers and the moment of the crash,
-// which comes either a random delay after the crashAt-th operation started
-// or exactly at the syncAt-th sync of a data file or directory.
+// plRun is one round: a store and its writers, powered off one to three
+// times. Each crash comes either a random delay after the crashAt-th
+// operation started or exactly at the syncAt-th sync of a data file or
+// directory; after each the store is reopened and checked, and what it
+// shows becomes what the writers build on.
 type plRun struct {
 	t       *testing.T
 	ctx     context.Context
 	s       *Store
 	fsys    *vfs.MemFS
+	workers []*plWorker
+	stats   plStats
+	statsMu sync.Mutex
+
+	// Set by armCrash while no writer runs.
 	crashAt int64
-	syncAt  int64
-	ops     atomic.Int64
-	syncs   atomic.Int64
-	crashed atomic.Bool
 	due     chan struct{} // closed when the crashAt-th operation starts
 	dueOnce sync.Once
 	down    chan struct{} // closed at the crash
 	crash   sync.Once
-	stats   plStats
-	statsMu sync.Mutex
-	workers []*plWorker
+
+	syncAt  atomic.Int64
+	syncs   atomic.Int64
+	ops     atomic.Int64
+	crashed atomic.Bool
 }
 
 func powerLossRound(t *testing.T, seed uint64) plStats {
 	rng := rand.New(rand.NewPCG(seed, 0))
-	r := &plRun{t: t, ctx: context.Background(), fsys: vfs.NewStrictMem(),
-		crashAt: 1 + rng.Int64N(plMaxOps), due: make(chan struct{}), down: make(chan struct{})}
-	r.s = r.open(func() {
-		if r.syncs.Add(1) == r.syncAt {
-			r.powerCut()
-		}
-	})
+	r := &plRun{t: t, ctx: context.Background(), fsys: vfs.NewStrictMem()}
+	r.s = r.open()
 	for _, b := range []store.Bucket{{Name: plPlain}, {Name: plVersions, Versioning: store.Enabled}} {
 		if err := r.s.CreateBucket(r.ctx, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if rng.IntN(2) == 0 { // counted from here: the setup is acknowledged
-		r.crashAt, r.syncAt = 2*plMaxOps, r.syncs.Load()+1+rng.Int64N(2*plMaxOps)
-		r.stats.atSync = 1
-	}
 	for i := range plWorkers {
 		r.workers = append(r.workers, newPLWorker(i, rand.New(rand.NewPCG(seed, uint64(i+1)))))
 	}
-	r.runUntilCrash(time.Duration(rng.IntN(2000)) * time.Microsecond)
-	r.powerOff()
-	r.s = r.open(nil)
-	defer r.s.Close()
-	r.check()
+	for range 1 + rng.IntN(3) {
+		r.armCrash(rng)
+		r.runUntilCrash(time.Duration(rng.IntN(2000)) * time.Microsecond)
+		r.powerOff()
+		r.s = r.open()
+		r.check()
+		r.stats.crashes++
+		if t.Failed() {
+			break
+		}
+	}
+	r.s.Close()
 	return r.stats
 }
 
-func (r *plRun) open(beforeSync func()) *Store {
+// armCrash picks the next crash point.
+func (r *plRun) armCrash(rng *rand.Rand) {
+	r.ops.Store(0)
+	r.crashed.Store(false)
+	r.due, r.down = make(chan struct{}), make(chan struct{})
+	r.dueOnce, r.crash = sync.Once{}, sync.Once{}
+	r.crashAt = 1 + rng.Int64N(plMaxOps)
+	if rng.IntN(2) == 0 {
+		r.crashAt = 2 * plMaxOps
+		r.syncAt.Store(r.syncs.Load() + 1 + rng.Int64N(2*plMaxOps))
+		r.stats.atSync++
+	}
+	for _, w := range r.workers {
+		w.pending = plEffect{}
+	}
+}
+
+// beforeSync cuts the power at the syncAt-th sync.
+func (r *plRun) beforeSync() {
+	if r.syncs.Add(1) == r.syncAt.Load() {
+		r.powerCut()
+	}
+}
+
+func (r *plRun) open() *Store {
 	r.t.Helper()
-	s, err := openStrict("/store", r.fsys, Options{FS: vfsDataFS{fs: r.fsys, beforeSync: beforeSync}})
+	s, err := openStrict("/store", r.fsys, Options{FS: vfsDataFS{fs: r.fsys, beforeSync: r.beforeSync}})
 	if err != nil {
 		r.t.Fatalf("Open: %v", err)
 	}
@@ -173,6 +200,7 @@ func (r *plRun) allDone(wg *sync.WaitGroup) <-chan struct{} {
 // it writes on the way out survives, and the filesystem forgets whatever
 // was not synced before the crash (Pebble's own crash tests do the same).
 func (r *plRun) powerOff() {
+	r.syncAt.Store(0)
 	r.s.Close()
 	r.fsys.ResetToSyncedState()
 	r.fsys.SetIgnoreSyncs(false)
