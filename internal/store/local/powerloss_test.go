@@ -47,7 +47,7 @@ func TestPowerLoss(t *testing.T) {
 			t.Fatalf("reproduce with CAIRN_POWERLOSS_SEED=%d CAIRN_POWERLOSS_ITERS=1", s)
 		}
 	}
-	t.Logf("%d power losses (%d at a data-file sync) in %v: %d writes acknowledged, %d in flight at the crash",
+	t.Logf("%d power losses (%d at a sync) in %v: %d writes acknowledged, %d in flight at the crash",
 		total.crashes, total.atSync, time.Since(start).Round(time.Millisecond), total.acked, total.inFlight)
 }
 
@@ -74,8 +74,8 @@ func envInt(t *testing.T, name string, def int) int {
 
 // plRun is one round: a store and its writers, powered off one to three
 // times. Each crash comes either a random delay after the crashAt-th
-// operation started or exactly at the syncAt-th sync of a data file or
-// directory; after each the store is reopened and checked, and what it
+// operation started or exactly at the syncAt-th sync of a file or
+// directory (of the metadata store or a data file); after each the store is reopened and checked, and what it
 // shows becomes what the writers build on.
 type plRun struct {
 	t       *testing.T
@@ -135,7 +135,7 @@ func (r *plRun) armCrash(rng *rand.Rand) {
 	r.crashAt = 1 + rng.Int64N(plMaxOps)
 	if rng.IntN(2) == 0 {
 		r.crashAt = 2 * plMaxOps
-		r.syncAt.Store(r.syncs.Load() + 1 + rng.Int64N(2*plMaxOps))
+		r.syncAt.Store(r.syncs.Load() + 1 + rng.Int64N(4*plMaxOps))
 		r.stats.atSync++
 	}
 	for _, w := range r.workers {
@@ -152,7 +152,10 @@ func (r *plRun) beforeSync() {
 
 func (r *plRun) open() *Store {
 	r.t.Helper()
-	s, err := openStrict("/store", r.fsys, Options{FS: vfsDataFS{fs: r.fsys, beforeSync: r.beforeSync}})
+	s, err := openStrict("/store", r.fsys, Options{
+		FS:       vfsDataFS{fs: r.fsys, beforeSync: r.beforeSync},
+		pebbleFS: hookedVFS{FS: r.fsys, beforeSync: r.beforeSync},
+	})
 	if err != nil {
 		r.t.Fatalf("Open: %v", err)
 	}

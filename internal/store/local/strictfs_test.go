@@ -30,9 +30,49 @@ type hookedFile struct {
 	beforeSync func()
 }
 
-func (f hookedFile) Sync() error {
+func (f *hookedFile) Sync() error {
 	f.beforeSync()
 	return f.File.Sync()
+}
+
+func (f *hookedFile) SyncData() error {
+	f.beforeSync()
+	return f.File.SyncData()
+}
+
+func (f *hookedFile) SyncTo(length int64) (bool, error) {
+	f.beforeSync()
+	return f.File.SyncTo(length)
+}
+
+// hookedVFS runs beforeSync before every sync of the metadata store's
+// files and directories, so a test can cut the power exactly there too.
+type hookedVFS struct {
+	vfs.FS
+	beforeSync func()
+}
+
+func (h hookedVFS) hook(f vfs.File, err error) (vfs.File, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &hookedFile{File: f, beforeSync: h.beforeSync}, nil
+}
+
+func (h hookedVFS) Create(name string) (vfs.File, error) { return h.hook(h.FS.Create(name)) }
+
+func (h hookedVFS) Open(name string, opts ...vfs.OpenOption) (vfs.File, error) {
+	return h.hook(h.FS.Open(name, opts...))
+}
+
+func (h hookedVFS) OpenReadWrite(name string, opts ...vfs.OpenOption) (vfs.File, error) {
+	return h.hook(h.FS.OpenReadWrite(name, opts...))
+}
+
+func (h hookedVFS) OpenDir(name string) (vfs.File, error) { return h.hook(h.FS.OpenDir(name)) }
+
+func (h hookedVFS) ReuseForWrite(oldname, newname string) (vfs.File, error) {
+	return h.hook(h.FS.ReuseForWrite(oldname, newname))
 }
 
 func (v vfsDataFS) Create(name string) (File, error) {
@@ -44,7 +84,7 @@ func (v vfsDataFS) Create(name string) (File, error) {
 	if err != nil || v.beforeSync == nil {
 		return f, err
 	}
-	return hookedFile{File: f, beforeSync: v.beforeSync}, nil
+	return &hookedFile{File: f, beforeSync: v.beforeSync}, nil
 }
 
 func (v vfsDataFS) Open(name string) (File, error) { return v.fs.Open(name) }
@@ -79,7 +119,9 @@ func openStrict(dir string, fsys *vfs.MemFS, opts Options) (*Store, error) {
 	if opts.FS == nil {
 		opts.FS = vfsDataFS{fs: fsys}
 	}
-	opts.pebbleFS = fsys
+	if opts.pebbleFS == nil {
+		opts.pebbleFS = fsys
+	}
 	opts.BallastSize = -1
 	return Open(dir, opts)
 }
