@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/cairn-s3/cairn/internal/kv"
 	"github.com/cairn-s3/cairn/internal/store"
 	"github.com/cairn-s3/cairn/internal/store/storetest"
 	"github.com/cockroachdb/pebble/vfs"
@@ -136,6 +137,16 @@ func TestConformanceStrictFS(t *testing.T) {
 			t.Fatalf("Open: %v", err)
 		}
 		return s
+	})
+}
+
+func TestHooksStrictFS(t *testing.T) {
+	storetest.RunHooks(t, func(t *testing.T, h store.ChangeHook) (store.Backend, kv.Store) {
+		s, err := openStrict("/store", vfs.NewStrictMem(), Options{Hook: h, InlineThreshold: -1})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s, s.KV()
 	})
 }
 
