@@ -2,6 +2,7 @@ package local
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ func (r *plRun) check() {
 		r.checkBuckets(w)
 	}
 	r.checkListed()
+	r.checkEvents()
 	r.checkDataFiles()
 	r.checkWorks()
 }
@@ -215,5 +217,46 @@ func (r *plRun) checkWorks() {
 	}
 	if _, err := r.s.DeleteObject(r.ctx, plPlain, "after", store.DeleteOptions{}); err != nil {
 		r.t.Fatalf("DELETE after the crash: %v", err)
+	}
+}
+
+// plEventHook records an event per created version in the version's
+// commit, as the notification and pull-subscription hooks do.
+func plEventHook(_ context.Context, c store.Change, w store.RecordWriter) error {
+	if c.Kind == store.ChangeDelete {
+		return nil
+	}
+	return w.Put(plEventKey(c.Bucket.Name, c.Object), []byte(c.Kind.String()))
+}
+
+func plEventKey(bucket string, o store.ObjectInfo) []byte {
+	vid := ""
+	if bucket == plVersions {
+		vid = o.VersionID
+	}
+	return []byte(strings.Join([]string{"plev", bucket, o.Key, vid, o.ETag}, "\x00"))
+}
+
+// checkEvents: every visible object and version has the event of its
+// creation (an event exists if its change does).
+func (r *plRun) checkEvents() {
+	res, err := r.s.ListObjects(r.ctx, plPlain, store.ListOptions{})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	vres, err := r.s.ListObjectVersions(r.ctx, plVersions, store.ListVersionsOptions{})
+	if err != nil || res.IsTruncated || vres.IsTruncated {
+		r.t.Fatalf("list: %v", err)
+	}
+	check := func(bucket string, o store.ObjectInfo) {
+		if _, err := r.s.KV().Get(r.ctx, plEventKey(bucket, o)); err != nil {
+			r.t.Errorf("the event of %s/%s version %q etag %s: %v", bucket, o.Key, o.VersionID, o.ETag, err)
+		}
+	}
+	for _, o := range res.Objects {
+		check(plPlain, o)
+	}
+	for _, o := range vres.Versions {
+		check(plVersions, o)
 	}
 }

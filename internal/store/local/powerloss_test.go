@@ -153,6 +153,7 @@ func (r *plRun) beforeSync() {
 func (r *plRun) open() *Store {
 	r.t.Helper()
 	s, err := openStrict("/store", r.fsys, Options{
+		Hook:     plEventHook,
 		FS:       vfsDataFS{fs: r.fsys, beforeSync: r.beforeSync},
 		pebbleFS: hookedVFS{FS: r.fsys, beforeSync: r.beforeSync},
 	})
