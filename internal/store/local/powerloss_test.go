@@ -115,7 +115,7 @@ func powerLossRound(t *testing.T, seed uint64) plStats {
 		r.armCrash(rng)
 		r.runUntilCrash(time.Duration(rng.IntN(2000)) * time.Microsecond)
 		r.powerOff()
-		r.s = r.open()
+		r.reopen(rng)
 		r.check()
 		r.stats.crashes++
 		if t.Failed() {
@@ -141,6 +141,26 @@ func (r *plRun) armCrash(rng *rand.Rand) {
 	for _, w := range r.workers {
 		w.pending = plEffect{}
 	}
+}
+
+// reopen opens the store after a crash; one time in three the power fails
+// again at one of the first syncs of the start (recovery, Pebble's new log
+// and MANIFEST) and the store is opened once more.
+func (r *plRun) reopen(rng *rand.Rand) {
+	if rng.IntN(3) > 0 {
+		r.s = r.open()
+		return
+	}
+	r.crashed.Store(false)
+	r.down, r.crash = make(chan struct{}), sync.Once{}
+	r.syncAt.Store(r.syncs.Load() + 1 + rng.Int64N(8))
+	r.s = r.open()
+	if r.crashed.Load() {
+		r.stats.crashes++
+		r.stats.atSync++
+	}
+	r.powerOff()
+	r.s = r.open()
 }
 
 // beforeSync cuts the power at the syncAt-th sync.
