@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -183,7 +184,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := sp.beforeOpen(); err != nil {
 		return nil, err
 	}
-	if err := s.checkMetadata(); err != nil {
+	if err := s.checkMetadata(opts.pebbleFS); err != nil {
 		return nil, err
 	}
 	popts := &pebble.Options{
@@ -219,9 +220,12 @@ func Open(dir string, opts Options) (*Store, error) {
 // their tail, which Pebble would open after silently dropping every write
 // past the damage (see logscan.go). It runs before Pebble opens the store,
 // so nothing has been replayed, flushed or removed yet.
-func (s *Store) checkMetadata() error {
-	// The same filesystem Pebble opens the store with (its default).
-	m, err := checkMetaLogs(vfs.Default, filepath.Join(s.dir, "meta"), false)
+func (s *Store) checkMetadata(vfsys vfs.FS) error {
+	// The same filesystem Pebble opens the store with.
+	if vfsys == nil {
+		vfsys = vfs.Default
+	}
+	m, err := checkMetaLogs(vfsys, filepath.Join(s.dir, "meta"), false)
 	if err != nil {
 		return err
 	}
@@ -233,7 +237,10 @@ func (s *Store) checkMetadata() error {
 }
 
 func (s *Store) makeDirs() error {
-	for _, d := range []string{s.dir, filepath.Join(s.dir, "tmp"), filepath.Join(s.dir, "data")} {
+	_, err := s.fs.ReadDir(s.dir)
+	created := errors.Is(err, fs.ErrNotExist)
+	// meta is made here, not by Pebble, so that its entry is synced below.
+	for _, d := range []string{s.dir, filepath.Join(s.dir, "tmp"), filepath.Join(s.dir, "data"), filepath.Join(s.dir, "meta")} {
 		if err := s.fs.MkdirAll(d); err != nil {
 			return fmt.Errorf("local: %w", err)
 		}
@@ -245,11 +252,19 @@ func (s *Store) makeDirs() error {
 			return fmt.Errorf("local: %w", err)
 		}
 	}
-	// The subdirectories' entries, and tmp's and data's, must survive.
+	// The subdirectories' entries, and tmp's, data's and meta's, must
+	// survive, and so must the store directory's own entry if it is new:
+	// else a power loss can take a new store with everything written to it.
 	if err := s.syncDir(filepath.Join(s.dir, "data")); err != nil {
 		return err
 	}
-	return s.syncDir(s.dir)
+	if err := s.syncDir(s.dir); err != nil {
+		return err
+	}
+	if created {
+		return s.syncDir(filepath.Dir(s.dir))
+	}
+	return nil
 }
 
 // Close closes the metadata DB. Readers still open fail afterwards.
