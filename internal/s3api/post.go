@@ -62,6 +62,18 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return err
 	}
+	// What a PUT with these headers gets: grants resolved, the bucket's
+	// default retention (a form must not be a way around object lock),
+	// and the bucket's ownership rule.
+	if opts.Meta.ACL, err = a.checkGrants(r.Context(), opts.Meta.ACL); err != nil {
+		return err
+	}
+	if err := applyObjectLock(req.auth.bucket, h, &opts.Meta, time.Now()); err != nil {
+		return err
+	}
+	if opts.Owner, err = objectWriteOwner(req.auth.bucket, req.Identity.UserID, h); err != nil {
+		return err
+	}
 	// The form's encryption fields, or else the bucket's default, as a PUT
 	// with those headers would get (sse.go).
 	q, err := a.writeSSEHeader(h, r.TLS != nil, req.auth.bucket)

@@ -284,3 +284,32 @@ func TestPostObjectStreams(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestPostObjectDefaultRetention: an upload through a form gets the
+// bucket's default retention, as a PUT does, so a form is no way around
+// object lock: the version cannot be deleted before its date.
+func TestPostObjectDefaultRetention(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	const bkt = "locked-form"
+	if _, err := ts.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bkt), ACL: types.BucketCannedACLPublicReadWrite,
+		ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.Root.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: aws.String(bkt),
+		ObjectLockConfiguration: &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled,
+			Rule: &types.ObjectLockRule{DefaultRetention: &types.DefaultRetention{Mode: types.ObjectLockRetentionModeCompliance, Days: aws.Int32(1)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := postRaw(t, ts.URL+"/"+bkt, "key", "k", "file", "payload")
+	wantPostStatus(t, resp, body, http.StatusNoContent, "")
+	head, err := ts.Root.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bkt), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.ObjectLockMode != types.ObjectLockModeCompliance || head.ObjectLockRetainUntilDate == nil {
+		t.Fatalf("form upload: lock mode %q until %v, want the bucket's COMPLIANCE default", head.ObjectLockMode, head.ObjectLockRetainUntilDate)
+	}
+	_, err = ts.Root.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), VersionId: head.VersionId})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+}
