@@ -25,6 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/minio/minio-go/v7"
 	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/notification"
 
 	"github.com/cairn-s3/cairn/internal/server"
 	"github.com/cairn-s3/cairn/internal/server/servertest"
@@ -137,30 +138,7 @@ func TestLiveMinioListen(t *testing.T) {
 	if _, err := g.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String("in/a.txt")}); err != nil {
 		t.Fatal(err)
 	}
-	want := []struct{ name, key string }{{"ObjectCreated:Put", "in/a.txt"}, {"ObjectRemoved:Delete", "in/a.txt"}}
-	for _, w := range want {
-		select {
-		case info, ok := <-ch:
-			if !ok {
-				t.Fatal("stream closed")
-			}
-			if info.Err != nil {
-				t.Fatalf("listen: %v", info.Err)
-			}
-			if len(info.Records) != 1 {
-				t.Fatalf("got %d records, want 1", len(info.Records))
-			}
-			r := info.Records[0]
-			if !strings.HasSuffix(r.EventName, w.name) || r.S3.Object.Key != w.key || r.S3.Bucket.Name != bucket {
-				t.Fatalf("got %s %s/%s, want %s %s/%s", r.EventName, r.S3.Bucket.Name, r.S3.Object.Key, w.name, bucket, w.key)
-			}
-			if w.name == "ObjectCreated:Put" && r.S3.Object.Size != 5 {
-				t.Errorf("size %d, want 5", r.S3.Object.Size)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("no event for %s %s", w.name, w.key)
-		}
-	}
+	nextEvents(t, ch, bucket, []listenWant{{"ObjectCreated:Put", "in/a.txt", 5}, {"ObjectRemoved:Delete", "in/a.txt", -1}})
 	cancel()
 	waitListeners(t, g.srv.Server, 0)
 }
@@ -295,5 +273,41 @@ func TestLiveShutdown(t *testing.T) {
 	// The stream ended: the body reaches its end instead of blocking.
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 		t.Logf("stream ended with %v", err)
+	}
+}
+
+// listenWant is one event a listener must see next: its name (suffix),
+// key, and object size (-1: not checked).
+type listenWant struct {
+	name, key string
+	size      int64
+}
+
+// nextEvents reads one record per want from a minio-go listen channel, in
+// order, waiting a bounded time for each.
+func nextEvents(t *testing.T, ch <-chan notification.Info, bucket string, want []listenWant) {
+	t.Helper()
+	for _, w := range want {
+		select {
+		case info, ok := <-ch:
+			if !ok {
+				t.Fatal("stream closed")
+			}
+			if info.Err != nil {
+				t.Fatalf("listen: %v", info.Err)
+			}
+			if len(info.Records) != 1 {
+				t.Fatalf("got %d records, want 1", len(info.Records))
+			}
+			r := info.Records[0]
+			if !strings.HasSuffix(r.EventName, w.name) || r.S3.Object.Key != w.key || r.S3.Bucket.Name != bucket {
+				t.Fatalf("got %s %s/%s, want %s %s/%s", r.EventName, r.S3.Bucket.Name, r.S3.Object.Key, w.name, bucket, w.key)
+			}
+			if w.size >= 0 && r.S3.Object.Size != w.size {
+				t.Errorf("%s: size %d, want %d", w.name, r.S3.Object.Size, w.size)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no event for %s %s", w.name, w.key)
+		}
 	}
 }
