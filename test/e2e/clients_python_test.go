@@ -66,8 +66,23 @@ func TestBoto3Matrix(t *testing.T) {
 				path = imagePython(t)
 			}
 			py := requireBoto3(t, requireTool(t, path, "python3"), p.how)
+			if p.name == "newest" {
+				requireDefaultIntegrity(t, py)
+			}
 			py.args = []string{"testdata/boto3_matrix.py"}
 			sdkMatrix(t, srv, py, tree, "boto3-matrix-"+p.name)
 		})
+	}
+}
+
+// requireDefaultIntegrity makes sure the "newest" boto3 really is one with
+// default request checksums and response validation (botocore 1.36 or
+// later), so that a PATH without the image's python3 cannot quietly test
+// Debian's old one twice.
+func requireDefaultIntegrity(t *testing.T, py tool) {
+	t.Helper()
+	out, err := py.run("-c", "import botocore; v = botocore.__version__.split('.'); print('ok' if (int(v[0]), int(v[1])) >= (1, 36) else botocore.__version__)")
+	if err != nil || strings.TrimSpace(out) != "ok" {
+		missingDependency(t, "%s has botocore %s (%v); the newest client needs 1.36 or later", py.path, strings.TrimSpace(out), err)
 	}
 }
