@@ -34,6 +34,7 @@ import (
 
 	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/kv"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // Sentinel errors.
@@ -179,11 +180,19 @@ func New(s kv.Store, opts Options) *Service {
 
 var _ auth.Credentials = (*Service)(nil)
 
-// ValidateUserID checks a uid. Like radosgw-admin, Cairn accepts most
-// printable names; it refuses the empty string, names over 255 bytes,
+// ValidateUserID checks a user id: a uid, or "tenant$uid" for a user of a
+// tenant (see package tenant). Like radosgw-admin, Cairn accepts most
+// printable uids; it refuses the empty string, uids over 255 bytes,
 // whitespace and control characters, and the characters RGW gives a
 // meaning: '$' (tenant separator), ':' (subuser separator) and '/'.
-func ValidateUserID(uid string) error {
+func ValidateUserID(userID string) error {
+	t, uid := tenant.SplitUser(userID)
+	if strings.Contains(userID, "$") && t == "" {
+		return fmt.Errorf("%w: %q has an empty tenant before '$'", ErrInvalidUserID, userID)
+	}
+	if err := tenant.Validate(t); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidUserID, err)
+	}
 	if uid == "" || len(uid) > 255 {
 		return fmt.Errorf("%w: %q must be 1 to 255 bytes", ErrInvalidUserID, uid)
 	}

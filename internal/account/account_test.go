@@ -68,7 +68,10 @@ func TestCreateErrors(t *testing.T) {
 		{"taken access key", account.CreateSpec{ID: "carol", DisplayName: "x", Key: &account.KeySpec{AccessKey: "BOBKEY"}}, account.ErrKeyExists},
 		{"taken email", account.CreateSpec{ID: "carol", DisplayName: "x", Email: "BOB@example.com"}, account.ErrEmailExists},
 		{"empty uid", account.CreateSpec{DisplayName: "x"}, account.ErrInvalidUserID},
-		{"tenant uid", account.CreateSpec{ID: "t$u", DisplayName: "x"}, account.ErrInvalidUserID},
+		{"empty tenant", account.CreateSpec{ID: "$u", DisplayName: "x"}, account.ErrInvalidUserID},
+		{"bad tenant", account.CreateSpec{ID: "t-1$u", DisplayName: "x"}, account.ErrInvalidUserID},
+		{"two tenants", account.CreateSpec{ID: "t$u$v", DisplayName: "x"}, account.ErrInvalidUserID},
+		{"empty uid in tenant", account.CreateSpec{ID: "t$", DisplayName: "x"}, account.ErrInvalidUserID},
 		{"space in uid", account.CreateSpec{ID: "a b", DisplayName: "x"}, account.ErrInvalidUserID},
 		{"no display name", account.CreateSpec{ID: "carol"}, account.ErrInvalidRequest},
 		{"bad access key", account.CreateSpec{ID: "carol", DisplayName: "x", Key: &account.KeySpec{AccessKey: "a b"}}, account.ErrInvalidKey},
@@ -246,5 +249,26 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	uid, sk, err := account.New(st.KV(), account.Options{}).Lookup(ctx, "PK")
 	if err != nil || uid != "p" || sk != "PS" {
 		t.Errorf("after reopen: Lookup = %q, %q, %v", uid, sk, err)
+	}
+}
+
+// A tenant is a namespace of uids: the same uid lives in the default tenant
+// and in tenant t1 as two users with their own keys.
+func TestTenantUsers(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	for _, id := range []string{"bob", "t1$bob"} {
+		if _, err := s.Create(ctx, account.CreateSpec{ID: id, DisplayName: id, Key: &account.KeySpec{AccessKey: "AK-" + id, SecretKey: "sk"}}); err != nil {
+			t.Fatalf("Create(%q): %v", id, err)
+		}
+	}
+	for _, id := range []string{"bob", "t1$bob"} {
+		uid, _, err := s.Lookup(ctx, "AK-"+id)
+		if err != nil || uid != id {
+			t.Errorf("Lookup(AK-%s) = %q, %v", id, uid, err)
+		}
+		if u, err := s.Info(ctx, id); err != nil || u.ID != id {
+			t.Errorf("Info(%q) = %+v, %v", id, u, err)
+		}
 	}
 }

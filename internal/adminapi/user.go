@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cairn-s3/cairn/internal/account"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // query reads RGW-style query parameters.
@@ -57,8 +58,17 @@ func (q query) uid() (string, error) {
 	if uid == "" {
 		return "", errInvalidArgument.with(errors.New("uid is required"))
 	}
-	if q.Get("tenant") != "" || strings.Contains(uid, "$") {
-		return "", errInvalidArgument.with(errors.New("tenants are not supported"))
+	// radosgw-admin's two spellings of a tenant's user: --tenant T --uid U,
+	// or --uid 'T$U'.
+	t := q.Get("tenant")
+	if t == "" {
+		return uid, nil
+	}
+	if ut, _ := tenant.SplitUser(uid); strings.Contains(uid, "$") && ut != t {
+		return "", errInvalidArgument.with(fmt.Errorf("uid %q is not in tenant %q", uid, t))
+	}
+	if !strings.Contains(uid, "$") {
+		uid = tenant.User(t, uid)
 	}
 	return uid, nil
 }
