@@ -89,8 +89,11 @@ type Handler func(w http.ResponseWriter, r *http.Request, req *Request) error
 
 // Request is what the adapter learned about a request before its handler runs.
 type Request struct {
-	ID       string
-	Op       Op
+	ID string
+	Op Op
+	// Bucket is the stored (tenant-qualified) name of the request's bucket,
+	// "tenant:bucket" (package tenant); BucketName is the S3 name
+	// responses show. It is final once the caller is authenticated.
 	Bucket   string
 	Key      string
 	Identity auth.Identity
@@ -100,6 +103,11 @@ type Request struct {
 	auth    authz        // what authorizing the request established
 	formAPI bool         // a request of the API dispatched on Action (SNS)
 	errCode string       // the S3 error code writeError wrote
+
+	// bucketSegment is the bucket as the request spelled it (path segment
+	// or virtual-hosted Host), virtualHost whether it came from the Host.
+	bucketSegment string
+	virtualHost   bool
 
 	// postFields are a POST form's fields, for the policy's condition keys
 	// (s3:RequestObjectTag reads its tagging field).
@@ -191,7 +199,13 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	if err != nil {
 		return err
 	}
-	req.Bucket, req.Key = bucket, key
+	req.bucketSegment, req.Key = bucket, key
+	req.virtualHost = bucket != "" && a.virtualHostBucket(r) != ""
+	// Until the caller is known only an explicit tenant qualifies
+	// (tenancy.go): what preflights and unauthenticated errors see.
+	if err := req.resolveBucket(); err != nil {
+		return err
+	}
 	lvl := levelService
 	switch {
 	case key != "":
@@ -200,7 +214,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 		lvl = levelBucket
 	}
 	mount := ""
-	if a.mounts[bucket] && a.virtualHostBucket(r) == "" {
+	if a.mounts[bucket] && !req.virtualHost {
 		mount = bucket
 	}
 	sel := selector(r, lvl, mount)
@@ -216,13 +230,17 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	if req.Op == OpPreflight {
 		return a.preflight(w, r, req)
 	}
-	a.setCORSHeaders(r.Context(), w, r, bucket)
 	id, err := a.auth.Verify(r)
 	if err != nil {
+		a.setCORSHeaders(r.Context(), w, r, req.Bucket)
 		return err
 	}
 	req.Identity = id
 	info.UserID = id.UserID
+	if err := req.resolveBucket(); err != nil {
+		return err
+	}
+	a.setCORSHeaders(r.Context(), w, r, req.Bucket)
 	if formKeyed {
 		row, err := resolveForm(r, sel)
 		if err != nil {

@@ -247,7 +247,7 @@ func (a *API) authorizeEntry(r *http.Request, req *Request, key, versionID strin
 // the source bucket's policy and public access block here, the source
 // version's ACL in readCopySource.
 func (a *API) authorizeCopySource(r *http.Request, req *Request) error {
-	src, err := parseCopySource(r.Header)
+	src, err := parseCopySource(r.Header, req.callerTenant())
 	if err != nil {
 		return err
 	}

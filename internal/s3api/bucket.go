@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // defaultS3Region is the region an empty LocationConstraint stands for, in
@@ -151,11 +152,17 @@ func (a *API) bucketRegion(b store.Bucket) string {
 // BucketAlreadyExists. The ACL comes from x-amz-acl or x-amz-grant-*;
 // x-amz-bucket-object-lock-enabled enables versioning and object lock.
 func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if !validBucketName(req.Bucket) {
+	name := req.BucketName()
+	if !validBucketName(name) {
 		return s3err.InvalidBucketName
 	}
-	if slices.Contains(a.cfg.ReservedBuckets, req.Bucket) {
-		return s3err.InvalidBucketName.WithMessage("The bucket name %q is reserved.", req.Bucket)
+	if slices.Contains(a.cfg.ReservedBuckets, name) {
+		return s3err.InvalidBucketName.WithMessage("The bucket name %q is reserved.", name)
+	}
+	// A user's buckets live in their own tenant; as RGW, "t2:b" by a user
+	// of another tenant is refused, whoever might own t2's namespace.
+	if tenant.OfBucket(req.Bucket) != req.callerTenant() {
+		return s3err.AccessDenied.WithMessage("A user cannot create a bucket in a different tenant.")
 	}
 	acl, err := parseCannedACL(r.Header)
 	if err != nil {
@@ -208,7 +215,7 @@ func (a *API) createBucket(w http.ResponseWriter, r *http.Request, req *Request)
 			return s3err.BucketAlreadyExists.WithCause(err)
 		}
 	}
-	w.Header().Set("Location", "/"+req.Bucket)
+	w.Header().Set("Location", "/"+name)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -297,8 +304,10 @@ type xmlBucket struct {
 // maxListBuckets is the most buckets one ListBuckets page may hold.
 const maxListBuckets = 10000
 
-// listBuckets lists the caller's buckets. The optional max-buckets,
-// continuation-token, prefix and bucket-region parameters page and filter.
+// listBuckets lists the caller's buckets, which are in the caller's tenant.
+// The optional max-buckets, continuation-token, prefix and bucket-region
+// parameters page and filter; they work on the S3 names (a tenant's stored
+// names share its "tenant:" prefix, so their order is the S3 names' order).
 func (a *API) listBuckets(w http.ResponseWriter, r *http.Request, req *Request) error {
 	q := r.URL.Query()
 	limit := maxListBuckets
@@ -321,8 +330,10 @@ func (a *API) listBuckets(w http.ResponseWriter, r *http.Request, req *Request) 
 		return err
 	}
 	res := listAllMyBucketsResult{Owner: a.ownerNamer(r.Context())(req.Identity.UserID), Buckets: []xmlBucket{}, Prefix: q.Get("prefix")}
+	own := req.callerTenant()
 	for _, b := range all {
-		if b.Owner != req.Identity.UserID || b.Name <= after || !strings.HasPrefix(b.Name, res.Prefix) {
+		t, name := tenant.SplitBucket(b.Name)
+		if b.Owner != req.Identity.UserID || t != own || name <= after || !strings.HasPrefix(name, res.Prefix) {
 			continue
 		}
 		region := a.bucketRegion(b)
@@ -333,7 +344,7 @@ func (a *API) listBuckets(w http.ResponseWriter, r *http.Request, req *Request) 
 			res.ContinuationToken = encodeToken(res.Buckets[limit-1].Name)
 			break
 		}
-		res.Buckets = append(res.Buckets, xmlBucket{Name: b.Name, CreationDate: isoTime(b.Created), BucketRegion: region})
+		res.Buckets = append(res.Buckets, xmlBucket{Name: name, CreationDate: isoTime(b.Created), BucketRegion: region})
 	}
 	return writeXML(w, res)
 }

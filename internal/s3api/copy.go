@@ -52,8 +52,9 @@ type copyObjectResult struct {
 }
 
 // parseCopySource reads x-amz-copy-source: "[/]bucket/key[?versionId=v]",
-// URL-encoded.
-func parseCopySource(h http.Header) (store.CopySource, error) {
+// URL-encoded. The bucket resolves as a path's does (tenancy.go): "t2:b"
+// and ":b" name a tenant, a plain name is in callerTenant.
+func parseCopySource(h http.Header, callerTenant string) (store.CopySource, error) {
 	bad := s3err.InvalidArgument.WithMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
 	raw, query, _ := strings.Cut(h.Get("X-Amz-Copy-Source"), "?")
 	p, err := url.PathUnescape(raw)
@@ -63,6 +64,9 @@ func parseCopySource(h http.Header) (store.CopySource, error) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	if bucket == "" || key == "" {
 		return store.CopySource{}, bad
+	}
+	if bucket, err = qualifyBucket(bucket, callerTenant, false); err != nil {
+		return store.CopySource{}, err
 	}
 	src := store.CopySource{Bucket: bucket, Key: key}
 	if query != "" {
@@ -101,10 +105,10 @@ type copyRequest struct {
 	cond                     conditions
 }
 
-func parseCopyRequest(h http.Header) (copyRequest, error) {
+func parseCopyRequest(h http.Header, callerTenant string) (copyRequest, error) {
 	var c copyRequest
 	var err error
-	if c.src, err = parseCopySource(h); err != nil {
+	if c.src, err = parseCopySource(h, callerTenant); err != nil {
 		return c, err
 	}
 	if c.replaceMeta, err = directive(h, "X-Amz-Metadata-Directive"); err != nil {
@@ -160,7 +164,7 @@ func (c copyRequest) destMeta(src store.Metadata) store.Metadata {
 // first, so the store always receives the complete destination metadata;
 // the store's Check then makes sure it copies that same version.
 func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) error {
-	c, err := parseCopyRequest(r.Header)
+	c, err := parseCopyRequest(r.Header, req.callerTenant())
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, req *Request, e
 	}
 	writeXMLStatus(w, e.Status, errorResponse{
 		Code: e.Code, Message: e.Message, Resource: resource,
-		Key: req.Key, BucketName: req.Bucket, RequestID: req.ID, HostID: req.ID,
+		Key: req.Key, BucketName: req.BucketName(), RequestID: req.ID, HostID: req.ID,
 		HeadersNotSigned: e.HeadersNotSigned,
 	})
 }

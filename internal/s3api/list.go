@@ -203,7 +203,7 @@ func (a *API) listObjects(w http.ResponseWriter, r *http.Request, req *Request) 
 	res := listBucketResult{
 		// The v1 Prefix goes out as sent even with encoding-type=url: SDKs
 		// (botocore) do not decode it, and RGW does not encode it.
-		Name: req.Bucket, Prefix: p.prefix, Marker: p.enc(marker), MaxKeys: p.maxKeys,
+		Name: req.BucketName(), Prefix: p.prefix, Marker: p.enc(marker), MaxKeys: p.maxKeys,
 		Delimiter: p.enc(p.delimiter), EncodingType: p.encodingType(), IsTruncated: page.IsTruncated,
 		CommonPrefixes: p.commonPrefixes(page.CommonPrefixes),
 	}
@@ -256,7 +256,7 @@ func (a *API) listObjectsV2(w http.ResponseWriter, r *http.Request, req *Request
 	}
 	fetchOwner := q.Get("fetch-owner") == "true"
 	res := listBucketResultV2{
-		Name: req.Bucket, Prefix: p.enc(p.prefix), ContinuationToken: token,
+		Name: req.BucketName(), Prefix: p.enc(p.prefix), ContinuationToken: token,
 		StartAfter: p.enc(q.Get("start-after")), KeyCount: len(page.Objects) + len(page.CommonPrefixes),
 		MaxKeys: p.maxKeys, Delimiter: p.enc(p.delimiter), EncodingType: p.encodingType(),
 		IsTruncated: page.IsTruncated, CommonPrefixes: p.commonPrefixes(page.CommonPrefixes),
@@ -343,7 +343,7 @@ func (a *API) listObjectVersions(w http.ResponseWriter, r *http.Request, req *Re
 		}
 	}
 	res := listVersionsResult{
-		Name: req.Bucket, Prefix: p.enc(p.prefix), KeyMarker: p.enc(keyMarker), VersionIdMarker: vidMarker,
+		Name: req.BucketName(), Prefix: p.enc(p.prefix), KeyMarker: p.enc(keyMarker), VersionIdMarker: vidMarker,
 		MaxKeys: p.maxKeys, Delimiter: p.enc(p.delimiter), EncodingType: p.encodingType(),
 		IsTruncated: page.IsTruncated, CommonPrefixes: p.commonPrefixes(page.CommonPrefixes),
 	}
@@ -422,7 +422,7 @@ func (a *API) listMultipartUploads(w http.ResponseWriter, r *http.Request, req *
 		}
 	}
 	res := listMultipartUploadsResult{
-		Bucket: req.Bucket, KeyMarker: p.enc(keyMarker), UploadIdMarker: idMarker,
+		Bucket: req.BucketName(), KeyMarker: p.enc(keyMarker), UploadIdMarker: idMarker,
 		Delimiter: p.enc(p.delimiter), Prefix: p.enc(p.prefix), MaxUploads: p.maxKeys,
 		EncodingType: p.encodingType(), IsTruncated: page.IsTruncated,
 		CommonPrefixes: p.commonPrefixes(page.CommonPrefixes),

@@ -90,7 +90,7 @@ func (a *API) createMultipartUpload(w http.ResponseWriter, r *http.Request, req 
 		w.Header().Set("X-Amz-Checksum-Type", meta.ChecksumType)
 	}
 	setSSEHeaders(w.Header(), meta.SSE)
-	return writeXML(w, initiateMultipartUploadResult{Bucket: req.Bucket, Key: req.Key, UploadId: u.UploadID})
+	return writeXML(w, initiateMultipartUploadResult{Bucket: req.BucketName(), Key: req.Key, UploadId: u.UploadID})
 }
 
 // completeMultipartUpload is the CompleteMultipartUpload request document.
@@ -187,7 +187,7 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 	setSSEHeaders(w.Header(), o.Meta.SSE)
 	c, typ := objectChecksums(o.Meta)
 	return writeXML(w, completeMultipartUploadResult{
-		Location: a.objectLocation(r, req), Bucket: req.Bucket, Key: req.Key, ETag: quoteETag(o.ETag),
+		Location: a.objectLocation(r, req), Bucket: req.BucketName(), Key: req.Key, ETag: quoteETag(o.ETag),
 		ChecksumCRC32: c[store.ChecksumCRC32], ChecksumCRC32C: c[store.ChecksumCRC32C],
 		ChecksumCRC64NVME: c[store.ChecksumCRC64NVME], ChecksumSHA1: c[store.ChecksumSHA1],
 		ChecksumSHA256: c[store.ChecksumSHA256], ChecksumType: typ,
@@ -201,8 +201,8 @@ func (a *API) objectLocation(r *http.Request, req *Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	path := "/" + req.Bucket + "/" + req.Key
-	if a.virtualHostBucket(r) != "" {
+	path := "/" + req.bucketSegment + "/" + req.Key // as addressed: "t2:b" stays explicit
+	if req.virtualHost {
 		path = "/" + req.Key
 	}
 	u := url.URL{Scheme: scheme, Host: r.Host, Path: path}
@@ -270,7 +270,7 @@ func (a *API) listParts(w http.ResponseWriter, r *http.Request, req *Request) er
 	}
 	u, owner := page.Upload, a.ownerNamer(r.Context())
 	res := listPartsResult{
-		Bucket: req.Bucket, Key: req.Key, UploadId: u.UploadID, PartNumberMarker: marker,
+		Bucket: req.BucketName(), Key: req.Key, UploadId: u.UploadID, PartNumberMarker: marker,
 		NextPartNumberMarker: page.NextPartNumberMarker, MaxParts: maxParts, IsTruncated: page.IsTruncated,
 		Initiator: owner(u.Owner), Owner: owner(u.Owner), StorageClass: storageClassOf(u.Meta),
 		ChecksumAlgorithm: uploadChecksumAlgorithm(u.Meta),

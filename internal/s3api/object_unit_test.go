@@ -308,7 +308,7 @@ func TestParseCopySource(t *testing.T) {
 		t.Run(tt.v, func(t *testing.T) {
 			h := http.Header{}
 			h.Set("X-Amz-Copy-Source", tt.v)
-			got, err := parseCopySource(h)
+			got, err := parseCopySource(h, "")
 			if tt.code != "" {
 				if e := s3err.As(err); e == nil || e.Code != tt.code {
 					t.Fatalf("err = %v, want %s", err, tt.code)
@@ -377,7 +377,7 @@ func TestIllegalSelfCopy(t *testing.T) {
 			for k, v := range tt.headers {
 				h.Set(k, v)
 			}
-			c, err := parseCopyRequest(h)
+			c, err := parseCopyRequest(h, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -389,7 +389,7 @@ func TestIllegalSelfCopy(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-Amz-Copy-Source", "b/k")
 	h.Set("X-Amz-Metadata-Directive", "MOVE")
-	if _, err := parseCopyRequest(h); !errors.Is(err, s3err.InvalidArgument) {
+	if _, err := parseCopyRequest(h, ""); !errors.Is(err, s3err.InvalidArgument) {
 		t.Fatalf("bad directive: err = %v, want InvalidArgument", err)
 	}
 }

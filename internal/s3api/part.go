@@ -72,7 +72,7 @@ func (a *API) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *Reques
 	if err != nil {
 		return err
 	}
-	src, err := parseCopySource(r.Header)
+	src, err := parseCopySource(r.Header, req.callerTenant())
 	if err != nil {
 		return err
 	}

@@ -32,8 +32,13 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		return err
 	}
 	f := form.fields
-	f["bucket"] = req.Bucket // the bucket posted to, whatever a bucket field says
+	f["bucket"] = req.BucketName() // the bucket posted to, whatever a bucket field says
 	if req.Identity, err = a.postIdentity(r.Context(), req.Identity, f); err != nil {
+		return err
+	}
+	// The form's signer is the caller: a plain bucket name is in their
+	// tenant (tenancy.go).
+	if err := req.resolveBucket(); err != nil {
 		return err
 	}
 	var policy *postPolicy
@@ -163,7 +168,7 @@ func writePostResponse(w http.ResponseWriter, r *http.Request, req *Request, f m
 	setVersionHeaders(h, oi.VersionID, false)
 	setChecksumHeaders(h, oi.Meta.Checksums, "")
 	setSSEHeaders(h, oi.Meta.SSE)
-	if target := postRedirect(f, req.Bucket, req.Key, oi.ETag); target != "" {
+	if target := postRedirect(f, req.BucketName(), req.Key, oi.ETag); target != "" {
 		h.Set("Location", target)
 		w.WriteHeader(http.StatusSeeOther)
 		return nil
@@ -172,11 +177,11 @@ func writePostResponse(w http.ResponseWriter, r *http.Request, req *Request, f m
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	loc := (&url.URL{Scheme: scheme, Host: r.Host, Path: "/" + req.Bucket + "/" + req.Key}).String()
+	loc := (&url.URL{Scheme: scheme, Host: r.Host, Path: "/" + req.bucketSegment + "/" + req.Key}).String()
 	h.Set("Location", loc)
 	status := postStatus(f)
 	if status == http.StatusCreated {
-		writeXMLStatus(w, status, postResponse{Location: loc, Bucket: req.Bucket, Key: req.Key, ETag: quoteETag(oi.ETag)})
+		writeXMLStatus(w, status, postResponse{Location: loc, Bucket: req.BucketName(), Key: req.Key, ETag: quoteETag(oi.ETag)})
 		return nil
 	}
 	w.WriteHeader(status)

@@ -1,0 +1,65 @@
+package s3api
+
+// Tenants: a request names a bucket by its S3 name, and the adapter turns
+// it into the stored (qualified) name of package tenant, "tenant:bucket".
+// Everything below the adapter (store, notifications, live stream) gets the
+// qualified name; everything shown to the client shows the S3 name.
+//
+// As in RGW, a path segment "t2:b" names tenant t2's bucket b explicitly
+// (":b" the default tenant's); a plain name is in the caller's tenant, the
+// default tenant for anonymous callers. A virtual-hosted bucket is always in
+// the caller's tenant. Before authentication only the explicit form
+// qualifies (the caller is not known yet).
+
+import (
+	"strings"
+
+	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/tenant"
+)
+
+// BucketName is the S3 name of the request's bucket, as responses show it
+// (Bucket holds the qualified name).
+func (r *Request) BucketName() string { return tenant.BucketName(r.Bucket) }
+
+// callerTenant is the tenant a request's plain bucket names resolve in: the
+// authenticated user's, or the default tenant for anonymous requests.
+func (r *Request) callerTenant() string {
+	if r.Identity.Anonymous {
+		return ""
+	}
+	return tenant.OfUser(r.Identity.UserID)
+}
+
+// qualifyBucket returns the stored name of the bucket a path segment (or a
+// virtual-hosted Host, virtual set) names for a caller of callerTenant.
+func qualifyBucket(segment, callerTenant string, virtual bool) (string, error) {
+	if segment == "" {
+		return "", nil
+	}
+	t, name, explicit := strings.Cut(segment, ":")
+	if !explicit {
+		return tenant.Bucket(callerTenant, segment), nil
+	}
+	if virtual {
+		return "", s3err.InvalidBucketName.WithMessage("A virtual-hosted bucket name cannot name a tenant: %q", segment)
+	}
+	if err := tenant.Validate(t); err != nil {
+		return "", s3err.InvalidBucketName.WithMessage("The tenant of bucket %q is not valid: %s", segment, err)
+	}
+	if name == "" || strings.Contains(name, ":") {
+		return "", s3err.InvalidBucketName.WithMessage("The bucket name %q is not valid.", segment)
+	}
+	return tenant.Bucket(t, name), nil
+}
+
+// resolveBucket sets the request's qualified bucket from the segment it
+// was addressed with, in the tenant of its (current) caller.
+func (r *Request) resolveBucket() error {
+	b, err := qualifyBucket(r.bucketSegment, r.callerTenant(), r.virtualHost)
+	if err != nil {
+		return err
+	}
+	r.Bucket = b
+	return nil
+}
