@@ -77,11 +77,12 @@ const (
 	// that answer MethodNotAllowed).
 	ScopeNone Scope = iota
 	// ScopeService: the caller's own resources (ListBuckets, ListTopics):
-	// a caller sees only what it owns.
+	// a caller sees only what it owns, in its own tenant.
 	ScopeService
-	// ScopeBucket: the bucket ("arn:aws:s3:::bucket").
+	// ScopeBucket: the bucket ("arn:aws:s3::<tenant>:bucket", the tenant
+	// empty for the default tenant).
 	ScopeBucket
-	// ScopeObject: the object ("arn:aws:s3:::bucket/key").
+	// ScopeObject: the object ("arn:aws:s3::<tenant>:bucket/key").
 	ScopeObject
 	// ScopeEntries: each entry of a multi-object request (DeleteObjects),
 	// authorized exactly as the row's Entry operation on that entry's key.

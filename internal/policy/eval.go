@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // Decision is the outcome of evaluating a policy for a request.
@@ -31,9 +33,15 @@ type Request struct {
 	Anonymous bool
 	// Action is the IAM action, for example "s3:GetObject".
 	Action string
-	// Resource is the ARN addressed: arn:aws:s3:::bucket or
-	// arn:aws:s3:::bucket/key.
+	// Resource is the ARN addressed: arn:aws:s3::<tenant>:bucket or
+	// arn:aws:s3::<tenant>:bucket/key (the tenant is empty for the default
+	// tenant: arn:aws:s3:::bucket).
 	Resource string
+	// Tenant is the tenant of the policy's bucket: a policy Resource whose
+	// account field is empty or "*" stands for a resource of this tenant
+	// (RGW fills it in when it parses a policy), so a default-tenant
+	// pattern never matches another tenant's bucket.
+	Tenant string
 	// Values returns a condition key's values; key is as the policy wrote
 	// it (condition keys are case-insensitive, tag names are not). ok is
 	// false when the request has no such key. It is called only for keys
@@ -65,7 +73,7 @@ func (s *Statement) matches(r Request) bool {
 	if s.matchAction(r.Action) == s.NotAction {
 		return false
 	}
-	if s.matchResource(r.Resource) == s.NotResource {
+	if s.matchResource(r.Resource, r.Tenant) == s.NotResource {
 		return false
 	}
 	for _, c := range s.Conditions {
@@ -86,7 +94,7 @@ func (s *Statement) matchPrincipal(r Request) bool {
 		}
 		switch p.Kind {
 		case "AWS":
-			if principalUser(p.Value) == r.UserID {
+			if awsPrincipalMatches(p.Value, r.UserID) {
 				return true
 			}
 		case "CanonicalUser":
@@ -98,24 +106,28 @@ func (s *Statement) matchPrincipal(r Request) bool {
 	return false
 }
 
-// principalUser is the user an AWS principal names: a plain user id (as
-// RGW accepts), arn:aws:iam::<tenant>:user/<id>, or the account root
-// arn:aws:iam::<account>:root, where Cairn's users are their own accounts.
-func principalUser(v string) string {
+// awsPrincipalMatches reports whether an AWS principal names the user id
+// userID ("tenant$uid"): a plain user id (as RGW accepts),
+// arn:aws:iam::<tenant>:user/<uid> (the default tenant's users with an
+// empty account), or the account root arn:aws:iam::<account>:root, which
+// is every user of tenant <account> (RGW's tenant principal) and, where
+// Cairn's users are their own accounts, the user whose id is <account>.
+func awsPrincipalMatches(v, userID string) bool {
 	if !strings.HasPrefix(v, "arn:") {
-		return v
+		return v == userID
 	}
 	parts := strings.SplitN(v, ":", 6)
 	if len(parts) != 6 {
-		return ""
+		return false
 	}
+	account := parts[4]
 	if u, ok := strings.CutPrefix(parts[5], "user/"); ok {
-		return u
+		return tenant.User(account, u) == userID
 	}
 	if parts[5] == "root" {
-		return parts[4]
+		return account == userID || account != "" && account == tenant.OfUser(userID)
 	}
-	return ""
+	return false
 }
 
 func (s *Statement) matchAction(action string) bool {
@@ -128,13 +140,39 @@ func (s *Statement) matchAction(action string) bool {
 	return false
 }
 
-func (s *Statement) matchResource(res string) bool {
+func (s *Statement) matchResource(res, t string) bool {
 	for _, p := range s.Resources {
-		if p == "*" || Match(p, res) {
+		if p == "*" || Match(inTenant(p, t), res) {
 			return true
 		}
 	}
 	return false
+}
+
+// inTenant is a Resource pattern with an empty or "*" account field
+// replaced by the policy's tenant, as RGW reads it.
+func inTenant(pattern, t string) string {
+	parts := strings.SplitN(pattern, ":", 6)
+	if len(parts) != 6 || parts[4] != "" && parts[4] != "*" {
+		return pattern
+	}
+	parts[4] = t
+	return strings.Join(parts, ":")
+}
+
+// CheckTenant refuses a policy of a bucket of tenant t whose resources
+// name another tenant: as in RGW, a policy cannot grant access to
+// resources owned by another tenant.
+func (p *Policy) CheckTenant(t string) error {
+	for _, s := range p.Statements {
+		for _, r := range s.Resources {
+			parts := strings.SplitN(r, ":", 6)
+			if len(parts) == 6 && parts[4] != "" && parts[4] != "*" && parts[4] != t {
+				return errorf("Policy owned by tenant `%s` cannot grant access to resource owned by tenant `%s`.", t, parts[4])
+			}
+		}
+	}
+	return nil
 }
 
 // Match reports whether s matches pattern, where '*' matches any run of

@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/policy"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // configPolicy is the bucket's Config entry holding the policy document,
@@ -89,7 +90,7 @@ func (a *API) checkPolicy(r *http.Request, req *Request, b store.Bucket, t targe
 
 // policyRequest describes a request's target to the policy engine.
 func (a *API) policyRequest(r *http.Request, req *Request, t target) policy.Request {
-	resource := "arn:aws:s3:::" + t.bucket
+	resource := tenant.BucketARN("", t.bucket) // arn:aws:s3::<tenant>:<bucket>
 	if t.key != "" {
 		resource += "/" + t.key
 	}
@@ -99,6 +100,7 @@ func (a *API) policyRequest(r *http.Request, req *Request, t target) policy.Requ
 		Anonymous: req.Identity.Anonymous,
 		Action:    t.action,
 		Resource:  resource,
+		Tenant:    tenant.OfBucket(t.bucket),
 		Values:    c.lookup,
 	}
 }
@@ -246,6 +248,9 @@ func (a *API) putBucketPolicy(w http.ResponseWriter, r *http.Request, req *Reque
 		return err
 	}
 	p, err := policy.Parse(doc)
+	if err == nil {
+		err = p.CheckTenant(tenant.OfBucket(req.Bucket))
+	}
 	if err != nil {
 		var pe *policy.Error
 		if errors.As(err, &pe) {
