@@ -94,7 +94,25 @@ func TestEvaluate(t *testing.T) {
 		{"user arn", doc(stmt("Allow", `{"AWS":["arn:aws:iam:::user/alt"]}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
 			Request{UserID: "alt", Action: "s3:GetObject", Resource: bucket + "/k"}, Allowed},
 		{"tenant user arn", doc(stmt("Allow", `{"AWS":"arn:aws:iam::tenant:user/alt"}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
-			Request{UserID: "alt", Action: "s3:GetObject", Resource: bucket + "/k"}, Allowed},
+			Request{UserID: "tenant$alt", Action: "s3:GetObject", Resource: bucket + "/k"}, Allowed},
+		{"tenant user arn, same uid in the default tenant", doc(stmt("Allow", `{"AWS":"arn:aws:iam::tenant:user/alt"}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
+			Request{UserID: "alt", Action: "s3:GetObject", Resource: bucket + "/k"}, NoMatch},
+		{"default-tenant user arn, same uid in a tenant", doc(stmt("Allow", `{"AWS":"arn:aws:iam:::user/alt"}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
+			Request{UserID: "tenant$alt", Action: "s3:GetObject", Resource: bucket + "/k"}, NoMatch},
+		{"tenant root is every user of the tenant", doc(stmt("Allow", `{"AWS":"arn:aws:iam::tenant:root"}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
+			Request{UserID: "tenant$bob", Action: "s3:GetObject", Resource: bucket + "/k"}, Allowed},
+		{"tenant root, another tenant", doc(stmt("Allow", `{"AWS":"arn:aws:iam::tenant:root"}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
+			Request{UserID: "other$bob", Action: "s3:GetObject", Resource: bucket + "/k"}, NoMatch},
+		{"canonical tenant user", doc(stmt("Allow", `{"CanonicalUser":"tenant$alt"}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
+			Request{UserID: "tenant$alt", Action: "s3:GetObject", Resource: bucket + "/k"}, Allowed},
+		{"empty account is the bucket's tenant", doc(stmt("Allow", anyone, `"s3:GetObject"`, `"arn:aws:s3:::b/*"`, "")),
+			Request{UserID: "alt", Action: "s3:GetObject", Resource: "arn:aws:s3::t1:b/k", Tenant: "t1"}, Allowed},
+		{"star account is the bucket's tenant", doc(stmt("Allow", anyone, `"s3:GetObject"`, `"arn:aws:s3::*:b/*"`, "")),
+			Request{UserID: "alt", Action: "s3:GetObject", Resource: "arn:aws:s3::t1:b/k", Tenant: "t1"}, Allowed},
+		{"default-tenant resource, tenant bucket of the same name", doc(stmt("Allow", anyone, `"s3:GetObject"`, `"arn:aws:s3:::b/*"`, "")),
+			Request{UserID: "alt", Action: "s3:GetObject", Resource: "arn:aws:s3::t1:b/k", Tenant: ""}, NoMatch},
+		{"resource of another tenant", doc(stmt("Allow", anyone, `"s3:GetObject"`, `"arn:aws:s3::t2:b/*"`, "")),
+			Request{UserID: "alt", Action: "s3:GetObject", Resource: "arn:aws:s3::t1:b/k", Tenant: "t1"}, NoMatch},
 		{"plain uid", doc(stmt("Allow", `{"AWS":"alt"}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
 			Request{UserID: "alt", Action: "s3:GetObject", Resource: bucket + "/k"}, Allowed},
 		{"user arn other user", doc(stmt("Allow", `{"AWS":"arn:aws:iam:::user/alt"}`, `"s3:GetObject"`, `"`+bucket+`/*"`, "")),
@@ -230,4 +248,27 @@ func FuzzParse(f *testing.F) {
 		p.Evaluate(Request{UserID: "u", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k",
 			Values: func(string) ([]string, bool) { return []string{"v", "1", "127.0.0.1"}, true }})
 	})
+}
+
+func TestCheckTenant(t *testing.T) {
+	doc := func(res string) string {
+		return `{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"` + res + `"}}`
+	}
+	for _, tt := range []struct {
+		res, tenant string
+		ok          bool
+	}{
+		{"arn:aws:s3:::b/*", "t1", true},
+		{"arn:aws:s3::*:b/*", "t1", true},
+		{"arn:aws:s3::t1:b/*", "t1", true},
+		{"arn:aws:s3::t2:b/*", "t1", false},
+		{"arn:aws:s3::t2:b/*", "", false},
+		{"*", "t1", true},
+	} {
+		err := mustParse(t, doc(tt.res)).CheckTenant(tt.tenant)
+		var pe *Error
+		if (err == nil) != tt.ok || err != nil && !errors.As(err, &pe) {
+			t.Errorf("CheckTenant(%q) of %s = %v, want ok=%v", tt.tenant, tt.res, err, tt.ok)
+		}
+	}
 }
