@@ -228,6 +228,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 		return err
 	}
 	if req.Op == OpPreflight {
+		a.preflightTenant(r, req)
 		return a.preflight(w, r, req)
 	}
 	id, err := a.auth.Verify(r)

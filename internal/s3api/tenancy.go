@@ -9,9 +9,11 @@ package s3api
 // (":b" the default tenant's); a plain name is in the caller's tenant, the
 // default tenant for anonymous callers. A virtual-hosted bucket is always in
 // the caller's tenant. Before authentication only the explicit form
-// qualifies (the caller is not known yet).
+// qualifies (the caller is not known yet), except for CORS preflights,
+// which are never authenticated: see preflightTenant.
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
@@ -62,4 +64,28 @@ func (r *Request) resolveBucket() error {
 	}
 	r.Bucket = b
 	return nil
+}
+
+// claimer is implemented by auth.Verifier: the user whose access key a
+// request names, its signature unchecked.
+type claimer interface {
+	ClaimedUser(r *http.Request) (userID string, ok bool)
+}
+
+// preflightTenant resolves a CORS preflight's plain bucket name in the
+// tenant of the access key the request names, if any. A browser sends the
+// OPTIONS of a presigned URL with the URL's credential but without a
+// signature that could verify; the key's tenant still decides which bucket
+// the URL names (as in RGW). The preflight only reads the bucket's CORS
+// rules, and the claimed user is not recorded as the caller.
+func (a *API) preflightTenant(r *http.Request, req *Request) {
+	c, ok := a.auth.(claimer)
+	if !ok || strings.Contains(req.bucketSegment, ":") {
+		return
+	}
+	if id, ok := c.ClaimedUser(r); ok {
+		if b, err := qualifyBucket(req.bucketSegment, tenant.OfUser(id), req.virtualHost); err == nil {
+			req.Bucket = b
+		}
+	}
 }
