@@ -108,6 +108,7 @@ type Request struct {
 	// or virtual-hosted Host), virtualHost whether it came from the Host.
 	bucketSegment string
 	virtualHost   bool
+	mounted       bool // the segment names an API mounted beside S3, no bucket
 
 	// postFields are a POST form's fields, for the policy's condition keys
 	// (s3:RequestObjectTag reads its tagging field).
@@ -216,6 +217,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	mount := ""
 	if a.mounts[bucket] && !req.virtualHost {
 		mount = bucket
+		req.mounted = true
 	}
 	sel := selector(r, lvl, mount)
 	setRow(req, info, resolve(sel))

@@ -58,6 +58,9 @@ func qualifyBucket(segment, callerTenant string, virtual bool) (string, error) {
 // resolveBucket sets the request's qualified bucket from the segment it
 // was addressed with, in the tenant of its (current) caller.
 func (r *Request) resolveBucket() error {
+	if r.mounted {
+		return nil
+	}
 	b, err := qualifyBucket(r.bucketSegment, r.callerTenant(), r.virtualHost)
 	if err != nil {
 		return err
