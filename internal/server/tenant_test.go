@@ -518,3 +518,47 @@ func TestTenantsBoto3(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantsPresignedPreflight: the CORS preflight of a presigned URL of a
+// tenant's bucket (which a browser sends with the URL's credential but no
+// valid signature) answers from that tenant's bucket, as in RGW.
+func TestTenantsPresignedPreflight(t *testing.T) {
+	e := startTenants(t)
+	ctx := context.Background()
+	a1, a0 := e.users["t1$alice"], e.users["alice"]
+	a1.mkbucket(t, "cors")
+	ok(t, "put", putBody(a1.s3, "cors", "k", "x"))
+	_, err := a1.s3.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: aws.String("cors"), CORSConfiguration: &s3types.CORSConfiguration{
+		CORSRules: []s3types.CORSRule{{AllowedMethods: []string{"GET"}, AllowedOrigins: []string{"example"}}}}})
+	ok(t, "PutBucketCors", err)
+	a0.mkbucket(t, "cors") // the default tenant's, without CORS
+	for _, tc := range []struct {
+		u    *tenantUser
+		want int
+	}{{a1, http.StatusOK}, {a0, http.StatusForbidden}} {
+		p, err := s3.NewPresignClient(tc.u.s3).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cors"), Key: aws.String("k")})
+		ok(t, "presign", err)
+		req := newRequest(t, "OPTIONS", p.URL, nil)
+		req.Header.Set("Origin", "example")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		resp, err := http.DefaultClient.Do(req)
+		ok(t, "OPTIONS", err)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: preflight of a presigned URL of cors: %d, want %d", tc.u.id, resp.StatusCode, tc.want)
+		}
+		if tc.want == http.StatusOK && resp.Header.Get("Access-Control-Allow-Origin") != "example" {
+			t.Errorf("%s: Access-Control-Allow-Origin = %q", tc.u.id, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+	// Without a credential only the explicit form names t1's bucket.
+	req := newRequest(t, "OPTIONS", e.srv.URL+"/t1:cors/k", nil)
+	req.Header.Set("Origin", "example")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	resp, err := http.DefaultClient.Do(req)
+	ok(t, "OPTIONS t1:cors", err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("preflight of t1:cors/k: %d", resp.StatusCode)
+	}
+}
