@@ -13,6 +13,8 @@ type RequestRecord struct {
 	ID     string
 	User   string // "" for anonymous or unauthenticated requests
 	Op     Op     // "" when the request was rejected before resolution
+	// Bucket is the stored name, "tenant:bucket" for a tenant's bucket, so
+	// that a log line names the bucket unambiguously (never a metric label).
 	Bucket string
 	// Key is the object key: as sent when it is UTF-8, else percent-encoded
 	// (its encoding-type=url name), so that a log line always names the
