@@ -173,7 +173,21 @@ func TestTenantsSameBucketNames(t *testing.T) {
 		t.Errorf("t1$alice lists %v", v2.Contents)
 	}
 
-	// Multipart: <Bucket> is the S3 name; the uploads are per tenant.
+	// Deleting t1's bucket leaves t2's of the same name.
+	ok(t, "delete only-t1", deleteBucket(a1.s3, "only-t1"))
+	if _, err := getBody(a2.s3, "shared", "k"); err != nil {
+		t.Errorf("t2$alice's shared after t1 deleted a bucket: %v", err)
+	}
+}
+
+// TestTenantsMultipart: uploads live in their tenant's bucket, and the
+// documents show the S3 name.
+func TestTenantsMultipart(t *testing.T) {
+	e := startTenants(t)
+	ctx := context.Background()
+	a1, a2 := e.users["t1$alice"], e.users["t2$alice"]
+	a1.mkbucket(t, "shared")
+	a2.mkbucket(t, "shared")
 	up, err := a1.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("shared"), Key: aws.String("mp")})
 	ok(t, "CreateMultipartUpload", err)
 	if aws.ToString(up.Bucket) != "shared" {
@@ -210,11 +224,6 @@ func TestTenantsSameBucketNames(t *testing.T) {
 		t.Errorf("t2$alice reads mp from her shared: %v, want NoSuchKey", err)
 	}
 
-	// Deleting t1's bucket leaves t2's of the same name.
-	ok(t, "delete only-t1", deleteBucket(a1.s3, "only-t1"))
-	if _, err := getBody(a2.s3, "shared", "k"); err != nil {
-		t.Errorf("t2$alice's shared after t1 deleted a bucket: %v", err)
-	}
 }
 
 func deleteBucket(c *s3.Client, name string) error {
@@ -336,7 +345,30 @@ func TestTenantsPolicyCrossAccess(t *testing.T) {
 	_, err = getBody(a1.s3, "t2:bkt", "k")
 	wantCode(t, "t1$alice GET t2:bkt/k", err, "AccessDenied")
 
-	// CopyObject and UploadPartCopy sources resolve like paths.
+	// A policy of t1's bucket cannot name a resource of t2.
+	_, err = a1.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("bkt"), Policy: aws.String(
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3::t2:bkt/*"}]}`)})
+	wantCode(t, "policy naming t2's resource", err, "MalformedPolicy")
+	setPolicy(t, a1, "bkt", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3::t1:bkt/*"}]}`)
+	if _, err := getBody(b2.s3, "t1:bkt", "k"); err != nil {
+		t.Errorf("t2$bob under a public policy naming t1 explicitly: %v", err)
+	}
+}
+
+// TestTenantsCopySource: CopyObject and UploadPartCopy sources resolve like
+// paths ("t1:bkt/k" explicit, "bkt/k" in the caller's tenant), and reading
+// another tenant's source needs its policy.
+func TestTenantsCopySource(t *testing.T) {
+	e := startTenants(t)
+	ctx := context.Background()
+	a1, a2, b2 := e.users["t1$alice"], e.users["t2$alice"], e.users["t2$bob"]
+	a1.mkbucket(t, "bkt")
+	a2.mkbucket(t, "bkt")
+	ok(t, "put t1", putBody(a1.s3, "bkt", "k", "t1 data"))
+	ok(t, "put t2", putBody(a2.s3, "bkt", "k", "t2 data"))
+	_, err := a2.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("bkt"), Key: aws.String("copied"), CopySource: aws.String("t1:bkt/k")})
+	wantCode(t, "t2$alice copies t1:bkt/k without a policy", err, "AccessDenied")
+	setPolicy(t, a1, "bkt", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::t2:user/alice"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"}]}`)
 	_, err = a2.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("bkt"), Key: aws.String("copied"), CopySource: aws.String("t1:bkt/k")})
 	ok(t, "t2$alice copies t1:bkt/k", err)
 	if got, _ := getBody(a2.s3, "bkt", "copied"); got != "t1 data" {
@@ -355,14 +387,6 @@ func TestTenantsPolicyCrossAccess(t *testing.T) {
 		PartNumber: aws.Int32(1), CopySource: aws.String("t1:bkt/k")})
 	ok(t, "UploadPartCopy from t1:bkt/k", err)
 
-	// A policy of t1's bucket cannot name a resource of t2.
-	_, err = a1.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("bkt"), Policy: aws.String(
-		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3::t2:bkt/*"}]}`)})
-	wantCode(t, "policy naming t2's resource", err, "MalformedPolicy")
-	setPolicy(t, a1, "bkt", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3::t1:bkt/*"}]}`)
-	if _, err := getBody(b2.s3, "t1:bkt", "k"); err != nil {
-		t.Errorf("t2$bob under a public policy naming t1 explicitly: %v", err)
-	}
 }
 
 // TestTenantsDefaultTenantAndAnonymous: ":b" is the default tenant's b for
