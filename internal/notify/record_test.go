@@ -188,8 +188,10 @@ func TestRecordGolden(t *testing.T) {
 			in.Object = store.ObjectInfo{Key: "multi.bin", Size: 10485760, ETag: "3f2a1c0e9bd84a7f0c5e6d1b2a394857-2"}
 		},
 		"delete-marker": func(in *RecordInput) {
+			// The marker's version id with the hidden version's size and
+			// ETag, as ChangeRecordInput fills them (spec §4.3).
 			in.Event = ObjectRemovedDeleteMarkerCreated
-			in.Object = store.ObjectInfo{Key: "v.txt", VersionID: "EwkTCVoM8XQh0ZSDp3Y0c2GqzgWuPpm"}
+			in.Object = store.ObjectInfo{Key: "v.txt", VersionID: "EwkTCVoM8XQh0ZSDp3Y0c2GqzgWuPpm", Size: 11, ETag: "5eb63bbbe01eeed093cb22bb8f5acdc3"}
 		},
 	}
 	for name, mod := range cases {
