@@ -250,28 +250,12 @@ func (h *Hub) fanOut(c store.Change, ev notify.EventType, user, reqID string) {
 	}
 }
 
-// recordInput fills a record the way the notification dispatcher does, so
-// that a live record and a pushed one for the same change look alike.
+// recordInput fills a record the way the notification dispatcher does
+// (notify.ChangeRecordInput), so that a live record and a pushed one for
+// the same change look alike.
 func (h *Hub) recordInput(c store.Change, ev notify.EventType, user, reqID string) *notify.RecordInput {
-	now := h.cfg.Now()
-	eventTime := c.Time
-	if eventTime.IsZero() {
-		eventTime = c.Object.LastModified
-	}
-	if ev&notify.ObjectRemoved != 0 || eventTime.IsZero() {
-		eventTime = now
-	}
-	if user == "" {
-		user = "anonymous"
-	}
-	b := &c.Bucket
-	tenant, _ := notify.SplitUser(b.Owner)
-	return &notify.RecordInput{
-		Event: ev, Zonegroup: h.cfg.Zonegroup, HostID: h.cfg.HostID,
-		EventTime: eventTime, Sequence: c.Sequence, Principal: user, RequestID: reqID,
-		BucketName: b.Name, BucketOwner: b.Owner, BucketTenant: tenant, BucketID: notify.BucketID(b),
-		Object: c.Object,
-	}
+	return notify.ChangeRecordInput(&c, ev, notify.RecordSource{Zonegroup: h.cfg.Zonegroup, HostID: h.cfg.HostID,
+		User: user, RequestID: reqID, Now: h.cfg.Now()})
 }
 
 // accessNames are the read events only the live stream knows (MinIO's,

@@ -223,7 +223,7 @@ func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWri
 			continue
 		}
 		matched = true
-		in := d.recordInput(c, ev, &b, info, m.ID, t)
+		in := d.recordInput(&c, ev, info, m.ID, t)
 		in.Ordinal = i
 		body, err := BuildRecord(in)
 		if err != nil {
@@ -256,27 +256,11 @@ func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWri
 	return nil
 }
 
-func (d *Dispatcher) recordInput(c store.Change, ev EventType, b *store.Bucket, info *reqctx.Info, configID string, t *Topic) *RecordInput {
-	now := d.cfg.Now()
-	eventTime := c.Time
-	if eventTime.IsZero() {
-		eventTime = c.Object.LastModified
-	}
-	if ev&ObjectRemoved != 0 || eventTime.IsZero() {
-		eventTime = now
-	}
-	principal := info.UserID
-	if principal == "" {
-		principal = "anonymous"
-	}
-	tenant, _ := SplitUser(b.Owner)
-	return &RecordInput{
-		Event: ev, Zonegroup: d.cfg.Options.Zonegroup, HostID: d.cfg.HostID,
-		EventTime: eventTime, Sequence: c.Sequence,
-		Principal: principal, RequestID: info.RequestID, ConfigurationID: configID,
-		BucketName: b.Name, BucketOwner: b.Owner, BucketTenant: tenant, BucketID: BucketID(b),
-		Object: c.Object, OpaqueData: t.OpaqueData,
-	}
+func (d *Dispatcher) recordInput(c *store.Change, ev EventType, info *reqctx.Info, configID string, t *Topic) *RecordInput {
+	in := ChangeRecordInput(c, ev, RecordSource{Zonegroup: d.cfg.Options.Zonegroup, HostID: d.cfg.HostID,
+		User: info.UserID, RequestID: info.RequestID, Now: d.cfg.Now()})
+	in.ConfigurationID, in.OpaqueData = configID, t.OpaqueData
+	return in
 }
 
 // BucketID is a bucket instance's id in records: stable for the bucket's

@@ -80,7 +80,7 @@ func newFixture(t *testing.T, versioning store.Versioning, ns ...Notification) *
 	t.Helper()
 	conf := &Configuration{Notifications: ns}
 	raw, _ := conf.Encode()
-	b := store.Bucket{Name: "bkt", Owner: "acme$bob", Created: time.Unix(100, 5), Versioning: versioning, Config: map[string][]byte{ConfigKey: raw}}
+	b := store.Bucket{Name: "acme:bkt", Owner: "acme$bob", Created: time.Unix(100, 5), Versioning: versioning, Config: map[string][]byte{ConfigKey: raw}}
 	f := &fixture{pusher: &fakePusher{}, queue: &fakeQueue{}, topics: NewTopics(notifytest.NewMemKV()), bucket: b}
 	d, err := NewDispatcher(Config{Topics: f.topics, Pusher: f.pusher, Queue: f.queue,
 		SyncTimeout: time.Second, Now: func() time.Time { return time.Unix(1715677953, 418204000) }})
@@ -107,7 +107,7 @@ func (f *fixture) change(t *testing.T, op string, c store.Change) error {
 	ctx, wait := WithPushWaiter(ctx, time.Second)
 	w := &fakeWriter{}
 	if c.Object.Bucket == "" {
-		c.Object.Bucket = "bkt"
+		c.Object.Bucket = "acme:bkt"
 	}
 	c.Bucket = f.bucket
 	if err := f.d.Hook(ctx, c, w); err != nil {
@@ -132,7 +132,7 @@ func TestHookRoutesByPersistence(t *testing.T) {
 	if len(pushes) != 1 || pushes[0].Topic != "s" || pushes[0].ID != "0000000042.000000.abc" || pushes[0].Endpoint != "http://127.0.0.1:1/" {
 		t.Fatalf("pushes %+v", pushes)
 	}
-	if len(f.queue.events) != 1 || f.queue.events[0].Topic != "acme:p" || f.queue.events[0].Key != "bkt/k" || f.queue.events[0].ID != "0000000042.000001.abc" {
+	if len(f.queue.events) != 1 || f.queue.events[0].Topic != "acme:p" || f.queue.events[0].Key != "acme:bkt/k" || f.queue.events[0].ID != "0000000042.000001.abc" {
 		t.Fatalf("queued %+v", f.queue.events)
 	}
 	var env struct{ Records []record }
@@ -140,7 +140,8 @@ func TestHookRoutesByPersistence(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := env.Records[0]
-	if r.EventName != "ObjectCreated:Put" || r.UserIdentity.PrincipalID != "acme$bob" || r.S3.Bucket.ARN != "arn:aws:s3:default:acme:bkt" ||
+	if r.EventName != "ObjectCreated:Put" || r.UserIdentity.PrincipalID != "acme$bob" || r.S3.Bucket.ARN != "arn:aws:s3:default:acme:bkt" || r.S3.Bucket.Name != "bkt" ||
+		r.S3.Bucket.OwnerIdentity.PrincipalID != "acme$bob" ||
 		r.ResponseElements.RequestID != "req-1" || r.OpaqueData != "o" || r.EventTime != "2024-05-14T09:12:30.000000Z" ||
 		r.EventID != pushes[0].ID || r.S3.Object.Sequencer != "000000000000002A" || r.S3.Bucket.ID != "cairn.100000000005" {
 		t.Errorf("record %+v", r)
@@ -216,7 +217,7 @@ func TestResponseWaitsForPush(t *testing.T) {
 	f.pusher.delay = time.Hour // bounded by SyncTimeout (1s) and the waiter's timeout
 	ctx, wait := WithPushWaiter(reqctx.With(context.Background(), &reqctx.Info{Op: "PutObject"}), 50*time.Millisecond)
 	w := &fakeWriter{}
-	if err := f.d.Hook(ctx, store.Change{Kind: store.ChangePut, Object: store.ObjectInfo{Bucket: "bkt", Key: "k"}, Bucket: f.bucket}, w); err != nil {
+	if err := f.d.Hook(ctx, store.Change{Kind: store.ChangePut, Object: store.ObjectInfo{Bucket: "acme:bkt", Key: "k"}, Bucket: f.bucket}, w); err != nil {
 		t.Fatal(err)
 	}
 	w.commit()

@@ -572,6 +572,10 @@ func TestVersionedAndFiltered(t *testing.T) {
 	if r.S3.Object.VersionID == "" || r.S3.Object.VersionID != aws.ToString(del.VersionId) {
 		t.Errorf("delete marker versionId %q, want %q", r.S3.Object.VersionID, aws.ToString(del.VersionId))
 	}
+	// Size and ETag of the version the marker hides (spec §4.3).
+	if *r.S3.Object.Size != 2 || `"`+r.S3.Object.ETag+`"` != aws.ToString(put.ETag) {
+		t.Errorf("delete marker size %d eTag %q, want 2 and %s", *r.S3.Object.Size, r.S3.Object.ETag, aws.ToString(put.ETag))
+	}
 
 	// Deleting a version permanently: ObjectRemoved:Delete with its id.
 	if _, err := g.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("vbkt"), Key: aws.String("in/a.txt"), VersionId: put.VersionId}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // Topic actions (spec §2.12).
@@ -156,10 +157,7 @@ func (p *policy) eval(userID, action, resource string) decision {
 
 // principalARN is a user's principal in policies:
 // arn:aws:iam::<tenant>:user/<uid>.
-func principalARN(userID string) string {
-	tenant, uid := SplitUser(userID)
-	return "arn:aws:iam::" + tenant + ":user/" + uid
-}
+func principalARN(userID string) string { return tenant.UserARN(userID) }
 
 // matchAny reports whether value matches one of the patterns ('*' and '?'
 // wildcards; actions compare case-insensitively as IAM does).

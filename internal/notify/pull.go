@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // Pull-mode PubSub support (spec pubsub.md): what the subscription log
@@ -94,9 +95,8 @@ type PullRecordInput struct {
 	EventTime       time.Time // the object's mtime
 	Sequence        uint64    // the change's commit sequence (sequencer)
 	ConfigurationID string
-	BucketName      string
+	BucketName      string // stored name, "tenant:bucket" for a tenant's bucket
 	BucketOwner     string
-	BucketTenant    string
 	BucketID        string
 	Key             string
 	VersionID       string
@@ -123,9 +123,9 @@ func BuildPullRecord(in *PullRecordInput) ([]byte, error) {
 			SchemaVersion:   "1.0",
 			ConfigurationID: in.ConfigurationID,
 			Bucket: s3Bucket{
-				Name:          in.BucketName,
+				Name:          tenant.BucketName(in.BucketName),
 				OwnerIdentity: principal{in.BucketOwner},
-				ARN:           "arn:aws:s3::" + in.BucketTenant + ":" + in.BucketName,
+				ARN:           tenant.BucketARN("", in.BucketName), // no region in PubSub mode
 				ID:            in.BucketID,
 			},
 			Object: s3Object{

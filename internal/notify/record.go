@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // RecordInput is everything one event record is built from.
@@ -28,12 +29,14 @@ type RecordInput struct {
 	Principal       string // requester: uid, tenant$uid, or "anonymous"
 	RequestID       string
 	ConfigurationID string
-	BucketName      string
-	BucketOwner     string
-	BucketTenant    string
-	BucketID        string
-	Object          store.ObjectInfo
-	OpaqueData      string
+	// BucketName is the bucket's stored name, "tenant:bucket" for a
+	// tenant's bucket: the record shows the S3 name and puts the tenant in
+	// the bucket ARN (spec §4.2).
+	BucketName  string
+	BucketOwner string // user id: uid or tenant$uid
+	BucketID    string
+	Object      store.ObjectInfo
+	OpaqueData  string
 }
 
 // record is the JSON shape of one event record (spec §4.2); field order is
@@ -134,9 +137,9 @@ func BuildRecord(in *RecordInput) ([]byte, error) {
 			SchemaVersion:   "1.0",
 			ConfigurationID: in.ConfigurationID,
 			Bucket: s3Bucket{
-				Name:          in.BucketName,
+				Name:          tenant.BucketName(in.BucketName),
 				OwnerIdentity: principal{in.BucketOwner},
-				ARN:           "arn:aws:s3:" + in.Zonegroup + ":" + in.BucketTenant + ":" + in.BucketName,
+				ARN:           tenant.BucketARN(in.Zonegroup, in.BucketName),
 				ID:            in.BucketID,
 			},
 			Object: s3Object{

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/records")
@@ -68,13 +69,24 @@ func sampleInput(t *testing.T, data []byte) *RecordInput {
 		EventTime: eventTime, Sequence: seq, Ordinal: ordinal,
 		Principal: r.UserIdentity.PrincipalID, RequestID: r.ResponseElements.RequestID,
 		ConfigurationID: r.S3.ConfigurationID,
-		BucketName:      r.S3.Bucket.Name, BucketOwner: r.S3.Bucket.OwnerIdentity.PrincipalID, BucketID: r.S3.Bucket.ID,
+		BucketName:      storedBucketName(t, r.S3.Bucket.ARN, r.S3.Bucket.Name), BucketOwner: r.S3.Bucket.OwnerIdentity.PrincipalID, BucketID: r.S3.Bucket.ID,
 		Object: store.ObjectInfo{
 			Key: r.S3.Object.Key, Size: r.S3.Object.Size, ETag: r.S3.Object.ETag, VersionID: r.S3.Object.VersionID,
 			Meta: store.Metadata{User: user, Tags: tags},
 		},
 		OpaqueData: r.OpaqueData,
 	}
+}
+
+// storedBucketName is the stored name of a record's bucket: its S3 name
+// qualified by the tenant its ARN names.
+func storedBucketName(t *testing.T, arn, name string) string {
+	t.Helper()
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[5] != name {
+		t.Fatalf("bucket ARN %q does not name bucket %q", arn, name)
+	}
+	return tenant.Bucket(parts[4], name)
 }
 
 var sequencerField = regexp.MustCompile(`"sequencer":"[0-9A-F]*"`)
@@ -158,7 +170,7 @@ func TestRecordGolden(t *testing.T) {
 	base := RecordInput{
 		Zonegroup: "default", HostID: "3c0e-default-default", EventTime: stamp, Sequence: 1715677953, Ordinal: 421204,
 		Principal: "acme$bob", RequestID: "tx000004c1a9be3f0d2e1a7-0066432b91-3c0e-default", ConfigurationID: "new-images",
-		BucketName: "photos", BucketOwner: "acme$bob", BucketTenant: "acme", BucketID: "cairn.1715677953418204123",
+		BucketName: "acme:photos", BucketOwner: "acme$bob", BucketID: "cairn.1715677953418204123",
 		OpaqueData: "team-a",
 	}
 	cases := map[string]func(in *RecordInput){
@@ -176,8 +188,10 @@ func TestRecordGolden(t *testing.T) {
 			in.Object = store.ObjectInfo{Key: "multi.bin", Size: 10485760, ETag: "3f2a1c0e9bd84a7f0c5e6d1b2a394857-2"}
 		},
 		"delete-marker": func(in *RecordInput) {
+			// The marker's version id with the hidden version's size and
+			// ETag, as ChangeRecordInput fills them (spec §4.3).
 			in.Event = ObjectRemovedDeleteMarkerCreated
-			in.Object = store.ObjectInfo{Key: "v.txt", VersionID: "EwkTCVoM8XQh0ZSDp3Y0c2GqzgWuPpm"}
+			in.Object = store.ObjectInfo{Key: "v.txt", VersionID: "EwkTCVoM8XQh0ZSDp3Y0c2GqzgWuPpm", Size: 11, ETag: "5eb63bbbe01eeed093cb22bb8f5acdc3"}
 		},
 	}
 	for name, mod := range cases {

@@ -367,12 +367,3 @@ func ParseTopicARN(arn string) (tenant, name string, ok bool) {
 	}
 	return parts[4], parts[5], true
 }
-
-// SplitUser splits a user id into tenant and user ("tenant$uid", or a
-// plain uid in the default tenant).
-func SplitUser(userID string) (tenant, uid string) {
-	if t, u, ok := strings.Cut(userID, "$"); ok {
-		return t, u
-	}
-	return "", userID
-}

@@ -10,15 +10,28 @@ import (
 	"github.com/cairn-s3/cairn/internal/s3api"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
-// bucketOf returns the bucket of /notifications/bucket/<bucket>.
+// bucketOf returns the stored name of the bucket of
+// /notifications/bucket/<bucket>, resolved as an S3 path's bucket is:
+// "t:b" names tenant t's bucket b (":b" the default tenant's), a plain
+// name one of the caller's tenant.
 func bucketOf(req *s3api.Request) (string, error) {
 	b, ok := strings.CutPrefix(req.Key, "bucket/")
 	if !ok || b == "" || strings.Contains(b, "/") {
 		return "", s3err.InvalidArgument.WithMessage("Expected /notifications/bucket/<bucket>, got /notifications/%s", req.Key)
 	}
-	return b, nil
+	if t, name, explicit := strings.Cut(b, ":"); explicit {
+		if err := tenant.Validate(t); err != nil {
+			return "", s3err.InvalidBucketName.WithMessage("The tenant of bucket %q is not valid: %s", b, err)
+		}
+		if name == "" || strings.Contains(name, ":") {
+			return "", s3err.InvalidBucketName.WithMessage("The bucket name %q is not valid.", b)
+		}
+		return tenant.Bucket(t, name), nil
+	}
+	return tenant.Bucket(tenant.OfUser(req.Identity.UserID), b), nil
 }
 
 func topicParam(r *http.Request) (string, error) {

@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/s3api"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // Buckets reads and changes bucket records (implemented by the store).
@@ -100,10 +101,7 @@ func (a *API) secretsReadable(r *http.Request, storedSecret bool) bool {
 	return !storedSecret || a.secure(r) || a.cfg.Options.AllowSecretsInCleartext
 }
 
-func tenantOf(user string) string {
-	t, _ := notify.SplitUser(user)
-	return t
-}
+func tenantOf(user string) string { return tenant.OfUser(user) }
 
 // name returns the single path element after the mount, or an error.
 func name(req *s3api.Request, what string) (string, error) {

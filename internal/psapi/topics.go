@@ -65,9 +65,9 @@ func (a *API) topicJSON(t *notify.Topic) topicJSON {
 // PubSub mode ("<Id>_<topic>", pubsub.md §5.6) from its subscription.
 func (a *API) hiddenTopicJSON(s *pubsub.Subscription) topicJSON {
 	s = s.Shown()
-	tenant := tenantOf(s.Owner)
+	hidden := notify.Topic{Tenant: tenantOf(s.Owner), Name: s.Topic}
 	return topicJSON{User: s.Owner, Name: s.Topic, OpaqueData: s.OpaqueData,
-		ARN: "arn:aws:sns:" + a.cfg.Options.Zonegroup + ":" + tenant + ":" + s.Topic,
+		ARN: hidden.ARN(a.cfg.Options.Zonegroup),
 		Dest: destJSON{PushEndpoint: s.PushEndpoint, PushEndpointArgs: s.PushArgs, PushEndpointTopic: s.Topic,
 			StoredSecret: boolString(s.StoredSecret), Persistent: boolString(s.Persistent)}}
 }

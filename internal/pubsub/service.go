@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // ConfigKey is the key, in store.Bucket.Config, of a bucket's non-S3
@@ -203,7 +204,6 @@ func (s *Service) Hook(ctx context.Context, c store.Change, w store.RecordWriter
 	}
 	ev := notify.ChangeEvent(c.Kind, op, b.Versioning)
 	e := &change{svc: s, c: &c, ev: ev, bucketID: notify.BucketID(b)}
-	e.tenant, _ = notify.SplitUser(b.Owner)
 	e.hash = Hash(e.bucketID, c.Object.Key, instance(c.Object.VersionID))
 	matched := false
 	ns, err := DecodeBucketNotifications(plain)
@@ -214,7 +214,8 @@ func (s *Service) Hook(ctx context.Context, c store.Change, w store.RecordWriter
 		if ns[i].Mask()&ev == 0 {
 			continue
 		}
-		subs, missing, err := s.subs.ByTopic(ctx, e.tenant, ns[i].Topic)
+		// The bucket's owner bound a topic of the owner's tenant.
+		subs, missing, err := s.subs.ByTopic(ctx, tenant.OfUser(b.Owner), ns[i].Topic)
 		if err != nil {
 			return err
 		}
@@ -266,7 +267,6 @@ type change struct {
 	svc      *Service
 	c        *store.Change
 	ev       notify.EventType
-	tenant   string
 	bucketID string
 	hash     string
 }
@@ -299,7 +299,8 @@ func (e *change) appendEvent(w store.RecordWriter, sub *Subscription) error {
 	var body []byte
 	eventID, err := e.svc.log.Append(w, sub.LogName(), e.hash, func(id string, at time.Time) ([]byte, error) {
 		ev := pullEvent{ID: id, Event: notify.PullEventName(e.ev), Timestamp: at.Format(pullTimeLayout)}
-		ev.Info.Bucket.Name, ev.Info.Bucket.Tenant, ev.Info.Bucket.BucketID = e.c.Bucket.Name, e.tenant, e.bucketID
+		bt, bn := tenant.SplitBucket(e.c.Bucket.Name)
+		ev.Info.Bucket.Name, ev.Info.Bucket.Tenant, ev.Info.Bucket.BucketID = bn, bt, e.bucketID
 		ev.Info.Key.Name, ev.Info.Key.Instance = e.c.Object.Key, instance(e.c.Object.VersionID)
 		ev.Info.Mtime = e.c.Object.LastModified.UTC().Format(pullTimeLayout)
 		var err error
@@ -323,7 +324,7 @@ func (e *change) appendRecord(w store.RecordWriter, sub *Subscription, configID 
 		}
 		return notify.BuildPullRecord(&notify.PullRecordInput{
 			Event: e.ev, EventTime: mtime, Sequence: e.c.Sequence, ConfigurationID: configID,
-			BucketName: e.c.Bucket.Name, BucketOwner: e.c.Bucket.Owner, BucketTenant: e.tenant, BucketID: e.bucketID,
+			BucketName: e.c.Bucket.Name, BucketOwner: e.c.Bucket.Owner, BucketID: e.bucketID,
 			Key: e.c.Object.Key, VersionID: instance(e.c.Object.VersionID), Hash: e.hash, EventID: id,
 			OpaqueData: sub.Shown().OpaqueData,
 		})

@@ -9,13 +9,8 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/kv"
-	"github.com/cairn-s3/cairn/internal/notify"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
-
-func tenantOf(user string) string {
-	tenant, _ := notify.SplitUser(user)
-	return tenant
-}
 
 // ErrNoSuchSubscription is returned for a subscription that does not exist
 // (or belongs to another user).
@@ -99,7 +94,7 @@ func topicSubsPrefix(tenant, topic string) []byte {
 }
 
 func (s *Subscription) topicKey() []byte {
-	return append(topicSubsPrefix(tenantOf(s.Owner), s.Topic), esc(s.Owner)+"/"+esc(s.Name)...)
+	return append(topicSubsPrefix(tenant.OfUser(s.Owner), s.Topic), esc(s.Owner)+"/"+esc(s.Name)...)
 }
 
 // Put creates or replaces a subscription.

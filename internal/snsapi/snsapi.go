@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/s3api"
 	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // Queues removes the durable queues of persistent topics (implemented by
@@ -104,8 +105,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *s3api.Request) 
 	}
 	// The S3 adapter refused anonymous callers before (the topic API's
 	// rows need a signed request).
-	tenant, _ := notify.SplitUser(req.Identity.UserID)
-	c := &call{w: w, r: r, req: req, p: p, tenant: tenant, secure: a.secure(r)}
+	c := &call{w: w, r: r, req: req, p: p, tenant: tenant.OfUser(req.Identity.UserID), secure: a.secure(r)}
 	return act(a, c)
 }
 

@@ -487,6 +487,10 @@ func (k ChangeKind) String() string {
 type Change struct {
 	Kind   ChangeKind
 	Object ObjectInfo // the version written, or the version/marker removed or created
+	// Hidden is, for ChangeDeleteMarkerCreated, the version that was
+	// current before the marker hid it (nil if the key had none): event
+	// records report its size and ETag (RGW does).
+	Hidden *ObjectInfo
 	// Bucket is the object's bucket as the commit read it, configuration
 	// documents included, so a hook needs no second read per write.
 	Bucket Bucket

@@ -77,10 +77,16 @@ func (t *txn) absorb(part *txn) error {
 
 // change runs the hook for one change of this commit.
 func (t *txn) change(kind store.ChangeKind, b store.Bucket, info store.ObjectInfo, seq uint64) error {
+	return t.changeHiding(kind, b, info, nil, seq)
+}
+
+// changeHiding is change for a delete marker that hides the version
+// hidden (nil if none).
+func (t *txn) changeHiding(kind store.ChangeKind, b store.Bucket, info store.ObjectInfo, hidden *store.ObjectInfo, seq uint64) error {
 	if t.s.hook == nil {
 		return nil
 	}
-	c := store.Change{Kind: kind, Object: info, Bucket: b, Sequence: seq, Time: info.LastModified}
+	c := store.Change{Kind: kind, Object: info, Hidden: hidden, Bucket: b, Sequence: seq, Time: info.LastModified}
 	if err := t.s.hook(t.ctx, c, t); err != nil {
 		return fmt.Errorf("local: change hook: %w", err)
 	}

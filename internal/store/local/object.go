@@ -606,6 +606,10 @@ func (s *Store) stageDelete(t *txn, r reader, b store.Bucket, key string, opts s
 	if opts.VersionID != "" || b.Versioning == store.Unversioned {
 		return s.stageVersionDelete(t, r, b, key, opts)
 	}
+	hidden, err := s.latest(r, b.Name, key)
+	if err != nil {
+		return store.DeleteResult{}, false, fmt.Errorf("local: %w", err)
+	}
 	seq, err := s.nextSeq()
 	if err != nil {
 		return store.DeleteResult{}, false, err
@@ -626,7 +630,12 @@ func (s *Store) stageDelete(t *txn, r reader, b store.Bucket, key string, opts s
 		return store.DeleteResult{}, false, err
 	}
 	info := dm.info(b.Name, key, b.Versioning, true)
-	if err := t.change(store.ChangeDeleteMarkerCreated, b, info, seq); err != nil {
+	var hiddenInfo *store.ObjectInfo
+	if hidden != nil {
+		hi := hidden.info(b.Name, key, b.Versioning, false)
+		hiddenInfo = &hi
+	}
+	if err := t.changeHiding(store.ChangeDeleteMarkerCreated, b, info, hiddenInfo, seq); err != nil {
 		return store.DeleteResult{}, false, err
 	}
 	return store.DeleteResult{VersionID: info.VersionID, DeleteMarker: true}, true, nil

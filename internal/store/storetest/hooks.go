@@ -159,7 +159,23 @@ func testHookKinds(h *hookEnv) {
 		h.t.Errorf("complete change object = %+v", c.Object)
 	}
 	dm := h.del("b", "k", "")
-	h.expectOne(store.ChangeDeleteMarkerCreated, "k", dm.VersionID)
+	c = h.expectOne(store.ChangeDeleteMarkerCreated, "k", dm.VersionID)
+	if c.Hidden == nil || c.Hidden.VersionID != v1.VersionID || c.Hidden.Size != 3 || c.Hidden.ETag != v1.ETag {
+		h.t.Errorf("delete marker change hides %+v, want version %s (size 3, ETag %s)", c.Hidden, v1.VersionID, v1.ETag)
+	}
+	// A marker over a marker hides the marker.
+	dm2 := h.del("b", "k", "")
+	c = h.expectOne(store.ChangeDeleteMarkerCreated, "k", dm2.VersionID)
+	if c.Hidden == nil || !c.Hidden.DeleteMarker || c.Hidden.VersionID != dm.VersionID || c.Hidden.Size != 0 {
+		h.t.Errorf("second delete marker change hides %+v, want marker %s", c.Hidden, dm.VersionID)
+	}
+	h.del("b", "k", dm2.VersionID)
+	h.expectOne(store.ChangeDelete, "k", dm2.VersionID)
+	// A marker on a key without versions hides nothing.
+	none := h.del("b", "never-written", "")
+	if c = h.expectOne(store.ChangeDeleteMarkerCreated, "never-written", none.VersionID); c.Hidden != nil {
+		h.t.Errorf("delete marker on a missing key hides %+v", c.Hidden)
+	}
 	h.del("b", "k", v1.VersionID)
 	c = h.expectOne(store.ChangeDelete, "k", v1.VersionID)
 	if c.Object.DeleteMarker || c.Object.ETag != v1.ETag {
