@@ -124,12 +124,17 @@ func (a *API) listTopics(ctx context.Context, q query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	uid := q.Get("uid")
+	owner := ""
+	if q.Get("uid") != "" { // tenant=T&uid=U or uid=T$U: topics owned by T$U
+		if owner, err = q.uid(); err != nil {
+			return nil, err
+		}
+	}
 	out := []topicDoc{}
 	start := ""
 	for range 100000 { // bounded: pages of notify.MaxListTopics
 		page, next, err := n.Dispatcher.Topics().List(ctx, q.Get("tenant"), start, notify.MaxListTopics,
-			func(t *notify.Topic) bool { return uid == "" || t.Owner == uid })
+			func(t *notify.Topic) bool { return owner == "" || t.Owner == owner })
 		if err != nil {
 			return nil, err
 		}
@@ -378,13 +383,13 @@ func (a *API) bucketNotifications(ctx context.Context, q query) (*Notifications,
 	if err != nil {
 		return nil, "", nil, err
 	}
-	bucket := q.Get("bucket")
-	if bucket == "" {
-		return nil, "", nil, errInvalidArgument.with(errors.New("bucket is required"))
+	bucket, err := bucketParam(q)
+	if err != nil {
+		return nil, "", nil, err
 	}
 	b, err := n.Buckets.GetBucket(ctx, bucket)
 	if errors.Is(err, store.ErrNoSuchBucket) {
-		return nil, "", nil, errNoSuchBucket.with(fmt.Errorf("bucket %q", bucket))
+		return nil, "", nil, errNoSuchBucket.with(fmt.Errorf("bucket %q", q.Get("bucket")))
 	}
 	if err != nil {
 		return nil, "", nil, err
@@ -440,7 +445,7 @@ func (a *API) removeNotifications(ctx context.Context, q query) (any, error) {
 		return nil
 	})
 	if errors.Is(err, store.ErrNoSuchBucket) {
-		return nil, errNoSuchBucket.with(fmt.Errorf("bucket %q", bucket))
+		return nil, errNoSuchBucket.with(fmt.Errorf("bucket %q", q.Get("bucket")))
 	}
 	return nil, err
 }

@@ -143,21 +143,31 @@ type listDoc struct {
 	Count     int      `json:"count"`
 }
 
-func (a *API) listUsers(ctx context.Context, _ query) (any, error) {
-	ids, err := a.accounts.List(ctx)
+func (a *API) listUsers(ctx context.Context, q query) (any, error) {
+	ids, err := a.userIDs(ctx, q)
 	if err != nil {
 		return nil, err
-	}
-	if ids == nil {
-		ids = []string{}
 	}
 	return listDoc{Keys: ids, Count: len(ids)}, nil
 }
 
-func (a *API) listMetadata(ctx context.Context, _ query) (any, error) {
+func (a *API) listMetadata(ctx context.Context, q query) (any, error) {
+	return a.userIDs(ctx, q)
+}
+
+// userIDs lists every user id, or with tenant=T those of tenant T (""
+// for the default tenant's).
+func (a *API) userIDs(ctx context.Context, q query) ([]string, error) {
 	ids, err := a.accounts.List(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if q.Has("tenant") {
+		t := q.Get("tenant")
+		if err := tenant.Validate(t); err != nil {
+			return nil, errInvalidArgument.with(err)
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return tenant.OfUser(id) != t })
 	}
 	if ids == nil {
 		ids = []string{}
@@ -279,15 +289,15 @@ func (a *API) removeKey(ctx context.Context, q query) (any, error) {
 	if ak == "" {
 		return nil, errInvalidAccessKey.with(errors.New("access-key is required"))
 	}
-	uid := q.Get("uid")
-	if uid == "" { // RGW finds the user by the key
-		u, err := a.accounts.InfoByAccessKey(ctx, ak)
-		if err != nil {
-			return nil, err
-		}
-		uid = u.ID
+	uid, err := q.uid()
+	if q.Get("uid") == "" { // RGW finds the user by the key
+		u, err2 := a.accounts.InfoByAccessKey(ctx, ak)
+		uid, err = u.ID, err2
 	}
-	_, err := a.accounts.KeyRemove(ctx, uid, ak)
+	if err != nil {
+		return nil, err
+	}
+	_, err = a.accounts.KeyRemove(ctx, uid, ak)
 	return nil, err
 }
 
