@@ -11,6 +11,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/queue"
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // Notifications is what the topic and notification operations need; without
@@ -124,16 +125,17 @@ func (a *API) listTopics(ctx context.Context, q query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	owner := ""
-	if q.Get("uid") != "" { // tenant=T&uid=U or uid=T$U: topics owned by T$U
+	owner, inTenant := "", q.Get("tenant")
+	if q.Get("uid") != "" { // tenant=T&uid=U or uid=T$U: topics of T owned by T$U
 		if owner, err = q.uid(); err != nil {
 			return nil, err
 		}
+		inTenant = tenant.OfUser(owner)
 	}
 	out := []topicDoc{}
 	start := ""
 	for range 100000 { // bounded: pages of notify.MaxListTopics
-		page, next, err := n.Dispatcher.Topics().List(ctx, q.Get("tenant"), start, notify.MaxListTopics,
+		page, next, err := n.Dispatcher.Topics().List(ctx, inTenant, start, notify.MaxListTopics,
 			func(t *notify.Topic) bool { return owner == "" || t.Owner == owner })
 		if err != nil {
 			return nil, err
