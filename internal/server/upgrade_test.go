@@ -125,6 +125,52 @@ func TestUpgradeOpensPreTenantData(t *testing.T) {
 	t.Run("objects", func(t *testing.T) { checkUpgradeObjects(t, e) })
 	t.Run("versions", func(t *testing.T) { checkUpgradeVersions(t, e) })
 	t.Run("topics", func(t *testing.T) { checkUpgradeTopics(t, e) })
+	t.Run("admin", func(t *testing.T) { checkUpgradeAdmin(t, e) })
+}
+
+// checkUpgradeAdmin: the old buckets are the default tenant's in
+// radosgw-admin's bucket list and stats, and their notifications are
+// listed by the admin API.
+func checkUpgradeAdmin(t *testing.T, e *upgradeEnv) {
+	var want []string
+	for _, b := range e.m.Buckets {
+		want = append(want, b.Name)
+	}
+	slices.Sort(want)
+	for _, q := range []string{"", "?tenant="} {
+		var names []string
+		if err := json.Unmarshal(e.call(t, "root", http.MethodGet, "/admin/bucket"+q), &names); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("admin bucket list%s: %v, want %v", q, names, want)
+		}
+	}
+	var versions int64
+	for _, o := range e.m.Objects {
+		if o.Bucket == "versioned" && !o.DeleteMarker {
+			versions++
+		}
+	}
+	var st struct {
+		Bucket, Tenant, Owner string
+		Versioned             bool
+		Usage                 map[string]struct {
+			NumObjects int64 `json:"num_objects"`
+		}
+	}
+	if err := json.Unmarshal(e.call(t, "root", http.MethodGet, "/admin/bucket?bucket=versioned"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Bucket != "versioned" || st.Tenant != "" || st.Owner != "alice" || !st.Versioned || st.Usage["rgw.main"].NumObjects != versions {
+		t.Errorf("admin bucket stats of versioned: %+v, want %d objects", st, versions)
+	}
+	for _, n := range e.m.Notifications {
+		body := e.call(t, "root", http.MethodGet, "/admin/notification?bucket="+n.Bucket)
+		if !strings.Contains(string(body), `"Id":"`+n.ID+`"`) || !strings.Contains(string(body), n.TopicARN) {
+			t.Errorf("admin notification list of %s: %s", n.Bucket, body)
+		}
+	}
 }
 
 func checkUpgradeUsers(t *testing.T, e *upgradeEnv) {
