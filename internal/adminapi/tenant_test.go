@@ -15,8 +15,12 @@ func TestTenantUsers(t *testing.T) {
 	e := newEnv(t)
 	var u adminapi.UserInfo
 	e.ok("PUT", "/admin/user?tenant=acme&uid=bob&display-name=B&access-key=ACMEBOB&secret-key=s", &u)
-	if u.UserID != "acme$bob" {
+	if u.UserID != "acme$bob" || u.Tenant != "acme" || u.FullUserID != "acme$bob" || len(u.Keys) != 1 || u.Keys[0].User != "acme$bob" {
 		t.Fatalf("create: %+v", u)
+	}
+	e.ok("GET", "/admin/user?uid=bob", &u)
+	if u.UserID != "bob" || u.Tenant != "" || u.FullUserID != "bob" {
+		t.Errorf("default tenant's user: %+v", u)
 	}
 	for target, want := range map[string][]string{
 		"/admin/metadata/user":             {"acme$bob", "bob", "ops", "root"},
