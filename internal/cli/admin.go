@@ -51,7 +51,7 @@ take a key of their own (user create, user modify, key create, key rm) use
 	pf.StringVar(&f.secretKey, "admin-secret-key", sk, "admin secret key, for subcommands with their own --secret-key")
 	pf.StringVar(&f.region, "region", e.get(EnvRegion, "us-east-1"), "region to sign for (env "+EnvRegion+")")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
-	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newAdminBucketCmd(e, f), newTopicCmd(e, f), newNotificationCmd(e, f),
+	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newCapsCmd(e, f), newAdminBucketCmd(e, f), newTopicCmd(e, f), newNotificationCmd(e, f),
 		newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f))
 	return cmd
 }

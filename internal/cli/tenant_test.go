@@ -78,9 +78,17 @@ func TestAdminTenantUsers(t *testing.T) {
 	if u.UserID != "acme$bob" || len(u.Keys) != 1 {
 		t.Errorf("key rm --tenant: %+v", u)
 	}
+	decode(t, ok(t, vars, "admin", "caps", "add", "--tenant", "acme", "--uid", "bob", "--caps", "buckets=read;users=*"), &u)
+	if u.UserID != "acme$bob" || len(u.Caps) != 2 {
+		t.Errorf("caps add --tenant: %+v", u)
+	}
+	decode(t, ok(t, vars, "admin", "caps", "rm", "--tenant", "acme", "--uid", "bob", "--caps", "users=*"), &u)
+	if u.UserID != "acme$bob" || len(u.Caps) != 1 || u.Caps[0] != (adminapi.CapInfo{Type: "buckets", Perm: "read"}) {
+		t.Errorf("caps rm --tenant: %+v", u)
+	}
 	// The default tenant's bob was never touched.
 	decode(t, ok(t, vars, "admin", "user", "info", "--uid", "bob"), &u)
-	if u.DisplayName != "Bob" || u.Suspended != 0 || len(u.Keys) != 1 || u.Keys[0].AccessKey != "BOB" {
+	if u.DisplayName != "Bob" || u.Suspended != 0 || len(u.Keys) != 1 || u.Keys[0].AccessKey != "BOB" || len(u.Caps) != 0 {
 		t.Errorf("default bob changed: %+v", u)
 	}
 
