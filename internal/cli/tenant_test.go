@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/cairn-s3/cairn/internal/adminapi"
@@ -238,5 +240,51 @@ func TestAdminBucketTenants(t *testing.T) {
 		if st.Bucket != "shared" || st.Tenant != c.tenant || st.Owner != c.owner || st.Usage["rgw.main"].NumObjects != c.objects {
 			t.Errorf("bucket stats %v: %+v", c.args, st)
 		}
+	}
+	checkTenantNotifications(t, srv, vars)
+}
+
+// checkTenantNotifications: each bob puts a notification on his own
+// "shared"; `notification list|rm --bucket shared --tenant acme` reach
+// acme's only.
+func checkTenantNotifications(t *testing.T, srv *servertest.Running, vars map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, u := range []struct{ key, id string }{{"BOB", "nb"}, {"ACMEBOB", "na"}} {
+		cp := credentials.NewStaticCredentialsProvider(u.key, "s", "")
+		topic, err := sns.New(sns.Options{Region: "default", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1, Credentials: cp}).
+			CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("t")})
+		if err != nil {
+			t.Fatalf("CreateTopic as %s: %v", u.key, err)
+		}
+		s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, RetryMaxAttempts: 1, Credentials: cp})
+		if _, err := s3c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
+			Bucket: aws.String("shared"), NotificationConfiguration: &s3types.NotificationConfiguration{TopicConfigurations: []s3types.TopicConfiguration{{
+				Id: aws.String(u.id), TopicArn: topic.TopicArn, Events: []s3types.Event{"s3:ObjectCreated:*"},
+			}}},
+		}); err != nil {
+			t.Fatalf("PutBucketNotificationConfiguration as %s: %v", u.key, err)
+		}
+	}
+	ids := func(args ...string) []string {
+		var nl struct {
+			Notifications []struct{ Id string }
+		}
+		decode(t, ok(t, vars, append([]string{"admin", "notification", "list", "--bucket", "shared"}, args...)...), &nl)
+		var out []string
+		for _, n := range nl.Notifications {
+			out = append(out, n.Id)
+		}
+		return out
+	}
+	if got := ids("--tenant", "acme"); !slices.Equal(got, []string{"na"}) {
+		t.Errorf("notification list --tenant acme: %v", got)
+	}
+	ok(t, vars, "admin", "notification", "rm", "--bucket", "shared", "--tenant", "acme")
+	if got := ids("--tenant", "acme"); len(got) != 0 {
+		t.Errorf("after rm --tenant acme: %v", got)
+	}
+	if got := ids(); !slices.Equal(got, []string{"nb"}) {
+		t.Errorf("default tenant's notifications after acme's rm: %v", got)
 	}
 }
