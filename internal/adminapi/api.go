@@ -12,7 +12,7 @@
 //
 // Routes:
 //
-//	GET    /admin/user?uid=U | ?access-key=K   user info
+//	GET    /admin/user?uid=U | ?access-key=K   user info ([&stats=true]: with its buckets' storage)
 //	GET    /admin/user?list[&tenant=T]         {"keys": [uids], "truncated": false, "count": n}
 //	GET    /admin/metadata/user[?tenant=T]     JSON array of uids
 //	PUT    /admin/user?uid=U&display-name=...  create user

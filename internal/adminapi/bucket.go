@@ -32,26 +32,26 @@ const maxUsagePages = 1 << 20
 // GET /admin/bucket?bucket=B), with the fields Cairn has no notion of at
 // RGW's values for a single-shard bucket in the default placement.
 type bucketDoc struct {
-	Bucket            string                `json:"bucket"`
-	NumShards         int                   `json:"num_shards"`
-	Tenant            string                `json:"tenant"`
-	Zonegroup         string                `json:"zonegroup"`
-	PlacementRule     string                `json:"placement_rule"`
-	ExplicitPlacement explicitPlacementDoc  `json:"explicit_placement"`
-	ID                string                `json:"id"`
-	Marker            string                `json:"marker"`
-	IndexType         string                `json:"index_type"`
-	Versioned         bool                  `json:"versioned"`
-	VersioningEnabled bool                  `json:"versioning_enabled"`
-	ObjectLockEnabled bool                  `json:"object_lock_enabled"`
-	Owner             string                `json:"owner"`
-	Ver               string                `json:"ver"`
-	MasterVer         string                `json:"master_ver"`
-	Mtime             string                `json:"mtime"`
-	CreationTime      string                `json:"creation_time"`
-	MaxMarker         string                `json:"max_marker"`
-	Usage             map[string]usageStats `json:"usage"`
-	BucketQuota       Quota                 `json:"bucket_quota"`
+	Bucket            string                  `json:"bucket"`
+	NumShards         int                     `json:"num_shards"`
+	Tenant            string                  `json:"tenant"`
+	Zonegroup         string                  `json:"zonegroup"`
+	PlacementRule     string                  `json:"placement_rule"`
+	ExplicitPlacement explicitPlacementDoc    `json:"explicit_placement"`
+	ID                string                  `json:"id"`
+	Marker            string                  `json:"marker"`
+	IndexType         string                  `json:"index_type"`
+	Versioned         bool                    `json:"versioned"`
+	VersioningEnabled bool                    `json:"versioning_enabled"`
+	ObjectLockEnabled bool                    `json:"object_lock_enabled"`
+	Owner             string                  `json:"owner"`
+	Ver               string                  `json:"ver"`
+	MasterVer         string                  `json:"master_ver"`
+	Mtime             string                  `json:"mtime"`
+	CreationTime      string                  `json:"creation_time"`
+	MaxMarker         string                  `json:"max_marker"`
+	Usage             map[string]StorageStats `json:"usage"`
+	BucketQuota       Quota                   `json:"bucket_quota"`
 }
 
 type explicitPlacementDoc struct {
@@ -60,9 +60,10 @@ type explicitPlacementDoc struct {
 	IndexPool     string `json:"index_pool"`
 }
 
-// usageStats is one category of RGW's bucket usage ("rgw.main": object
-// versions). RGW rounds the actual size of each entry up to 4 KiB.
-type usageStats struct {
+// StorageStats is RGW's storage stats document: one category of a
+// bucket's usage ("rgw.main": object versions), or a user's total (user
+// stats). RGW rounds the actual size of each entry up to 4 KiB.
+type StorageStats struct {
 	Size           int64 `json:"size"`
 	SizeActual     int64 `json:"size_actual"`
 	SizeUtilized   int64 `json:"size_utilized"`
@@ -72,10 +73,15 @@ type usageStats struct {
 	NumObjects     int64 `json:"num_objects"`
 }
 
-func (u *usageStats) add(size int64) {
-	u.NumObjects++
-	u.Size += size
-	u.SizeActual += (size + 4095) &^ 4095
+func (u *StorageStats) add(size int64) {
+	u.merge(StorageStats{NumObjects: 1, Size: size, SizeActual: (size + 4095) &^ 4095})
+}
+
+// merge adds o's objects and sizes to u.
+func (u *StorageStats) merge(o StorageStats) {
+	u.NumObjects += o.NumObjects
+	u.Size += o.Size
+	u.SizeActual += o.SizeActual
 	u.SizeUtilized = u.Size
 	u.SizeKB, u.SizeKBActual, u.SizeKBUtilized = kb(u.Size), kb(u.SizeActual), kb(u.SizeUtilized)
 }
@@ -199,27 +205,13 @@ func (a *API) getBucket(ctx context.Context, q query) (any, error) {
 	return names, nil
 }
 
-// bucketStats sums a bucket's object versions (delete markers are not
-// objects) into RGW's document.
+// bucketStats is RGW's document of a bucket, with its usage.
 func (a *API) bucketStats(ctx context.Context, bl BucketLister, b store.Bucket) (bucketDoc, error) {
-	var main usageStats
-	opts := store.ListVersionsOptions{MaxKeys: 1000}
-	for range maxUsagePages {
-		page, err := bl.ListObjectVersions(ctx, b.Name, opts)
-		if err != nil {
-			return bucketDoc{}, err
-		}
-		for _, v := range page.Versions {
-			if !v.DeleteMarker {
-				main.add(v.Size)
-			}
-		}
-		if !page.IsTruncated {
-			break
-		}
-		opts.KeyMarker, opts.VersionIDMarker = page.NextKeyMarker, page.NextVersionIDMarker
+	main, err := bucketUsage(ctx, bl, b.Name)
+	if err != nil {
+		return bucketDoc{}, err
 	}
-	usage := map[string]usageStats{}
+	usage := map[string]StorageStats{}
 	if main.NumObjects > 0 {
 		usage["rgw.main"] = main
 	}
@@ -234,6 +226,57 @@ func (a *API) bucketStats(ctx context.Context, bl BucketLister, b store.Bucket) 
 		Owner: b.Owner, Ver: "0#1", MasterVer: "0#0", Mtime: created, CreationTime: created, MaxMarker: "0#",
 		Usage: usage, BucketQuota: noQuota,
 	}, nil
+}
+
+// bucketUsage sums a bucket's object versions (delete markers are not
+// objects).
+func bucketUsage(ctx context.Context, bl BucketLister, bucket string) (StorageStats, error) {
+	var u StorageStats
+	opts := store.ListVersionsOptions{MaxKeys: 1000}
+	for range maxUsagePages {
+		page, err := bl.ListObjectVersions(ctx, bucket, opts)
+		if err != nil {
+			return StorageStats{}, err
+		}
+		for _, v := range page.Versions {
+			if !v.DeleteMarker {
+				u.add(v.Size)
+			}
+		}
+		if !page.IsTruncated {
+			break
+		}
+		opts.KeyMarker, opts.VersionIDMarker = page.NextKeyMarker, page.NextVersionIDMarker
+	}
+	return u, nil
+}
+
+// userUsage sums the usage of the buckets a user owns (radosgw-admin user
+// stats).
+func (a *API) userUsage(ctx context.Context, userID string) (StorageStats, error) {
+	var total StorageStats
+	bl, err := a.bucketLister()
+	if err != nil {
+		return total, err
+	}
+	buckets, err := bl.ListBuckets(ctx)
+	if err != nil {
+		return total, err
+	}
+	for _, b := range buckets {
+		if b.Owner != userID {
+			continue
+		}
+		u, err := bucketUsage(ctx, bl, b.Name)
+		if errors.Is(err, store.ErrNoSuchBucket) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return total, err
+		}
+		total.merge(u)
+	}
+	return total, nil
 }
 
 // zonegroup is the zonegroup documents name: the notifications' (the

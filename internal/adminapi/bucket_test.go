@@ -132,3 +132,25 @@ func TestBucketStatsPerTenant(t *testing.T) {
 	e.fails(rootKey, "DELETE", "/admin/bucket?bucket=shared", http.StatusNotImplemented, "NotImplemented")
 	e.fails(opsKey, "GET", "/admin/bucket?bucket=shared", http.StatusForbidden, "AccessDenied") // users=read is not buckets=read
 }
+
+// TestUserStatsPerTenant: a user's stats sum the buckets that user owns,
+// in its tenant only.
+func TestUserStatsPerTenant(t *testing.T) {
+	e := newBucketEnv(t)
+	e.ok("PUT", "/admin/user?tenant=acme&uid=bob&display-name=B", nil)
+	for target, want := range map[string][2]int64{
+		"/admin/user?uid=bob&stats=true":             {1, 10},
+		"/admin/user?uid=bob&tenant=acme&stats=true": {2, 5001},
+		"/admin/user?uid=ops&stats":                  {0, 0},
+	} {
+		var u adminapi.UserInfo
+		e.ok("GET", target, &u)
+		if u.Stats == nil || u.Stats.NumObjects != want[0] || u.Stats.Size != want[1] {
+			t.Errorf("GET %s: stats %+v, want %d objects, %d bytes", target, u.Stats, want[0], want[1])
+		}
+	}
+	status, body := e.do(rootKey, "GET", "/admin/user?uid=bob")
+	if status != http.StatusOK || strings.Contains(string(body), `"stats"`) {
+		t.Errorf("user info without stats: %d %s", status, body)
+	}
+}

@@ -33,6 +33,8 @@ type UserInfo struct {
 	Type                string    `json:"type"`
 	MfaIDs              []any     `json:"mfa_ids"`
 	CreateDate          string    `json:"create_date"`
+	// Stats is the storage the user's buckets hold, with stats=true.
+	Stats *StorageStats `json:"stats,omitempty"`
 }
 
 // KeyInfo is one S3 key pair in RGW's JSON.

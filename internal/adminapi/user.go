@@ -115,6 +115,8 @@ func (q query) caps() (*[]account.Cap, error) {
 	return &caps, nil
 }
 
+// getUser answers a user's document, with stats=true also the storage
+// its buckets hold (RGW's user info with stats).
 func (a *API) getUser(ctx context.Context, q query) (any, error) {
 	var u account.User
 	var err error
@@ -133,7 +135,17 @@ func (a *API) getUser(ctx context.Context, q query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return userInfo(u), nil
+	info := userInfo(u)
+	stats, _, err := q.boolean("stats")
+	if err != nil || !stats {
+		return info, err
+	}
+	usage, err := a.userUsage(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	info.Stats = &usage
+	return info, nil
 }
 
 // listDoc is the answer of GET /admin/user?list.

@@ -180,6 +180,16 @@ func TestAdminBucketListAndStats(t *testing.T) {
 	if st.Bucket != "shared" || st.Tenant != "" || st.Owner != "bob" || st.Usage["rgw.main"].NumObjects != 2 || st.Usage["rgw.main"].Size != 24 {
 		t.Errorf("bucket stats: %+v", st)
 	}
+	var us struct {
+		Stats struct {
+			Size       int64 `json:"size"`
+			NumObjects int64 `json:"num_objects"`
+		} `json:"stats"`
+	}
+	decode(t, ok(t, vars, "admin", "user", "stats", "--uid", "bob"), &us)
+	if us.Stats.NumObjects != 2 || us.Stats.Size != 24 {
+		t.Errorf("user stats: %+v", us)
+	}
 	var all []bucketStatsOut
 	decode(t, ok(t, vars, "admin", "bucket", "stats", "--uid", "bob"), &all)
 	if len(all) != 1 || all[0].Bucket != "shared" {
@@ -240,6 +250,15 @@ func TestAdminBucketTenants(t *testing.T) {
 		if st.Bucket != "shared" || st.Tenant != c.tenant || st.Owner != c.owner || st.Usage["rgw.main"].NumObjects != c.objects {
 			t.Errorf("bucket stats %v: %+v", c.args, st)
 		}
+	}
+	var us struct {
+		Stats struct {
+			NumObjects int64 `json:"num_objects"`
+		} `json:"stats"`
+	}
+	decode(t, ok(t, vars, "admin", "user", "stats", "--tenant", "acme", "--uid", "bob"), &us)
+	if us.Stats.NumObjects != 2 {
+		t.Errorf("user stats --tenant acme: %+v", us)
 	}
 	checkTenantNotifications(t, srv, vars)
 }

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -49,7 +51,41 @@ func newUserCmd(e env, f *adminFlags) *cobra.Command {
 		newUserModifyCmd(e, f),
 		newUserSuspendCmd(e, f, "suspend", "1"),
 		newUserSuspendCmd(e, f, "enable", "0"),
+		newUserStatsCmd(e, f),
 	)
+	return cmd
+}
+
+// newUserStatsCmd is radosgw-admin's user stats: the storage the user's
+// buckets hold, {"stats":{"size":...,"num_objects":...}}.
+func newUserStatsCmd(e env, f *adminFlags) *cobra.Command {
+	var uid, tenant string
+	cmd := &cobra.Command{
+		Use:   "stats --uid UID [--tenant T]",
+		Short: `Show the storage a user's buckets hold: {"stats":{...}}`,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client(e)
+			if err != nil {
+				return err
+			}
+			q := userQuery(uid, tenant)
+			q.Set("stats", "true")
+			body, err := c.call(cmd.Context(), http.MethodGet, "/admin/user", "", q)
+			if err != nil {
+				return err
+			}
+			var info struct {
+				Stats json.RawMessage `json:"stats"`
+			}
+			if err := json.Unmarshal(body, &info); err != nil || info.Stats == nil {
+				return fmt.Errorf("no stats in the server's answer: %s", body)
+			}
+			out, _ := json.Marshal(map[string]json.RawMessage{"stats": info.Stats})
+			return c.print(out)
+		},
+	}
+	addUserIDFlags(cmd, &uid, &tenant)
 	return cmd
 }
 
