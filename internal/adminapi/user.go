@@ -301,10 +301,14 @@ func (a *API) removeKey(ctx context.Context, q query) (any, error) {
 	if ak == "" {
 		return nil, errInvalidAccessKey.with(errors.New("access-key is required"))
 	}
-	uid, err := q.uid()
+	var uid string
+	var err error
 	if q.Get("uid") == "" { // RGW finds the user by the key
-		u, err2 := a.accounts.InfoByAccessKey(ctx, ak)
-		uid, err = u.ID, err2
+		var u account.User
+		u, err = a.accounts.InfoByAccessKey(ctx, ak)
+		uid = u.ID
+	} else {
+		uid, err = q.uid() // tenant=T&uid=U is T$U, never the default tenant's U
 	}
 	if err != nil {
 		return nil, err

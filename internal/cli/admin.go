@@ -32,9 +32,10 @@ func newAdminCmd(e env) *cobra.Command {
 	f := &adminFlags{}
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Manage users, keys, topics and notifications through the admin API (like radosgw-admin)",
-		Long: `Manage users and keys through a running gateway's admin API
-(RGW Admin Ops compatible), printing radosgw-admin style JSON.
+		Short: "Manage users, keys, buckets, topics and notifications through the admin API (like radosgw-admin)",
+		Long: `Manage users, keys, buckets, topics and notifications through a running
+gateway's admin API (RGW Admin Ops compatible), printing radosgw-admin style
+JSON. Every command that takes --uid takes --tenant too.
 
 Requests are signed with the admin credentials: --access-key/--secret-key,
 defaulting to CAIRN_ROOT_ACCESS_KEY/CAIRN_ROOT_SECRET_KEY. Subcommands that
@@ -51,8 +52,8 @@ take a key of their own (user create, user modify, key create, key rm) use
 	pf.StringVar(&f.secretKey, "admin-secret-key", sk, "admin secret key, for subcommands with their own --secret-key")
 	pf.StringVar(&f.region, "region", e.get(EnvRegion, "us-east-1"), "region to sign for (env "+EnvRegion+")")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
-	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newCapsCmd(e, f), newAdminBucketCmd(e, f), newTopicCmd(e, f), newNotificationCmd(e, f),
-		newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f))
+	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newCapsCmd(e, f), newAdminBucketCmd(e, f), newTopicCmd(e, f),
+		newNotificationCmd(e, f), newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f))
 	return cmd
 }
 
