@@ -7,13 +7,14 @@
 // SigV2, any region and service scope as the verifier allows) and
 // authorized like RGW: admin and system users may do everything; other
 // users need the "users" capability (read for GET, write otherwise), or
-// "metadata" for /admin/metadata/user.
+// "metadata" for /admin/metadata/user. A user of a tenant is uid=T$U or
+// tenant=T&uid=U, as radosgw-admin spells it.
 //
 // Routes:
 //
-//	GET    /admin/user?uid=U | ?access-key=K   user info
-//	GET    /admin/user?list                    {"keys": [uids], "truncated": false, "count": n}
-//	GET    /admin/metadata/user                JSON array of uids
+//	GET    /admin/user?uid=U | ?access-key=K   user info ([&stats=true]: with its buckets' storage)
+//	GET    /admin/user?list[&tenant=T]         {"keys": [uids], "truncated": false, "count": n}
+//	GET    /admin/metadata/user[?tenant=T]     JSON array of uids
 //	PUT    /admin/user?uid=U&display-name=...  create user
 //	POST   /admin/user?uid=U&...               modify user
 //	DELETE /admin/user?uid=U[&purge-data]      remove user
@@ -32,9 +33,15 @@
 //	GET    /admin/topic?dlq&topic=N[&max-entries=M] {"dead_letters": [...]}
 //	POST   /admin/topic?replay&topic=N[&event-id=I] {"replayed": n}
 //	POST   /admin/topic?test-event&topic=N          {"event_id", "queued", "delivered"[, "error"]}
-//	GET    /admin/notification?bucket=B[&notification-id=I]  {"notifications": [<notif>]} or <notif>
-//	DELETE /admin/notification?bucket=B[&notification-id=I]  remove one or all
+//	GET    /admin/notification?bucket=B[&tenant=T][&notification-id=I]  {"notifications": [<notif>]} or <notif>
+//	DELETE /admin/notification?bucket=B[&tenant=T][&notification-id=I]  remove one or all
 //	GET    /admin/notification/stats                counters (spec §7) and every queue's stats
+//
+// and, when Config.Buckets is set, radosgw-admin's bucket list and stats
+// ("buckets" capability; T="" is the default tenant):
+//
+//	GET    /admin/bucket?bucket=B[&tenant=T]        <bucket stats> (B may be "T/B" or "T:B")
+//	GET    /admin/bucket[?uid=U[&tenant=T] | ?tenant=T][&stats]  [names] or [<bucket stats>]
 //
 // and, when Config.Scrub is set (admins, or the "buckets" write capability):
 //
@@ -79,6 +86,8 @@ type Config struct {
 	Counters func() map[string]int64
 	// Scrub, if set, serves POST /admin/scrub.
 	Scrub Scrubber
+	// Buckets, if set, serves the bucket listing and stats (GET /admin/bucket).
+	Buckets BucketLister
 }
 
 // API serves the admin operations.
@@ -92,6 +101,7 @@ type API struct {
 	// countersFn returns the PubSub counters.
 	countersFn func() map[string]int64
 	scrubFn    Scrubber
+	buckets    BucketLister
 }
 
 // New returns the admin API over the account service.
@@ -103,7 +113,7 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 		cfg.HostID = "cairn"
 	}
 	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications,
-		pubsub: cfg.PubSub, countersFn: cfg.Counters, scrubFn: cfg.Scrub}
+		pubsub: cfg.PubSub, countersFn: cfg.Counters, scrubFn: cfg.Scrub, buckets: cfg.Buckets}
 }
 
 // handler serves one admin operation for an authorized caller and returns

@@ -36,6 +36,13 @@ var (
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	e, _ := newEnvWith(t, func(*local.Store) adminapi.Config { return adminapi.Config{} })
+	return e
+}
+
+// newEnvWith is newEnv with the configuration cfg returns for the store.
+func newEnvWith(t *testing.T, cfg func(*local.Store) adminapi.Config) (*env, *local.Store) {
+	t.Helper()
 	st, err := local.Open(t.TempDir(), local.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -53,10 +60,10 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	api := adminapi.New(accts, auth.New(accts, auth.Options{}), adminapi.Config{})
+	api := adminapi.New(accts, auth.New(accts, auth.Options{}), cfg(st))
 	srv := httptest.NewServer(api) // listens on 127.0.0.1
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL}
+	return &env{t: t, url: srv.URL}, st
 }
 
 // do sends a request signed like go-ceph's rgw/admin client does: SigV4,
@@ -294,7 +301,7 @@ func TestAccessControl(t *testing.T) {
 		{"anonymous", aws.Credentials{}, "GET", "/admin/user?format=json&uid=root", http.StatusForbidden, "AccessDenied"},
 		{"unknown key", aws.Credentials{AccessKeyID: "NOPE", SecretAccessKey: "x"}, "GET", "/admin/user?format=json&uid=root", http.StatusForbidden, "InvalidAccessKeyId"},
 		{"wrong secret", aws.Credentials{AccessKeyID: "ROOTKEY", SecretAccessKey: "wrong"}, "GET", "/admin/user?format=json&uid=root", http.StatusForbidden, "SignatureDoesNotMatch"},
-		{"unknown op", rootKey, "GET", "/admin/bucket?format=json", http.StatusNotImplemented, "NotImplemented"},
+		{"unknown op", rootKey, "GET", "/admin/log?format=json", http.StatusNotImplemented, "NotImplemented"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,13 +23,13 @@ func TestAuthenticateFirst(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"anonymous, unknown path", aws.Credentials{}, "GET", "/admin/bucket?format=json", http.StatusForbidden, "AccessDenied"},
+		{"anonymous, unknown path", aws.Credentials{}, "GET", "/admin/log?format=json", http.StatusForbidden, "AccessDenied"},
 		{"anonymous, unknown sub-resource", aws.Credentials{}, "GET", "/admin/user?quota&uid=bob", http.StatusForbidden, "AccessDenied"},
-		{"wrong secret, unknown path", aws.Credentials{AccessKeyID: "ROOTKEY", SecretAccessKey: "wrong"}, "GET", "/admin/bucket",
+		{"wrong secret, unknown path", aws.Credentials{AccessKeyID: "ROOTKEY", SecretAccessKey: "wrong"}, "GET", "/admin/log",
 			http.StatusForbidden, "SignatureDoesNotMatch"},
-		{"plain user, unknown path", bobKey, "GET", "/admin/bucket?format=json", http.StatusForbidden, "AccessDenied"},
+		{"plain user, unknown path", bobKey, "GET", "/admin/log?format=json", http.StatusForbidden, "AccessDenied"},
 		{"users cap, unknown sub-resource", opsKey, "GET", "/admin/user?quota&uid=bob", http.StatusForbidden, "AccessDenied"},
-		{"admin, unknown path", rootKey, "GET", "/admin/bucket?format=json", http.StatusNotImplemented, "NotImplemented"},
+		{"admin, unknown path", rootKey, "GET", "/admin/log?format=json", http.StatusNotImplemented, "NotImplemented"},
 		{"admin, unknown sub-resource", rootKey, "PUT", "/admin/user?subuser&uid=bob", http.StatusNotImplemented, "NotImplemented"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,11 +2,16 @@ package adminapi
 
 import (
 	"github.com/cairn-s3/cairn/internal/account"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // UserInfo is RGW's JSON document for a user (radosgw-admin user info),
-// with the fields Cairn does not implement at their RGW defaults.
+// with the fields Cairn does not implement at their RGW defaults. The
+// user id is "tenant$uid" as radosgw-admin prints it; RGW's Admin Ops
+// also give the tenant apart and the full id (current RGW).
 type UserInfo struct {
+	FullUserID          string    `json:"full_user_id"`
+	Tenant              string    `json:"tenant"`
 	UserID              string    `json:"user_id"`
 	DisplayName         string    `json:"display_name"`
 	Email               string    `json:"email"`
@@ -28,6 +33,8 @@ type UserInfo struct {
 	Type                string    `json:"type"`
 	MfaIDs              []any     `json:"mfa_ids"`
 	CreateDate          string    `json:"create_date"`
+	// Stats is the storage the user's buckets hold, with stats=true.
+	Stats *StorageStats `json:"stats,omitempty"`
 }
 
 // KeyInfo is one S3 key pair in RGW's JSON.
@@ -56,6 +63,8 @@ var noQuota = Quota{MaxSize: -1, MaxObjects: -1}
 
 func userInfo(u account.User) UserInfo {
 	info := UserInfo{
+		FullUserID:    u.ID,
+		Tenant:        tenant.OfUser(u.ID),
 		UserID:        u.ID,
 		DisplayName:   u.DisplayName,
 		Email:         u.Email,

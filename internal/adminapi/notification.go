@@ -11,6 +11,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/queue"
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // Notifications is what the topic and notification operations need; without
@@ -124,12 +125,18 @@ func (a *API) listTopics(ctx context.Context, q query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	uid := q.Get("uid")
+	owner, inTenant := "", q.Get("tenant")
+	if q.Get("uid") != "" { // tenant=T&uid=U or uid=T$U: topics of T owned by T$U
+		if owner, err = q.uid(); err != nil {
+			return nil, err
+		}
+		inTenant = tenant.OfUser(owner)
+	}
 	out := []topicDoc{}
 	start := ""
 	for range 100000 { // bounded: pages of notify.MaxListTopics
-		page, next, err := n.Dispatcher.Topics().List(ctx, q.Get("tenant"), start, notify.MaxListTopics,
-			func(t *notify.Topic) bool { return uid == "" || t.Owner == uid })
+		page, next, err := n.Dispatcher.Topics().List(ctx, inTenant, start, notify.MaxListTopics,
+			func(t *notify.Topic) bool { return owner == "" || t.Owner == owner })
 		if err != nil {
 			return nil, err
 		}
@@ -378,13 +385,13 @@ func (a *API) bucketNotifications(ctx context.Context, q query) (*Notifications,
 	if err != nil {
 		return nil, "", nil, err
 	}
-	bucket := q.Get("bucket")
-	if bucket == "" {
-		return nil, "", nil, errInvalidArgument.with(errors.New("bucket is required"))
+	bucket, err := bucketParam(q)
+	if err != nil {
+		return nil, "", nil, err
 	}
 	b, err := n.Buckets.GetBucket(ctx, bucket)
 	if errors.Is(err, store.ErrNoSuchBucket) {
-		return nil, "", nil, errNoSuchBucket.with(fmt.Errorf("bucket %q", bucket))
+		return nil, "", nil, errNoSuchBucket.with(fmt.Errorf("bucket %q", q.Get("bucket")))
 	}
 	if err != nil {
 		return nil, "", nil, err
@@ -440,7 +447,7 @@ func (a *API) removeNotifications(ctx context.Context, q query) (any, error) {
 		return nil
 	})
 	if errors.Is(err, store.ErrNoSuchBucket) {
-		return nil, errNoSuchBucket.with(fmt.Errorf("bucket %q", bucket))
+		return nil, errNoSuchBucket.with(fmt.Errorf("bucket %q", q.Get("bucket")))
 	}
 	return nil, err
 }

@@ -55,6 +55,7 @@ func buildRoutes() []route {
 	var t []route
 	t = append(t, userRoutes()...)
 	t = append(t, topicRoutes()...)
+	t = append(t, bucketRoutes()...)
 	return append(t, subscriptionRoutes()...)
 }
 
@@ -79,6 +80,17 @@ func userRoutes() []route {
 		admin("ModifyUser", post, u, "", "users", true, "modify_user", (*API).modifyUser),
 		admin("RemoveUser", del, u, "", "users", true, "remove_user", (*API).removeUser),
 	)
+}
+
+// bucketRoutes are RGW's bucket info (radosgw-admin bucket list and bucket
+// stats); RGW's other bucket operations and sub-resources are not served.
+func bucketRoutes() []route {
+	const b = "/admin/bucket"
+	t := []route{admin("GetBucketInfo", get, b, "", "buckets", false, "get_bucket_info", (*API).getBucket)}
+	for _, sub := range []string{"index", "object", "policy", "quota"} {
+		t = append(t, unsupported(b, sub))
+	}
+	return append(t, unsupported(b, ""))
 }
 
 // topicRoutes are the topic and notification operations (radosgw-admin's

@@ -115,6 +115,8 @@ func (q query) caps() (*[]account.Cap, error) {
 	return &caps, nil
 }
 
+// getUser answers a user's document, with stats=true also the storage
+// its buckets hold (RGW's user info with stats).
 func (a *API) getUser(ctx context.Context, q query) (any, error) {
 	var u account.User
 	var err error
@@ -133,7 +135,17 @@ func (a *API) getUser(ctx context.Context, q query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return userInfo(u), nil
+	info := userInfo(u)
+	stats, _, err := q.boolean("stats")
+	if err != nil || !stats {
+		return info, err
+	}
+	usage, err := a.userUsage(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	info.Stats = &usage
+	return info, nil
 }
 
 // listDoc is the answer of GET /admin/user?list.
@@ -143,21 +155,31 @@ type listDoc struct {
 	Count     int      `json:"count"`
 }
 
-func (a *API) listUsers(ctx context.Context, _ query) (any, error) {
-	ids, err := a.accounts.List(ctx)
+func (a *API) listUsers(ctx context.Context, q query) (any, error) {
+	ids, err := a.userIDs(ctx, q)
 	if err != nil {
 		return nil, err
-	}
-	if ids == nil {
-		ids = []string{}
 	}
 	return listDoc{Keys: ids, Count: len(ids)}, nil
 }
 
-func (a *API) listMetadata(ctx context.Context, _ query) (any, error) {
+func (a *API) listMetadata(ctx context.Context, q query) (any, error) {
+	return a.userIDs(ctx, q)
+}
+
+// userIDs lists every user id, or with tenant=T those of tenant T (""
+// for the default tenant's).
+func (a *API) userIDs(ctx context.Context, q query) ([]string, error) {
 	ids, err := a.accounts.List(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if q.Has("tenant") {
+		t := q.Get("tenant")
+		if err := tenant.Validate(t); err != nil {
+			return nil, errInvalidArgument.with(err)
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return tenant.OfUser(id) != t })
 	}
 	if ids == nil {
 		ids = []string{}
@@ -279,15 +301,19 @@ func (a *API) removeKey(ctx context.Context, q query) (any, error) {
 	if ak == "" {
 		return nil, errInvalidAccessKey.with(errors.New("access-key is required"))
 	}
-	uid := q.Get("uid")
-	if uid == "" { // RGW finds the user by the key
-		u, err := a.accounts.InfoByAccessKey(ctx, ak)
-		if err != nil {
-			return nil, err
-		}
+	var uid string
+	var err error
+	if q.Get("uid") == "" { // RGW finds the user by the key
+		var u account.User
+		u, err = a.accounts.InfoByAccessKey(ctx, ak)
 		uid = u.ID
+	} else {
+		uid, err = q.uid() // tenant=T&uid=U is T$U, never the default tenant's U
 	}
-	_, err := a.accounts.KeyRemove(ctx, uid, ak)
+	if err != nil {
+		return nil, err
+	}
+	_, err = a.accounts.KeyRemove(ctx, uid, ak)
 	return nil, err
 }
 

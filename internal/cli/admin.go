@@ -32,9 +32,10 @@ func newAdminCmd(e env) *cobra.Command {
 	f := &adminFlags{}
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Manage users, keys, topics and notifications through the admin API (like radosgw-admin)",
-		Long: `Manage users and keys through a running gateway's admin API
-(RGW Admin Ops compatible), printing radosgw-admin style JSON.
+		Short: "Manage users, keys, buckets, topics and notifications through the admin API (like radosgw-admin)",
+		Long: `Manage users, keys, buckets, topics and notifications through a running
+gateway's admin API (RGW Admin Ops compatible), printing radosgw-admin style
+JSON. Every command that takes --uid takes --tenant too.
 
 Requests are signed with the admin credentials: --access-key/--secret-key,
 defaulting to CAIRN_ROOT_ACCESS_KEY/CAIRN_ROOT_SECRET_KEY. Subcommands that
@@ -51,8 +52,8 @@ take a key of their own (user create, user modify, key create, key rm) use
 	pf.StringVar(&f.secretKey, "admin-secret-key", sk, "admin secret key, for subcommands with their own --secret-key")
 	pf.StringVar(&f.region, "region", e.get(EnvRegion, "us-east-1"), "region to sign for (env "+EnvRegion+")")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
-	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newTopicCmd(e, f), newNotificationCmd(e, f),
-		newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f))
+	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newCapsCmd(e, f), newAdminBucketCmd(e, f), newTopicCmd(e, f),
+		newNotificationCmd(e, f), newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f))
 	return cmd
 }
 
@@ -162,10 +163,31 @@ func (c *adminClient) callPrint(ctx context.Context, method, path, sub string, q
 	return c.print(body)
 }
 
-// printUser fetches and prints a user, as radosgw-admin prints the user
-// after most changes.
-func (c *adminClient) printUser(ctx context.Context, uid string) error {
-	return c.callPrint(ctx, http.MethodGet, "/admin/user", "", url.Values{"uid": {uid}})
+// printUser fetches and prints the user q names (userQuery), as
+// radosgw-admin prints the user after most changes.
+func (c *adminClient) printUser(ctx context.Context, q url.Values) error {
+	return c.callPrint(ctx, http.MethodGet, "/admin/user", "", userQuery(q.Get("uid"), q.Get("tenant")))
+}
+
+// tenantUsage is the help of --tenant on commands that name a user.
+const tenantUsage = "tenant of the user (radosgw-admin's --tenant; --uid 'tenant$uid' works too)"
+
+// userQuery is the query naming a user: uid=U, with tenant=T when a
+// tenant is given (the admin API joins them into "T$U").
+func userQuery(uid, tenant string) url.Values {
+	q := url.Values{"uid": {uid}}
+	if tenant != "" {
+		q.Set("tenant", tenant)
+	}
+	return q
+}
+
+// setTenantIf passes --tenant on as tenant=T when it was given, even
+// empty: on listings, --tenant "" selects the default tenant.
+func setTenantIf(cmd *cobra.Command, q url.Values) {
+	if fl := cmd.Flags().Lookup("tenant"); fl != nil && fl.Changed {
+		q.Set("tenant", fl.Value.String())
+	}
 }
 
 // adminPrint is the body of most admin subcommands: one admin request

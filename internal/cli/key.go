@@ -2,7 +2,6 @@ package cli
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/spf13/cobra"
 )
@@ -14,9 +13,9 @@ func newKeyCmd(e env, f *adminFlags) *cobra.Command {
 }
 
 func newKeyCreateCmd(e env, f *adminFlags) *cobra.Command {
-	var uid string
+	var uid, tenant string
 	cmd := &cobra.Command{
-		Use:   "create --uid UID [--access-key KEY --secret SECRET]",
+		Use:   "create --uid UID [--tenant T] [--access-key KEY --secret SECRET]",
 		Short: "Add a key pair to a user (missing parts are generated) and print the user",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -24,7 +23,8 @@ func newKeyCreateCmd(e env, f *adminFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := url.Values{"uid": {uid}, "key-type": {"s3"}}
+			q := userQuery(uid, tenant)
+			q.Set("key-type", "s3")
 			setIf(cmd, q, userParams)
 			if q.Get("access-key") == "" && q.Get("secret-key") == "" {
 				q.Set("generate-key", "true")
@@ -32,23 +32,22 @@ func newKeyCreateCmd(e env, f *adminFlags) *cobra.Command {
 			if _, err := c.call(cmd.Context(), http.MethodPut, "/admin/user", "key", q); err != nil {
 				return err
 			}
-			return c.printUser(cmd.Context(), uid)
+			return c.printUser(cmd.Context(), q)
 		},
 	}
+	addUserIDFlags(cmd, &uid, &tenant)
 	fl := cmd.Flags()
-	fl.StringVar(&uid, "uid", "", "user id (required)")
 	fl.String("access-key", "", "access key (generated if empty)")
 	fl.String("secret", "", "secret key (generated if empty)")
 	fl.String("secret-key", "", "alias of --secret")
 	fl.Bool("gen-key", false, "generate the key pair")
-	_ = cmd.MarkFlagRequired("uid")
 	return cmd
 }
 
 func newKeyRmCmd(e env, f *adminFlags) *cobra.Command {
-	var uid, accessKey string
+	var uid, tenant, accessKey string
 	cmd := &cobra.Command{
-		Use:   "rm --uid UID --access-key KEY",
+		Use:   "rm --uid UID [--tenant T] --access-key KEY",
 		Short: "Remove a key pair from a user and print the user",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -56,16 +55,17 @@ func newKeyRmCmd(e env, f *adminFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := url.Values{"uid": {uid}, "access-key": {accessKey}, "key-type": {"s3"}}
+			q := userQuery(uid, tenant)
+			q.Set("access-key", accessKey)
+			q.Set("key-type", "s3")
 			if _, err := c.call(cmd.Context(), http.MethodDelete, "/admin/user", "key", q); err != nil {
 				return err
 			}
-			return c.printUser(cmd.Context(), uid)
+			return c.printUser(cmd.Context(), q)
 		},
 	}
-	cmd.Flags().StringVar(&uid, "uid", "", "user id (required)")
+	addUserIDFlags(cmd, &uid, &tenant)
 	cmd.Flags().StringVar(&accessKey, "access-key", "", "access key to remove (required)")
-	_ = cmd.MarkFlagRequired("uid")
 	_ = cmd.MarkFlagRequired("access-key")
 	return cmd
 }

@@ -12,8 +12,9 @@ import (
 // the owner.
 func newSubscriptionCmd(e env, f *adminFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "subscription", Short: "Inspect, pull, ack and remove pull-mode PubSub subscriptions"}
-	var uid, name string
+	var uid, tenant, name string
 	cmd.PersistentFlags().StringVar(&uid, "uid", "", "owner of the subscription (required)")
+	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", tenantUsage)
 	cmd.PersistentFlags().StringVar(&name, "subscription", "", "subscription name (required)")
 	_ = cmd.MarkPersistentFlagRequired("uid")
 	_ = cmd.MarkPersistentFlagRequired("subscription")
@@ -21,7 +22,8 @@ func newSubscriptionCmd(e env, f *adminFlags) *cobra.Command {
 		c := &cobra.Command{
 			Use: use, Short: short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				q := url.Values{"uid": {uid}, "subscription": {name}}
+				q := userQuery(uid, tenant)
+				q.Set("subscription", name)
 				setIf(cmd, q, flags)
 				return adminCall(e, f, cmd, method, "/admin/subscription", op, q)
 			},

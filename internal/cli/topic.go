@@ -64,7 +64,7 @@ func newTopicCmd(e env, f *adminFlags) *cobra.Command {
 
 	var uid string
 	list := &cobra.Command{
-		Use: "list [--uid U]", Short: `List topics: {"topics":[...]}`, Args: cobra.NoArgs,
+		Use: "list [--tenant T] [--uid U]", Short: `List topics: {"topics":[...]}`, Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
 			if tenant != "" {
@@ -76,7 +76,7 @@ func newTopicCmd(e env, f *adminFlags) *cobra.Command {
 			return adminCall(e, f, cmd, http.MethodGet, "/admin/topic", "", q)
 		},
 	}
-	list.Flags().StringVar(&uid, "uid", "", "only topics owned by this user")
+	list.Flags().StringVar(&uid, "uid", "", "only topics owned by this user (of --tenant)")
 
 	dlq := &cobra.Command{Use: "dlq", Short: "Dead letters of a persistent topic"}
 	dlqList := one("list --topic N [--max-entries M]", `List dead letters: {"dead_letters":[...]}`, http.MethodGet, "dlq",
@@ -100,8 +100,9 @@ func newTopicCmd(e env, f *adminFlags) *cobra.Command {
 
 func newNotificationCmd(e env, f *adminFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "notification", Short: "Inspect and remove bucket notifications"}
-	var bucket string
+	var bucket, tenant string
 	cmd.PersistentFlags().StringVar(&bucket, "bucket", "", "bucket name (required)")
+	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "tenant of the bucket")
 	_ = cmd.MarkPersistentFlagRequired("bucket")
 	sub := func(use, short, method string, needID bool) *cobra.Command {
 		var id string
@@ -109,6 +110,9 @@ func newNotificationCmd(e env, f *adminFlags) *cobra.Command {
 			Use: use, Short: short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				q := url.Values{"bucket": {bucket}}
+				if tenant != "" {
+					q.Set("tenant", tenant)
+				}
 				if id != "" {
 					q.Set("notification-id", id)
 				}

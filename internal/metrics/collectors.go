@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,18 +54,50 @@ func (c eventCollector) Collect(ch chan<- prometheus.Metric) {
 // queueCollector exports per-topic queue depth and oldest-pending age.
 type queueCollector func() []QueueStats
 
+// MaxQueues bounds the queue series: every tenant may create persistent
+// topics, so one series per topic would grow without limit. The deepest
+// MaxQueues queues get their own series; the others are summed (depth)
+// and maxed (age) into one series labelled OtherQueues.
+const MaxQueues = 256
+
+// OtherQueues labels the series of the queues beyond MaxQueues. Queue
+// names are "tenant:topic", so it names no queue.
+const OtherQueues = "_others"
+
 var (
-	descDepth = prometheus.NewDesc("cairn_queue_depth", "Events queued on a persistent topic (RGW persistent_topic_len).", []string{"topic"}, nil)
-	descAge   = prometheus.NewDesc("cairn_queue_oldest_age_seconds", "Age of the oldest event queued on a persistent topic (0 when empty).", []string{"topic"}, nil)
+	descDepth = prometheus.NewDesc("cairn_queue_depth", "Events queued on a persistent topic (RGW persistent_topic_len); the topics beyond the deepest 256 are summed under topic=\"_others\".", []string{"topic"}, nil)
+	descAge   = prometheus.NewDesc("cairn_queue_oldest_age_seconds", "Age of the oldest event queued on a persistent topic (0 when empty); the oldest of the others under topic=\"_others\".", []string{"topic"}, nil)
 )
 
 func (c queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descDepth; ch <- descAge }
 
 func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, q := range c() {
+	for _, q := range boundQueues(c(), MaxQueues) {
 		ch <- prometheus.MustNewConstMetric(descDepth, prometheus.GaugeValue, float64(q.Depth), q.Topic)
 		ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, q.OldestAge.Seconds(), q.Topic)
 	}
+}
+
+// boundQueues keeps the limit deepest queues (the backlogs worth seeing;
+// ties by name, so the choice is deterministic) and folds the rest into
+// one OtherQueues entry.
+func boundQueues(qs []QueueStats, limit int) []QueueStats {
+	if len(qs) <= limit {
+		return qs
+	}
+	qs = slices.Clone(qs)
+	slices.SortFunc(qs, func(a, b QueueStats) int {
+		if c := cmp.Compare(b.Depth, a.Depth); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Topic, b.Topic)
+	})
+	other := QueueStats{Topic: OtherQueues}
+	for _, q := range qs[limit:] {
+		other.Depth += q.Depth
+		other.OldestAge = max(other.OldestAge, q.OldestAge)
+	}
+	return append(qs[:limit:limit], other)
 }
 
 // usageCollector counts storage usage at scrape time, reusing a count for

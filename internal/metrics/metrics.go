@@ -2,8 +2,8 @@
 // registered on a registry the caller injects (never the default one), and
 // every label is bounded: S3 requests are labelled by operation (the
 // s3api Op, a fixed table), status class and S3 error code; queues by
-// topic; endpoints by scheme and host. No bucket, key or user ever becomes
-// a label.
+// topic, at most MaxQueues of them; endpoints by scheme and host, at most
+// MaxEndpoints. No tenant, bucket, key or user ever becomes a label.
 //
 // The package knows no other Cairn package: the server feeds it through
 // the typed Observe* methods and the Sources functions.

@@ -118,3 +118,43 @@ func series(t *testing.T, reg *prometheus.Registry) map[string]bool {
 	}
 	return out
 }
+
+// TestQueueSeriesBounded: however many persistent topics tenants create,
+// the queue gauges export at most MaxQueues topics (the deepest) plus one
+// series summing the others.
+func TestQueueSeriesBounded(t *testing.T) {
+	const n = metrics.MaxQueues * 4
+	queues := make([]metrics.QueueStats, 0, n)
+	var othersDepth int64
+	for i := range n {
+		q := metrics.QueueStats{Topic: fmt.Sprintf("tenant%d:t", i), Depth: int64(i), OldestAge: time.Duration(i) * time.Second}
+		if i < n-metrics.MaxQueues {
+			othersDepth += q.Depth
+		}
+		queues = append(queues, q)
+	}
+	reg := prometheus.NewRegistry()
+	metrics.New(reg, metrics.Sources{Queues: func() []metrics.QueueStats { return queues }})
+	got := series(t, reg)
+	depth := 0
+	for k := range got {
+		if strings.HasPrefix(k, "cairn_queue_depth{") {
+			depth++
+		}
+	}
+	if depth != metrics.MaxQueues+1 {
+		t.Errorf("cairn_queue_depth series = %d, want %d", depth, metrics.MaxQueues+1)
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`cairn_queue_depth{topic="tenant%d:t"} %d`, n-1, n-1), // the deepest is kept
+		fmt.Sprintf(`cairn_queue_depth{topic="_others"} %d`, othersDepth),
+		fmt.Sprintf(`cairn_queue_oldest_age_seconds{topic="_others"} %d`, n-metrics.MaxQueues-1),
+	} {
+		if !got[want] {
+			t.Errorf("missing %s", want)
+		}
+	}
+	if got[`cairn_queue_depth{topic="tenant0:t"} 0`] {
+		t.Error("a shallow queue beyond the bound has its own series")
+	}
+}

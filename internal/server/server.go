@@ -174,7 +174,7 @@ func New(cfg Config) (s *Server, err error) {
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
-		PubSub:        adminPubSub, Counters: n.counters,
+		PubSub:        adminPubSub, Counters: n.counters, Buckets: st,
 		Scrub: func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
 		}})

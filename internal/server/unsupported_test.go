@@ -49,18 +49,18 @@ func TestUnsupportedIsNotAnError(t *testing.T) {
 // refused to an anonymous caller (403), not answered 501.
 func TestAdminAuthenticatesFirst(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
-	resp, err := http.Get(srv.URL + "/admin/bucket?format=json")
+	resp, err := http.Get(srv.URL + "/admin/log?format=json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"Code":"AccessDenied"`) {
-		t.Errorf("anonymous GET /admin/bucket: %d %s, want 403 AccessDenied", resp.StatusCode, body)
+		t.Errorf("anonymous GET /admin/log: %d %s, want 403 AccessDenied", resp.StatusCode, body)
 	}
-	resp, body = send(t, rootCreds(srv), newRequest(t, "GET", srv.URL+"/admin/bucket?format=json", nil))
+	resp, body = send(t, rootCreds(srv), newRequest(t, "GET", srv.URL+"/admin/log?format=json", nil))
 	if resp.StatusCode != http.StatusNotImplemented {
-		t.Errorf("admin GET /admin/bucket: %d %s, want 501", resp.StatusCode, body)
+		t.Errorf("admin GET /admin/log: %d %s, want 501", resp.StatusCode, body)
 	}
 }
 
