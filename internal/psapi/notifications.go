@@ -22,16 +22,7 @@ func bucketOf(req *s3api.Request) (string, error) {
 	if !ok || b == "" || strings.Contains(b, "/") {
 		return "", s3err.InvalidArgument.WithMessage("Expected /notifications/bucket/<bucket>, got /notifications/%s", req.Key)
 	}
-	if t, name, explicit := strings.Cut(b, ":"); explicit {
-		if err := tenant.Validate(t); err != nil {
-			return "", s3err.InvalidBucketName.WithMessage("The tenant of bucket %q is not valid: %s", b, err)
-		}
-		if name == "" || strings.Contains(name, ":") {
-			return "", s3err.InvalidBucketName.WithMessage("The bucket name %q is not valid.", b)
-		}
-		return tenant.Bucket(t, name), nil
-	}
-	return tenant.Bucket(tenant.OfUser(req.Identity.UserID), b), nil
+	return s3api.QualifyBucket(b, tenant.OfUser(req.Identity.UserID), false)
 }
 
 func topicParam(r *http.Request) (string, error) {

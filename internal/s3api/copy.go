@@ -65,7 +65,7 @@ func parseCopySource(h http.Header, callerTenant string) (store.CopySource, erro
 	if bucket == "" || key == "" {
 		return store.CopySource{}, bad
 	}
-	if bucket, err = qualifyBucket(bucket, callerTenant, false); err != nil {
+	if bucket, err = QualifyBucket(bucket, callerTenant, false); err != nil {
 		return store.CopySource{}, err
 	}
 	src := store.CopySource{Bucket: bucket, Key: key}

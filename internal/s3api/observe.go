@@ -10,9 +10,9 @@ import (
 // RequestRecord describes one served S3 request, for metrics and access
 // logs. Op is from the operation table, so it is a bounded label.
 type RequestRecord struct {
-	ID     string
-	User   string // "" for anonymous or unauthenticated requests
-	Op     Op     // "" when the request was rejected before resolution
+	ID   string
+	User string // "" for anonymous or unauthenticated requests
+	Op   Op     // "" when the request was rejected before resolution
 	// Bucket is the stored name, "tenant:bucket" for a tenant's bucket, so
 	// that a log line names the bucket unambiguously (never a metric label).
 	Bucket string

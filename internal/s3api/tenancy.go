@@ -33,9 +33,11 @@ func (r *Request) callerTenant() string {
 	return tenant.OfUser(r.Identity.UserID)
 }
 
-// qualifyBucket returns the stored name of the bucket a path segment (or a
+// QualifyBucket returns the stored name of the bucket a path segment (or a
 // virtual-hosted Host, virtual set) names for a caller of callerTenant.
-func qualifyBucket(segment, callerTenant string, virtual bool) (string, error) {
+// Other APIs on the S3 endpoint that name buckets in their paths (PubSub)
+// resolve them with it too.
+func QualifyBucket(segment, callerTenant string, virtual bool) (string, error) {
 	if segment == "" {
 		return "", nil
 	}
@@ -61,7 +63,7 @@ func (r *Request) resolveBucket() error {
 	if r.mounted {
 		return nil
 	}
-	b, err := qualifyBucket(r.bucketSegment, r.callerTenant(), r.virtualHost)
+	b, err := QualifyBucket(r.bucketSegment, r.callerTenant(), r.virtualHost)
 	if err != nil {
 		return err
 	}
@@ -87,7 +89,7 @@ func (a *API) preflightTenant(r *http.Request, req *Request) {
 		return
 	}
 	if id, ok := c.ClaimedUser(r); ok {
-		if b, err := qualifyBucket(req.bucketSegment, tenant.OfUser(id), req.virtualHost); err == nil {
+		if b, err := QualifyBucket(req.bucketSegment, tenant.OfUser(id), req.virtualHost); err == nil {
 			req.Bucket = b
 		}
 	}

@@ -26,9 +26,9 @@ func TestQualifyBucket(t *testing.T) {
 		{"t2:b:c", "t1", false, "", true},
 		{"", "t1", false, "", false},
 	} {
-		got, err := qualifyBucket(tt.segment, tt.caller, tt.virtual)
+		got, err := QualifyBucket(tt.segment, tt.caller, tt.virtual)
 		if tt.bad != (err != nil) || got != tt.want || err != nil && !errors.Is(err, s3err.InvalidBucketName) {
-			t.Errorf("qualifyBucket(%q, %q, %v) = %q, %v", tt.segment, tt.caller, tt.virtual, got, err)
+			t.Errorf("QualifyBucket(%q, %q, %v) = %q, %v", tt.segment, tt.caller, tt.virtual, got, err)
 		}
 	}
 }
