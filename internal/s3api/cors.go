@@ -154,6 +154,23 @@ func (a *API) setCORSHeaders(ctx context.Context, w http.ResponseWriter, r *http
 	}
 }
 
+// resetCORSHeaders replaces the CORS headers setCORSHeaders set for one
+// bucket by those of bucket, once the request turned out to address
+// another one (a form's signer is known only in its handler).
+func (a *API) resetCORSHeaders(ctx context.Context, w http.ResponseWriter, r *http.Request, bucket string) {
+	h := w.Header()
+	for _, k := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
+		"Access-Control-Expose-Headers", "Access-Control-Max-Age", "Access-Control-Allow-Credentials"} {
+		h.Del(k)
+	}
+	vary := slices.DeleteFunc(h.Values("Vary"), func(v string) bool { return v == "Origin" })
+	h.Del("Vary")
+	for _, v := range vary {
+		h.Add("Vary", v)
+	}
+	a.setCORSHeaders(ctx, w, r, bucket)
+}
+
 // preflight answers an OPTIONS request; it is not authenticated.
 func (a *API) preflight(w http.ResponseWriter, r *http.Request, req *Request) error {
 	origin := r.Header.Get("Origin")

@@ -37,9 +37,14 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		return err
 	}
 	// The form's signer is the caller: a plain bucket name is in their
-	// tenant (tenancy.go).
+	// tenant (tenancy.go), and so are the CORS rules the response follows
+	// (serve set those of the bucket the anonymous request named).
+	named := req.Bucket
 	if err := req.resolveBucket(); err != nil {
 		return err
+	}
+	if req.Bucket != named {
+		a.resetCORSHeaders(r.Context(), w, r, req.Bucket)
 	}
 	var policy *postPolicy
 	if p, ok := f["policy"]; ok {
