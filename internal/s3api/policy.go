@@ -161,7 +161,7 @@ func (c *conditionValues) lookup(key string) ([]string, bool) {
 		if u, err := url.PathUnescape(v); err == nil {
 			v = u
 		}
-		return one(strings.TrimPrefix(v, "/"))
+		return one(copySourceInTenant(strings.TrimPrefix(v, "/"), c.req.callerTenant(), tenant.OfBucket(c.t.bucket)))
 	}
 	if strings.HasPrefix(lk, "s3:x-amz-") {
 		return headerValue(c.r.Header, key[len("s3:"):])

@@ -94,3 +94,27 @@ func (a *API) preflightTenant(r *http.Request, req *Request) {
 		}
 	}
 }
+
+// copySourceInTenant is the value of the s3:x-amz-copy-source condition
+// key for a source "bucket/key[?versionId=v]" (decoded, without its
+// leading '/') sent by a caller of callerTenant, as seen from a policy of
+// a bucket of policyTenant: the source bucket is named as that policy's
+// resources name buckets, plain in its own tenant and "tenant:bucket"
+// otherwise (":bucket" for the default tenant). So "t2:secret/k" and
+// "secret/k" sent by a user of t2 both match a Deny for "secret/*" in a
+// policy of t2, and another tenant's "secret" does not.
+func copySourceInTenant(src, callerTenant, policyTenant string) string {
+	segment, rest, ok := strings.Cut(src, "/")
+	if !ok {
+		return src
+	}
+	q, err := QualifyBucket(segment, callerTenant, false)
+	if err != nil || q == "" {
+		return src // refused by the handler
+	}
+	t, name := tenant.SplitBucket(q)
+	if t != policyTenant {
+		name = t + ":" + name
+	}
+	return name + "/" + rest
+}

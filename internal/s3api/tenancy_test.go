@@ -32,3 +32,21 @@ func TestQualifyBucket(t *testing.T) {
 		}
 	}
 }
+
+func TestCopySourceInTenant(t *testing.T) {
+	for _, tt := range []struct{ src, caller, policy, want string }{
+		{"b/k", "t2", "t2", "b/k"},
+		{"t2:b/k", "t2", "t2", "b/k"},
+		{"t2:b/k", "t1", "t2", "b/k"},
+		{"b/k", "t1", "t2", "t1:b/k"},
+		{":b/k", "t1", "", "b/k"},
+		{"b/k", "", "t1", ":b/k"},
+		{"b/k?versionId=v", "t2", "t2", "b/k?versionId=v"},
+		{"t2:b:c/k", "t2", "t2", "t2:b:c/k"},
+		{"nokey", "t2", "t2", "nokey"},
+	} {
+		if got := copySourceInTenant(tt.src, tt.caller, tt.policy); got != tt.want {
+			t.Errorf("copySourceInTenant(%q, %q, %q) = %q, want %q", tt.src, tt.caller, tt.policy, got, tt.want)
+		}
+	}
+}
