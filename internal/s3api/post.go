@@ -32,7 +32,6 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 		return err
 	}
 	f := form.fields
-	f["bucket"] = req.BucketName() // the bucket posted to, whatever a bucket field says
 	if req.Identity, err = a.postIdentity(r.Context(), req.Identity, f); err != nil {
 		return err
 	}
@@ -46,6 +45,10 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if req.Bucket != named {
 		a.resetCORSHeaders(r.Context(), w, r, req.Bucket)
 	}
+	// The bucket posted to, whatever a bucket field says, as the signer
+	// names it: a policy signed for "b" is for the signer's own tenant's
+	// b, not for another tenant's b the signer may also write to.
+	f["bucket"] = bucketSeenFrom(req.Bucket, req.callerTenant())
 	var policy *postPolicy
 	if p, ok := f["policy"]; ok {
 		if policy, err = parsePostPolicy(p); err != nil {

@@ -112,9 +112,16 @@ func copySourceInTenant(src, callerTenant, policyTenant string) string {
 	if err != nil || q == "" {
 		return src // refused by the handler
 	}
-	t, name := tenant.SplitBucket(q)
-	if t != policyTenant {
-		name = t + ":" + name
+	return bucketSeenFrom(q, policyTenant) + "/" + rest
+}
+
+// bucketSeenFrom is how a user or policy of tenant viewer names the
+// bucket stored as qualified: its plain name in the viewer's own tenant,
+// "tenant:bucket" otherwise (":bucket" for the default tenant's).
+func bucketSeenFrom(qualified, viewer string) string {
+	t, name := tenant.SplitBucket(qualified)
+	if t == viewer {
+		return name
 	}
-	return name + "/" + rest
+	return t + ":" + name
 }

@@ -80,3 +80,29 @@ func TestTenantsPostFormCORS(t *testing.T) {
 		t.Errorf("the default tenant's forms/k: %v, want NoSuchKey", err)
 	}
 }
+
+// TestTenantsPostPolicyBucket: a form policy's bucket condition names the
+// bucket as its signer does, so a form t1's alice signed for her own
+// "uploads" cannot be posted to t2's "uploads" (which t2's policy lets her
+// write), while one signed for "t2:uploads" can.
+func TestTenantsPostPolicyBucket(t *testing.T) {
+	e := startTenants(t)
+	a1, a2 := e.users["t1$alice"], e.users["t2$alice"]
+	a1.mkbucket(t, "uploads")
+	a2.mkbucket(t, "uploads")
+	setPolicy(t, a2, "uploads", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::t1:user/alice"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::uploads/*"}]}`)
+	for _, tc := range []struct {
+		path, condition string
+		want            int
+	}{
+		{"/uploads", "uploads", http.StatusNoContent},
+		{"/t1:uploads", "uploads", http.StatusNoContent},
+		{"/t2:uploads", "uploads", http.StatusForbidden},
+		{"/t2:uploads", "t2:uploads", http.StatusNoContent},
+		{"/uploads", "t2:uploads", http.StatusForbidden},
+	} {
+		if resp := postSignedForm(t, a1, e.srv.URL+tc.path, tc.condition, "k", "https://t1.example"); resp.StatusCode != tc.want {
+			t.Errorf("t1$alice POSTs a form signed for bucket %q to %s: %d, want %d", tc.condition, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+}
