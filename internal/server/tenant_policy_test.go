@@ -54,3 +54,24 @@ func TestTenantsCopySourceCondition(t *testing.T) {
 	wantCode(t, "t2$bob copies his own tenant's secret into :dest", copyAs(b2, ":dest", "secret/k"), "AccessDenied")
 	ok(t, "t2$bob copies :secret/k into :dest", copyAs(b2, ":dest", ":secret/k"))
 }
+
+// TestTenantsRootPrincipalIsTheTenant (design question, fails today): in
+// RGW the principal arn:aws:iam::t1:root is tenant t1, every user of it
+// and nobody else. Cairn also reads it as "the default tenant's user
+// whose uid is t1" (from before tenants, when users were their own
+// accounts), so a grant meant for tenant t1 also grants the unrelated
+// default-tenant user named t1, and a pre-tenant grant to user t1 silently
+// grows to every user of a tenant t1 created later.
+func TestTenantsRootPrincipalIsTheTenant(t *testing.T) {
+	e := startTenants(t)
+	a2, a1 := e.users["t2$alice"], e.users["t1$alice"]
+	imposter := e.addUser(t, "", "t1")
+	a2.mkbucket(t, "bkt")
+	ok(t, "put", putBody(a2.s3, "bkt", "k", "t2 data"))
+	setPolicy(t, a2, "bkt", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::t1:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"}]}`)
+	if _, err := getBody(a1.s3, "t2:bkt", "k"); err != nil {
+		t.Errorf("t1$alice under a grant to tenant t1: %v", err)
+	}
+	_, err := getBody(imposter.s3, "t2:bkt", "k")
+	wantCode(t, "the default tenant's user t1 under a grant to tenant t1", err, "AccessDenied")
+}

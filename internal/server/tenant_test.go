@@ -48,25 +48,33 @@ func startTenants(t *testing.T) *tenantEnv {
 	srv := servertest.Start(t, servertest.Options{Domain: tenantDomain})
 	e := &tenantEnv{srv: srv, users: map[string]*tenantUser{}}
 	for _, u := range []struct{ tenant, uid string }{{"t1", "alice"}, {"t2", "alice"}, {"t2", "bob"}, {"", "alice"}} {
-		id := u.uid
-		if u.tenant != "" {
-			id = u.tenant + "$" + u.uid
-		}
-		key := strings.ToUpper(u.tenant+u.uid) + "KEY"
-		secret := u.tenant + u.uid + "-secret"
-		q := url.Values{"format": {"json"}, "uid": {u.uid}, "display-name": {id}, "access-key": {key},
-			"secret-key": {secret}, "email": {u.tenant + u.uid + "@example.com"}}
-		if u.tenant != "" {
-			q.Set("tenant", u.tenant)
-		}
-		if resp, body := send(t, rootCreds(srv), newRequest(t, "PUT", srv.URL+"/admin/user?"+q.Encode(), nil)); resp.StatusCode != http.StatusOK {
-			t.Fatalf("create user %s: %d %s", id, resp.StatusCode, body)
-		}
-		e.users[id] = &tenantUser{id: id, creds: aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, srv: srv,
-			s3: tenantClient(srv, credentials.NewStaticCredentialsProvider(key, secret, ""))}
+		e.addUser(t, u.tenant, u.uid)
 	}
 	e.anon = tenantClient(srv, aws.AnonymousCredentials{})
 	return e
+}
+
+// addUser creates the user uid of tenant through the admin API.
+func (e *tenantEnv) addUser(t *testing.T, tenant, uid string) *tenantUser {
+	t.Helper()
+	id := uid
+	if tenant != "" {
+		id = tenant + "$" + uid
+	}
+	key := strings.ToUpper(tenant+uid) + "KEY"
+	secret := tenant + uid + "-secret"
+	q := url.Values{"format": {"json"}, "uid": {uid}, "display-name": {id}, "access-key": {key},
+		"secret-key": {secret}, "email": {tenant + uid + "@example.com"}}
+	if tenant != "" {
+		q.Set("tenant", tenant)
+	}
+	if resp, body := send(t, rootCreds(e.srv), newRequest(t, "PUT", e.srv.URL+"/admin/user?"+q.Encode(), nil)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("create user %s: %d %s", id, resp.StatusCode, body)
+	}
+	u := &tenantUser{id: id, creds: aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, srv: e.srv,
+		s3: tenantClient(e.srv, credentials.NewStaticCredentialsProvider(key, secret, ""))}
+	e.users[id] = u
+	return u
 }
 
 func tenantClient(srv *servertest.Running, cp aws.CredentialsProvider) *s3.Client {
