@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/cairn-s3/cairn/internal/s3err"
@@ -141,7 +142,7 @@ func (p *policy) eval(userID, action, resource string) decision {
 	principal := principalARN(userID)
 	d := noDecision
 	for _, s := range p.Statements {
-		if s.HasCond || !matchAny(s.Principals, principal) || !matchAny(s.Actions, action) {
+		if s.HasCond || !matchPrincipal(s.Principals, principal, userID) || !matchAny(s.Actions, action) {
 			continue
 		}
 		if len(s.Resources) > 0 && !matchAny(s.Resources, resource) {
@@ -153,6 +154,17 @@ func (p *policy) eval(userID, action, resource string) decision {
 		d = allow
 	}
 	return d
+}
+
+// matchPrincipal reports whether the user is one of the principals: by
+// its ARN, or as a user of tenant t through arn:aws:iam::t:root (RGW's
+// tenant principal; never the default tenant's).
+func matchPrincipal(principals []string, principal, userID string) bool {
+	if matchAny(principals, principal) {
+		return true
+	}
+	t := tenant.OfUser(userID)
+	return t != "" && slices.Contains(principals, "arn:aws:iam::"+t+":root")
 }
 
 // principalARN is a user's principal in policies:

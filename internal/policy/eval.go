@@ -109,9 +109,11 @@ func (s *Statement) matchPrincipal(r Request) bool {
 // awsPrincipalMatches reports whether an AWS principal names the user id
 // userID ("tenant$uid"): a plain user id (as RGW accepts),
 // arn:aws:iam::<tenant>:user/<uid> (the default tenant's users with an
-// empty account), or the account root arn:aws:iam::<account>:root, which
-// is every user of tenant <account> (RGW's tenant principal) and, where
-// Cairn's users are their own accounts, the user whose id is <account>.
+// empty account), or arn:aws:iam::<tenant>:root, every user of the tenant
+// and nobody else, as in RGW. (Before tenants Cairn also read it as the
+// default tenant's user whose uid is <tenant>; two readings of one
+// principal let a grant meant for a tenant reach an unrelated user, and an
+// old grant to a user grow to a tenant created later.)
 func awsPrincipalMatches(v, userID string) bool {
 	if !strings.HasPrefix(v, "arn:") {
 		return v == userID
@@ -125,7 +127,7 @@ func awsPrincipalMatches(v, userID string) bool {
 		return tenant.User(account, u) == userID
 	}
 	if parts[5] == "root" {
-		return account == userID || account != "" && account == tenant.OfUser(userID)
+		return account != "" && account == tenant.OfUser(userID)
 	}
 	return false
 }

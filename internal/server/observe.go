@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/s3api"
@@ -99,11 +100,47 @@ func observer(m *metrics.Metrics, access *slog.Logger) func(s3api.RequestRecord)
 	}
 }
 
-// metricsHandler serves the registry in the Prometheus exposition format.
-func metricsHandler(m *metrics.Metrics, log *slog.Logger) http.Handler {
-	return promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{
+// metricsHandler serves the registry in the Prometheus exposition format:
+// all of it on the metrics listener (--metrics-address), which only the
+// operator reaches; on the S3 listener, which anyone reaches (another
+// tenant, an anonymous client), without the series that name tenants'
+// resources.
+func metricsHandler(m *metrics.Metrics, log *slog.Logger, public bool) http.Handler {
+	var g prometheus.Gatherer = m.Registry()
+	if public {
+		g = publicGatherer{g}
+	}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn), ErrorHandling: promhttp.ContinueOnError,
 	})
+}
+
+// publicGatherer drops the metric families labelled by a persistent
+// topic ("tenant:name") or an endpoint host: their label values tell who
+// the tenants are, what their topics are called, where their events go
+// and how busy they are.
+type publicGatherer struct{ prometheus.Gatherer }
+
+func (g publicGatherer) Gather() ([]*dto.MetricFamily, error) {
+	mfs, err := g.Gatherer.Gather()
+	public := mfs[:0]
+	for _, mf := range mfs {
+		if !namesTenantResource(mf) {
+			public = append(public, mf)
+		}
+	}
+	return public, err
+}
+
+func namesTenantResource(mf *dto.MetricFamily) bool {
+	for _, m := range mf.GetMetric() {
+		for _, l := range m.GetLabel() {
+			if n := l.GetName(); n == "topic" || n == "endpoint" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isMetricsRequest is exactly "GET /metrics", path-style, without a query:

@@ -186,7 +186,7 @@ func New(cfg Config) (s *Server, err error) {
 	var mh http.Handler
 	var mln net.Listener
 	if m != nil {
-		mh = metricsHandler(m, log)
+		mh = metricsHandler(m, log, true)
 		if cfg.Metrics.Address != "" {
 			if mln, err = net.Listen("tcp", cfg.Metrics.Address); err != nil {
 				_ = ln.Close()
@@ -465,7 +465,7 @@ func (s *Server) serveMetrics() (stop func()) {
 		return func() {}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET "+MetricsPath, metricsHandler(s.metrics, s.log))
+	mux.Handle("GET "+MetricsPath, metricsHandler(s.metrics, s.log, false))
 	return serveListener(s.mln, mux, s.log, "metrics")
 }
 

@@ -39,7 +39,12 @@ import (
 // without '$', upper-cased, plus "KEY".
 func startTenantUsers(t *testing.T, nc server.NotificationConfig, ids ...string) map[string]*tenantUser {
 	t.Helper()
-	srv := servertest.Start(t, servertest.Options{Notifications: nc})
+	return startTenantUsersWith(t, servertest.Options{Notifications: nc}, ids...)
+}
+
+func startTenantUsersWith(t *testing.T, opts servertest.Options, ids ...string) map[string]*tenantUser {
+	t.Helper()
+	srv := servertest.Start(t, opts)
 	users := map[string]*tenantUser{}
 	for _, id := range ids {
 		key := strings.ToUpper(strings.ReplaceAll(id, "$", "")) + "KEY"
@@ -379,5 +384,22 @@ func TestTenantLiveStreamIsolated(t *testing.T) {
 	if r.S3.Object.Key != "t2-key" || r.S3.Bucket.Name != "bkt" || r.S3.Bucket.ARN != "arn:aws:s3:default:t2:bkt" ||
 		r.S3.Bucket.OwnerIdentity.PrincipalID != "t2$alice" || r.UserIdentity.PrincipalID != "t2$alice" {
 		t.Fatalf("t2's stream got %+v", r)
+	}
+}
+
+// TestTenantRootTopicGrant: a topic Policy granting arn:aws:iam::t2:root
+// admits every user of tenant t2 (RGW's tenant principal), and not the
+// default tenant's user whose uid is "t2".
+func TestTenantRootTopicGrant(t *testing.T) {
+	us := startTenantUsers(t, server.NotificationConfig{}, "t1$alice", "t2$alice", "t2")
+	t1, t2, imposter := us["t1$alice"], us["t2$alice"], us["t2"]
+	sink := newHTTPSink(t)
+	arn := t1.topic(t, "alerts", map[string]string{"push-endpoint": sink.endpoint})
+	t1.setPolicy(t, arn, publishPolicy(arn, "arn:aws:iam::t2:root"))
+	t2.mkbucket(t, "t2-bkt")
+	imposter.mkbucket(t, "imp-bkt")
+	wantAccessDenied(t, "the default tenant's user t2 binds under a grant to tenant t2", imposter.bind("imp-bkt", "n", arn))
+	if err := t2.bind("t2-bkt", "n", arn); err != nil {
+		t.Fatalf("t2$alice binds under a grant to tenant t2: %v", err)
 	}
 }

@@ -55,13 +55,10 @@ func TestTenantsCopySourceCondition(t *testing.T) {
 	ok(t, "t2$bob copies :secret/k into :dest", copyAs(b2, ":dest", ":secret/k"))
 }
 
-// TestTenantsRootPrincipalIsTheTenant (design question, fails today): in
-// RGW the principal arn:aws:iam::t1:root is tenant t1, every user of it
-// and nobody else. Cairn also reads it as "the default tenant's user
-// whose uid is t1" (from before tenants, when users were their own
-// accounts), so a grant meant for tenant t1 also grants the unrelated
-// default-tenant user named t1, and a pre-tenant grant to user t1 silently
-// grows to every user of a tenant t1 created later.
+// TestTenantsRootPrincipalIsTheTenant: as in RGW, the principal
+// arn:aws:iam::t1:root is tenant t1, every user of it and nobody else;
+// Cairn once also read it as "the default tenant's user whose uid is t1",
+// so a grant meant for tenant t1 also granted that unrelated user.
 func TestTenantsRootPrincipalIsTheTenant(t *testing.T) {
 	e := startTenants(t)
 	a2, a1 := e.users["t2$alice"], e.users["t1$alice"]
