@@ -61,21 +61,16 @@ func (s *Store) AddPackage(ctx context.Context, p Package) error {
 }
 
 // RemovePackage removes p from the allowlist: every version when
-// p.Version is "", else only that version. Removing a package that is not
-// listed is not an error.
-func (s *Store) RemovePackage(ctx context.Context, p Package) error {
-	if p.Version != "" {
-		cur, ok, err := s.Package(ctx, p.Name)
-		if err != nil {
-			return err
-		}
-		if !ok || cur.Version != p.Version {
-			return nil
-		}
+// p.Version is "", else only that version. It reports whether anything
+// was removed (removing a package that is not listed is not an error).
+func (s *Store) RemovePackage(ctx context.Context, p Package) (removed bool, err error) {
+	cur, ok, err := s.Package(ctx, p.Name)
+	if err != nil || !ok || p.Version != "" && cur.Version != p.Version {
+		return false, err
 	}
 	var b kv.Batch
 	b.Delete(packageKey(p.Name))
-	return s.apply(ctx, &b)
+	return true, s.apply(ctx, &b)
 }
 
 // Package returns the allowlist entry of a package name.

@@ -170,7 +170,8 @@ func TestGenerationMovesOnEveryChange(t *testing.T) {
 	step("rm", a.Remove(ctx, "prerequest", "", ""))
 	step("rm missing", a.Remove(ctx, "prerequest", "", ""))
 	step("package add", a.AddPackage(ctx, script.Package{Name: "lunajson"}))
-	step("package rm", a.RemovePackage(ctx, script.Package{Name: "lunajson"}))
+	_, err := a.RemovePackage(ctx, script.Package{Name: "lunajson"})
+	step("package rm", err)
 	step("reload", a.Reload(ctx))
 }
 
@@ -212,19 +213,20 @@ func TestPackageAllowlist(t *testing.T) {
 		t.Errorf("after versioned add: %q", got)
 	}
 	// Removing another version keeps it; without version removes it.
-	rm := func(spec string) {
+	rm := func(spec string, want bool) {
 		t.Helper()
 		p, _ := script.ParsePackage(spec)
-		if err := s.RemovePackage(ctx, p); err != nil {
-			t.Fatal(err)
+		removed, err := s.RemovePackage(ctx, p)
+		if err != nil || removed != want {
+			t.Fatalf("rm %q: removed %v, %v; want %v", spec, removed, err, want)
 		}
 	}
-	rm("lunajson 9.9")
+	rm("lunajson 9.9", false)
 	if ok, _ := s.Allowed(ctx, "lunajson"); !ok {
 		t.Error("removing another version removed the package")
 	}
-	rm("lunajson")
-	rm("never-added")
+	rm("lunajson", true)
+	rm("never-added", false)
 	if ok, _ := s.Allowed(ctx, "lunajson"); ok {
 		t.Error("lunajson still allowed")
 	}
