@@ -168,7 +168,7 @@ func (cfg *cjsonConfig) decode(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
 	t.RequireCPU(uint64(len(s)))
 	d := &jsonDecoder{t: t, src: s, null: cjsonNullOf(t.Runtime), maxDepth: int(cfg.decodeMaxDepth)}
 	v, err := d.decodeValue()
-	if err == nil && d.pos < len(s) {
+	if err == nil && !d.atEnd() {
 		err = d.fail("the end", "")
 	}
 	if de, ok := errors.AsType[*decodeError](err); ok {

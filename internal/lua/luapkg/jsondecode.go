@@ -31,7 +31,7 @@ type jsonDecoder struct {
 	depth    int
 }
 
-// decodeValue parses one value and the whitespace after it.
+// decodeValue parses one value (and the whitespace before it).
 func (d *jsonDecoder) decodeValue() (rt.Value, error) {
 	d.skipSpace()
 	if d.pos >= len(d.src) {
@@ -57,8 +57,13 @@ func (d *jsonDecoder) decodeValue() (rt.Value, error) {
 	if err != nil {
 		return rt.NilValue, err
 	}
-	d.skipSpace()
 	return v, nil
+}
+
+// atEnd skips trailing whitespace and reports whether the text ends there.
+func (d *jsonDecoder) atEnd() bool {
+	d.skipSpace()
+	return d.pos >= len(d.src)
 }
 
 func (d *jsonDecoder) skipSpace() {
@@ -146,6 +151,7 @@ func (d *jsonDecoder) decodeArray() (rt.Value, error) {
 			n++
 			d.t.RequireBytes(16)
 			arr.Set(rt.IntValue(n), v)
+			d.skipSpace()
 			if d.pos < len(d.src) && d.src[d.pos] == ',' {
 				d.pos++
 				continue
@@ -195,6 +201,7 @@ func (d *jsonDecoder) decodeObject() (rt.Value, error) {
 		}
 		d.t.RequireBytes(32)
 		obj.Set(rt.StringValue(k), v)
+		d.skipSpace()
 		if d.pos < len(d.src) && d.src[d.pos] == ',' {
 			d.pos++
 			continue

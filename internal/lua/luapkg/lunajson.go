@@ -58,7 +58,7 @@ func lunaDecode(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
 	}
 	d.arrayLen = c.NArgs() > 3 && rt.Truth(c.Arg(3))
 	v, err := d.decodeValue()
-	if err == nil && !withPos && d.pos < len(s) {
+	if err == nil && !withPos && !d.atEnd() {
 		err = errors.New("json ended")
 	}
 	if de, ok := errors.AsType[*decodeError](err); ok {
