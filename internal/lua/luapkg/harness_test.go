@@ -17,6 +17,13 @@ var limits = rt.RuntimeContextDef{HardLimits: rt.RuntimeResources{Cpu: 50_000_00
 // the Lua error.
 func runLua(t *testing.T, p *Packages, src string) (string, error) {
 	t.Helper()
+	return runLuaWith(t, p, src, nil)
+}
+
+// runLuaWith is runLua that also hands the first result's userdata value
+// (if any) to inspect.
+func runLuaWith(t *testing.T, p *Packages, src string, inspect func(any)) (string, error) {
+	t.Helper()
 	var out bytes.Buffer
 	r := rt.New(&out)
 	lib.LoadAll(r)
@@ -42,6 +49,9 @@ func runLua(t *testing.T, p *Packages, src string) (string, error) {
 	})
 	if err != nil {
 		return "", err
+	}
+	if ud, ok := res.TryUserData(); ok && inspect != nil {
+		inspect(ud.Value())
 	}
 	s, _ := res.ToString()
 	return s, nil
