@@ -86,7 +86,7 @@ func TestScriptPutRefusals(t *testing.T) {
 	}
 	failsWith(t, vars, 22, "ERROR: cannot specify tenant in background context",
 		"admin", "script", "put", "--infile", good, "--context", "background", "--tenant", "t1")
-	failsWith(t, vars, 22, "ERROR: invalid script context: nope. must be one of:",
+	failsWith(t, vars, 22, "ERROR: invalid script context: nope. must be one of: prerequest, postauth, postrequest, background, getdata, putdata",
 		"admin", "script", "put", "--infile", good, "--context", "nope")
 	failsWith(t, vars, 22, "ERROR: invalid script context: nope",
 		"admin", "script", "get", "--context", "nope")

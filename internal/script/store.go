@@ -28,12 +28,11 @@ const (
 	PutData     = "putdata"
 )
 
-// Contexts lists the contexts in RGW's order (its LUA_CONTEXT_LIST plus
-// postauth).
-var contexts = []string{PreRequest, PostRequest, Background, GetData, PutData, PostAuth}
+// contexts lists the contexts in RGW's order (its LUA_CONTEXT_LIST).
+var contexts = []string{PreRequest, PostAuth, PostRequest, Background, GetData, PutData}
 
 // ContextList is the list radosgw-admin prints for an invalid context.
-const ContextList = "prerequest, postrequest, background, getdata, putdata, postauth"
+const ContextList = "prerequest, postauth, postrequest, background, getdata, putdata"
 
 // Errors of the validation of a script's address.
 var (
