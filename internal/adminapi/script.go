@@ -26,6 +26,11 @@ type Scripts struct {
 // MaxScriptSize bounds a script's source.
 const MaxScriptSize = 1 << 20
 
+// rgwMessage is an error worded as radosgw-admin words it.
+type rgwMessage string
+
+func (m rgwMessage) Error() string { return string(m) }
+
 var errNoSuchScript = &apiError{"NoSuchScript", http.StatusNotFound, "no script exists", nil}
 
 // scriptRoutes are the script and script-package operations. Scripts run
@@ -49,7 +54,7 @@ func scriptRoutes() []route {
 
 func (a *API) scriptOps() (*Scripts, error) {
 	if a.scripts == nil || a.scripts.Store == nil {
-		return nil, errNotImplemented.with(errors.New("Lua scripting is not enabled"))
+		return nil, errNotImplemented.with(errors.New("scripting is not enabled"))
 	}
 	return a.scripts, nil
 }
@@ -176,7 +181,7 @@ func (a *API) listScripts(ctx context.Context, q query) (any, error) {
 func packageArg(q query) (script.Package, error) {
 	spec := q.Get("package")
 	if strings.TrimSpace(spec) == "" {
-		return script.Package{}, errInvalidArgument.with(errors.New("Lua package name was not provided (via --package)"))
+		return script.Package{}, errInvalidArgument.with(rgwMessage("Lua package name was not provided (via --package)"))
 	}
 	p, err := script.ParsePackage(spec)
 	if err != nil {

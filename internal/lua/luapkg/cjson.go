@@ -173,9 +173,9 @@ func (cfg *cjsonConfig) decode(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
 	}
 	if de, ok := errors.AsType[*decodeError](err); ok {
 		if de.expected == "depth" {
-			err = fmt.Errorf("Found too many nested data structures (%s) at character %d", de.found, de.pos)
+			err = luaErrorf("Found too many nested data structures (%s) at character %d", de.found, de.pos)
 		} else {
-			err = fmt.Errorf("Expected %s but found %s at character %d", de.expected, de.found, de.pos)
+			err = luaErrorf("Expected %s but found %s at character %d", de.expected, de.found, de.pos)
 		}
 	}
 	return cfg.result(t, c, v, err)
@@ -189,7 +189,7 @@ type cjsonEncoder struct {
 }
 
 func (e *cjsonEncoder) fail(v rt.Value, reason string) error {
-	return fmt.Errorf("Cannot serialise %s: %s", v.TypeName(), reason)
+	return luaErrorf("Cannot serialise %s: %s", v.TypeName(), reason)
 }
 
 func (e *cjsonEncoder) value(v rt.Value, depth int64) error {
@@ -244,7 +244,7 @@ type jsonEntry struct{ k, v rt.Value }
 
 func (e *cjsonEncoder) table(v rt.Value, depth int64) error {
 	if depth > e.cfg.encodeMaxDepth {
-		return fmt.Errorf("Cannot serialise, excessive nesting (%d)", depth)
+		return luaErrorf("Cannot serialise, excessive nesting (%d)", depth)
 	}
 	var entries []jsonEntry
 	isArray, maxIndex := true, int64(0)

@@ -97,11 +97,10 @@ func (p *Packages) Open(t *rt.Thread, name string) (rt.Value, error) {
 // timeout, or less when the script's time limit ends sooner.
 func (p *Packages) opTimeout(t *rt.Thread) time.Duration {
 	d := p.timeout
-	if rc := t.Runtime.RuntimeContext(); rc != nil {
-		if limit := rc.HardLimits().Millis; limit > 0 {
-			left := time.Duration(limit-rc.UsedResources().Millis) * time.Millisecond
-			d = max(min(d, left), time.Millisecond)
-		}
+	rc := t.Runtime.RuntimeContext()
+	if limit := rc.HardLimits().Millis; limit > 0 {
+		left := time.Duration(limit-rc.UsedResources().Millis) * time.Millisecond
+		d = max(min(d, left), time.Millisecond)
 	}
 	return d
 }

@@ -1,8 +1,18 @@
 package luapkg
 
 import (
+	"fmt"
+
 	rt "github.com/arnodel/golua/runtime"
 )
+
+// luaError is an error whose text is a module's own message, worded (and
+// capitalized) as the C or Lua original words it.
+type luaError string
+
+func (e luaError) Error() string { return string(e) }
+
+func luaErrorf(format string, args ...any) error { return luaError(fmt.Sprintf(format, args...)) }
 
 // safeFlags are the compliance flags of the pure functions (JSON): they
 // account their CPU and memory and do not block.
