@@ -1,6 +1,7 @@
 package luapkg
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -137,6 +138,13 @@ func TestNamesAndProviders(t *testing.T) {
 	}
 	if Providers("socket.unix") != nil {
 		t.Error("Providers of an unshipped module")
+	}
+	allowlist := map[string]bool{"lua-cjson": true, "lua-nats": true}
+	allowed := ModuleAllowed(func(_ context.Context, pkg string) (bool, error) { return allowlist[pkg], nil })
+	for module, want := range map[string]bool{"cjson": true, "cjson.safe": true, "nats": true, "lunajson": false, "socket.http": false, "posix": false} {
+		if ok, err := allowed(context.Background(), module); ok != want || err != nil {
+			t.Errorf("ModuleAllowed(%s) = %v, %v; want %v", module, ok, err, want)
+		}
 	}
 	if _, err := runLua(t, p, "return require('luaposix')"); err == nil || !strings.Contains(err.Error(), "no such module") {
 		t.Errorf("unknown module: %v", err)

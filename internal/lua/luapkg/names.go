@@ -1,6 +1,7 @@
 package luapkg
 
 import (
+	"context"
 	"maps"
 	"slices"
 )
@@ -39,3 +40,19 @@ func Providers(module string) []string { return slices.Clone(modules[module]) }
 
 // moduleNames returns the module names, sorted.
 func moduleNames() []string { return slices.Sorted(maps.Keys(modules)) }
+
+// ModuleAllowed adapts a package allowlist (script.Store.Allowed, by
+// package name) to the modules `require` loads: a module is allowed when
+// one of the packages providing it is on the allowlist ("cjson" when
+// "lua-cjson" was added).
+func ModuleAllowed(pkgAllowed func(ctx context.Context, pkg string) (bool, error)) func(ctx context.Context, module string) (bool, error) {
+	return func(ctx context.Context, module string) (bool, error) {
+		for _, pkg := range modules[module] {
+			ok, err := pkgAllowed(ctx, pkg)
+			if err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	}
+}
