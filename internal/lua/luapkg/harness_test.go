@@ -2,11 +2,15 @@ package luapkg
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/arnodel/golua/lib"
 	rt "github.com/arnodel/golua/runtime"
 )
+
+// libLoad serializes golua's library loading across test goroutines.
+var libLoad sync.Mutex
 
 // limits are what a gateway gives a script: running under hard limits
 // makes golua require the compliance flags the modules declare.
@@ -26,7 +30,11 @@ func runLuaWith(t *testing.T, p *Packages, src string, inspect func(any)) (strin
 	t.Helper()
 	var out bytes.Buffer
 	r := rt.New(&out)
+	// golua's library loaders set flags on package-level functions: loading
+	// in two runtimes at once is a data race (in golua, not here).
+	libLoad.Lock()
 	lib.LoadAll(r)
+	libLoad.Unlock()
 	r.SetEnvGoFunc(r.GlobalEnv(), "require", func(th *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
 		name, err := c.StringArg(0)
 		if err != nil {

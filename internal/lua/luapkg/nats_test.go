@@ -178,3 +178,48 @@ func TestNATSClosedPackagesRefuse(t *testing.T) {
 		t.Errorf("publish after Close: %v", err)
 	}
 }
+
+// TestNATSConcurrentExecutionsShareOneConnection: executions running at
+// once dial once and all publish.
+func TestNATSConcurrentExecutionsShareOneConnection(t *testing.T) {
+	s := startNATS(t, 0, "", "")
+	ch := subscribe(t, s, "c")
+	p := newTestPackages(t, Options{})
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := runLua(t, p, publishScript(port(s), "c", fmt.Sprint(i)))
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range n {
+		receive(t, ch, 5*time.Second)
+	}
+	if got := p.nats.size(); got != 1 {
+		t.Errorf("pooled connections: %d, want 1", got)
+	}
+}
+
+// TestNATSPoolBound: beyond MaxNATSConns the least recently used
+// connection is closed; publishing to it again redials.
+func TestNATSPoolBound(t *testing.T) {
+	s1, s2 := startNATS(t, 0, "", ""), startNATS(t, 0, "", "")
+	ch1, ch2 := subscribe(t, s1, "b"), subscribe(t, s2, "b")
+	p := newTestPackages(t, Options{MaxNATSConns: 1})
+	for _, step := range []struct {
+		s  *natsserver.Server
+		ch <-chan string
+	}{{s1, ch1}, {s2, ch2}, {s1, ch1}} {
+		mustLua(t, p, publishScript(port(step.s), "b", "x"))
+		receive(t, step.ch, 5*time.Second)
+		if got := p.nats.size(); got != 1 {
+			t.Fatalf("pooled connections: %d, want 1", got)
+		}
+	}
+}

@@ -30,9 +30,11 @@ type natsPool struct {
 	closed        bool
 }
 
+// natsEntry is a pooled connection, or one being dialled (ready open).
 type natsEntry struct {
 	conn     *nats.Conn
 	lastUsed time.Time
+	ready    chan struct{} // closed once the dial ended
 }
 
 func newNATSPool(maxConns int, reconnectWait time.Duration, log *slog.Logger) *natsPool {
@@ -42,54 +44,85 @@ func newNATSPool(maxConns int, reconnectWait time.Duration, log *slog.Logger) *n
 var errPoolClosed = errors.New("the gateway is shutting down")
 
 // get returns the pooled connection of k, dialling it (within timeout) if
-// there is none or it was closed.
+// there is none or it was closed. Executions wanting a connection that is
+// being dialled wait for that dial (at most timeout) instead of dialling
+// again; other servers' connections are not held up.
 func (p *natsPool) get(k natsKey, timeout time.Duration) (*nats.Conn, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil, errPoolClosed
-	}
-	if e, ok := p.conns[k]; ok {
-		if !e.conn.IsClosed() {
+	deadline := time.Now().Add(timeout)
+	for range 3 { // a dial that failed for another execution is retried once or twice
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errPoolClosed
+		}
+		e, ok := p.conns[k]
+		switch {
+		case !ok || e.conn != nil && e.conn.IsClosed():
+			e = &natsEntry{ready: make(chan struct{})}
+			p.evictLocked()
+			p.conns[k] = e
+			p.mu.Unlock()
+			return p.dial(k, e, time.Until(deadline))
+		case e.conn != nil:
 			e.lastUsed = time.Now()
+			p.mu.Unlock()
 			return e.conn, nil
 		}
-		delete(p.conns, k)
+		p.mu.Unlock()
+		select { // another execution is dialling
+		case <-e.ready:
+		case <-time.After(time.Until(deadline)):
+			return nil, errors.New("timed out waiting for the connection")
+		}
 	}
-	// Dialling under the lock keeps one connection per key; the timeout
-	// bounds the wait of concurrent executions.
+	return nil, errors.New("the server refused the connection")
+}
+
+// dial connects e (registered for k) and publishes the result.
+func (p *natsPool) dial(k natsKey, e *natsEntry, timeout time.Duration) (*nats.Conn, error) {
 	opts := []nats.Option{
-		nats.Name("cairn-lua"), nats.Timeout(timeout), nats.MaxReconnects(-1),
+		nats.Name("cairn-lua"), nats.Timeout(max(timeout, time.Millisecond)), nats.MaxReconnects(-1),
 		nats.ReconnectWait(p.reconnectWait), nats.NoCallbacksAfterClientClose(),
 	}
 	if k.user != "" || k.pass != "" {
 		opts = append(opts, nats.UserInfo(k.user, k.pass))
 	}
 	conn, err := nats.Connect("nats://"+k.addr, opts...)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer close(e.ready)
 	if err != nil {
+		if p.conns[k] == e {
+			delete(p.conns, k)
+		}
 		return nil, err
 	}
-	p.evictLocked()
-	p.conns[k] = &natsEntry{conn: conn, lastUsed: time.Now()}
+	if p.closed || p.conns[k] != e { // shut down or evicted meanwhile
+		conn.Close()
+		return nil, errPoolClosed
+	}
+	e.conn, e.lastUsed = conn, time.Now()
 	p.log.Debug("lua nats: connected", "server", k.addr)
 	return conn, nil
 }
 
 // evictLocked closes the least recently used connection when the pool is
-// full.
+// full (connections being dialled are not evicted).
 func (p *natsPool) evictLocked() {
 	if len(p.conns) < p.maxConns {
 		return
 	}
-	var oldest natsKey
-	var at time.Time
+	var oldest *natsEntry
+	var oldestKey natsKey
 	for k, e := range p.conns {
-		if at.IsZero() || e.lastUsed.Before(at) {
-			oldest, at = k, e.lastUsed
+		if e.conn != nil && (oldest == nil || e.lastUsed.Before(oldest.lastUsed)) {
+			oldest, oldestKey = e, k
 		}
 	}
-	p.conns[oldest].conn.Close()
-	delete(p.conns, oldest)
+	if oldest != nil {
+		oldest.conn.Close()
+		delete(p.conns, oldestKey)
+	}
 }
 
 // close closes every pooled connection, flushing what they buffered.
@@ -98,8 +131,10 @@ func (p *natsPool) close() error {
 	defer p.mu.Unlock()
 	p.closed = true
 	for k, e := range p.conns {
-		_ = e.conn.FlushTimeout(time.Second)
-		e.conn.Close()
+		if e.conn != nil { // a dial under way closes its connection itself
+			_ = e.conn.FlushTimeout(time.Second)
+			e.conn.Close()
+		}
 		delete(p.conns, k)
 	}
 	return nil
