@@ -46,6 +46,18 @@
 // and, when Config.Scrub is set (admins, or the "buckets" write capability):
 //
 //	POST   /admin/scrub[?rate=N][&upgrade-legacy]   verify all object data: {"objects", ..., "damaged": [...]}
+//
+// and, when Config.Scripts is set, radosgw-admin's script and
+// script-package commands (admins only; C is a context in any case):
+//
+//	GET    /admin/script?context=C[&tenant=T][&script-name=N]  {"script": source} or 404 NoSuchScript
+//	PUT    /admin/script?context=C[&tenant=T][&script-name=N]  store the body (compiled first)
+//	DELETE /admin/script?context=C[&tenant=T][&script-name=N]  remove (missing: success)
+//	GET    /admin/script?list&context=C[&tenant=T]             {"scripts": [names]}
+//	GET    /admin/script-package                               {"packages": ["name[ version]"]}
+//	PUT    /admin/script-package?package=P[&allow-compilation] allowlist a shipped package
+//	DELETE /admin/script-package?package=P                     {"removed": bool}
+//	POST   /admin/script-package?reload                        gateways re-read scripts and packages
 package adminapi
 
 import (
@@ -88,6 +100,8 @@ type Config struct {
 	Scrub Scrubber
 	// Buckets, if set, serves the bucket listing and stats (GET /admin/bucket).
 	Buckets BucketLister
+	// Scripts, if set, serves the Lua script and package operations.
+	Scripts *Scripts
 }
 
 // API serves the admin operations.
@@ -102,6 +116,7 @@ type API struct {
 	countersFn func() map[string]int64
 	scrubFn    Scrubber
 	buckets    BucketLister
+	scripts    *Scripts
 }
 
 // New returns the admin API over the account service.
@@ -113,7 +128,7 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 		cfg.HostID = "cairn"
 	}
 	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications,
-		pubsub: cfg.PubSub, countersFn: cfg.Counters, scrubFn: cfg.Scrub, buckets: cfg.Buckets}
+		pubsub: cfg.PubSub, countersFn: cfg.Counters, scrubFn: cfg.Scrub, buckets: cfg.Buckets, scripts: cfg.Scripts}
 }
 
 // handler serves one admin operation for an authorized caller and returns
@@ -174,7 +189,7 @@ func (a *API) serve(r *http.Request) (route, any, error) {
 	if rt.h == nil {
 		return rt, nil, errNotImplemented
 	}
-	doc, err := rt.h(a, r.Context(), query{r.URL.Query()})
+	doc, err := rt.h(a, r.Context(), query{Values: r.URL.Query(), body: r.Body})
 	return rt, doc, err
 }
 

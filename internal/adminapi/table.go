@@ -56,6 +56,7 @@ func buildRoutes() []route {
 	t = append(t, userRoutes()...)
 	t = append(t, topicRoutes()...)
 	t = append(t, bucketRoutes()...)
+	t = append(t, scriptRoutes()...)
 	return append(t, subscriptionRoutes()...)
 }
 

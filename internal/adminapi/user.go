@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strconv"
@@ -14,7 +15,11 @@ import (
 )
 
 // query reads RGW-style query parameters.
-type query struct{ url.Values }
+type query struct {
+	url.Values
+	// body is the request body, read by the operations that take one.
+	body io.Reader
+}
 
 // str returns a parameter and whether it was given.
 func (q query) str(name string) (string, bool) {

@@ -53,7 +53,8 @@ take a key of their own (user create, user modify, key create, key rm) use
 	pf.StringVar(&f.region, "region", e.get(EnvRegion, "us-east-1"), "region to sign for (env "+EnvRegion+")")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
 	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newCapsCmd(e, f), newAdminBucketCmd(e, f), newTopicCmd(e, f),
-		newNotificationCmd(e, f), newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f))
+		newNotificationCmd(e, f), newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f),
+		newScriptCmd(e, f), newScriptPackageCmd(e, f))
 	return cmd
 }
 
@@ -107,17 +108,27 @@ func (e *apiError) Error() string {
 // call sends one signed admin request; sub is a valueless sub-resource
 // such as "key" ("" for none). It returns the response body.
 func (c *adminClient) call(ctx context.Context, method, path, sub string, q url.Values) ([]byte, error) {
+	return c.callBody(ctx, method, path, sub, q, nil)
+}
+
+// callBody is call with a request body (signed with its hash).
+func (c *adminClient) callBody(ctx context.Context, method, path, sub string, q url.Values, payload []byte) ([]byte, error) {
 	q.Set("format", "json")
 	raw := q.Encode()
 	if sub != "" {
 		raw = sub + "&" + raw
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path+"?"+raw, nil)
+	req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path+"?"+raw, bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
-	if err := c.signer.SignHTTP(ctx, c.creds, req, emptySHA256, "s3", c.region, time.Now()); err != nil {
+	hash := emptySHA256
+	if len(payload) > 0 {
+		sum := sha256.Sum256(payload)
+		hash = hex.EncodeToString(sum[:])
+	}
+	req.Header.Set("X-Amz-Content-Sha256", hash)
+	if err := c.signer.SignHTTP(ctx, c.creds, req, hash, "s3", c.region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign request: %w", err)
 	}
 	resp, err := c.http.Do(req)

@@ -25,6 +25,8 @@ import (
 	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/live"
+	"github.com/cairn-s3/cairn/internal/lua"
+	"github.com/cairn-s3/cairn/internal/lua/luapkg"
 	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint"
@@ -32,6 +34,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/pubsub"
 	"github.com/cairn-s3/cairn/internal/queue"
 	"github.com/cairn-s3/cairn/internal/s3api"
+	"github.com/cairn-s3/cairn/internal/script"
 	"github.com/cairn-s3/cairn/internal/snsapi"
 	"github.com/cairn-s3/cairn/internal/sse"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -56,6 +59,8 @@ type Server struct {
 	dln      net.Listener     // the debug (pprof) listener, if any
 	pubsub   *pubsub.Service  // nil unless the PubSub API is enabled
 	live     *live.Hub
+	// scripts are the Lua scripts and package allowlist (on the metadata kv).
+	scripts *script.Store
 
 	inflight sync.WaitGroup // requests being served
 	active   atomic.Int64   // the same, countable
@@ -117,6 +122,7 @@ func New(cfg Config) (s *Server, err error) {
 	}()
 
 	accts := account.New(st.KV(), account.Options{})
+	scripts := script.New(st.KV(), script.Options{})
 	root, err := bootstrapRoot(context.Background(), accts, cfg.RootAccessKey, cfg.RootSecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -175,6 +181,7 @@ func New(cfg Config) (s *Server, err error) {
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
 		PubSub:        adminPubSub, Counters: n.counters, Buckets: st,
+		Scripts: &adminapi.Scripts{Store: scripts, Check: lua.Check, Shipped: luapkg.Shipped()},
 		Scrub: func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
 		}})
@@ -205,7 +212,8 @@ func New(cfg Config) (s *Server, err error) {
 		}
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
-		ln: ln, root: root, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub}
+		ln: ln, root: root, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
+		scripts: scripts}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
