@@ -245,7 +245,7 @@ stop_daemon() {
 kill_leftovers() {
 	local p
 	for p in /proc/[0-9]*; do
-		if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$DIR/ceph.conf"; then
+		if tr '\0' '\n' 2>/dev/null <"$p/cmdline" | grep -qxF -- "$DIR/ceph.conf"; then
 			kill -KILL "${p#/proc/}" 2>/dev/null || true
 		fi
 	done
