@@ -8,6 +8,8 @@
 #   test/ceph/cluster.sh start [DIR]     bootstrap, start, wait until HEALTH_OK
 #   test/ceph/cluster.sh env [DIR]       print `export CAIRN_CEPH_CONF=DIR/ceph.conf`
 #   test/ceph/cluster.sh status [DIR]    `ceph -s` of the cluster
+#   test/ceph/cluster.sh wait [DIR]      wait until healthy again (all OSDs up
+#                                        and in, every PG active+clean)
 #   test/ceph/cluster.sh stop [DIR]      kill every daemon, remove DIR
 #   test/ceph/cluster.sh osd-stop|osd-kill|osd-start DIR ID
 #                                        SIGTERM / SIGKILL / restart one OSD
@@ -104,6 +106,9 @@ mon osd reporter subtree level = osd
 mon osd min down reporters = 1
 mon osd adjust heartbeat grace = false
 osd mon report interval = 1
+# PG states reach the monitor (and so health and the wait below) each second.
+mgr stats period = 1
+mon mgr digest period = 1
 
 [mon]
 admin socket = $DIR/run/\$name.asok
@@ -192,7 +197,7 @@ wait_healthy() {
 	local deadline=$((SECONDS + START_TIMEOUT))
 	while ((SECONDS < deadline)); do
 		healthy && return 0
-		sleep 1
+		sleep 0.5
 	done
 	ceph_cli status >&2 || true
 	die "not healthy after ${START_TIMEOUT}s; logs in $DIR/log"
@@ -215,7 +220,13 @@ start() {
 		pids+=($!)
 	done
 	for pid in "${pids[@]}"; do wait "$pid" || die "an OSD failed to format"; done
-	for ((id = 0; id < OSDS; id++)); do start_osd "$id"; done
+	# Each ceph-osd returns once its store is mounted: start them side by side.
+	pids=()
+	for ((id = 0; id < OSDS; id++)); do
+		start_osd "$id" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do wait "$pid" || die "an OSD failed to start: see $DIR/log"; done
 	wait_healthy
 	trap - EXIT
 	echo "ceph cluster: healthy in $((SECONDS - t0))s; $(env_line)"
@@ -277,8 +288,9 @@ start) start ;;
 stop) stop ;;
 env) env_line ;;
 status) ceph_cli -s ;;
+wait) wait_healthy ;;
 osd-stop) stop_daemon "osd.${3:?osd id}" TERM ;;
 osd-kill) stop_daemon "osd.${3:?osd id}" KILL ;;
 osd-start) start_osd "${3:?osd id}" ;;
-*) die "usage: $0 start|stop|env|status [DIR] | osd-stop|osd-kill|osd-start DIR ID" ;;
+*) die "usage: $0 start|stop|env|status|wait [DIR] | osd-stop|osd-kill|osd-start DIR ID" ;;
 esac

@@ -93,6 +93,29 @@ func IOContext(t testing.TB) (*rados.Conn, *rados.IOContext) {
 	return conn, ioctx
 }
 
+// PoolPrefix returns a fresh pool-name prefix for a store (or gateway) that
+// creates its own pools, and deletes every pool under it when the test ends.
+func PoolPrefix(t testing.TB, conn *rados.Conn) string {
+	t.Helper()
+	prefix := PoolName(t) + "-"
+	t.Cleanup(func() {
+		pools, err := conn.ListPools()
+		if err != nil {
+			t.Errorf("rados: list pools: %v", err)
+			return
+		}
+		for _, name := range pools {
+			if !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			if err := conn.DeletePool(name); err != nil {
+				t.Errorf("rados: delete pool %s: %v", name, err)
+			}
+		}
+	})
+	return prefix
+}
+
 var unsafePoolChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 // PoolName returns a fresh pool name carrying the test's name (to find a

@@ -92,3 +92,25 @@ func (r *fatalRecorder) Fatalf(format string, args ...any) {
 	r.msg = fmt.Sprintf(format, args...)
 	panic(r)
 }
+
+// TestPoolPrefixCleanup checks that pools a store creates under its prefix
+// are gone once the test that asked for the prefix ends.
+func TestPoolPrefixCleanup(t *testing.T) {
+	conn := Conn(t)
+	var created string
+	t.Run("store", func(t *testing.T) {
+		created = PoolPrefix(t, conn) + "data"
+		if err := conn.MakePool(created); err != nil {
+			t.Fatalf("create %s: %v", created, err)
+		}
+	})
+	pools, err := conn.ListPools()
+	if err != nil {
+		t.Fatalf("list pools: %v", err)
+	}
+	for _, name := range pools {
+		if name == created {
+			t.Fatalf("pool %s outlived its test", created)
+		}
+	}
+}
