@@ -254,11 +254,11 @@ stop_daemon() {
 # kill_leftovers SIGKILLs any daemon still started with this cluster's config
 # (one that died before writing its pid file, or whose file went missing).
 kill_leftovers() {
-	local p
-	for p in /proc/[0-9]*; do
-		if tr '\0' '\n' 2>/dev/null <"$p/cmdline" | grep -qxF -- "$DIR/ceph.conf"; then
-			kill -KILL "${p#/proc/}" 2>/dev/null || true
-		fi
+	local f
+	# -z: cmdline's arguments are NUL-separated; -x: the whole argument.
+	for f in $(grep -lzxF -- "$DIR/ceph.conf" /proc/[0-9]*/cmdline 2>/dev/null); do
+		f=${f#/proc/}
+		kill -KILL "${f%/cmdline}" 2>/dev/null || true
 	done
 }
 
@@ -268,7 +268,8 @@ stop() {
 	for f in "$DIR"/run/*.pid; do
 		[[ -e $f ]] || continue
 		name=$(basename "$f" .pid)
-		stop_daemon "$name" TERM &
+		# The data goes with the directory: nothing to shut down cleanly.
+		stop_daemon "$name" KILL &
 	done
 	wait
 	kill_leftovers
