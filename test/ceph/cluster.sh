@@ -6,6 +6,7 @@
 # within seconds.
 #
 #   test/ceph/cluster.sh start [DIR]     bootstrap, start, wait until HEALTH_OK
+#                                        with every PG active+clean
 #   test/ceph/cluster.sh env [DIR]       print `export CAIRN_CEPH_CONF=DIR/ceph.conf`
 #   test/ceph/cluster.sh status [DIR]    `ceph -s` of the cluster
 #   test/ceph/cluster.sh wait [DIR]      wait until healthy again (all OSDs up
@@ -209,8 +210,8 @@ start() {
 		die "$DIR already holds a cluster; stop it first: $0 stop $DIR"
 	fi
 	mkdir -p "$DIR"/{run,log,crash}
-	# A failed start leaves nothing running behind it.
-	trap 'stop >/dev/null 2>&1' EXIT
+	# A failed start leaves nothing running behind it, and shows why.
+	trap failed_start EXIT
 	local t0=$SECONDS
 	bootstrap_mon
 	start_mgr
@@ -230,6 +231,19 @@ start() {
 	wait_healthy
 	trap - EXIT
 	echo "ceph cluster: healthy in $((SECONDS - t0))s; $(env_line)"
+}
+
+# failed_start shows the end of every daemon's log (CI keeps no files), then
+# kills the daemons and keeps DIR for a closer look.
+failed_start() {
+	local f
+	for f in "$DIR"/log/*.log; do
+		[[ -e $f ]] || continue
+		echo "--- tail of $f" >&2
+		tail -n 15 "$f" >&2
+	done
+	kill_daemons
+	echo "ceph cluster: start failed; daemons killed, $DIR kept (remove with: $0 stop $DIR)" >&2
 }
 
 pid_of() {
@@ -262,17 +276,21 @@ kill_leftovers() {
 	done
 }
 
-stop() {
-	[[ -d $DIR ]] || return 0
+kill_daemons() {
 	local f name
 	for f in "$DIR"/run/*.pid; do
 		[[ -e $f ]] || continue
 		name=$(basename "$f" .pid)
-		# The data goes with the directory: nothing to shut down cleanly.
+		# Throwaway data: nothing to shut down cleanly.
 		stop_daemon "$name" KILL &
 	done
 	wait
 	kill_leftovers
+}
+
+stop() {
+	[[ -d $DIR ]] || return 0
+	kill_daemons
 	rm -rf "$DIR"
 	echo "ceph cluster: stopped, $DIR removed"
 }
