@@ -92,7 +92,6 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 		return in, err
 	}
 	in.Seq = seq
-	h := md5.New()
 	var head []byte
 	if size < 0 || size <= int64(s.inline) {
 		in.bufp = s.inlinePool.Get().(*[]byte)
@@ -109,8 +108,7 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 				s.done(&in)
 				return in, err
 			}
-			h.Write(head)
-			h.Sum(in.md5[:0])
+			in.md5 = md5.Sum(head)
 			if err := checkMD5(in.md5[:], wantMD5); err != nil {
 				s.done(&in)
 				return in, err
@@ -127,6 +125,8 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 		}
 	}()
 	hdr.Seq = seq
+	h := s.md5.NewHash()
+	defer h.Close()
 	n, err := s.writeFile(ctx, &hdr, head, r, size, h)
 	if err != nil {
 		return in, err
@@ -156,12 +156,13 @@ func (s *Store) writeFile(ctx context.Context, hdr *dataHeader, head []byte, r i
 			s.fs.Remove(tmp)
 		}
 	}()
-	if _, err := f.Write(hdr.encode()); err != nil {
+	wb := &writeback{f: f, file: f}
+	if _, err := wb.Write(hdr.encode()); err != nil {
 		return 0, fmt.Errorf("local: %w", err)
 	}
 	blockp := s.blockPool.Get().(*[]byte)
 	defer s.blockPool.Put(blockp)
-	bw := &blockWriter{w: f, buf: *blockp}
+	bw := &blockWriter{w: wb, buf: *blockp}
 	if n, err = s.copyBody(ctx, io.MultiWriter(bw, h), head, r, size); err != nil {
 		return n, err
 	}
