@@ -163,7 +163,7 @@ func (s *Store) writeFile(ctx context.Context, hdr *dataHeader, head []byte, r i
 	blockp := s.blockPool.Get().(*[]byte)
 	defer s.blockPool.Put(blockp)
 	bw := &blockWriter{w: wb, buf: *blockp}
-	if n, err = s.copyBody(ctx, io.MultiWriter(bw, h), head, r, size); err != nil {
+	if n, err = s.copyBody(ctx, bw, h, head, r, size); err != nil {
 		return n, err
 	}
 	if err := bw.Close(); err != nil {
@@ -186,21 +186,34 @@ func (s *Store) writeFile(ctx context.Context, hdr *dataHeader, head []byte, r i
 	return n, nil
 }
 
-// copyBody writes head and the rest of r to w, checking the declared size.
-func (s *Store) copyBody(ctx context.Context, w io.Writer, head []byte, r io.Reader, size int64) (n int64, err error) {
+// copyBody writes head and the rest of r to w and hashes them into h,
+// checking the declared size. The hash runs on its own goroutine
+// (hashPipe) while the next buffer is received and written.
+func (s *Store) copyBody(ctx context.Context, w, h io.Writer, head []byte, r io.Reader, size int64) (n int64, err error) {
+	hp := newHashPipe(h)
+	var bufs [2]*[]byte
+	for i := range bufs {
+		bufs[i] = s.copyPool.Get().(*[]byte)
+	}
+	defer func() {
+		hp.close() // nothing reads head or the buffers after this
+		for _, b := range bufs {
+			s.copyPool.Put(b)
+		}
+	}()
 	if len(head) > 0 {
 		if _, err := w.Write(head); err != nil {
 			return 0, fmt.Errorf("local: %w", err)
 		}
+		hp.send(head)
 		n = int64(len(head))
 		if size >= 0 && n > size {
 			return n, checkBody(n, size)
 		}
 	}
-	bufp := s.copyPool.Get().(*[]byte)
-	defer s.copyPool.Put(bufp)
-	buf := *bufp
-	for {
+	for i := 0; ; i++ {
+		hp.reuse()
+		buf := *bufs[i%2]
 		m, eof, err := readFull(ctx, r, buf)
 		if err != nil {
 			return n, err
@@ -209,6 +222,7 @@ func (s *Store) copyBody(ctx context.Context, w io.Writer, head []byte, r io.Rea
 			if _, err := w.Write(buf[:m]); err != nil {
 				return n, fmt.Errorf("local: %w", err)
 			}
+			hp.send(buf[:m])
 			n += int64(m)
 			if size >= 0 && n > size {
 				return n, checkBody(n, size)
