@@ -14,11 +14,11 @@ import (
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
-// Data-file bodies are hashed on the store's multi-lane MD5 server, fed
-// through a pipe that overlaps hashing with receiving. Many concurrent
-// writes (more than the scalar fallback's two, more than the eight AVX2
-// lanes) of sizes that are not multiples of any block, with known and
-// unknown sizes, must each get the MD5 of their own bytes.
+// Data-file bodies are hashed on a goroutine of their own (hashPipe)
+// while the next buffer is received, from two alternating buffers. Many
+// concurrent writes of sizes that are not multiples of any buffer or
+// block, with known and unknown sizes, must each get the MD5 of their own
+// bytes.
 func TestDataFileMD5Concurrent(t *testing.T) {
 	s := openTest(t, Options{})
 	defer s.Close()

@@ -125,8 +125,7 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 		}
 	}()
 	hdr.Seq = seq
-	h := s.md5.NewHash()
-	defer h.Close()
+	h := md5.New()
 	n, err := s.writeFile(ctx, &hdr, head, r, size, h)
 	if err != nil {
 		return in, err

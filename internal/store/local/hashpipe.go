@@ -3,11 +3,11 @@ package local
 import "io"
 
 // hashPipe feeds a body's hash on its own goroutine, so that a write
-// receives its next buffer from the network while the previous one is
-// hashed. Hashing is the largest CPU cost of a large PUT; overlapped, it
-// leaves a request's latency, and with the multi-lane MD5 server
-// (Store.md5) every busy stream keeps data queued, so its passes fill more
-// lanes.
+// receives its next buffer from the network (verifying its chunk
+// signatures) while the previous one is hashed for the ETag: MD5 is the
+// largest CPU cost of a large PUT and cannot be split, but it need not
+// wait for the network or hold the network up, so one large PUT uses two
+// cores and a request's latency is no longer the sum of both.
 //
 // A buffer handed to send must not change until the hash has it: the
 // caller alternates two buffers and calls reuse before refilling one

@@ -47,7 +47,6 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble"
-	md5simd "github.com/minio/md5-simd"
 	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/cairn-s3/cairn/internal/store"
@@ -129,12 +128,6 @@ type Store struct {
 
 	hz    hazards
 	space *space
-	// md5 hashes data-file bodies: it packs up to 8 concurrent streams
-	// into one pass of AVX2 lanes (falling back to crypto/md5 without
-	// AVX2, and to the scalar code when fewer than 3 streams are busy),
-	// which cuts the CPU of concurrent large PUTs, where the ETag's MD5
-	// was the largest cost. Inline bodies use crypto/md5.
-	md5   md5simd.Server
 
 	inlinePool sync.Pool // *[]byte of inline+1 bytes
 	copyPool   sync.Pool // *[]byte of copyBufSize bytes
@@ -216,7 +209,6 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s.md5 = md5simd.NewServer()
 	s.reclaimStop, s.reclaimDone = make(chan struct{}), make(chan struct{})
 	go s.reclaimLoop()
 	// Creates the ballast if there is room; a full disk refuses new data.
@@ -282,7 +274,6 @@ func (s *Store) Close() error {
 	}
 	close(s.reclaimStop)
 	<-s.reclaimDone
-	s.md5.Close()
 	return s.db.Close()
 }
 
