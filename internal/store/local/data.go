@@ -16,7 +16,11 @@ import (
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
-const copyBufSize = 256 << 10
+// copyBufSize is the size of each of the two buffers a large write
+// alternates between (see hashPipe): together they hold what one buffer of
+// 256 KiB held before hashing moved to its own goroutine, so a write's
+// memory did not grow.
+const copyBufSize = 128 << 10
 
 // blob is one stored body or part: inline under x/<seq>, or the data file
 // named by seq.
