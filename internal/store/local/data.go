@@ -16,7 +16,11 @@ import (
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
-const copyBufSize = 256 << 10
+// copyBufSize is the size of each of the two buffers a large write
+// alternates between (see hashPipe): together they hold what one buffer of
+// 256 KiB held before hashing moved to its own goroutine, so a write's
+// memory did not grow.
+const copyBufSize = 128 << 10
 
 // blob is one stored body or part: inline under x/<seq>, or the data file
 // named by seq.
@@ -92,7 +96,6 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 		return in, err
 	}
 	in.Seq = seq
-	h := md5.New()
 	var head []byte
 	if size < 0 || size <= int64(s.inline) {
 		in.bufp = s.inlinePool.Get().(*[]byte)
@@ -109,8 +112,7 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 				s.done(&in)
 				return in, err
 			}
-			h.Write(head)
-			h.Sum(in.md5[:0])
+			in.md5 = md5.Sum(head)
 			if err := checkMD5(in.md5[:], wantMD5); err != nil {
 				s.done(&in)
 				return in, err
@@ -127,6 +129,7 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 		}
 	}()
 	hdr.Seq = seq
+	h := md5.New()
 	n, err := s.writeFile(ctx, &hdr, head, r, size, h)
 	if err != nil {
 		return in, err
@@ -156,13 +159,14 @@ func (s *Store) writeFile(ctx context.Context, hdr *dataHeader, head []byte, r i
 			s.fs.Remove(tmp)
 		}
 	}()
-	if _, err := f.Write(hdr.encode()); err != nil {
+	wb := &writeback{f: f, file: f}
+	if _, err := wb.Write(hdr.encode()); err != nil {
 		return 0, fmt.Errorf("local: %w", err)
 	}
 	blockp := s.blockPool.Get().(*[]byte)
 	defer s.blockPool.Put(blockp)
-	bw := &blockWriter{w: f, buf: *blockp}
-	if n, err = s.copyBody(ctx, io.MultiWriter(bw, h), head, r, size); err != nil {
+	bw := &blockWriter{w: wb, buf: *blockp}
+	if n, err = s.copyBody(ctx, bw, h, head, r, size); err != nil {
 		return n, err
 	}
 	if err := bw.Close(); err != nil {
@@ -185,21 +189,34 @@ func (s *Store) writeFile(ctx context.Context, hdr *dataHeader, head []byte, r i
 	return n, nil
 }
 
-// copyBody writes head and the rest of r to w, checking the declared size.
-func (s *Store) copyBody(ctx context.Context, w io.Writer, head []byte, r io.Reader, size int64) (n int64, err error) {
+// copyBody writes head and the rest of r to w and hashes them into h,
+// checking the declared size. The hash runs on its own goroutine
+// (hashPipe) while the next buffer is received and written.
+func (s *Store) copyBody(ctx context.Context, w, h io.Writer, head []byte, r io.Reader, size int64) (n int64, err error) {
+	hp := newHashPipe(h)
+	var bufs [2]*[]byte
+	for i := range bufs {
+		bufs[i] = s.copyPool.Get().(*[]byte)
+	}
+	defer func() {
+		hp.close() // nothing reads head or the buffers after this
+		for _, b := range bufs {
+			s.copyPool.Put(b)
+		}
+	}()
 	if len(head) > 0 {
 		if _, err := w.Write(head); err != nil {
 			return 0, fmt.Errorf("local: %w", err)
 		}
+		hp.send(head)
 		n = int64(len(head))
 		if size >= 0 && n > size {
 			return n, checkBody(n, size)
 		}
 	}
-	bufp := s.copyPool.Get().(*[]byte)
-	defer s.copyPool.Put(bufp)
-	buf := *bufp
-	for {
+	for i := 0; ; i++ {
+		hp.reuse()
+		buf := *bufs[i%2]
 		m, eof, err := readFull(ctx, r, buf)
 		if err != nil {
 			return n, err
@@ -208,6 +225,7 @@ func (s *Store) copyBody(ctx context.Context, w io.Writer, head []byte, r io.Rea
 			if _, err := w.Write(buf[:m]); err != nil {
 				return n, fmt.Errorf("local: %w", err)
 			}
+			hp.send(buf[:m])
 			n += int64(m)
 			if size >= 0 && n > size {
 				return n, checkBody(n, size)
