@@ -60,7 +60,12 @@ type gateway struct {
 
 func startGateway(t testing.TB, nc server.NotificationConfig) *gateway {
 	t.Helper()
-	srv := servertest.Start(t, servertest.Options{Notifications: nc})
+	return startGatewayWith(t, servertest.Options{Notifications: nc})
+}
+
+func startGatewayWith(t testing.TB, opts servertest.Options) *gateway {
+	t.Helper()
+	srv := servertest.Start(t, opts)
 	cp := credentials.NewStaticCredentialsProvider(srv.RootAccessKey, srv.RootSecretKey, "")
 	return &gateway{
 		srv: srv,

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cairn-s3/cairn/internal/probe"
+	"github.com/cairn-s3/cairn/internal/server"
+	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
 
 // dashboardQueries returns the Prometheus queries of the Grafana dashboard.
@@ -107,7 +109,10 @@ func TestDashboardQueriesWithPrometheus(t *testing.T) {
 
 	// A gateway with a persistent topic delivering to an HTTP sink, so the
 	// event and queue series exist.
-	g := startGateway(t, fastRetries)
+	// The operator's metrics listener: only it serves the per-topic and
+	// per-endpoint series the dashboard charts.
+	g := startGatewayWith(t, servertest.Options{Notifications: fastRetries,
+		Metrics: server.MetricsConfig{Address: "127.0.0.1:0"}})
 	sink := newHTTPSink(t) // its buffer holds every event of the test
 	bucket := newName("prom")
 	g.bucket(t, bucket, g.topic(t, newName("t"), sink.topicAttrs(true)))
@@ -123,7 +128,6 @@ func TestDashboardQueriesWithPrometheus(t *testing.T) {
 	traffic(0)
 	probeAddr := startProbe(t, g)
 
-	u, _ := url.Parse(g.srv.URL)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`global:
@@ -137,7 +141,7 @@ scrape_configs:
   - job_name: cairn-probe
     static_configs:
       - targets: ["%s"]
-`, u.Host, probeAddr)), 0o644); err != nil {
+`, g.srv.Server.MetricsAddr(), probeAddr)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
