@@ -1,0 +1,87 @@
+package lua
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	rt "github.com/arnodel/golua/runtime"
+)
+
+// AbortRequest is RGW_ABORT_REQUEST (-EPERM): a prerequest script
+// returning it denies the request (spec §6.3).
+const AbortRequest = -1
+
+// debugLevel is where RGWDebugLog writes: RGW's verbosity 20 is debug.
+const debugLevel = slog.LevelDebug
+
+// setGlobals installs the globals of every context (spec §5).
+func (e *Engine) setGlobals(x *exec) {
+	g := x.r.GlobalEnv()
+	g.Set(rt.StringValue("RGWDebugLog"), x.fn("RGWDebugLog", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+		msg := ""
+		if c.NArgs() > 0 {
+			msg, _ = c.Arg(0).ToString()
+		}
+		e.log.Log(x.ctx, debugLevel, "Lua INFO: "+msg, slog.String("context", string(x.c)))
+		return c.Next(), nil
+	}, 1, false))
+	g.Set(rt.StringValue("RGW"), x.globalValue())
+	g.Set(rt.StringValue("require"), x.fn("require", x.require, 1, false))
+	if x.c != Background {
+		g.Set(rt.StringValue("RGW_ABORT_REQUEST"), rt.IntValue(AbortRequest))
+	}
+}
+
+// luaPrint writes print()'s arguments to the debug log.
+func (e *Engine) luaPrint(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+	parts := make([]string, 0, c.NArgs())
+	for _, v := range c.Etc() {
+		s, _ := v.ToString()
+		parts = append(parts, s)
+	}
+	e.log.Debug("Lua print: " + strings.Join(parts, "\t"))
+	return c.Next(), nil
+}
+
+// require resolves only the built-in packages on the allowlist; scripts
+// cannot load files (spec §4, §3: Cairn loads no rock from disk).
+func (x *exec) require(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+	name, err := c.StringArg(0)
+	if err != nil {
+		return nil, err
+	}
+	loaded := x.loaded()
+	if v := loaded.Get(rt.StringValue(name)); !v.IsNil() {
+		return c.PushingNext1(t.Runtime, v), nil
+	}
+	if x.e.cfg.Packages == nil {
+		return nil, fmt.Errorf("module '%s' not found: no packages are available", name)
+	}
+	if allow := x.e.cfg.AllowPackage; allow != nil {
+		ok, err := allow(x.ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("module '%s': %w", name, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("module '%s' is not on the package allowlist (script-package add)", name)
+		}
+	}
+	v, err := x.e.cfg.Packages.Open(t, name)
+	if err != nil {
+		return nil, fmt.Errorf("module '%s' not found: %w", name, err)
+	}
+	declareAll(v, 3)
+	loaded.Set(rt.StringValue(name), v)
+	return c.PushingNext1(t.Runtime, v), nil
+}
+
+// loaded is package.loaded, or a private table when the script removed it.
+func (x *exec) loaded() *rt.Table {
+	if pkg, ok := x.r.GlobalEnv().Get(rt.StringValue("package")).TryTable(); ok {
+		if l, ok := pkg.Get(rt.StringValue("loaded")).TryTable(); ok {
+			return l
+		}
+	}
+	return rt.NewTable()
+}
