@@ -1,0 +1,147 @@
+package lua
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testEngine returns an engine over in-memory scripts whose log is buf.
+func testEngine(t *testing.T, cfg Config) (*Engine, *memScripts, *syncBuffer) {
+	t.Helper()
+	s := newMemScripts()
+	buf := &syncBuffer{}
+	cfg.Scripts = s
+	cfg.RefreshInterval = -1 // poll at every execution
+	cfg.Logger = slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := New(cfg)
+	t.Cleanup(func() { _ = e.Close() })
+	return e, s, buf
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func testRequest() *Request {
+	r := httptest.NewRequest("PUT", "http://s3.local/bkt/dir/obj%20x?x-id=PutObject", strings.NewReader("hello"))
+	r.Header.Set("X-Amz-Meta-Color", "blue")
+	return &Request{HTTP: r, ID: "REQ1", RGWOp: "put_obj", Start: time.Now(), Bucket: "bkt", Key: "dir/obj x"}
+}
+
+func TestSandboxLimitsStopScripts(t *testing.T) {
+	e, s, log := testEngine(t, Config{MaxRuntime: 200 * time.Millisecond})
+	for _, tc := range []struct{ name, src, want string }{
+		{"infinite loop", "while true do end", "time limit"},
+		{"memory bomb", "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end", "memory limit"},
+		{"os.execute", "os.execute('touch /tmp/pwned')", "os.execute is not allowed"},
+		{"io.popen", "io.popen('id')", "io.popen is not allowed"},
+		{"loadfile", "loadfile('/etc/passwd')", "attempt to call a nil value"},
+		{"io.open outside", "io.open('/etc/passwd')", "file access is disabled"},
+		{"runtime error", "error('boom')", "boom"},
+		{"compile error", "if then", "compile"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.Counters()["lua_script_fail"]
+			s.Put("postRequest", "", tc.src)
+			start := time.Now()
+			e.PostRequest(context.Background(), testRequest())
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("script ran %v", d)
+			}
+			if got := e.Counters()["lua_script_fail"]; got != before+1 {
+				t.Fatalf("lua_script_fail = %d, want %d", got, before+1)
+			}
+			if !strings.Contains(log.String(), tc.want) {
+				t.Fatalf("log lacks %q:\n%s", tc.want, log.String())
+			}
+		})
+	}
+	if n := e.Errors()[PostRequest]; n != 8 {
+		t.Fatalf("errors{postrequest} = %d, want 8", n)
+	}
+}
+
+func TestIOConfinedToDirectory(t *testing.T) {
+	dir := t.TempDir()
+	e, s, log := testEngine(t, Config{IODir: dir})
+	s.Put("postrequest", "", `
+local f = assert(io.open("access.log", "a"))
+f:write(Request.Id, "\n")
+f:close()
+local ok, err = pcall(io.open, "../escape", "w")
+assert(not ok and string.find(tostring(err), "outside"), tostring(err))
+local ok2, err2 = pcall(io.open, "/etc/passwd")
+assert(not ok2, "absolute path outside must fail")
+`)
+	e.PostRequest(context.Background(), testRequest())
+	if e.Counters()["lua_script_ok"] != 1 {
+		t.Fatalf("script failed: %s", log.String())
+	}
+}
+
+func TestRGWTableConcurrent(t *testing.T) {
+	e, s, log := testEngine(t, Config{})
+	s.Put("postrequest", "", `
+RGW.increment("n")
+RGW.increment("f", 0.5)
+RGW["last"] = Request.Id
+RGW.decrement("d", 2)
+`)
+	var wg sync.WaitGroup
+	const n = 50
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.PostRequest(context.Background(), testRequest())
+		}()
+	}
+	wg.Wait()
+	s.Put("postrequest", "", `
+assert(RGW.n == 50 and math.type(RGW.n) == "integer", tostring(RGW.n))
+assert(RGW.f == 25.0, tostring(RGW.f))
+assert(RGW.d == -100)
+local keys = 0
+for k, v in pairs(RGW) do keys = keys + 1 end
+assert(keys == 4 and #RGW == 4, keys)
+RGW.last = nil
+assert(#RGW == 3)
+local ok, err = pcall(function() RGW.t = {} end)
+assert(not ok)
+local ok2 = pcall(function() RGW.increment("last2"); RGW.s = "x"; RGW.increment("s") end)
+assert(not ok2)
+`)
+	e.PostRequest(context.Background(), testRequest())
+	if c := e.Counters(); c["lua_script_ok"] != n+1 || c["lua_script_fail"] != 0 {
+		t.Fatalf("counters %v: %s", c, log.String())
+	}
+}
+
+func TestFreshStatePerExecution(t *testing.T) {
+	e, s, log := testEngine(t, Config{})
+	s.Put("postrequest", "", `assert(leaked == nil, "global survived") leaked = 1`)
+	e.PostRequest(context.Background(), testRequest())
+	e.PostRequest(context.Background(), testRequest())
+	if c := e.Counters(); c["lua_script_ok"] != 2 {
+		t.Fatalf("counters %v: %s", c, log.String())
+	}
+}

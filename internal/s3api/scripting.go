@@ -1,0 +1,180 @@
+package s3api
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/cairn-s3/cairn/internal/lua"
+	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
+)
+
+// Scripting runs request scripts (lua.Engine): prerequest before
+// authentication, postauth after authorization, postrequest once the
+// response is written, and the data scripts on object bodies.
+type Scripting interface {
+	PreRequest(ctx context.Context, req *lua.Request) *lua.Denial
+	PostAuth(ctx context.Context, req *lua.Request)
+	PostRequest(ctx context.Context, req *lua.Request)
+	HasScript(ctx context.Context, c lua.Context, tenant string) bool
+	Data(ctx context.Context, c lua.Context, req *lua.Request, chunk []byte, offset int64)
+}
+
+// scriptRequest starts the scripts' view of a request.
+func (a *API) scriptRequest(r *http.Request, req *Request) *lua.Request {
+	return &lua.Request{HTTP: r, ID: req.ID, Start: req.Start, Info: scriptInfo{a: a, req: req}}
+}
+
+// syncScriptRequest copies what the router learned into the scripts' view.
+func syncScriptRequest(req *Request) {
+	l := req.script
+	l.RGWOp = req.Row().Hook
+	l.Tenant, l.Bucket = tenant.SplitBucket(req.Bucket)
+	l.Key = req.Key
+	if v := l.HTTP.URL.Query()["versionId"]; len(v) > 0 {
+		l.VersionID = v[0]
+	}
+	if req.row != nil && req.row.CopySource && l.CopyFrom == nil {
+		if src, err := parseCopySource(l.HTTP.Header, req.callerTenant()); err == nil {
+			t, b := tenant.SplitBucket(src.Bucket)
+			l.CopyFrom = &lua.CopyFrom{Tenant: t, Bucket: b, Key: src.Key, VersionID: src.VersionID}
+		}
+	}
+	if !req.Identity.Anonymous && req.Identity.UserID != "" {
+		t, id := tenant.SplitUser(req.Identity.UserID)
+		l.User = &lua.User{Tenant: t, ID: id}
+	}
+}
+
+// preRequest runs the prerequest script once the operation is known, in
+// the tenant of the access key the request names (its bucket's tenant
+// once authenticated). A script may redirect the request to another
+// bucket or deny it.
+func (a *API) preRequest(r *http.Request, req *Request) error {
+	l := req.script
+	syncScriptRequest(req)
+	if l.Tenant == "" && req.bucketSegment != "" {
+		if c, ok := a.auth.(claimer); ok {
+			if user, ok := c.ClaimedUser(r); ok {
+				l.Tenant = tenant.OfUser(user)
+			}
+		}
+	}
+	if d := a.cfg.Scripting.PreRequest(r.Context(), l); d != nil {
+		return &s3err.Error{Code: d.Code, Status: d.Status, Message: d.Message}
+	}
+	if name, ok := l.BucketRename(); ok {
+		req.bucketSegment = name
+		return req.resolveBucket()
+	}
+	return nil
+}
+
+// postAuth runs once the caller is authorized: the request's bucket and
+// user are final; prerequest's header writes become the request's.
+func (a *API) postAuth(r *http.Request, req *Request) {
+	syncScriptRequest(req)
+	req.script.ApplyHeaders(r.Header)
+	a.cfg.Scripting.PostAuth(r.Context(), req.script)
+}
+
+// postRequest runs after the response was written.
+func (a *API) postRequest(r *http.Request, req *Request, status int, err error) {
+	syncScriptRequest(req)
+	resp := &req.script.Response
+	resp.HTTPStatusCode = status
+	if err != nil {
+		e := toS3(err)
+		resp.HTTPStatus, resp.Message = e.Code, e.Message
+		resp.RGWCode = -1
+	}
+	a.cfg.Scripting.PostRequest(r.Context(), req.script)
+}
+
+// dataHooks wraps the request body (putdata) or the response body
+// (getdata) when the bucket's tenant has such a script.
+func (a *API) dataHooks(w http.ResponseWriter, r *http.Request, req *Request) http.ResponseWriter {
+	ctx, s := r.Context(), a.cfg.Scripting
+	switch req.Op {
+	case OpPutObject, OpUploadPart, OpPostObject:
+		if r.Body != nil && r.Body != http.NoBody && s.HasScript(ctx, lua.PutData, req.script.Tenant) {
+			r.Body = &dataReader{ReadCloser: r.Body, run: func(p []byte, off int64) { s.Data(ctx, lua.PutData, req.script, p, off) }}
+		}
+	case OpGetObject:
+		if s.HasScript(ctx, lua.GetData, req.script.Tenant) {
+			return &dataWriter{ResponseWriter: w, run: func(p []byte, off int64) { s.Data(ctx, lua.GetData, req.script, p, off) }}
+		}
+	}
+	return w
+}
+
+// dataReader shows each chunk of a request body to the putdata script.
+type dataReader struct {
+	io.ReadCloser
+	off int64
+	run func(p []byte, off int64)
+}
+
+func (d *dataReader) Read(p []byte) (int, error) {
+	n, err := d.ReadCloser.Read(p)
+	if n > 0 {
+		d.run(p[:n], d.off)
+		d.off += int64(n)
+	}
+	return n, err
+}
+
+// dataWriter shows each chunk of an object's body to the getdata script.
+type dataWriter struct {
+	http.ResponseWriter
+	off int64
+	run func(p []byte, off int64)
+}
+
+func (d *dataWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		d.run(p, d.off)
+		d.off += int64(len(p))
+	}
+	return d.ResponseWriter.Write(p)
+}
+
+// Flush implements http.Flusher.
+func (d *dataWriter) Flush() {
+	if f, ok := d.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (d *dataWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
+// scriptInfo reads the request's bucket and object records for scripts.
+type scriptInfo struct {
+	a   *API
+	req *Request
+}
+
+func (s scriptInfo) Bucket(ctx context.Context) (lua.BucketInfo, bool) {
+	b, err := s.a.store.GetBucket(ctx, s.req.Bucket)
+	if err != nil {
+		return lua.BucketInfo{}, false
+	}
+	t, id := tenant.SplitUser(b.Owner)
+	return lua.BucketInfo{ID: b.Name, Marker: b.Name, Created: b.Created, Modified: b.Created,
+		Owner: lua.User{Tenant: t, ID: id}, PlacementID: "default-placement", StorageClass: "STANDARD",
+		Policy: string(b.Config[configPolicy])}, true
+}
+
+func (s scriptInfo) Object(ctx context.Context) (lua.ObjectInfo, bool) {
+	if s.req.Key == "" || s.req.Bucket == "" {
+		return lua.ObjectInfo{}, false
+	}
+	oi, err := s.a.store.HeadObject(ctx, s.req.Bucket, s.req.Key, store.GetOptions{VersionID: s.req.script.VersionID})
+	if err != nil {
+		return lua.ObjectInfo{}, false // none yet (prerequest of a PUT) or gone
+	}
+	return lua.ObjectInfo{Size: oi.Size, Modified: oi.LastModified, Version: oi.VersionID}, true
+}
