@@ -171,9 +171,8 @@ func (e *Engine) execute(ctx context.Context, c Context, tenant string, setup fu
 			err = e.failed(ctx, c, tenant, fmt.Errorf("panic: %v", p))
 		}
 	}()
-	r, cleanup := e.newState()
-	defer cleanup()
-	x := &exec{ctx: ctx, e: e, c: c, r: r}
+	x := &exec{ctx: ctx, e: e, c: c}
+	r := e.newState(x)
 	e.setGlobals(x)
 	if setup != nil {
 		setup(x)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +14,7 @@ import (
 )
 
 // testEngine returns an engine over in-memory scripts whose log is buf.
-func testEngine(t *testing.T, cfg Config) (*Engine, *memScripts, *syncBuffer) {
+func testEngine(t testing.TB, cfg Config) (*Engine, *memScripts, *syncBuffer) {
 	t.Helper()
 	s := newMemScripts()
 	buf := &syncBuffer{}
@@ -142,6 +144,28 @@ func TestFreshStatePerExecution(t *testing.T) {
 	e.PostRequest(context.Background(), testRequest())
 	e.PostRequest(context.Background(), testRequest())
 	if c := e.Counters(); c["lua_script_ok"] != 2 {
+		t.Fatalf("counters %v: %s", c, log.String())
+	}
+}
+
+func TestRequireOnlyBuiltins(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "evil.lua"), []byte("return {}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, s, log := testEngine(t, Config{IODir: dir})
+	// Loading libraries first must not bring back golua's file searchers
+	// nor the base library's print to stdout.
+	s.Put("postrequest", "", `
+assert(string.len("abc") == 3 and ("x"):rep(2) == "xx" and pairs and package)
+print("to the log")
+local ok, err = pcall(require, "evil")
+assert(not ok and tostring(err):find("no packages"), tostring(err))
+assert(load == nil and loadfile == nil and dofile == nil and debug == nil)
+assert(not pcall(package.loadlib, "x", "y"))
+`)
+	e.PostRequest(context.Background(), testRequest())
+	if c := e.Counters(); c["lua_script_ok"] != 1 || !strings.Contains(log.String(), "to the log") {
 		t.Fatalf("counters %v: %s", c, log.String())
 	}
 }

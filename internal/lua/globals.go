@@ -17,19 +17,20 @@ const debugLevel = slog.LevelDebug
 
 // setGlobals installs the globals of every context (spec §5).
 func (e *Engine) setGlobals(x *exec) {
-	g := x.r.GlobalEnv()
-	g.Set(rt.StringValue("RGWDebugLog"), x.fn("RGWDebugLog", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
-		msg := ""
-		if c.NArgs() > 0 {
-			msg, _ = c.Arg(0).ToString()
-		}
-		e.log.Log(x.ctx, debugLevel, "Lua INFO: "+msg, slog.String("context", string(x.c)))
-		return c.Next(), nil
-	}, 1, false))
-	g.Set(rt.StringValue("RGW"), x.globalValue())
-	g.Set(rt.StringValue("require"), x.fn("require", x.require, 1, false))
+	x.lazy["RGWDebugLog"] = func() rt.Value {
+		return x.fn("RGWDebugLog", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+			msg := ""
+			if c.NArgs() > 0 {
+				msg, _ = c.Arg(0).ToString()
+			}
+			e.log.Log(x.ctx, debugLevel, "Lua INFO: "+msg, slog.String("context", string(x.c)))
+			return c.Next(), nil
+		}, 1, false)
+	}
+	x.lazy["RGW"] = x.globalValue
+	x.lazy["require"] = func() rt.Value { return x.fn("require", x.require, 1, false) }
 	if x.c != Background {
-		g.Set(rt.StringValue("RGW_ABORT_REQUEST"), rt.IntValue(AbortRequest))
+		x.r.GlobalEnv().Set(rt.StringValue("RGW_ABORT_REQUEST"), rt.IntValue(AbortRequest))
 	}
 }
 

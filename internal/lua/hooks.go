@@ -60,7 +60,7 @@ func (e *Engine) PostRequest(ctx context.Context, req *Request) {
 func (e *Engine) runRequest(ctx context.Context, c Context, req *Request) (int64, error) {
 	return e.execute(ctx, c, req.Tenant, func(x *exec) {
 		x.req = req
-		x.r.GlobalEnv().Set(rt.StringValue("Request"), x.requestValue())
+		x.lazy["Request"] = x.requestValue
 	})
 }
 
@@ -76,10 +76,9 @@ func (e *Engine) HasScript(ctx context.Context, c Context, tenant string) bool {
 func (e *Engine) Data(ctx context.Context, c Context, req *Request, chunk []byte, offset int64) {
 	_, _ = e.execute(ctx, c, req.Tenant, func(x *exec) {
 		x.req = req
-		g := x.r.GlobalEnv()
-		g.Set(rt.StringValue("Request"), x.requestValue())
-		g.Set(rt.StringValue("Data"), x.dataValue(chunk))
-		g.Set(rt.StringValue("Offset"), rt.IntValue(offset))
+		x.lazy["Request"] = x.requestValue
+		x.lazy["Data"] = func() rt.Value { return x.dataValue(chunk) }
+		x.r.GlobalEnv().Set(rt.StringValue("Offset"), rt.IntValue(offset))
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/arnodel/golua/lib"
 	"github.com/arnodel/golua/lib/base"
 	"github.com/arnodel/golua/lib/coroutine"
 	"github.com/arnodel/golua/lib/iolib"
@@ -25,26 +24,126 @@ import (
 // directory, map lookups), so they may.
 const allFlags = rt.ComplyCpuSafe | rt.ComplyMemSafe | rt.ComplyTimeSafe | rt.ComplyIoSafe
 
+// libraries are the standard libraries RGW opens (all but debug), loaded
+// into a state only when a script first names them: most scripts use a
+// few, and loading all of them is most of an execution's cost.
+var libraries = map[string]packagelib.Loader{
+	"package": packagelib.LibLoader, "coroutine": coroutine.LibLoader, "string": stringlib.LibLoader,
+	"table": tablelib.LibLoader, "math": mathlib.LibLoader, "io": iolib.LibLoader, "utf8": utf8lib.LibLoader,
+	"os": oslib.LibLoader,
+}
+
+// baseNames are the globals of the base library, which is loaded whole
+// when a script first reads one of them.
+var baseNames = map[string]bool{
+	"_G": true, "_VERSION": true, "next": true, "assert": true, "error": true, "getmetatable": true, "ipairs": true,
+	"pairs": true, "pcall": true, "rawequal": true, "rawget": true, "rawlen": true, "rawset": true,
+	"select": true, "setmetatable": true, "tonumber": true, "tostring": true, "type": true, "warn": true,
+	"xpcall": true, "collectgarbage": true,
+}
+
 // newState returns a fresh Lua state with RGW's libraries and sandbox
 // (spec §4): the standard libraries but the debug library, load, loadfile,
-// loadstring, dofile and os.exit; io confined to ioDir; require resolving
-// only the built-in packages.
-func (e *Engine) newState() (*rt.Runtime, func()) {
+// loadstring, dofile and os.exit; io confined to IODir; require resolving
+// only the built-in packages. Libraries and the gateway's globals (lazy,
+// in x.lazy) are built when a script first reads them.
+func (e *Engine) newState(x *exec) *rt.Runtime {
 	r := rt.New(io.Discard)
-	cleanup := lib.LoadLibs(r,
-		base.LibLoader, packagelib.LibLoader, coroutine.LibLoader, stringlib.LibLoader,
-		tablelib.LibLoader, mathlib.LibLoader, iolib.LibLoader, utf8lib.LibLoader, oslib.LibLoader)
+	r.SetWarner(logWarner{e})
+	x.r = r
 	g := r.GlobalEnv()
-	for _, name := range []string{"load", "loadfile", "loadstring", "dofile", "debug", "print"} {
-		g.Set(rt.StringValue(name), rt.NilValue)
+	loaded := map[string]bool{}
+	var load func(name string) bool
+	load = func(name string) bool {
+		if baseNames[name] {
+			name = "base"
+		}
+		if loaded[name] {
+			return false
+		}
+		switch l, ok := libraries[name]; {
+		case name == "base":
+			loaded[name] = true
+			base.LibLoader.Run(r)
+			for _, n := range []string{"load", "loadfile", "loadstring", "dofile"} {
+				g.Set(rt.StringValue(n), rt.NilValue)
+			}
+			declareAll(g.Get(rt.StringValue("warn")), 0)
+			delete(x.lazy, "print")
+			g.Set(rt.StringValue("print"), x.fn("print", e.luaPrint, 0, true))
+		case ok:
+			if name != "package" {
+				load("package")
+			}
+			loaded[name] = true
+			l.Run(r)
+			e.sandbox(x, name, g)
+		default:
+			return false
+		}
+		return true
 	}
-	// print goes to the gateway's debug log, as RGW's scripts expect
-	// output to end up somewhere an operator can read.
-	e.setFunc(r, g, "print", e.luaPrint, 0, true)
-	e.sandboxOS(r, g)
-	e.sandboxIO(r, g)
-	return r, cleanup
+	meta := rt.NewTable()
+	meta.Set(rt.StringValue("__index"), x.fn("_ENV", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+		k, _ := c.Arg(1).TryString()
+		if build, ok := x.lazy[k]; ok {
+			delete(x.lazy, k)
+			v := build()
+			g.Set(rt.StringValue(k), v)
+			return c.PushingNext1(t.Runtime, v), nil
+		}
+		if load(k) {
+			return c.PushingNext1(t.Runtime, g.Get(rt.StringValue(k))), nil
+		}
+		return c.PushingNext1(t.Runtime, rt.NilValue), nil
+	}, 2, false))
+	g.SetMetatable(meta)
+	// Strings find their methods in the string library: load it when a
+	// script first calls one.
+	smeta := rt.NewTable()
+	smeta.Set(rt.StringValue("__index"), x.fn("string", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+		load("string")
+		lib, _ := g.Get(rt.StringValue("string")).TryTable()
+		if lib == nil {
+			return c.PushingNext1(t.Runtime, rt.NilValue), nil
+		}
+		return c.PushingNext1(t.Runtime, lib.Get(c.Arg(1))), nil
+	}, 2, false))
+	r.SetStringMeta(smeta)
+	x.lazy = map[string]func() rt.Value{
+		"print": func() rt.Value { return x.fn("print", e.luaPrint, 0, true) },
+	}
+	return r
 }
+
+// sandbox restricts a library once loaded.
+func (e *Engine) sandbox(x *exec, name string, g *rt.Table) {
+	r := x.r
+	switch name {
+	case "package":
+		// Only the gateway's require: no search of files or C libraries.
+		delete(x.lazy, "require")
+		g.Set(rt.StringValue("require"), x.fn("require", x.require, 1, false))
+		if pkg, ok := g.Get(rt.StringValue("package")).TryTable(); ok {
+			for _, k := range []string{"path", "cpath"} {
+				pkg.Set(rt.StringValue(k), rt.StringValue(""))
+			}
+			pkg.Set(rt.StringValue("searchers"), rt.TableValue(rt.NewTable()))
+			for _, k := range []string{"loadlib", "searchpath"} {
+				e.setFunc(r, pkg, k, forbidden("package."+k), 0, true)
+			}
+		}
+	case "os":
+		e.sandboxOS(r, g)
+	case "io":
+		e.sandboxIO(r, g)
+	}
+}
+
+// logWarner sends Lua's warn() to the gateway's log, not to stderr.
+type logWarner struct{ e *Engine }
+
+func (w logWarner) Warn(msgs ...string) { w.e.log.Warn("Lua warning: " + strings.Join(msgs, "")) }
 
 // setFunc installs a Go function declaring every compliance flag.
 func (e *Engine) setFunc(r *rt.Runtime, t *rt.Table, name string, f rt.GoFunctionFunc, nArgs int, etc bool) {
