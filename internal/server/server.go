@@ -25,6 +25,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/live"
+	"github.com/cairn-s3/cairn/internal/lua"
 	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/notify/endpoint"
@@ -56,6 +57,7 @@ type Server struct {
 	dln      net.Listener     // the debug (pprof) listener, if any
 	pubsub   *pubsub.Service  // nil unless the PubSub API is enabled
 	live     *live.Hub
+	lua      *lua.Engine // nil without scripting
 
 	inflight sync.WaitGroup // requests being served
 	active   atomic.Int64   // the same, countable
@@ -140,12 +142,22 @@ func New(cfg Config) (s *Server, err error) {
 	if !cfg.Metrics.Disabled {
 		m = newMetrics(st, &n)
 	}
+	// Lua scripts run in the S3 adapter's request flow.
+	luaEngine := newLuaEngine(cfg, log)
+	var scripting s3api.Scripting
+	if luaEngine != nil {
+		scripting = luaEngine
+		if m != nil {
+			m.Registry().MustRegister(luaCollector{luaEngine})
+		}
+	}
 	api = s3api.New(st, verifier, s3api.Config{
 		Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"),
 		Users: aclUsers{accts}, SSE: keys, SSECRequireTLS: cfg.SSERequireTLS,
 		ReservedBuckets: []string{strings.Trim(adminapi.Prefix, "/"), strings.Trim(MetricsPath, "/"), minioBucket},
 		Observe:         observer(m, cfg.AccessLog),
 		BodyIdleTimeout: cfg.BodyIdleTimeout, MaxAnonymousBodies: cfg.MaxAnonymousBodies,
+		Scripting: scripting,
 	})
 
 	n, err = newNotifications(st, cfg, log, m)
@@ -174,7 +186,7 @@ func New(cfg Config) (s *Server, err error) {
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
-		PubSub:        adminPubSub, Counters: n.counters, Buckets: st,
+		PubSub:        adminPubSub, Counters: n.counters, LuaCounters: luaCounters(luaEngine), Buckets: st,
 		Scrub: func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
 		}})
@@ -205,7 +217,7 @@ func New(cfg Config) (s *Server, err error) {
 		}
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
-		ln: ln, root: root, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub}
+		ln: ln, root: root, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub, lua: luaEngine}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
@@ -409,6 +421,10 @@ func (s *Server) run(ctx context.Context) error {
 	defer stopMetrics()
 	stopScrub := s.startScrub(ctx)
 	defer stopScrub() // also below, before the store closes
+	if s.lua != nil {
+		s.lua.Start()       // the background script
+		defer s.lua.Close() // also below, before the store closes
+	}
 	if s.dln != nil {
 		defer serveListener(s.dln, debugHandler(), s.log, "debug")()
 	}
@@ -446,6 +462,9 @@ func (s *Server) run(ctx context.Context) error {
 	}
 	<-pubsubDone
 	stopScrub()
+	if s.lua != nil {
+		_ = s.lua.Close()
+	}
 	_ = s.notify.Close() // synchronous pushes of requests that gave up waiting
 	if s.pubsub != nil {
 		s.pubsub.Close()

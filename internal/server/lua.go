@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cairn-s3/cairn/internal/lua"
+)
+
+// LuaConfig configures Lua request scripting (lua.md). For the limits 0
+// takes RGW's default and a negative value disables the limit (the CLI
+// maps RGW's 0 to that).
+type LuaConfig struct {
+	// Disabled turns Lua off (RGW's rgw_lua_enable=false).
+	Disabled bool
+	// MaxMemory is rgw_lua_max_memory_per_state in bytes (128000).
+	MaxMemory int64
+	// MaxRuntime is rgw_lua_max_runtime_per_state (1s).
+	MaxRuntime time.Duration
+	// MaxCPU bounds the VM's instruction ticks of one execution (0: none).
+	MaxCPU int64
+	// IODir is the only directory scripts' io.open reaches; "" disables
+	// file IO.
+	IODir string
+	// FailClosed denies requests whose prerequest script fails.
+	FailClosed bool
+	// BackgroundInterval is the pause between background runs (5s).
+	BackgroundInterval time.Duration
+	// Scripts is where scripts are read (script.Store over the metadata
+	// store); nil runs no script.
+	Scripts lua.Scripts
+	// Packages are the modules require resolves; AllowPackage the
+	// allowlist (script-package add).
+	Packages     lua.Packages
+	AllowPackage func(ctx context.Context, name string) (bool, error)
+}
+
+// newLuaEngine builds the Lua engine, nil when Lua is disabled or no
+// script store is configured.
+func newLuaEngine(cfg Config, log *slog.Logger) *lua.Engine {
+	lc := cfg.Lua
+	if lc.Disabled || lc.Scripts == nil {
+		return nil
+	}
+	host, _ := os.Hostname()
+	return lua.New(lua.Config{
+		Scripts: lc.Scripts, Packages: lc.Packages, AllowPackage: lc.AllowPackage,
+		MaxMemory: lc.MaxMemory, MaxRuntime: lc.MaxRuntime, MaxCPU: lc.MaxCPU,
+		IODir: lc.IODir, FailClosed: lc.FailClosed, BackgroundInterval: lc.BackgroundInterval,
+		RGWId: host + "-default-default", ZoneGroup: cfg.Region, Domain: cfg.Domain,
+		Logger: log.With("component", "lua"),
+	})
+}
+
+// luaCollector exports the failed executions per context.
+type luaCollector struct{ e *lua.Engine }
+
+var (
+	descLuaErrors = prometheus.NewDesc("cairn_lua_errors_total",
+		"Failed Lua script executions (compile error, runtime error, limit), per context.", []string{"context"}, nil)
+	descLuaOK   = prometheus.NewDesc("cairn_lua_script_ok_total", "Successful Lua script executions (RGW lua_script_ok).", nil, nil)
+	descLuaFail = prometheus.NewDesc("cairn_lua_script_fail_total", "Failed Lua script executions (RGW lua_script_fail).", nil, nil)
+	descLuaVMs  = prometheus.NewDesc("cairn_lua_current_vms", "Lua states executing now (RGW lua_current_vms).", nil, nil)
+)
+
+func (c luaCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descLuaErrors, descLuaOK, descLuaFail, descLuaVMs} {
+		ch <- d
+	}
+}
+
+func (c luaCollector) Collect(ch chan<- prometheus.Metric) {
+	for ctx, n := range c.e.Errors() {
+		ch <- prometheus.MustNewConstMetric(descLuaErrors, prometheus.CounterValue, float64(n), string(ctx))
+	}
+	k := c.e.Counters()
+	ch <- prometheus.MustNewConstMetric(descLuaOK, prometheus.CounterValue, float64(k["lua_script_ok"]))
+	ch <- prometheus.MustNewConstMetric(descLuaFail, prometheus.CounterValue, float64(k["lua_script_fail"]))
+	ch <- prometheus.MustNewConstMetric(descLuaVMs, prometheus.GaugeValue, float64(k["lua_current_vms"]))
+}
+
+// luaCounters returns RGW's Lua counters for GET /admin/counters.
+func luaCounters(e *lua.Engine) func() map[string]int64 {
+	if e == nil {
+		return nil
+	}
+	return e.Counters
+}
