@@ -52,8 +52,7 @@ func (x *exec) require(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
 	if err != nil {
 		return nil, err
 	}
-	loaded := x.loaded()
-	if v := loaded.Get(rt.StringValue(name)); !v.IsNil() {
+	if v, ok := x.modules[name]; ok {
 		return c.PushingNext1(t.Runtime, v), nil
 	}
 	if x.e.cfg.Packages == nil {
@@ -73,16 +72,9 @@ func (x *exec) require(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
 		return nil, fmt.Errorf("module '%s' not found: %w", name, err)
 	}
 	declareAll(v, 3)
-	loaded.Set(rt.StringValue(name), v)
-	return c.PushingNext1(t.Runtime, v), nil
-}
-
-// loaded is package.loaded, or a private table when the script removed it.
-func (x *exec) loaded() *rt.Table {
-	if pkg, ok := x.r.GlobalEnv().Get(rt.StringValue("package")).TryTable(); ok {
-		if l, ok := pkg.Get(rt.StringValue("loaded")).TryTable(); ok {
-			return l
-		}
+	if x.modules == nil {
+		x.modules = map[string]rt.Value{}
 	}
-	return rt.NewTable()
+	x.modules[name] = v
+	return c.PushingNext1(t.Runtime, v), nil
 }

@@ -19,6 +19,8 @@ type exec struct {
 	// tables are the sub-tables built on first access, so that a script
 	// sees one table per field (and its writes stay).
 	tables map[string]rt.Value
+	// modules are the packages require returned, once per execution.
+	modules map[string]rt.Value
 	// lazy are the globals built when a script first reads them.
 	lazy map[string]func() rt.Value
 	// bucket is the bucket's record, read once when a script asks.

@@ -85,7 +85,7 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return err
 	}
-	data, err := a.encryptObject(q, body, &opts)
+	data, err := a.encryptObject(q, a.putData(r, req, body), &opts)
 	if err != nil {
 		return err
 	}

@@ -98,9 +98,9 @@ func (a *API) postRequest(r *http.Request, req *Request, status int, err error) 
 func (a *API) dataHooks(w http.ResponseWriter, r *http.Request, req *Request) http.ResponseWriter {
 	ctx, s := r.Context(), a.cfg.Scripting
 	switch req.Op {
-	case OpPutObject, OpUploadPart, OpPostObject:
-		if r.Body != nil && r.Body != http.NoBody && s.HasScript(ctx, lua.PutData, req.script.Tenant) {
-			r.Body = &dataReader{ReadCloser: r.Body, run: func(p []byte, off int64) { s.Data(ctx, lua.PutData, req.script, p, off) }}
+	case OpPutObject, OpUploadPart:
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = readCloser{a.putData(r, req, r.Body), r.Body}
 		}
 	case OpGetObject:
 		if s.HasScript(ctx, lua.GetData, req.script.Tenant) {
@@ -110,15 +110,27 @@ func (a *API) dataHooks(w http.ResponseWriter, r *http.Request, req *Request) ht
 	return w
 }
 
+// putData returns body showing each chunk to the putdata script, if the
+// bucket's tenant has one (POST forms call it on the form's file).
+func (a *API) putData(r *http.Request, req *Request, body io.Reader) io.Reader {
+	s := a.cfg.Scripting
+	if req.script == nil || !s.HasScript(r.Context(), lua.PutData, req.script.Tenant) {
+		return body
+	}
+	syncScriptRequest(req)
+	ctx := r.Context()
+	return &dataReader{Reader: body, run: func(p []byte, off int64) { s.Data(ctx, lua.PutData, req.script, p, off) }}
+}
+
 // dataReader shows each chunk of a request body to the putdata script.
 type dataReader struct {
-	io.ReadCloser
+	io.Reader
 	off int64
 	run func(p []byte, off int64)
 }
 
 func (d *dataReader) Read(p []byte) (int, error) {
-	n, err := d.ReadCloser.Read(p)
+	n, err := d.Reader.Read(p)
 	if n > 0 {
 		d.run(p[:n], d.off)
 		d.off += int64(n)
