@@ -322,8 +322,9 @@ func TestLuaScriptsPerTenant(t *testing.T) {
 }
 
 func TestLuaDataOnPutAndGet(t *testing.T) {
-	// The script keeps every byte of a chunk as a string of its own.
-	ss := newScriptServer(t, lua.Config{MaxMemory: 64 << 20})
+	// The script keeps every byte of a chunk as a string of its own: it
+	// needs more than the default limits (the race detector is slow).
+	ss := newScriptServer(t, lua.Config{MaxMemory: 64 << 20, MaxRuntime: time.Minute})
 	ctx := context.Background()
 	if _, err := ss.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("data")}); err != nil {
 		t.Fatal(err)
