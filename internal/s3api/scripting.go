@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/cairn-s3/cairn/internal/lua"
 	"github.com/cairn-s3/cairn/internal/s3err"
@@ -33,8 +34,8 @@ func syncScriptRequest(req *Request) {
 	l.RGWOp = req.Row().Hook
 	l.Tenant, l.Bucket = tenant.SplitBucket(req.Bucket)
 	l.Key = req.Key
-	if v := l.HTTP.URL.Query()["versionId"]; len(v) > 0 {
-		l.VersionID = v[0]
+	if l.VersionID == "" && strings.Contains(l.HTTP.URL.RawQuery, "versionId") {
+		l.VersionID = l.HTTP.URL.Query().Get("versionId")
 	}
 	if req.row != nil && req.row.CopySource && l.CopyFrom == nil {
 		if src, err := parseCopySource(l.HTTP.Header, req.callerTenant()); err == nil {
