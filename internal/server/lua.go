@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cairn-s3/cairn/internal/lua"
+	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
 // LuaConfig configures Lua request scripting (lua.md). For the limits 0
@@ -52,8 +53,27 @@ func newLuaEngine(cfg Config, log *slog.Logger) *lua.Engine {
 		MaxMemory: lc.MaxMemory, MaxRuntime: lc.MaxRuntime, MaxCPU: lc.MaxCPU,
 		IODir: lc.IODir, FailClosed: lc.FailClosed, BackgroundInterval: lc.BackgroundInterval,
 		RGWId: host + "-default-default", ZoneGroup: cfg.Region, Domain: cfg.Domain,
-		Logger: log.With("component", "lua"),
+		Logger: log.With("component", "lua"), OpsLog: luaOpsLog(cfg.AccessLog),
 	})
+}
+
+// luaOpsLog is Request.Log(): a "request" line in the access log (Cairn's
+// ops log), marked as written by a script; nil without an access log (the
+// engine then writes to its own log).
+func luaOpsLog(access *slog.Logger) func(context.Context, *lua.Request) error {
+	if access == nil {
+		return nil
+	}
+	return func(ctx context.Context, r *lua.Request) error {
+		user := ""
+		if r.User != nil {
+			user = tenant.User(r.User.Tenant, r.User.ID)
+		}
+		access.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", r.ID), slog.String("user", user),
+			slog.String("op", r.RGWOp), slog.String("bucket", tenant.Bucket(r.Tenant, r.Bucket)), slog.String("key", r.Key),
+			slog.Int("status", r.Response.HTTPStatusCode), slog.String("code", r.Response.HTTPStatus), slog.String("source", "lua"))
+		return nil
+	}
 }
 
 // luaCollector exports the failed executions per context.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -107,4 +108,38 @@ func adminGet(t *testing.T, srv *servertest.Running, path string) string {
 		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// TestLuaRequestLogWritesAccessLog: Request.Log() writes the request to
+// the access log (Cairn's ops log) at once.
+func TestLuaRequestLogWritesAccessLog(t *testing.T) {
+	scripts := &luaScripts{}
+	scripts.put("postrequest", `assert(Request.Log() == 0)`)
+	var buf lockedBuf
+	srv := servertest.Start(t, servertest.Options{Lua: server.LuaConfig{Scripts: scripts},
+		AccessLog: slog.New(slog.NewTextHandler(&buf, nil))})
+	cl := sdkClient(srv)
+	if _, err := cl.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("logged")}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "op=create_bucket bucket=logged key=\"\" status=200 code=\"\" source=lua") {
+		t.Fatalf("access log:\n%s", buf.String())
+	}
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *lockedBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
