@@ -284,7 +284,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	}
 	if req.script != nil {
 		a.postAuth(r, req)
-		w = a.dataHooks(w, r, req)
+		a.putDataHook(r, req)
 	}
 	return h(w, r, req)
 }

@@ -94,36 +94,31 @@ func (a *API) postRequest(r *http.Request, req *Request, status int, err error) 
 	a.cfg.Scripting.PostRequest(r.Context(), req.script)
 }
 
-// dataHooks wraps the request body (putdata) or the response body
-// (getdata) when the bucket's tenant has such a script.
-func (a *API) dataHooks(w http.ResponseWriter, r *http.Request, req *Request) http.ResponseWriter {
-	ctx, s := r.Context(), a.cfg.Scripting
+// putDataHook shows a PUT's or an UploadPart's body to the putdata
+// script, on the data as received (before encryption).
+func (a *API) putDataHook(r *http.Request, req *Request) {
 	switch req.Op {
 	case OpPutObject, OpUploadPart:
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = readCloser{a.putData(r, req, r.Body), r.Body}
-		}
-	case OpGetObject:
-		if s.HasScript(ctx, lua.GetData, req.script.Tenant) {
-			return &dataWriter{ResponseWriter: w, run: func(p []byte, off int64) { s.Data(ctx, lua.GetData, req.script, p, off) }}
+			r.Body = readCloser{a.scriptData(r, req, lua.PutData, r.Body, 0), r.Body}
 		}
 	}
-	return w
 }
 
-// putData returns body showing each chunk to the putdata script, if the
-// bucket's tenant has one (POST forms call it on the form's file).
-func (a *API) putData(r *http.Request, req *Request, body io.Reader) io.Reader {
+// scriptData returns body showing each chunk, from offset off of the
+// object, to the data script of context c, if the bucket's tenant has one
+// (putdata: PUT, UploadPart, POST forms; getdata: GET after decryption).
+func (a *API) scriptData(r *http.Request, req *Request, c lua.Context, body io.Reader, off int64) io.Reader {
 	s := a.cfg.Scripting
-	if req.script == nil || !s.HasScript(r.Context(), lua.PutData, req.script.Tenant) {
+	if req.script == nil || !s.HasScript(r.Context(), c, req.script.Tenant) {
 		return body
 	}
 	syncScriptRequest(req)
 	ctx := r.Context()
-	return &dataReader{Reader: body, run: func(p []byte, off int64) { s.Data(ctx, lua.PutData, req.script, p, off) }}
+	return &dataReader{Reader: body, off: off, run: func(p []byte, off int64) { s.Data(ctx, c, req.script, p, off) }}
 }
 
-// dataReader shows each chunk of a request body to the putdata script.
+// dataReader shows each chunk it reads to a data script.
 type dataReader struct {
 	io.Reader
 	off int64
@@ -138,31 +133,6 @@ func (d *dataReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// dataWriter shows each chunk of an object's body to the getdata script.
-type dataWriter struct {
-	http.ResponseWriter
-	off int64
-	run func(p []byte, off int64)
-}
-
-func (d *dataWriter) Write(p []byte) (int, error) {
-	if len(p) > 0 {
-		d.run(p, d.off)
-		d.off += int64(len(p))
-	}
-	return d.ResponseWriter.Write(p)
-}
-
-// Flush implements http.Flusher.
-func (d *dataWriter) Flush() {
-	if f, ok := d.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (d *dataWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // scriptInfo reads the request's bucket and object records for scripts.
 type scriptInfo struct {

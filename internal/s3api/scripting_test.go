@@ -441,3 +441,47 @@ func TestLuaBackground(t *testing.T) {
 		t.Fatalf("failures: %s", ss.Log.String())
 	}
 }
+
+// TestLuaDataOfFormsPartsAndRanges: putdata sees a POST form's file (not
+// the form) and a part's body; getdata's Offset of a range GET is the
+// range's place in the object.
+func TestLuaDataOfFormsPartsAndRanges(t *testing.T) {
+	ss := newScriptServer(t, lua.Config{})
+	ctx := context.Background()
+	if _, err := ss.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("forms"), ACL: types.BucketCannedACLPublicReadWrite}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"putdata", "getdata"} {
+		ss.Scripts.Put(c, "", `
+local f = assert(io.open("`+c+`.txt", "a"))
+local s = ""
+for i = 1, #Data do s = s .. Data[i] end
+f:write(Request.RGWOp, " ", Offset, " ", s, "\n")
+f:close()`)
+	}
+	resp, body := postRaw(t, ss.URL+"/forms", "key", "form", "file", "form-payload")
+	wantPostStatus(t, resp, body, http.StatusNoContent, "")
+	up, err := ss.Root.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("forms"), Key: aws.String("mp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Root.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("forms"), Key: aws.String("mp"), UploadId: up.UploadId,
+		PartNumber: aws.Int32(1), Body: strings.NewReader("part-one")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ss.Root.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("forms"), Key: aws.String("form"), Range: aws.String("bytes=5-8")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if string(got) != "payl" {
+		t.Fatalf("range body %q", got)
+	}
+	if got, want := ss.file(t, "putdata.txt"), "post_obj 0 form-payload\nput_obj 0 part-one\n"; got != want {
+		t.Errorf("putdata saw\n%s\nwant\n%s", got, want)
+	}
+	if got, want := ss.file(t, "getdata.txt"), "get_obj 5 payl\n"; got != want {
+		t.Errorf("getdata saw\n%s\nwant\n%s", got, want)
+	}
+}
