@@ -173,3 +173,33 @@ assert(not pcall(package.loadlib, "x", "y"))
 		t.Fatalf("counters %v: %s", c, log.String())
 	}
 }
+
+func TestPreRequestDenial(t *testing.T) {
+	e, s, log := testEngine(t, Config{})
+	for _, tc := range []struct {
+		src  string
+		want *Denial
+	}{
+		{`return RGW_ABORT_REQUEST`, &Denial{Status: 403, Code: "AccessDenied", Message: "Access Denied"}},
+		{`Request.Response.HTTPStatusCode = 404 return RGW_ABORT_REQUEST`, &Denial{Status: 404, Code: "NotFound", Message: "Not Found"}},
+		{`Request.Response.HTTPStatusCode = 503 Request.Response.HTTPStatus = "SlowDown" Request.Response.Message = "later"
+		  return RGW_ABORT_REQUEST`, &Denial{Status: 503, Code: "SlowDown", Message: "later"}},
+		{`Request.Response.HTTPStatusCode = 200 return RGW_ABORT_REQUEST`, &Denial{Status: 403, Code: "AccessDenied", Message: "Access Denied"}},
+		{`return 0`, nil},
+		{`return "x"`, nil},
+		{`Request.Response.HTTPStatusCode = 409`, nil},
+		{`error("x")`, nil}, // fails open
+	} {
+		s.Put("prerequest", "", tc.src)
+		d := e.PreRequest(context.Background(), testRequest())
+		if (d == nil) != (tc.want == nil) || d != nil && *d != *tc.want {
+			t.Errorf("%s: denial %+v, want %+v", tc.src, d, tc.want)
+		}
+	}
+	closed, s2, _ := testEngine(t, Config{FailClosed: true})
+	s2.Put("prerequest", "", `error("x")`)
+	if d := closed.PreRequest(context.Background(), testRequest()); d == nil || d.Status != 403 {
+		t.Errorf("fail closed: %+v", d)
+	}
+	_ = log
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	rt "github.com/arnodel/golua/runtime"
@@ -39,9 +40,17 @@ func (e *Engine) PreRequest(ctx context.Context, req *Request) *Denial {
 		d.Status = http.StatusForbidden
 	}
 	if d.Code == "" {
-		d.Code = http.StatusText(d.Status)
+		// An S3-style code from the status: "AccessDenied" for 403 as
+		// RGW answers, else the status text without spaces ("NotFound").
+		d.Code = strings.ReplaceAll(http.StatusText(d.Status), " ", "")
 		if d.Status == http.StatusForbidden {
 			d.Code = "AccessDenied"
+		}
+	}
+	if d.Message == "" {
+		d.Message = http.StatusText(d.Status)
+		if d.Status == http.StatusForbidden {
+			d.Message = "Access Denied"
 		}
 	}
 	return d
