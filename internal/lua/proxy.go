@@ -156,12 +156,3 @@ func (x *exec) iterator(keys []string, vals []rt.Value) rt.Value {
 		return c.PushingNext(t.Runtime, rt.StringValue(k), v), nil
 	}, 2, false)
 }
-
-// table returns a plain Lua table of string fields (values already known).
-func plainTable(fields map[string]rt.Value) rt.Value {
-	t := rt.NewTable()
-	for k, v := range fields {
-		t.Set(rt.StringValue(k), v)
-	}
-	return rt.TableValue(t)
-}
