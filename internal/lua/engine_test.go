@@ -203,3 +203,29 @@ func TestPreRequestDenial(t *testing.T) {
 	}
 	_ = log
 }
+
+// TestScriptChangesSeenWithinRefresh: a cached script is replaced once the
+// store's generation moves, within the refresh interval.
+func TestScriptChangesSeenWithinRefresh(t *testing.T) {
+	e, s, log := testEngine(t, Config{})
+	e.chunks.interval = 20 * time.Millisecond
+	s.Put("postrequest", "", `RGW.version = 1`)
+	e.PostRequest(context.Background(), testRequest())
+	s.Put("postrequest", "", `RGW.version = 2`)
+	s.Put("background", "", `assert(RGW.version == 2, "old script")`)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e.PostRequest(context.Background(), testRequest())
+		_, err := e.execute(context.Background(), Background, "", nil)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new script not seen: %s", log.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := e.Counters()["lua_current_vms"]; n != 0 {
+		t.Fatalf("lua_current_vms = %d after all executions ended", n)
+	}
+}
