@@ -121,61 +121,77 @@ func (g *globalTable) add(k string, delta any) (any, error) {
 	return res, nil
 }
 
+// luaAdd is RGW.increment (sign 1) or RGW.decrement (sign -1).
+func (g *globalTable) luaAdd(sign int64) rt.GoFunctionFunc {
+	return func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+		k, err := c.StringArg(0)
+		if err != nil {
+			return nil, err
+		}
+		var delta any = sign
+		if c.NArgs() > 1 {
+			switch d := c.Arg(1); d.Type() {
+			case rt.IntType:
+				n, _ := d.TryInt()
+				delta = sign * n
+			case rt.FloatType:
+				f, _ := d.TryFloat()
+				delta = float64(sign) * f
+			default:
+				return nil, fmt.Errorf("RGW increment/decrement: delta must be a number")
+			}
+		}
+		v, err := g.add(k, delta)
+		if err != nil {
+			return nil, err
+		}
+		return c.PushingNext1(t.Runtime, toLua(v)), nil
+	}
+}
+
+// snapshot returns the entries sorted by key, for pairs().
+func (g *globalTable) snapshot() ([]string, []rt.Value) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	keys := make([]string, 0, len(g.m))
+	for k := range g.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	vals := make([]rt.Value, len(keys))
+	for i, k := range keys {
+		vals[i] = toLua(g.m[k])
+	}
+	return keys, vals
+}
+
+func (g *globalTable) get(k string) (any, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	v, ok := g.m[k]
+	return v, ok
+}
+
+func (g *globalTable) len() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.m)
+}
+
 // globalValue is the RGW table as a Lua proxy.
 func (x *exec) globalValue() rt.Value {
 	g := x.e.global
-	helper := func(sign int64) rt.GoFunctionFunc {
-		return func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
-			if err := c.Check1Arg(); err != nil {
-				return nil, err
-			}
-			k, err := c.StringArg(0)
-			if err != nil {
-				return nil, err
-			}
-			var delta any = int64(1)
-			if c.NArgs() > 1 {
-				switch d := c.Arg(1); d.Type() {
-				case rt.IntType:
-					n, _ := d.TryInt()
-					delta = n
-				case rt.FloatType:
-					f, _ := d.TryFloat()
-					delta = f
-				default:
-					return nil, fmt.Errorf("RGW increment/decrement: delta must be a number")
-				}
-			}
-			switch d := delta.(type) {
-			case int64:
-				delta = sign * d
-			case float64:
-				delta = float64(sign) * d
-			}
-			v, err := g.add(k, delta)
-			if err != nil {
-				return nil, err
-			}
-			return c.PushingNext1(t.Runtime, toLua(v)), nil
-		}
+	helpers := map[string]rt.Value{
+		"increment": x.fn("increment", g.luaAdd(1), 2, false),
+		"decrement": x.fn("decrement", g.luaAdd(-1), 2, false),
 	}
-	inc := x.fn("increment", helper(1), 2, false)
-	dec := x.fn("decrement", helper(-1), 2, false)
 	meta := rt.NewTable()
 	meta.Set(rt.StringValue("__index"), x.fn("__index", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
 		k, _ := c.Arg(1).TryString()
-		g.mu.Lock()
-		v, ok := g.m[k]
-		g.mu.Unlock()
-		switch {
-		case ok:
+		if v, ok := g.get(k); ok {
 			return c.PushingNext1(t.Runtime, toLua(v)), nil
-		case k == "increment":
-			return c.PushingNext1(t.Runtime, inc), nil
-		case k == "decrement":
-			return c.PushingNext1(t.Runtime, dec), nil
 		}
-		return c.PushingNext1(t.Runtime, rt.NilValue), nil
+		return c.PushingNext1(t.Runtime, helpers[k]), nil
 	}, 2, false))
 	meta.Set(rt.StringValue("__newindex"), x.fn("__newindex", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
 		k, ok := c.Arg(1).TryString()
@@ -192,23 +208,10 @@ func (x *exec) globalValue() rt.Value {
 		return c.Next(), g.set(k, v, false)
 	}, 3, false))
 	meta.Set(rt.StringValue("__len"), x.fn("__len", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
-		g.mu.Lock()
-		n := len(g.m)
-		g.mu.Unlock()
-		return c.PushingNext1(t.Runtime, rt.IntValue(int64(n))), nil
+		return c.PushingNext1(t.Runtime, rt.IntValue(int64(g.len()))), nil
 	}, 1, false))
 	meta.Set(rt.StringValue("__pairs"), x.fn("__pairs", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
-		g.mu.Lock()
-		keys := make([]string, 0, len(g.m))
-		for k := range g.m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		vals := make([]rt.Value, len(keys))
-		for i, k := range keys {
-			vals[i] = toLua(g.m[k])
-		}
-		g.mu.Unlock()
+		keys, vals := g.snapshot()
 		return c.PushingNext(t.Runtime, x.iterator(keys, vals), c.Arg(0), rt.NilValue), nil
 	}, 1, false))
 	t := rt.NewTable()
