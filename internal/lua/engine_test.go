@@ -59,6 +59,7 @@ func TestSandboxLimitsStopScripts(t *testing.T) {
 		{"loadfile", "loadfile('/etc/passwd')", "attempt to call a nil value"},
 		{"io.open outside", "io.open('/etc/passwd')", "file access is disabled"},
 		{"runtime error", "error('boom')", "boom"},
+		{"finalizer loop", "setmetatable({}, {__gc = function() while true do end end})", "time limit"},
 		{"deep recursion", "local function f(n) return f(n + 1) + 1 end f(1)", "limit"},
 		{"huge string", "local s = string.rep('x', 1e10)", "limit"},
 		{"coroutines", "while true do coroutine.wrap(function() coroutine.yield() end)() end", "limit"},
@@ -81,8 +82,8 @@ func TestSandboxLimitsStopScripts(t *testing.T) {
 			}
 		})
 	}
-	if n := e.Errors()[PostRequest]; n != 11 {
-		t.Fatalf("errors{postrequest} = %d, want 11", n)
+	if n := e.Errors()[PostRequest]; n != 12 {
+		t.Fatalf("errors{postrequest} = %d, want 12", n)
 	}
 }
 

@@ -96,8 +96,9 @@ func (r *Request) BucketRename() (string, bool) {
 
 // ApplyHeaders makes a prerequest script's writes to HTTP.Metadata and
 // HTTP.StorageClass the request's headers, so that the op stores them. The
-// S3 layer calls it after authentication: the signature covers the
-// headers as the client sent them.
+// S3 layer calls it once the signature is verified (it covers the headers
+// as the client sent them) and before authorization, so that policies see
+// what the op will do.
 func (r *Request) ApplyHeaders(h http.Header) {
 	for k, v := range r.metaSet {
 		if v == nil {

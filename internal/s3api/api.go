@@ -262,6 +262,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	}
 	req.Identity = id
 	info.UserID = id.UserID
+	if req.script != nil {
+		// The signature covered the headers as sent; from here on the
+		// request is what its prerequest script made of it.
+		req.script.ApplyHeaders(r.Header)
+	}
 	if err := req.resolveBucket(); err != nil {
 		return err
 	}

@@ -74,10 +74,9 @@ func (a *API) preRequest(r *http.Request, req *Request) error {
 }
 
 // postAuth runs once the caller is authorized: the request's bucket and
-// user are final; prerequest's header writes become the request's.
+// user are final.
 func (a *API) postAuth(r *http.Request, req *Request) {
 	syncScriptRequest(req)
-	req.script.ApplyHeaders(r.Header)
 	a.cfg.Scripting.PostAuth(r.Context(), req.script)
 }
 
