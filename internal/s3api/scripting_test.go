@@ -485,3 +485,33 @@ f:close()`)
 		t.Errorf("getdata saw\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestLuaCopyFromAndPolicy: CopyFrom names a copy's source; Policy is the
+// bucket policy of the bucket accessed.
+func TestLuaCopyFromAndPolicy(t *testing.T) {
+	ss := newScriptServer(t, lua.Config{})
+	ctx := context.Background()
+	if _, err := ss.Root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("copies")}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::copies/*"}]}`
+	if _, err := ss.Root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("copies"), Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Root.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("copies"), Key: aws.String("src"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	ss.Scripts.Put("postrequest", "", `
+if Request.RGWOp ~= "copy_obj" then return end
+local f = assert(io.open("copy.txt", "w"))
+f:write(Request.CopyFrom.Tenant, "|", Request.CopyFrom.Bucket, "|", Request.CopyFrom.Object.Name, "|",
+  Request.Object.Name, "|", Request.Policy.Text)
+f:close()`)
+	if _, err := ss.Root.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("copies"), Key: aws.String("dst"),
+		CopySource: aws.String("copies/src")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ss.file(t, "copy.txt"), "|copies|src|dst|"+policy; got != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+}
