@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -145,7 +146,15 @@ func (s scriptInfo) Bucket(ctx context.Context) (lua.BucketInfo, bool) {
 		return lua.BucketInfo{}, false
 	}
 	t, id := tenant.SplitUser(b.Owner)
-	return lua.BucketInfo{ID: b.Name, Marker: b.Name, Created: b.Created, Modified: b.Created,
+	var tags map[string]string
+	var tagList []bucketTag
+	if err := json.Unmarshal(b.Config[bucketTaggingConfig], &tagList); err == nil {
+		tags = make(map[string]string, len(tagList))
+		for _, tag := range tagList {
+			tags[tag.Key] = tag.Value
+		}
+	}
+	return lua.BucketInfo{Tags: tags, ID: b.Name, Marker: b.Name, Created: b.Created, Modified: b.Created,
 		Owner: lua.User{Tenant: t, ID: id}, PlacementID: "default-placement", StorageClass: "STANDARD",
 		Policy: string(b.Config[configPolicy])}, true
 }

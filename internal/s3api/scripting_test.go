@@ -501,7 +501,12 @@ func TestLuaCopyFromAndPolicy(t *testing.T) {
 	if _, err := ss.Root.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("copies"), Key: aws.String("src"), Body: strings.NewReader("x")}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := ss.Root.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String("copies"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("team"), Value: aws.String("storage")}}}}); err != nil {
+		t.Fatal(err)
+	}
 	ss.Scripts.Put("postrequest", "", `
+assert(Request.Bucket.Tags.team == "storage" and #Request.Bucket.Tags == 1)
 if Request.RGWOp ~= "copy_obj" then return end
 local f = assert(io.open("copy.txt", "w"))
 f:write(Request.CopyFrom.Tenant, "|", Request.CopyFrom.Bucket, "|", Request.CopyFrom.Object.Name, "|",
