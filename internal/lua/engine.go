@@ -93,6 +93,7 @@ type Engine struct {
 	global *globalTable
 	stats  stats
 
+	started        atomic.Bool
 	stopBackground context.CancelFunc
 	backgroundDone chan struct{}
 	closeOnce      sync.Once

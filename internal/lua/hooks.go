@@ -127,8 +127,12 @@ func (x *exec) dataValue(chunk []byte) rt.Value {
 }
 
 // Start runs the background script every BackgroundInterval until Close.
-// A change of the script is picked up at the next run.
+// A change of the script is picked up at the next run. Calls after the
+// first do nothing.
 func (e *Engine) Start() {
+	if !e.started.CompareAndSwap(false, true) {
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.stopBackground = cancel
 	e.backgroundDone = make(chan struct{})
