@@ -28,6 +28,10 @@ type chunkCache struct {
 	polling  atomic.Bool
 }
 
+// maxChunkEntries bounds the cache (tenants × contexts, with or without
+// a script).
+const maxChunkEntries = 4096
+
 type chunkKey struct {
 	c      Context
 	tenant string
@@ -67,6 +71,11 @@ func (cc *chunkCache) get(ctx context.Context, c Context, tenant string) (*code.
 	}
 	cc.mu.Lock()
 	if cc.gen == gen {
+		if len(cc.entries) >= maxChunkEntries {
+			// Tenants named in URLs of unauthenticated requests are
+			// unbounded: start over rather than grow without limit.
+			clear(cc.entries)
+		}
 		cc.entries[k] = ent
 	}
 	cc.mu.Unlock()

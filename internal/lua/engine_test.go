@@ -3,6 +3,7 @@ package lua
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -228,5 +229,24 @@ func TestScriptChangesSeenWithinRefresh(t *testing.T) {
 	}
 	if n := e.Counters()["lua_current_vms"]; n != 0 {
 		t.Fatalf("lua_current_vms = %d after all executions ended", n)
+	}
+}
+
+// TestChunkCacheBounded: tenants that have no script (any name a URL may
+// carry) do not grow the cache without bound.
+func TestChunkCacheBounded(t *testing.T) {
+	e, s, _ := testEngine(t, Config{})
+	e.chunks.interval = time.Hour
+	s.Put("postrequest", "", "-- nothing")
+	for i := 0; i < 3*maxChunkEntries; i++ {
+		req := testRequest()
+		req.Tenant = fmt.Sprint("t", i)
+		e.PostRequest(context.Background(), req)
+	}
+	e.chunks.mu.RLock()
+	n := len(e.chunks.entries)
+	e.chunks.mu.RUnlock()
+	if n > maxChunkEntries {
+		t.Fatalf("%d cache entries", n)
 	}
 }
