@@ -96,6 +96,9 @@ type Config struct {
 	PubSub PubSub
 	// Counters, if set, returns the PubSub counters (GET /admin/counters).
 	Counters func() map[string]int64
+	// LuaCounters, if set, returns RGW's Lua counters (lua_script_ok,
+	// lua_script_fail, lua_current_vms), shown under "lua".
+	LuaCounters func() map[string]int64
 	// Scrub, if set, serves POST /admin/scrub.
 	Scrub Scrubber
 	// Buckets, if set, serves the bucket listing and stats (GET /admin/bucket).
@@ -114,6 +117,7 @@ type API struct {
 	pubsub   PubSub
 	// countersFn returns the PubSub counters.
 	countersFn func() map[string]int64
+	luaFn      func() map[string]int64
 	scrubFn    Scrubber
 	buckets    BucketLister
 	scripts    *Scripts
@@ -128,7 +132,8 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 		cfg.HostID = "cairn"
 	}
 	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications,
-		pubsub: cfg.PubSub, countersFn: cfg.Counters, scrubFn: cfg.Scrub, buckets: cfg.Buckets, scripts: cfg.Scripts}
+		pubsub: cfg.PubSub, countersFn: cfg.Counters, luaFn: cfg.LuaCounters, scrubFn: cfg.Scrub, buckets: cfg.Buckets,
+		scripts: cfg.Scripts}
 }
 
 // handler serves one admin operation for an authorized caller and returns

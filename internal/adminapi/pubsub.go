@@ -91,5 +91,9 @@ func (a *API) counters(ctx context.Context, _ query) (any, error) {
 	if a.countersFn == nil {
 		return nil, errNotImplemented
 	}
-	return map[string]map[string]int64{"pubsub": a.countersFn()}, nil
+	out := map[string]map[string]int64{"pubsub": a.countersFn()}
+	if a.luaFn != nil {
+		out["lua"] = a.luaFn()
+	}
+	return out, nil
 }

@@ -75,6 +75,8 @@ type serverFlags struct {
 	// ballastSize is --ballast-size: a size such as 64MiB, a percentage of
 	// the disk such as 1%, or 0 (off).
 	ballastSize string
+	// lua holds the --lua-* flags.
+	lua luaFlags
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -130,6 +132,7 @@ secret key is printed once, on that first start only.`,
 	fl.DurationVar(&f.pubsub.ExpireInterval, "pubsub-expire-interval", 0, "how often PubSub retention runs (default 1m)")
 	fl.StringVar(&f.pubsub.DataBucketPrefix, "pubsub-data-bucket-prefix", "pubsub-", "data_bucket_prefix shown in subscriptions")
 	fl.StringVar(&f.pubsub.DataOIDPrefix, "pubsub-data-oid-prefix", "", "data_oid_prefix: prefix of event names and markers")
+	addLuaFlags(fl, &f.lua)
 	return cmd
 }
 
@@ -154,7 +157,12 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	luaCfg, err := f.lua.config()
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{
+		Lua:         luaCfg,
 		Scrub:       scrub,
 		BallastSize: ballast, BallastPercent: ballastPercent,
 		DataDir:       f.dataDir,

@@ -5,6 +5,7 @@
 package s3api
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/lua"
 	"github.com/cairn-s3/cairn/internal/optable"
 	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/s3err"
@@ -58,6 +60,8 @@ type Config struct {
 	// requests, POST forms) read at once; more answer SlowDown
 	// (DefaultMaxAnonymousBodies if 0).
 	MaxAnonymousBodies int
+	// Scripting, if set, runs the Lua request scripts.
+	Scripting Scripting
 }
 
 // Users is the directory ACL grants are checked against.
@@ -109,6 +113,9 @@ type Request struct {
 	bucketSegment string
 	virtualHost   bool
 	mounted       bool // the segment names an API mounted beside S3, no bucket
+
+	// script is the request as Lua scripts see it; nil without scripting.
+	script *lua.Request
 
 	// postFields are a POST form's fields, for the policy's condition keys
 	// (s3:RequestObjectTag reads its tagging field).
@@ -184,8 +191,18 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 
 	serve := func(w http.ResponseWriter, r *http.Request) {
-		if err := a.bodies.serve(w, r, func(r *http.Request) error { return a.serve(w, r, req, info) }); err != nil {
+		var rw *recordingWriter
+		if a.cfg.Scripting != nil {
+			req.script = a.scriptRequest(r, req)
+			rw = &recordingWriter{ResponseWriter: w}
+			w = rw
+		}
+		err := a.bodies.serve(w, r, func(r *http.Request) error { return a.serve(w, r, req, info) })
+		if err != nil {
 			a.writeError(w, r, req, err)
+		}
+		if rw != nil {
+			a.postRequest(r, req, cmp.Or(rw.status, http.StatusOK), err)
 		}
 	}
 	if a.cfg.Observe == nil {
@@ -229,6 +246,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	if err := checkNewKey(req.Op, key); err != nil {
 		return err
 	}
+	if req.script != nil {
+		if err := a.preRequest(r, req); err != nil {
+			return err
+		}
+	}
 	if req.Op == OpPreflight {
 		a.preflightTenant(r, req)
 		return a.preflight(w, r, req)
@@ -240,6 +262,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	}
 	req.Identity = id
 	info.UserID = id.UserID
+	if req.script != nil {
+		// The signature covered the headers as sent; from here on the
+		// request is what its prerequest script made of it.
+		req.script.ApplyHeaders(r.Header)
+	}
 	if err := req.resolveBucket(); err != nil {
 		return err
 	}
@@ -259,6 +286,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, req *Request, info *
 	h := a.ops[req.Op]
 	if h == nil {
 		return s3err.NotImplemented.WithMessage("%s is not implemented", req.Op)
+	}
+	if req.script != nil {
+		a.postAuth(r, req)
+		a.putDataHook(r, req)
 	}
 	return h(w, r, req)
 }

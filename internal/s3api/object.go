@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/lua"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -84,8 +85,9 @@ func (a *API) getObject(w http.ResponseWriter, r *http.Request, req *Request) er
 		return err
 	}
 	defer body.Close()
+	data := a.scriptData(r, req, lua.GetData, body, s.rng.Offset)
 	w.WriteHeader(g.writeHeaders(h, oi, s, true))
-	if _, err := io.CopyBuffer(w, body, make([]byte, copyBufferSize(oi.Size))); err != nil {
+	if _, err := io.CopyBuffer(w, data, make([]byte, copyBufferSize(oi.Size))); err != nil {
 		// The status line is gone; the only honest signal left is to cut
 		// the connection so the client sees a short body.
 		a.log.DebugContext(r.Context(), "get body aborted", "request_id", req.ID, "err", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/checksum"
+	"github.com/cairn-s3/cairn/internal/lua"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -93,7 +94,7 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return err
 	}
-	data, err := a.encryptObject(q, body, &opts)
+	data, err := a.encryptObject(q, a.scriptData(r, req, lua.PutData, body, 0), &opts)
 	if err != nil {
 		return err
 	}

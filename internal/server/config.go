@@ -66,6 +66,8 @@ type Config struct {
 	// BallastPercent, if positive, sizes it as a percentage of the disk.
 	BallastSize    int64
 	BallastPercent float64
+	// Lua configures request scripting.
+	Lua LuaConfig
 }
 
 // MetricsConfig configures the Prometheus metrics. By default they are

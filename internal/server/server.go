@@ -61,6 +61,8 @@ type Server struct {
 	live     *live.Hub
 	// scripts are the Lua scripts and package allowlist (on the metadata kv).
 	scripts *script.Store
+	lua     *lua.Engine      // nil without scripting
+	luaPkgs *luapkg.Packages // the shipped packages the engine uses, owned here
 
 	inflight sync.WaitGroup // requests being served
 	active   atomic.Int64   // the same, countable
@@ -146,12 +148,22 @@ func New(cfg Config) (s *Server, err error) {
 	if !cfg.Metrics.Disabled {
 		m = newMetrics(st, &n)
 	}
+	// Lua scripts run in the S3 adapter's request flow.
+	luaEngine, luaPkgs := newLuaEngine(cfg, log, scripts)
+	var scripting s3api.Scripting
+	if luaEngine != nil {
+		scripting = luaEngine
+		if m != nil {
+			m.Registry().MustRegister(luaCollector{luaEngine})
+		}
+	}
 	api = s3api.New(st, verifier, s3api.Config{
 		Domain: cfg.Domain, Region: cfg.Region, Logger: log.With("component", "s3api"),
 		Users: aclUsers{accts}, SSE: keys, SSECRequireTLS: cfg.SSERequireTLS,
 		ReservedBuckets: []string{strings.Trim(adminapi.Prefix, "/"), strings.Trim(MetricsPath, "/"), minioBucket},
 		Observe:         observer(m, cfg.AccessLog),
 		BodyIdleTimeout: cfg.BodyIdleTimeout, MaxAnonymousBodies: cfg.MaxAnonymousBodies,
+		Scripting: scripting,
 	})
 
 	n, err = newNotifications(st, cfg, log, m)
@@ -180,7 +192,7 @@ func New(cfg Config) (s *Server, err error) {
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
-		PubSub:        adminPubSub, Counters: n.counters, Buckets: st,
+		PubSub:        adminPubSub, Counters: n.counters, LuaCounters: luaCounters(luaEngine), Buckets: st,
 		Scripts: &adminapi.Scripts{Store: scripts, Check: lua.Check, Shipped: luapkg.Shipped()},
 		Scrub: func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
@@ -213,7 +225,7 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
 		ln: ln, root: root, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
-		scripts: scripts}
+		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
@@ -417,6 +429,10 @@ func (s *Server) run(ctx context.Context) error {
 	defer stopMetrics()
 	stopScrub := s.startScrub(ctx)
 	defer stopScrub() // also below, before the store closes
+	if s.lua != nil {
+		s.lua.Start()      // the background script
+		defer s.closeLua() // also below, before the store closes
+	}
 	if s.dln != nil {
 		defer serveListener(s.dln, debugHandler(), s.log, "debug")()
 	}
@@ -454,6 +470,7 @@ func (s *Server) run(ctx context.Context) error {
 	}
 	<-pubsubDone
 	stopScrub()
+	s.closeLua()
 	_ = s.notify.Close() // synchronous pushes of requests that gave up waiting
 	if s.pubsub != nil {
 		s.pubsub.Close()
@@ -481,6 +498,7 @@ func (s *Server) serveMetrics() (stop func()) {
 func (s *Server) Close() error {
 	err := errors.New("server: Close after Run")
 	s.runOnce.Do(func() {
+		s.closeLua()
 		_ = s.notify.Close()
 		_ = s.pool.Close()
 		if s.mln != nil {

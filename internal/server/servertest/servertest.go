@@ -57,6 +57,8 @@ type Options struct {
 	// defaults if zero).
 	BodyIdleTimeout    time.Duration
 	MaxAnonymousBodies int
+	// Lua configures request scripting (off without Lua.Scripts).
+	Lua server.LuaConfig
 	// Scrub configures the background scrub (off if zero).
 	Scrub server.ScrubConfig
 	// BallastSize is the data directory's free-space reserve (server
@@ -113,6 +115,7 @@ func Start(t testing.TB, opts Options) *Running {
 		BodyIdleTimeout: opts.BodyIdleTimeout, MaxAnonymousBodies: opts.MaxAnonymousBodies,
 		Scrub:       opts.Scrub,
 		BallastSize: opts.BallastSize,
+		Lua:         opts.Lua,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)

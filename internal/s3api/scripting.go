@@ -1,0 +1,171 @@
+package s3api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/cairn-s3/cairn/internal/lua"
+	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tenant"
+)
+
+// Scripting runs request scripts (lua.Engine): prerequest before
+// authentication, postauth after authorization, postrequest once the
+// response is written, and the data scripts on object bodies.
+type Scripting interface {
+	PreRequest(ctx context.Context, req *lua.Request) *lua.Denial
+	PostAuth(ctx context.Context, req *lua.Request)
+	PostRequest(ctx context.Context, req *lua.Request)
+	HasScript(ctx context.Context, c lua.Context, tenant string) bool
+	Data(ctx context.Context, c lua.Context, req *lua.Request, chunk []byte, offset int64)
+}
+
+// scriptRequest starts the scripts' view of a request.
+func (a *API) scriptRequest(r *http.Request, req *Request) *lua.Request {
+	return &lua.Request{HTTP: r, ID: req.ID, Start: req.Start, Info: scriptInfo{a: a, req: req}}
+}
+
+// syncScriptRequest copies what the router learned into the scripts' view.
+func syncScriptRequest(req *Request) {
+	l := req.script
+	l.RGWOp = req.Row().Hook
+	l.Tenant, l.Bucket = tenant.SplitBucket(req.Bucket)
+	l.Key = req.Key
+	if l.VersionID == "" && strings.Contains(l.HTTP.URL.RawQuery, "versionId") {
+		l.VersionID = l.HTTP.URL.Query().Get("versionId")
+	}
+	if req.row != nil && req.row.CopySource && l.CopyFrom == nil {
+		if src, err := parseCopySource(l.HTTP.Header, req.callerTenant()); err == nil {
+			t, b := tenant.SplitBucket(src.Bucket)
+			l.CopyFrom = &lua.CopyFrom{Tenant: t, Bucket: b, Key: src.Key, VersionID: src.VersionID}
+		}
+	}
+	if !req.Identity.Anonymous && req.Identity.UserID != "" {
+		t, id := tenant.SplitUser(req.Identity.UserID)
+		l.User = &lua.User{Tenant: t, ID: id}
+	}
+}
+
+// preRequest runs the prerequest script once the operation is known, in
+// the tenant of the access key the request names (its bucket's tenant
+// once authenticated). A script may redirect the request to another
+// bucket or deny it.
+func (a *API) preRequest(r *http.Request, req *Request) error {
+	l := req.script
+	syncScriptRequest(req)
+	if l.Tenant == "" && req.bucketSegment != "" {
+		if c, ok := a.auth.(claimer); ok {
+			if user, ok := c.ClaimedUser(r); ok {
+				l.Tenant = tenant.OfUser(user)
+			}
+		}
+	}
+	if d := a.cfg.Scripting.PreRequest(r.Context(), l); d != nil {
+		return &s3err.Error{Code: d.Code, Status: d.Status, Message: d.Message}
+	}
+	if name, ok := l.BucketRename(); ok {
+		req.bucketSegment = name
+		return req.resolveBucket()
+	}
+	return nil
+}
+
+// postAuth runs once the caller is authorized: the request's bucket and
+// user are final.
+func (a *API) postAuth(r *http.Request, req *Request) {
+	syncScriptRequest(req)
+	a.cfg.Scripting.PostAuth(r.Context(), req.script)
+}
+
+// postRequest runs after the response was written.
+func (a *API) postRequest(r *http.Request, req *Request, status int, err error) {
+	syncScriptRequest(req)
+	resp := &req.script.Response
+	resp.HTTPStatusCode = status
+	if err != nil {
+		e := toS3(err)
+		resp.HTTPStatus, resp.Message = e.Code, e.Message
+		resp.RGWCode = -1
+	}
+	a.cfg.Scripting.PostRequest(r.Context(), req.script)
+}
+
+// putDataHook shows a PUT's or an UploadPart's body to the putdata
+// script, on the data as received (before encryption).
+func (a *API) putDataHook(r *http.Request, req *Request) {
+	switch req.Op {
+	case OpPutObject, OpUploadPart:
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = readCloser{a.scriptData(r, req, lua.PutData, r.Body, 0), r.Body}
+		}
+	}
+}
+
+// scriptData returns body showing each chunk, from offset off of the
+// object, to the data script of context c, if the bucket's tenant has one
+// (putdata: PUT, UploadPart, POST forms; getdata: GET after decryption).
+func (a *API) scriptData(r *http.Request, req *Request, c lua.Context, body io.Reader, off int64) io.Reader {
+	s := a.cfg.Scripting
+	if req.script == nil || !s.HasScript(r.Context(), c, req.script.Tenant) {
+		return body
+	}
+	syncScriptRequest(req)
+	ctx := r.Context()
+	return &dataReader{Reader: body, off: off, run: func(p []byte, off int64) { s.Data(ctx, c, req.script, p, off) }}
+}
+
+// dataReader shows each chunk it reads to a data script.
+type dataReader struct {
+	io.Reader
+	off int64
+	run func(p []byte, off int64)
+}
+
+func (d *dataReader) Read(p []byte) (int, error) {
+	n, err := d.Reader.Read(p)
+	if n > 0 {
+		d.run(p[:n], d.off)
+		d.off += int64(n)
+	}
+	return n, err
+}
+
+// scriptInfo reads the request's bucket and object records for scripts.
+type scriptInfo struct {
+	a   *API
+	req *Request
+}
+
+func (s scriptInfo) Bucket(ctx context.Context) (lua.BucketInfo, bool) {
+	b, err := s.a.store.GetBucket(ctx, s.req.Bucket)
+	if err != nil {
+		return lua.BucketInfo{}, false
+	}
+	t, id := tenant.SplitUser(b.Owner)
+	var tags map[string]string
+	var tagList []bucketTag
+	if err := json.Unmarshal(b.Config[bucketTaggingConfig], &tagList); err == nil {
+		tags = make(map[string]string, len(tagList))
+		for _, tag := range tagList {
+			tags[tag.Key] = tag.Value
+		}
+	}
+	return lua.BucketInfo{Tags: tags, ID: b.Name, Marker: b.Name, Created: b.Created, Modified: b.Created,
+		Owner: lua.User{Tenant: t, ID: id}, PlacementID: "default-placement", StorageClass: "STANDARD",
+		Policy: string(b.Config[configPolicy])}, true
+}
+
+func (s scriptInfo) Object(ctx context.Context) (lua.ObjectInfo, bool) {
+	if s.req.Key == "" || s.req.Bucket == "" {
+		return lua.ObjectInfo{}, false
+	}
+	oi, err := s.a.store.HeadObject(ctx, s.req.Bucket, s.req.Key, store.GetOptions{VersionID: s.req.script.VersionID})
+	if err != nil {
+		return lua.ObjectInfo{}, false // none yet (prerequest of a PUT) or gone
+	}
+	return lua.ObjectInfo{Size: oi.Size, Modified: oi.LastModified, Version: oi.VersionID}, true
+}
