@@ -17,7 +17,8 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 	if err := checkKey(dstKey); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	if _, _, err := s.readBucket(dstBucket); err != nil {
+	rec, _, err := s.readBucket(dstBucket)
+	if err != nil {
 		return store.ObjectInfo{}, err
 	}
 	sinfo, rc, err := s.GetObject(ctx, src.Bucket, src.Key, store.GetOptions{VersionID: src.VersionID})
@@ -46,7 +47,7 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 	if meta.ChecksumType == "COMPOSITE" {
 		meta.Checksums, meta.ChecksumType = nil, ""
 	}
-	in, err := s.receive(ctx, rc, sinfo.Size, nil)
+	in, err := s.receive(ctx, rec.shardOID(dstKey), rc, sinfo.Size, nil)
 	rc.Close()
 	if err != nil {
 		return store.ObjectInfo{}, err

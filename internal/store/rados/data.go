@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -24,25 +25,66 @@ const (
 
 // received is a body written to its stripes, not yet committed.
 type received struct {
-	seg segment
-	md5 []byte
+	seg    segment
+	md5    []byte
+	oid    string // the index shard holding its intent row
+	intent string // the intent row; the commit that uses the body removes it
 }
 
 // receive streams body into new stripes, checking the declared size and
-// md5. On error, nothing it wrote remains.
-func (s *Store) receive(ctx context.Context, body io.Reader, size int64, wantMD5 []byte) (received, error) {
-	seg := segment{ID: newID()}
+// md5. An intent row in the key's shard (oid), written before the first
+// stripe, names the body until a commit takes it over, so the garbage
+// collector finds the stripes of a gateway that died mid-write. On error,
+// nothing it wrote remains.
+func (s *Store) receive(ctx context.Context, oid string, body io.Reader, size int64, wantMD5 []byte) (received, error) {
+	in := received{seg: segment{ID: newID()}, oid: oid}
+	in.intent = timedRow(rowIntent, in.seg.ID)
+	if err := s.writeIntent(oid, in.intent, in.seg); err != nil {
+		return received{}, err
+	}
 	h := md5.New()
-	err := s.writeStripes(ctx, body, size, &seg, h)
-	sum := h.Sum(nil)
-	if err == nil && wantMD5 != nil && !bytes.Equal(sum, wantMD5) {
+	err := s.writeStripes(ctx, body, size, &in.seg, h)
+	in.md5 = h.Sum(nil)
+	if err == nil && wantMD5 != nil && !bytes.Equal(in.md5, wantMD5) {
 		err = store.ErrBadDigest
 	}
 	if err != nil {
-		s.removeSegments(seg)
+		s.discard(in)
 		return received{}, err
 	}
-	return received{seg: seg, md5: sum}, nil
+	return in, nil
+}
+
+// writeIntent records that stripes of seg may exist. Its size is the
+// largest the body may reach, so that removal covers every stripe.
+func (s *Store) writeIntent(oid, row string, seg segment) error {
+	seg.Size = maxBodySize
+	data, err := json.Marshal(segmentsRow{Data: []segment{seg}})
+	if err != nil {
+		return fmt.Errorf("rados: encode: %w", err)
+	}
+	op := newWriteOp()
+	defer op.release()
+	op.assertExists()
+	op.omapSet(map[string][]byte{row: wrap(data)})
+	if err := op.operate(s.io, oid); err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("%w: its index is gone", store.ErrNoSuchBucket)
+		}
+		return err
+	}
+	return nil
+}
+
+// discard removes an uncommitted body and its intent row.
+func (s *Store) discard(in received) {
+	s.removeSegments(in.seg)
+	op := newWriteOp()
+	defer op.release()
+	op.omapRm([]string{in.intent})
+	if err := op.operate(s.io, in.oid); err != nil && !isNotFound(err) {
+		s.log.Warn("rados: remove intent row", "object", in.oid, "err", err)
+	}
 }
 
 func (s *Store) writeStripes(ctx context.Context, body io.Reader, size int64, seg *segment, h hash.Hash) error {
@@ -108,12 +150,21 @@ func readFull(ctx context.Context, r io.Reader, buf []byte) (n int, eof bool, er
 	return n, false, nil
 }
 
+// maxBodySize bounds one body (object or part), as S3 does (5 TiB).
+const maxBodySize = 5 << 40
+
 // removeSegments deletes the stripes of bodies; missing ones are fine.
+// A segment of unknown size (an intent's) is removed up to its first
+// missing stripe: stripes are written in order.
 func (s *Store) removeSegments(segs ...segment) {
 	for _, seg := range segs {
 		stripes := (seg.Size + stripeSize - 1) / stripeSize
 		for i := range max(stripes, 1) {
-			if err := s.io.Delete(stripeOID(seg.ID, i)); err != nil && !isNotFound(err) {
+			err := s.io.Delete(stripeOID(seg.ID, i))
+			if isNotFound(err) && seg.Size == maxBodySize {
+				break
+			}
+			if err != nil && !isNotFound(err) {
 				s.log.Warn("rados: remove data", "object", stripeOID(seg.ID, i), "err", err)
 			}
 		}

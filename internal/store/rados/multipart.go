@@ -106,10 +106,11 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, nu
 	if number < 1 || number > maxPartNumber {
 		return store.PartInfo{}, fmt.Errorf("%w: %d", store.ErrInvalidPartNumber, number)
 	}
-	if _, err := s.upload(bucket, key, uploadID); err != nil {
+	st, err := s.upload(bucket, key, uploadID)
+	if err != nil {
 		return store.PartInfo{}, err
 	}
-	in, err := s.receive(ctx, body, opts.Size, opts.ContentMD5)
+	in, err := s.receive(ctx, st.oid, body, opts.Size, opts.ContentMD5)
 	if err != nil {
 		return store.PartInfo{}, err
 	}
@@ -122,7 +123,7 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, nu
 		p.Checksums = opts.Checksums()
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		err = s.commitPart(ctx, bucket, key, uploadID, p)
+		err = s.commitPart(ctx, bucket, key, uploadID, p, in.intent)
 		if !errors.Is(err, errConflict) {
 			break
 		}
@@ -131,7 +132,7 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, nu
 		}
 	}
 	if err != nil {
-		s.removeSegments(in.seg)
+		s.discard(in)
 		return store.PartInfo{}, err
 	}
 	return p.info(), nil
@@ -140,17 +141,21 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, nu
 // commitPart records a part under guards that the upload still exists and
 // that the part it replaces is the one read; the replaced body becomes
 // garbage in the same write.
-func (s *Store) commitPart(ctx context.Context, bucket, key, uploadID string, p *partRec) error {
+func (s *Store) commitPart(ctx context.Context, bucket, key, uploadID string, p *partRec, intent string) error {
 	st, err := s.upload(bucket, key, uploadID)
 	if err != nil {
 		return err
 	}
-	oldRaw, err := getRow(s.io, st.oid, partRow(uploadID, p.Number))
+	rows, err := getRows(s.io, st.oid, partRow(uploadID, p.Number), intent)
 	if err != nil {
 		return err
 	}
+	oldRaw := rows[partRow(uploadID, p.Number)]
 	t := s.newTxn(ctx, st.oid, map[string][]byte{uploadRow(key, uploadID): st.raw, partRow(uploadID, p.Number): oldRaw})
 	defer t.close()
+	if err := takeIntents(t, &keyState{rows: rows}, []string{intent}); err != nil {
+		return err
+	}
 	if oldRaw != nil {
 		var old partRec
 		if err := decodeRow(oldRaw, &old); err != nil {

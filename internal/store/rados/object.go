@@ -115,10 +115,37 @@ func (t *txn) garbage(segs []segment) error {
 	if len(segs) == 0 {
 		return nil
 	}
-	return t.setJSON(fmt.Sprintf("%s%016x/%s", rowGarbage, time.Now().UnixNano(), newID()), segmentsRow{Data: segs})
+	return t.setJSON(timedRow(rowGarbage, newID()), segmentsRow{Data: segs})
 }
 
-const rowGarbage = "g/"
+// Rows of the garbage collector, named by time so that a pass reads the
+// oldest first: "g/" bodies a commit unreferenced, "w/" write intents.
+const (
+	rowGarbage = "g/"
+	rowIntent  = "w/"
+)
+
+func timedRow(prefix, id string) string {
+	return fmt.Sprintf("%s%016x/%s", prefix, time.Now().UnixNano(), id)
+}
+
+// errCollected means a body's intent row is gone: the garbage collector
+// took the body of a write that outlived the intent's lifetime.
+var errCollected = errors.New("rados: the body was collected before its commit")
+
+// takeIntents guards t on the intent rows of its bodies being as read
+// and removes them with the commit.
+func takeIntents(t *txn, ks *keyState, intents []string) error {
+	for _, row := range intents {
+		raw := ks.rows[row]
+		if raw == nil {
+			return errCollected
+		}
+		t.op.omapEqual(row, raw)
+		t.rmRow(row)
+	}
+	return nil
+}
 
 // segmentsRow is the value of garbage rows (and the data of part rows).
 type segmentsRow struct {
@@ -145,6 +172,8 @@ type newVersion struct {
 	// stage, if set, adds rows and guards to the commit (upload cleanup).
 	stage func(t *txn, ks *keyState) error
 	extra []string // rows stage needs, read with the head
+	// intents are the intent rows of the bodies the version takes over.
+	intents []string
 }
 
 // commitVersion makes nv the latest version of key: one guarded write of
@@ -164,7 +193,7 @@ func (s *Store) commitVersion(ctx context.Context, bucket, key string, nv newVer
 }
 
 func (s *Store) tryCommitVersion(ctx context.Context, bucket, key string, nv newVersion) (store.ObjectInfo, error) {
-	ks, err := s.loadKey(bucket, key, nv.extra...)
+	ks, err := s.loadKey(bucket, key, append(nv.extra, nv.intents...)...)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -187,6 +216,9 @@ func (s *Store) tryCommitVersion(ctx context.Context, bucket, key string, nv new
 	t := s.newTxn(ctx, ks.oid, map[string][]byte{headRow(key): ks.raw})
 	defer t.close()
 	t.seq = seq
+	if err := takeIntents(t, ks, nv.intents); err != nil {
+		return store.ObjectInfo{}, err
+	}
 	if err := s.putVersion(t, ks, key, v); err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -246,10 +278,11 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return store.ObjectInfo{}, err
 	}
 	// Fail before reading a body that could not be stored.
-	if _, _, err := s.readBucket(bucket); err != nil {
+	rec, _, err := s.readBucket(bucket)
+	if err != nil {
 		return store.ObjectInfo{}, err
 	}
-	in, err := s.receive(ctx, body, opts.Size, opts.ContentMD5)
+	in, err := s.receive(ctx, rec.shardOID(key), body, opts.Size, opts.ContentMD5)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -271,9 +304,10 @@ func (s *Store) commitBody(ctx context.Context, bucket, key string, in received,
 	nv.size = in.seg.Size
 	nv.etag = hex.EncodeToString(in.md5)
 	nv.data = []segment{in.seg}
+	nv.intents = []string{in.intent}
 	info, err := s.commitVersion(ctx, bucket, key, nv)
 	if err != nil {
-		s.removeSegments(in.seg)
+		s.discard(in)
 	}
 	return info, err
 }

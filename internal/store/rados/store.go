@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/ceph/go-ceph/rados"
 
@@ -37,6 +38,13 @@ type Options struct {
 	Hook store.ChangeHook
 	// Logger receives background messages; nil discards them.
 	Logger *slog.Logger
+	// GCInterval is how often the store runs CollectGarbage; zero means
+	// never (a deployment runs it on some gateways, or all: passes are
+	// idempotent). GarbageDelay and IntentTTL default to DefaultGarbageDelay
+	// and DefaultIntentTTL.
+	GCInterval   time.Duration
+	GarbageDelay time.Duration
+	IntentTTL    time.Duration
 }
 
 // Store is the RADOS backend. Its methods are safe for concurrent use, and
@@ -48,7 +56,8 @@ type Store struct {
 	log    *slog.Logger
 	seq    seqLease
 
-	closeOnce sync.Once
+	gcStop, gcDone chan struct{}
+	closeOnce      sync.Once
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -78,12 +87,29 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		io.Destroy()
 		return nil, err
 	}
+	if opts.GCInterval > 0 {
+		gd, ttl := opts.GarbageDelay, opts.IntentTTL
+		if gd <= 0 {
+			gd = DefaultGarbageDelay
+		}
+		if ttl <= 0 {
+			ttl = DefaultIntentTTL
+		}
+		s.gcStop, s.gcDone = make(chan struct{}), make(chan struct{})
+		go s.gcLoop(s.gcStop, s.gcDone, opts.GCInterval, gd, ttl)
+	}
 	return s, ctx.Err()
 }
 
-// Close releases the pool handle.
+// Close stops the garbage collector and releases the pool handle.
 func (s *Store) Close() error {
-	s.closeOnce.Do(s.io.Destroy)
+	s.closeOnce.Do(func() {
+		if s.gcStop != nil {
+			close(s.gcStop)
+			<-s.gcDone
+		}
+		s.io.Destroy()
+	})
 	return nil
 }
 
