@@ -20,3 +20,9 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The RADOS build: the rados store backend, cgo against librados (Debian's
+# librados-dev); the default build above stays pure Go.
+.PHONY: build-rados
+build-rados:
+	$(GO) build -tags rados -o bin/cairn-rados ./cmd/cairn
