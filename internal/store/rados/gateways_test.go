@@ -8,15 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ceph/go-ceph/rados"
+
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
-// twoGateways opens two stores on one fresh pool, as two gateways would.
+// twoGateways opens two stores on one fresh pool, each with a cluster
+// connection of its own, as two gateway processes would.
 func twoGateways(t *testing.T, hook store.ChangeHook) (*Store, *Store) {
 	t.Helper()
 	a := openFresh(t, hook)
@@ -24,19 +28,38 @@ func twoGateways(t *testing.T, hook store.ChangeHook) (*Store, *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Open(context.Background(), Options{Conn: testConn(t), Pool: pool, Shards: 3, Hook: hook})
+	testConn(t)
+	c, err := rados.NewConn()
+	if err == nil {
+		err = c.ReadConfigFile(os.Getenv("CAIRN_CEPH_CONF"))
+	}
+	if err == nil {
+		err = c.Connect()
+	}
+	if err != nil {
+		t.Fatalf("second connection: %v", err)
+	}
+	b, err := Open(context.Background(), Options{Conn: c, Pool: pool, Shards: 3, Hook: hook})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.Close() })
+	t.Cleanup(func() {
+		b.Close()
+		c.Shutdown()
+	})
 	return a, b
 }
 
 // Of concurrent If-None-Match: * PUTs of one key through two gateways,
 // exactly one wins: the guard is the shard's omap comparison, not a lock
 // either gateway holds.
+// Each attempt's hook writes a record; only the winner's commit exists, so
+// only its record does (an event exists iff its change does).
 func TestGatewaysIfNoneMatchOneWinner(t *testing.T) {
-	a, b := twoGateways(t, nil)
+	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
+		return w.Put(fmt.Appendf(nil, "events/%020d", c.Sequence), []byte(c.Object.ETag))
+	}
+	a, b := twoGateways(t, hook)
 	ctx := context.Background()
 	if err := a.CreateBucket(ctx, store.Bucket{Name: "b", Owner: "o"}); err != nil {
 		t.Fatal(err)
@@ -78,6 +101,16 @@ func TestGatewaysIfNoneMatchOneWinner(t *testing.T) {
 		rc.Close()
 		if !strings.HasPrefix(string(got), "writer-") || int64(len(got)) != info.Size {
 			t.Errorf("read %q (%+v)", got, info)
+		}
+		var recs []string
+		for p, err := range gw.KV().Scan(ctx, []byte("events/"), nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, string(p.Value))
+		}
+		if len(recs) != 1 || recs[0] != info.ETag {
+			t.Errorf("records %q, want only the winner's (%s)", recs, info.ETag)
 		}
 	}
 }
