@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
-	"strconv"
 	"strings"
 	"time"
 
@@ -82,20 +81,6 @@ func versionRow(key string, seq uint64) string {
 }
 
 func versionRowsOf(key string) string { return rowVersion + esc(key) + sep }
-
-// parseVersionRow returns the key and sequence of a version row.
-func parseVersionRow(row string) (string, uint64, error) {
-	body := strings.TrimPrefix(row, rowVersion)
-	i := strings.LastIndex(body, sep)
-	if i < 0 {
-		return "", 0, fmt.Errorf("rados: bad version row %q", row)
-	}
-	inv, err := strconv.ParseUint(body[i+len(sep):], 16, 64)
-	if err != nil {
-		return "", 0, fmt.Errorf("rados: bad version row %q", row)
-	}
-	return unesc(body[:i]), ^inv, nil
-}
 
 func uploadRow(key, uploadID string) string { return rowUpload + esc(key) + sep + uploadID }
 
