@@ -47,14 +47,19 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 	if meta.ChecksumType == "COMPOSITE" {
 		meta.Checksums, meta.ChecksumType = nil, ""
 	}
+	nv := newVersion{kind: store.ChangeCopy, meta: meta, owner: opts.Owner}
+	if sinfo.Size <= int64(s.inline) {
+		if err := s.receiveInline(ctx, rc, sinfo.Size, nil, &nv); err != nil {
+			return store.ObjectInfo{}, err
+		}
+		return s.commitVersion(ctx, dstBucket, dstKey, nv)
+	}
 	in, err := s.receive(ctx, rec.shardOID(dstKey), rc, sinfo.Size, nil)
 	rc.Close()
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
-	// The copy's ETag is the source's (a multipart source keeps "<md5>-N").
-	info, err := s.commitBody(ctx, dstBucket, dstKey, in, newVersion{kind: store.ChangeCopy, meta: meta, owner: opts.Owner})
-	return info, err
+	return s.commitBody(ctx, dstBucket, dstKey, in, nv)
 }
 
 // UpdateObject applies fn to a version's metadata in place, in one guarded
@@ -119,7 +124,7 @@ func (s *Store) tryUpdate(ctx context.Context, bucket, key, versionID string, fn
 	}
 	h := *ks.head
 	if isLatest {
-		h.Latest = v
+		h.Latest = headCopy(v)
 	}
 	if err := t.setJSON(headRow(key), h); err != nil {
 		return store.ObjectInfo{}, err

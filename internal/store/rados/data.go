@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,31 @@ func (s *Store) receive(ctx context.Context, oid string, body io.Reader, size in
 		return received{}, err
 	}
 	return in, nil
+}
+
+// receiveInline reads a small body of declared size into nv (no stripes,
+// no intent: the commit writes it), checking size and md5.
+func (s *Store) receiveInline(ctx context.Context, body io.Reader, size int64, wantMD5 []byte, nv *newVersion) error {
+	buf := make([]byte, size+1) // one more byte to see a body longer than declared
+	n, _, err := readFull(ctx, body, buf)
+	if err != nil {
+		return err
+	}
+	if int64(n) > size {
+		return fmt.Errorf("%w: body longer than the declared %d bytes", store.ErrIncompleteBody, size)
+	}
+	if int64(n) < size {
+		return fmt.Errorf("%w: got %d of %d bytes", store.ErrIncompleteBody, n, size)
+	}
+	sum := md5.Sum(buf[:n])
+	if wantMD5 != nil && !bytes.Equal(sum[:], wantMD5) {
+		return store.ErrBadDigest
+	}
+	nv.inline, nv.size, nv.etag = buf[:n:n], int64(n), hex.EncodeToString(sum[:])
+	if nv.inline == nil {
+		nv.inline = []byte{}
+	}
+	return nil
 }
 
 // writeIntent records that stripes of seg may exist. Its size is the

@@ -121,9 +121,11 @@ func (s *Store) tryVersionDelete(ctx context.Context, ks *keyState, bucket, key 
 		h.NullSeq = 0
 	}
 	if isLatest {
-		if h.Latest, err = s.nextOlder(ks.oid, key, v.Seq); err != nil {
+		next, err := s.nextOlder(ks.oid, key, v.Seq)
+		if err != nil {
 			return store.DeleteResult{}, err
 		}
+		h.Latest = headCopy(next)
 	}
 	// A key without versions keeps its head (Latest nil) so that its next
 	// change still gets a sequence past this one, from any gateway.

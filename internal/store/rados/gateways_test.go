@@ -208,8 +208,8 @@ func TestGarbageAfterOverwrite(t *testing.T) {
 	if n, err := s.CollectGarbage(ctx, 0, time.Hour); err != nil || n != 1 {
 		t.Fatalf("pass removed %d bodies, %v; want 1", n, err)
 	}
-	if n := countStripes(t, s); n != 1 {
-		t.Errorf("%d stripes left, want the new body's one", n)
+	if n := countStripes(t, s); n != 0 {
+		t.Errorf("%d stripes left, want none (the new body is inline)", n)
 	}
 }
 

@@ -135,6 +135,21 @@ type version struct {
 	Meta         store.Metadata `json:"meta"`
 	Parts        []store.Part   `json:"parts,omitempty"`
 	Data         []segment      `json:"data,omitempty"`
+	// Small bodies live in the version row itself (Options.InlineThreshold):
+	// their PUT is one write. Inlined stays set in the head's copy, which
+	// leaves the bytes out so that listings read small rows.
+	Inlined bool   `json:"il,omitempty"`
+	Inline  []byte `json:"in,omitempty"`
+}
+
+// headCopy is v as the head row keeps it: without inline bytes.
+func headCopy(v *version) *version {
+	if v == nil || v.Inline == nil {
+		return v
+	}
+	c := *v
+	c.Inline = nil
+	return &c
 }
 
 func (v *version) id(vs store.Versioning) string {

@@ -75,10 +75,6 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	if err := checkKey(key); err != nil {
 		return store.Upload{}, err
 	}
-	rec, _, err := s.readBucket(bucket)
-	if err != nil {
-		return store.Upload{}, err
-	}
 	seq, err := s.seq.next(0)
 	if err != nil {
 		return store.Upload{}, err
@@ -87,18 +83,27 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	// initiation; the random tail makes them unguessable.
 	up := store.Upload{Bucket: bucket, Key: key, UploadID: fmt.Sprintf("%016x%s", seq, newID()[:16]),
 		Initiated: time.Now().UTC(), Owner: opts.Owner, Meta: opts.Meta}
-	t := s.newTxn(ctx, rec.shardOID(key), map[string][]byte{uploadRow(key, up.UploadID): nil})
-	defer t.close()
-	if err := t.setJSON(uploadRow(key, up.UploadID), up); err != nil {
-		return store.Upload{}, err
-	}
-	if err := t.commit(); err != nil {
-		if errors.Is(err, errConflict) {
-			return store.Upload{}, fmt.Errorf("%w: %s", store.ErrNoSuchBucket, bucket)
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		// A shard closed by a bucket deletion in progress fails the guard:
+		// the bucket is then gone, or reopened for the retry.
+		rec, _, err := s.readBucket(bucket)
+		if err != nil {
+			return store.Upload{}, err
 		}
-		return store.Upload{}, err
+		t := s.newTxn(ctx, rec.shardOID(key), map[string][]byte{uploadRow(key, up.UploadID): nil})
+		err = t.setJSON(uploadRow(key, up.UploadID), up)
+		if err == nil {
+			err = t.commit()
+		}
+		t.close()
+		if !errors.Is(err, errConflict) {
+			return up, err
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return store.Upload{}, err
+		}
 	}
-	return up, nil
+	return store.Upload{}, fmt.Errorf("rados: create upload %s/%s: %w", bucket, key, errConflict)
 }
 
 // UploadPart stores one part; a part with the same number is replaced.

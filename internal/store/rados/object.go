@@ -174,6 +174,7 @@ type newVersion struct {
 	extra []string // rows stage needs, read with the head
 	// intents are the intent rows of the bodies the version takes over.
 	intents []string
+	inline  []byte // a small body kept in the version row
 }
 
 // commitVersion makes nv the latest version of key: one guarded write of
@@ -212,7 +213,8 @@ func (s *Store) tryCommitVersion(ctx context.Context, bucket, key string, nv new
 		return store.ObjectInfo{}, err
 	}
 	v := &version{Seq: seq, Null: b.Versioning != store.Enabled, Size: nv.size, ETag: nv.etag,
-		Modified: time.Now().UTC(), Owner: nv.owner, Meta: nv.meta, Parts: nv.parts, Data: nv.data}
+		Modified: time.Now().UTC(), Owner: nv.owner, Meta: nv.meta, Parts: nv.parts, Data: nv.data,
+		Inlined: nv.inline != nil, Inline: nv.inline}
 	t := s.newTxn(ctx, ks.oid, map[string][]byte{headRow(key): ks.raw})
 	defer t.close()
 	t.seq = seq
@@ -237,7 +239,7 @@ func (s *Store) tryCommitVersion(ctx context.Context, bucket, key string, nv new
 // putVersion adds v as key's newest version to t, replacing the null
 // version if v is one.
 func (s *Store) putVersion(t *txn, ks *keyState, key string, v *version) error {
-	h := keyHead{Seq: v.Seq, Latest: v}
+	h := keyHead{Seq: v.Seq, Latest: headCopy(v)}
 	if ks.head != nil {
 		h.NullSeq = ks.head.NullSeq
 	}
@@ -282,6 +284,23 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
+	nv := newVersion{kind: store.ChangePut, meta: opts.Meta, owner: opts.Owner,
+		check: preconditions(opts.IfMatch, opts.IfNoneMatch)}
+	withSums := func() {
+		if opts.Checksums != nil {
+			nv.meta.Checksums = mergeChecksums(nv.meta.Checksums, opts.Checksums())
+		}
+	}
+	if opts.Size >= 0 && opts.Size <= int64(s.inline) {
+		if err := s.receiveInline(ctx, body, opts.Size, opts.ContentMD5, &nv); err != nil {
+			return store.ObjectInfo{}, err
+		}
+		if opts.MD5 != nil {
+			nv.etag = hex.EncodeToString(opts.MD5())
+		}
+		withSums()
+		return s.commitVersion(ctx, bucket, key, nv)
+	}
 	in, err := s.receive(ctx, rec.shardOID(key), body, opts.Size, opts.ContentMD5)
 	if err != nil {
 		return store.ObjectInfo{}, err
@@ -289,14 +308,8 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	if opts.MD5 != nil {
 		in.md5 = opts.MD5()
 	}
-	meta := opts.Meta
-	if opts.Checksums != nil {
-		meta.Checksums = mergeChecksums(meta.Checksums, opts.Checksums())
-	}
-	return s.commitBody(ctx, bucket, key, in, newVersion{
-		kind: store.ChangePut, meta: meta, owner: opts.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch),
-	})
+	withSums()
+	return s.commitBody(ctx, bucket, key, in, nv)
 }
 
 // commitBody commits a received body as a new version, or removes it.

@@ -23,7 +23,7 @@ var (
 	connErr  error
 )
 
-func testConn(t *testing.T) *rados.Conn {
+func testConn(t testing.TB) *rados.Conn {
 	t.Helper()
 	conf := os.Getenv("CAIRN_CEPH_CONF")
 	if conf == "" {
@@ -49,7 +49,9 @@ func testConn(t *testing.T) *rados.Conn {
 }
 
 // openFresh opens a store in a pool of its own, deleted when the test ends.
-func openFresh(t *testing.T, hook store.ChangeHook) *Store {
+func openFresh(t *testing.T, hook store.ChangeHook) *Store { return openFreshTB(t, hook) }
+
+func openFreshTB(t testing.TB, hook store.ChangeHook) *Store {
 	t.Helper()
 	c := testConn(t)
 	pool := "cairn-test-" + newID()[:12]

@@ -21,6 +21,9 @@ import (
 // Options.Shards is zero.
 const DefaultShards = 8
 
+// DefaultInlineThreshold is Options.InlineThreshold's default.
+const DefaultInlineThreshold = 16 << 10
+
 // maxAttempts bounds the retries of a commit whose guard failed.
 const maxAttempts = 64
 
@@ -36,6 +39,10 @@ type Options struct {
 	Shards int
 	// Hook, if set, runs inside the commit of every object change.
 	Hook store.ChangeHook
+	// InlineThreshold is the largest body of known size, in bytes, kept in
+	// its version row (one write per PUT) rather than in stripes. Zero
+	// means DefaultInlineThreshold; negative stores every body in stripes.
+	InlineThreshold int
 	// Logger receives background messages; nil discards them.
 	Logger *slog.Logger
 	// GCInterval is how often the store runs CollectGarbage; zero means
@@ -53,6 +60,7 @@ type Store struct {
 	io     *rados.IOContext
 	hook   store.ChangeHook
 	shards int
+	inline int
 	log    *slog.Logger
 	seq    seqLease
 
@@ -75,6 +83,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{io: io, hook: opts.Hook, shards: opts.Shards, log: opts.Logger}
 	if s.shards <= 0 {
 		s.shards = DefaultShards
+	}
+	switch s.inline = opts.InlineThreshold; {
+	case s.inline == 0:
+		s.inline = DefaultInlineThreshold
+	case s.inline < 0:
+		s.inline = -1
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
