@@ -143,7 +143,15 @@ func (k kvStore) Scan(ctx context.Context, prefix, start []byte) iter.Seq2[kv.Pa
 			if !ok {
 				return
 			}
-			cs[i].next()
+			// A key both in the metadata object and as a record (a record
+			// rewritten by Apply) is yielded once, with the metadata
+			// object's value: it is cursor 0, which wins ties.
+			name := r.Key[2:]
+			for _, c := range cs[i:] {
+				if o, ok, err := c.peek(); err == nil && ok && o.Key[2:] == name {
+					c.next()
+				}
+			}
 			v, err := unwrap(r.Value)
 			if err != nil {
 				yield(kv.Pair{}, err)

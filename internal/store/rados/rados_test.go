@@ -4,7 +4,9 @@ package rados
 
 import (
 	"context"
+	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -97,5 +99,46 @@ func TestEscapeKeepsOrder(t *testing.T) {
 		if unesc(esc(keys[i])) != keys[i] {
 			t.Errorf("unesc(esc(%q)) = %q", keys[i], unesc(esc(keys[i])))
 		}
+	}
+}
+
+// Records committed into index shards are read, rewritten and deleted
+// through KV like any key, and a key is never yielded twice.
+func TestKVRecordsInShards(t *testing.T) {
+	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
+		return w.Put([]byte("q/"+c.Object.Key), []byte("v1"))
+	}
+	s := openFresh(t, hook)
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, store.Bucket{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if _, err := s.PutObject(ctx, "b", k, strings.NewReader("x"), store.PutOptions{Size: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kvs := s.KV()
+	var batch kv.Batch
+	batch.Put([]byte("q/b"), []byte("v2"))
+	batch.Delete([]byte("q/c"))
+	if err := kvs.Apply(ctx, &batch); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for p, err := range kvs.Scan(ctx, []byte("q/"), []byte("q/b")) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(p.Key)+"="+string(p.Value))
+	}
+	if want := "q/b=v2 q/d=v1"; strings.Join(got, " ") != want {
+		t.Errorf("Scan from q/b = %q, want %q", got, want)
+	}
+	if v, err := kvs.Get(ctx, []byte("q/a")); err != nil || string(v) != "v1" {
+		t.Errorf("Get(q/a) = %q, %v", v, err)
+	}
+	if _, err := kvs.Get(ctx, []byte("q/c")); !errors.Is(err, kv.ErrNotFound) {
+		t.Errorf("Get(q/c) after its delete: %v", err)
 	}
 }
