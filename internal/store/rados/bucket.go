@@ -215,12 +215,59 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	return fmt.Errorf("rados: delete bucket %s: %w", name, errConflict)
 }
 
+// closeTTL is how long a bucket deletion may keep its shards closed; a
+// closure older than that is a dead gateway's, and the next writer resumes
+// the deletion (resumeDelete).
+const closeTTL = 30 * time.Second
+
+// resumeDelete finishes or undoes the deletion of a bucket whose shards a
+// gateway closed and left closed (it died). While every shard is closed no
+// write lands, so whichever gateways look, the dead one included if it was
+// only slow, see the same shards and decide alike: empty buckets are
+// deleted, others reopened.
+func (s *Store) resumeDelete(ctx context.Context, name string) {
+	rec, raw, err := s.readBucket(name)
+	if err != nil {
+		return
+	}
+	s.log.Warn("rados: resuming a bucket deletion left unfinished", "bucket", name)
+	if err := s.setClosed(rec, true); err != nil {
+		return
+	}
+	empty, err := s.shardsEmpty(rec)
+	if err == nil && empty {
+		op := newWriteOp()
+		op.omapEqual(rowBucket+name, raw)
+		op.omapRm([]string{rowBucket + name})
+		err = op.operate(s.io, metaOID)
+		op.release()
+		if err == nil {
+			s.dropShards(ctx, rec)
+			return
+		}
+	}
+	if err := s.setClosed(rec, false); err != nil {
+		s.log.Warn("rados: reopen bucket", "bucket", name, "err", err)
+	}
+}
+
+// staleClosure reports whether a shard's closed row (as stored) is older
+// than closeTTL.
+func staleClosure(raw []byte) bool {
+	v, err := unwrap(raw)
+	if err != nil {
+		return true
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(v))
+	return err != nil || time.Since(at) > closeTTL
+}
+
 func (s *Store) setClosed(rec *bucketRecord, closed bool) error {
 	for n := range rec.Shards {
 		op := newWriteOp()
 		op.assertExists()
 		if closed {
-			op.omapSet(map[string][]byte{rowClosed: wrap([]byte(time.Now().UTC().Format(time.RFC3339)))})
+			op.omapSet(map[string][]byte{rowClosed: wrap([]byte(time.Now().UTC().Format(time.RFC3339Nano)))})
 		} else {
 			op.omapRm([]string{rowClosed})
 		}

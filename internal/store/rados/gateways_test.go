@@ -262,3 +262,41 @@ func countStripes(t *testing.T, s *Store) int {
 	}
 	return n
 }
+
+// A gateway that died while deleting a bucket leaves its shards closed;
+// the next writer resumes the deletion: a bucket with objects is reopened
+// (the write succeeds), an empty one is deleted.
+func TestDeadBucketDeletionResumed(t *testing.T) {
+	s := openFresh(t, nil)
+	ctx := context.Background()
+	for _, name := range []string{"full", "empty"} {
+		if err := s.CreateBucket(ctx, store.Bucket{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.PutObject(ctx, "full", "k", strings.NewReader("x"), store.PutOptions{Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"full", "empty"} {
+		rec, _, err := s.readBucket(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		long := wrap([]byte(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano)))
+		for n := range rec.Shards {
+			if err := s.io.SetOmap(shardOID(rec.ID, n), map[string][]byte{rowClosed: long}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := s.PutObject(ctx, "full", "k2", strings.NewReader("y"), store.PutOptions{Size: 1}); err != nil {
+		t.Fatalf("write to a bucket whose deletion died: %v", err)
+	}
+	_, err := s.PutObject(ctx, "empty", "k", strings.NewReader("y"), store.PutOptions{Size: 1})
+	if !errors.Is(err, store.ErrNoSuchBucket) {
+		t.Fatalf("write to an empty bucket whose deletion died: %v, want ErrNoSuchBucket", err)
+	}
+	if _, err := s.GetBucket(ctx, "empty"); !errors.Is(err, store.ErrNoSuchBucket) {
+		t.Errorf("GetBucket(empty) = %v, want the deletion finished", err)
+	}
+}

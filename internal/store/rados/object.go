@@ -32,9 +32,13 @@ func (s *Store) loadKey(bucket, key string, extra ...string) (*keyState, error) 
 		return nil, err
 	}
 	ks := &keyState{rec: rec, oid: rec.shardOID(key)}
-	ks.rows, err = getRows(s.io, ks.oid, append([]string{headRow(key)}, extra...)...)
+	ks.rows, err = getRows(s.io, ks.oid, append([]string{headRow(key), rowClosed}, extra...)...)
 	if err != nil {
 		return nil, err
+	}
+	if c := ks.rows[rowClosed]; c != nil && staleClosure(c) {
+		// A writer would fail its guard until the deletion is resumed.
+		s.resumeDelete(context.Background(), bucket)
 	}
 	if ks.raw = ks.rows[headRow(key)]; ks.raw != nil {
 		ks.head = new(keyHead)
