@@ -27,9 +27,16 @@ type keyState struct {
 // loadKey reads a key's bucket, head row and the extra rows of its shard
 // (in the same read operation as the head row).
 func (s *Store) loadKey(bucket, key string, extra ...string) (*keyState, error) {
-	rec, _, err := s.readBucket(bucket)
-	if err != nil {
-		return nil, err
+	return s.loadKeyIn(nil, bucket, key, extra...)
+}
+
+// loadKeyIn is loadKey with the bucket's record, if the caller just read it.
+func (s *Store) loadKeyIn(rec *bucketRecord, bucket, key string, extra ...string) (*keyState, error) {
+	var err error
+	if rec == nil {
+		if rec, _, err = s.readBucket(bucket); err != nil {
+			return nil, err
+		}
 	}
 	ks := &keyState{rec: rec, oid: rec.shardOID(key)}
 	ks.rows, err = getRows(s.io, ks.oid, append([]string{headRow(key), rowClosed}, extra...)...)
@@ -179,6 +186,9 @@ type newVersion struct {
 	// intents are the intent rows of the bodies the version takes over.
 	intents []string
 	inline  []byte // a small body kept in the version row
+	// rec, if set, is the bucket's record the caller just read, used by
+	// the first attempt (saves a read of the metadata object per PUT).
+	rec *bucketRecord
 }
 
 // commitVersion makes nv the latest version of key: one guarded write of
@@ -187,6 +197,7 @@ type newVersion struct {
 func (s *Store) commitVersion(ctx context.Context, bucket, key string, nv newVersion) (store.ObjectInfo, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		info, err := s.tryCommitVersion(ctx, bucket, key, nv)
+		nv.rec = nil // a retry reads the bucket again
 		if !errors.Is(err, errConflict) {
 			return info, err
 		}
@@ -198,7 +209,7 @@ func (s *Store) commitVersion(ctx context.Context, bucket, key string, nv newVer
 }
 
 func (s *Store) tryCommitVersion(ctx context.Context, bucket, key string, nv newVersion) (store.ObjectInfo, error) {
-	ks, err := s.loadKey(bucket, key, append(nv.extra, nv.intents...)...)
+	ks, err := s.loadKeyIn(nv.rec, bucket, key, append(nv.extra, nv.intents...)...)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -289,7 +300,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return store.ObjectInfo{}, err
 	}
 	nv := newVersion{kind: store.ChangePut, meta: opts.Meta, owner: opts.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch)}
+		check: preconditions(opts.IfMatch, opts.IfNoneMatch), rec: rec}
 	withSums := func() {
 		if opts.Checksums != nil {
 			nv.meta.Checksums = mergeChecksums(nv.meta.Checksums, opts.Checksums())

@@ -122,17 +122,6 @@ func (w *writeOp) omapRm(keys []string) {
 	w.steps++
 }
 
-func (w *writeOp) writeFull(b []byte) {
-	p, n := w.cbytes(b)
-	C.rados_write_op_write_full(w.op, p, n)
-	w.steps++
-}
-
-func (w *writeOp) remove() {
-	C.rados_write_op_remove(w.op)
-	w.steps++
-}
-
 // operate runs the operation on oid atomically. A failed guard returns
 // errConflict, a missing object rados.ErrNotFound.
 func (w *writeOp) operate(io *rados.IOContext, oid string) error {
