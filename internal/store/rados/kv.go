@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 
 	"github.com/cairn-s3/cairn/internal/kv"
 )
@@ -52,6 +53,65 @@ func addKVOps(op *writeOp, ops []kv.Op, extra map[string][]byte) error {
 	return nil
 }
 
+// Records live in index shards, so a kv read or write of a key that may be
+// a record looks through every shard. To spare that to the keys no hook
+// ever writes (users, keys, topics, ...), the metadata object keeps a hint
+// row "r/<segment>" per first path segment ("queue/") of record keys,
+// written before the first commit carrying such a record: hints are a
+// superset, so a key without one is in the metadata object only.
+const rowHint = "r/"
+
+// recordSegment is a key's first path segment with its slash, or the key.
+func recordSegment(key string) string {
+	if i := strings.IndexByte(key, '/'); i >= 0 {
+		return key[:i+1]
+	}
+	return key
+}
+
+// noteRecordKey makes sure the hint of key's segment exists.
+func (s *Store) noteRecordKey(key string) error {
+	seg := recordSegment(key)
+	if _, ok := s.hinted.Load(seg); ok {
+		return nil
+	}
+	if err := s.io.SetOmap(metaOID, map[string][]byte{rowHint + esc(seg): wrap(nil)}); err != nil {
+		return fmt.Errorf("rados: record hint: %w", err)
+	}
+	s.hinted.Store(seg, true)
+	return nil
+}
+
+// hints reports which of the ops' segments have a hint.
+func (s *Store) hints(ops []kv.Op) (map[string]bool, error) {
+	var rows []string
+	for _, o := range ops {
+		rows = append(rows, rowHint+esc(recordSegment(string(o.Key))))
+	}
+	got, err := getRows(s.io, metaOID, rows...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, o := range ops {
+		seg := recordSegment(string(o.Key))
+		out[seg] = got[rowHint+esc(seg)] != nil
+	}
+	return out, nil
+}
+
+// recordShards is the shards a scan of prefix must read: none when the
+// prefix names a segment without a hint.
+func (s *Store) recordShards(ctx context.Context, prefix string) ([]string, error) {
+	if strings.Contains(prefix, "/") {
+		h, err := getRow(s.io, metaOID, rowHint+esc(recordSegment(prefix)))
+		if err != nil || h == nil {
+			return nil, err
+		}
+	}
+	return s.shardOIDs(ctx)
+}
+
 // shardOIDs lists every index shard of every bucket.
 func (s *Store) shardOIDs(ctx context.Context) ([]string, error) {
 	var out []string
@@ -79,11 +139,13 @@ func (k kvStore) Get(ctx context.Context, key []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	v, err := getRow(k.s.io, metaOID, rowKV+esc(string(key)))
+	hint := rowHint + esc(recordSegment(string(key)))
+	rows, err := getRows(k.s.io, metaOID, rowKV+esc(string(key)), hint)
 	if err != nil {
 		return nil, err
 	}
-	if v == nil {
+	v := rows[rowKV+esc(string(key))]
+	if v == nil && rows[hint] != nil {
 		if v, _, err = k.findRecord(ctx, string(key)); err != nil {
 			return nil, err
 		}
@@ -114,7 +176,7 @@ func (k kvStore) findRecord(ctx context.Context, key string) ([]byte, string, er
 
 func (k kvStore) Scan(ctx context.Context, prefix, start []byte) iter.Seq2[kv.Pair, error] {
 	return func(yield func(kv.Pair, error) bool) {
-		oids, err := k.s.shardOIDs(ctx)
+		oids, err := k.s.recordShards(ctx, string(prefix))
 		if err != nil {
 			yield(kv.Pair{}, err)
 			return
@@ -193,7 +255,14 @@ func (k kvStore) Apply(ctx context.Context, b *kv.Batch) error {
 	if err := op.operate(k.s.io, metaOID); err != nil {
 		return err
 	}
+	hints, err := k.s.hints(b.Ops)
+	if err != nil {
+		return err
+	}
 	for _, o := range b.Ops {
+		if !hints[recordSegment(string(o.Key))] {
+			continue
+		}
 		_, oid, err := k.findRecord(ctx, string(o.Key))
 		if err != nil {
 			return err

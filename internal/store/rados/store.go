@@ -63,6 +63,7 @@ type Store struct {
 	inline int
 	log    *slog.Logger
 	seq    seqLease
+	hinted sync.Map // record segments whose hint row exists (kv.go)
 
 	gcStop, gcDone chan struct{}
 	closeOnce      sync.Once

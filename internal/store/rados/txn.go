@@ -67,6 +67,9 @@ func (t *txn) Put(key, value []byte) error {
 	if len(key) == 0 {
 		return errors.New("rados: empty record key")
 	}
+	if err := t.s.noteRecordKey(string(key)); err != nil {
+		return err
+	}
 	t.setRow(rowRecord+esc(string(key)), value)
 	return nil
 }
