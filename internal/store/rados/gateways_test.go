@@ -300,3 +300,55 @@ func TestDeadBucketDeletionResumed(t *testing.T) {
 		t.Errorf("GetBucket(empty) = %v, want the deletion finished", err)
 	}
 }
+
+// A bucket deletion racing writes through another gateway never loses an
+// acknowledged object: either the deletion wins while the bucket is empty
+// (and no write is acknowledged after it), or every acknowledged object
+// stays readable.
+func TestGatewaysDeleteBucketRacingWrites(t *testing.T) {
+	a, b := twoGateways(t, nil)
+	ctx := context.Background()
+	for round := range 6 {
+		name := fmt.Sprint("race", round)
+		if err := a.CreateBucket(ctx, store.Bucket{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		var acked []string
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := range 8 {
+				key := fmt.Sprint("k", i)
+				_, err := a.PutObject(ctx, name, key, strings.NewReader("x"), store.PutOptions{Size: 1})
+				if err == nil {
+					acked = append(acked, key)
+				} else if !errors.Is(err, store.ErrNoSuchBucket) {
+					t.Errorf("PUT: %v", err)
+				}
+			}
+		}()
+		deleted := false
+		for range 8 {
+			err := b.DeleteBucket(ctx, name)
+			if err == nil {
+				deleted = true
+				break
+			}
+			if !errors.Is(err, store.ErrBucketNotEmpty) {
+				t.Fatalf("DeleteBucket: %v", err)
+			}
+		}
+		<-done
+		if deleted {
+			if len(acked) > 0 {
+				t.Fatalf("round %d: bucket deleted, yet PUTs of %v were acknowledged", round, acked)
+			}
+			continue
+		}
+		for _, key := range acked {
+			if _, err := b.HeadObject(ctx, name, key, store.GetOptions{}); err != nil {
+				t.Fatalf("round %d: acknowledged %s: %v", round, key, err)
+			}
+		}
+	}
+}
