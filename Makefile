@@ -32,3 +32,4 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+

@@ -1,0 +1,314 @@
+//go:build rados
+
+package rados
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/kv"
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+// readBucket returns a bucket's record and its row as stored (the bytes a
+// guard compares).
+func (s *Store) readBucket(name string) (*bucketRecord, []byte, error) {
+	if name == "" {
+		return nil, nil, fmt.Errorf("%w: empty name", store.ErrNoSuchBucket)
+	}
+	raw, err := getRow(s.io, metaOID, rowBucket+name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if raw == nil {
+		return nil, nil, fmt.Errorf("%w: %s", store.ErrNoSuchBucket, name)
+	}
+	rec, err := decodeBucket(raw)
+	return rec, raw, err
+}
+
+func decodeBucket(raw []byte) (*bucketRecord, error) {
+	data, err := unwrap(raw)
+	if err != nil {
+		return nil, err
+	}
+	rec := new(bucketRecord)
+	if err := json.Unmarshal(data, rec); err != nil {
+		return nil, fmt.Errorf("rados: corrupt bucket record: %w", err)
+	}
+	return rec, nil
+}
+
+// CreateBucket creates the bucket's index shards, then publishes its record
+// under an omap guard that the name is free: of concurrent creations of
+// one name exactly one succeeds, on any number of gateways.
+func (s *Store) CreateBucket(ctx context.Context, b store.Bucket) error {
+	if b.Name == "" {
+		return fmt.Errorf("%w: empty name", store.ErrNoSuchBucket)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if b.Created.IsZero() {
+		b.Created = time.Now().UTC()
+	}
+	rec := bucketRecord{Bucket: b, ID: newID(), Shards: s.shards}
+	for n := range rec.Shards {
+		op := newWriteOp()
+		op.create(true)
+		err := op.operate(s.io, shardOID(rec.ID, n))
+		op.release()
+		if err != nil {
+			s.removeShards(&rec)
+			return err
+		}
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("rados: encode: %w", err)
+	}
+	op := newWriteOp()
+	defer op.release()
+	op.omapEqual(rowBucket+b.Name, nil)
+	op.omapSet(map[string][]byte{rowBucket + b.Name: wrap(data)})
+	if err := op.operate(s.io, metaOID); err != nil {
+		s.removeShards(&rec)
+		if errors.Is(err, errConflict) {
+			return fmt.Errorf("%w: %s", store.ErrBucketExists, b.Name)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Store) removeShards(rec *bucketRecord) {
+	for n := range rec.Shards {
+		if err := s.io.Delete(shardOID(rec.ID, n)); err != nil && !isNotFound(err) {
+			s.log.Warn("rados: remove index shard", "object", shardOID(rec.ID, n), "err", err)
+		}
+	}
+}
+
+// GetBucket returns a bucket's record.
+func (s *Store) GetBucket(ctx context.Context, name string) (store.Bucket, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Bucket{}, err
+	}
+	rec, _, err := s.readBucket(name)
+	if err != nil {
+		return store.Bucket{}, err
+	}
+	return rec.Bucket, nil
+}
+
+// ListBuckets returns every bucket, sorted by name.
+func (s *Store) ListBuckets(ctx context.Context) ([]store.Bucket, error) {
+	var out []store.Bucket
+	c := newCursor(s.io, metaOID, rowBucket, "")
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r, ok, err := c.peek()
+		if err != nil || !ok {
+			return out, err
+		}
+		c.next()
+		rec, err := decodeBucket(r.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec.Bucket)
+	}
+}
+
+// UpdateBucket applies fn to the bucket atomically.
+func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*store.Bucket) error) error {
+	return s.UpdateBucketRecords(ctx, name, func(b *store.Bucket, _ *kv.Batch) error { return fn(b) })
+}
+
+// UpdateBucketRecords applies fn and commits the bucket record with the
+// kv writes fn adds in one write of the metadata object, guarded by the
+// record being what fn saw (fn runs again if it changed meanwhile).
+func (s *Store) UpdateBucketRecords(ctx context.Context, name string, fn func(b *store.Bucket, w *kv.Batch) error) error {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, raw, err := s.readBucket(name)
+		if err != nil {
+			return err
+		}
+		var batch kv.Batch
+		if err := fn(&rec.Bucket, &batch); err != nil {
+			return err
+		}
+		rec.Bucket.Name = name
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("rados: encode: %w", err)
+		}
+		op := newWriteOp()
+		op.omapEqual(rowBucket+name, raw)
+		if err := addKVOps(op, batch.Ops, map[string][]byte{rowBucket + name: wrap(data)}); err != nil {
+			op.release()
+			return err
+		}
+		err = op.operate(s.io, metaOID)
+		op.release()
+		if !errors.Is(err, errConflict) {
+			return err
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("rados: update bucket %s: %w", name, errConflict)
+}
+
+// DeleteBucket closes the bucket's shards (every commit to a shard is
+// guarded by it being open), checks that they hold no version, aborts the
+// uploads, and removes the record under a guard that it is unchanged.
+// A bucket found not empty is reopened.
+func (s *Store) DeleteBucket(ctx context.Context, name string) error {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, raw, err := s.readBucket(name)
+		if err != nil {
+			return err
+		}
+		if err := s.setClosed(rec, true); err != nil {
+			return err
+		}
+		empty, err := s.shardsEmpty(rec)
+		if err != nil || !empty {
+			if rerr := s.setClosed(rec, false); rerr != nil {
+				s.log.Warn("rados: reopen bucket", "bucket", name, "err", rerr)
+			}
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: %s", store.ErrBucketNotEmpty, name)
+		}
+		op := newWriteOp()
+		op.omapEqual(rowBucket+name, raw)
+		op.omapRm([]string{rowBucket + name})
+		err = op.operate(s.io, metaOID)
+		op.release()
+		if errors.Is(err, errConflict) {
+			if rerr := s.setClosed(rec, false); rerr != nil {
+				return rerr
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		s.dropShards(ctx, rec)
+		return nil
+	}
+	return fmt.Errorf("rados: delete bucket %s: %w", name, errConflict)
+}
+
+// closeTTL is how long a bucket deletion may keep its shards closed; a
+// closure older than that is a dead gateway's, and the next writer resumes
+// the deletion (resumeDelete).
+const closeTTL = 30 * time.Second
+
+// resumeDelete finishes or undoes the deletion of a bucket whose shards a
+// gateway closed and left closed (it died). While every shard is closed no
+// write lands, so whichever gateways look, the dead one included if it was
+// only slow, see the same shards and decide alike: empty buckets are
+// deleted, others reopened.
+func (s *Store) resumeDelete(ctx context.Context, name string) {
+	rec, raw, err := s.readBucket(name)
+	if err != nil {
+		return
+	}
+	s.log.Warn("rados: resuming a bucket deletion left unfinished", "bucket", name)
+	if err := s.setClosed(rec, true); err != nil {
+		return
+	}
+	empty, err := s.shardsEmpty(rec)
+	if err == nil && empty {
+		op := newWriteOp()
+		op.omapEqual(rowBucket+name, raw)
+		op.omapRm([]string{rowBucket + name})
+		err = op.operate(s.io, metaOID)
+		op.release()
+		if err == nil {
+			s.dropShards(ctx, rec)
+			return
+		}
+	}
+	if err := s.setClosed(rec, false); err != nil {
+		s.log.Warn("rados: reopen bucket", "bucket", name, "err", err)
+	}
+}
+
+// staleClosure reports whether a shard's closed row (as stored) is older
+// than closeTTL.
+func staleClosure(raw []byte) bool {
+	v, err := unwrap(raw)
+	if err != nil {
+		return true
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(v))
+	return err != nil || time.Since(at) > closeTTL
+}
+
+func (s *Store) setClosed(rec *bucketRecord, closed bool) error {
+	for n := range rec.Shards {
+		op := newWriteOp()
+		op.assertExists()
+		if closed {
+			op.omapSet(map[string][]byte{rowClosed: wrap([]byte(time.Now().UTC().Format(time.RFC3339Nano)))})
+		} else {
+			op.omapRm([]string{rowClosed})
+		}
+		err := op.operate(s.io, shardOID(rec.ID, n))
+		op.release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shardsEmpty reports whether no shard holds a version of any key.
+func (s *Store) shardsEmpty(rec *bucketRecord) (bool, error) {
+	for n := range rec.Shards {
+		rows, _, err := rangeRows(s.io, shardOID(rec.ID, n), "", rowVersion, 1)
+		if err != nil || len(rows) > 0 {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// dropShards removes a deleted bucket's shards with the data their uploads
+// and garbage rows still reference.
+func (s *Store) dropShards(ctx context.Context, rec *bucketRecord) {
+	for n := range rec.Shards {
+		oid := shardOID(rec.ID, n)
+		for _, prefix := range []string{rowPart, rowGarbage} {
+			c := newCursor(s.io, oid, prefix, "")
+			for ctx.Err() == nil {
+				r, ok, err := c.peek()
+				if err != nil || !ok {
+					break
+				}
+				c.next()
+				if segs, err := decodeSegments(r.Value); err == nil {
+					s.removeSegments(segs...)
+				}
+			}
+		}
+	}
+	s.removeShards(rec)
+}

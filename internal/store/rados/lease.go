@@ -1,0 +1,183 @@
+//go:build rados
+
+package rados
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/kv"
+)
+
+// Draining a shard's pending records (item 3 of the RADOS issue): each
+// index shard is drained by one gateway at a time, the holder of its lease.
+// The lease is a cls_lock exclusive lock with an expiry (a dead gateway's
+// lease lapses), and every acquisition bumps the shard's fencing epoch; a
+// write that removes records is guarded by the epoch being the holder's,
+// so a gateway whose lease lapsed cannot remove what its successor now
+// owns, even if it still believes it holds the lease.
+
+const (
+	drainLock = "cairn.drain"
+	rowEpoch  = "l/epoch"
+)
+
+var (
+	// ErrLeaseHeld means another gateway holds the shard's lease.
+	ErrLeaseHeld = errors.New("rados: shard lease held by another gateway")
+	// ErrLeaseLost means the lease lapsed and another gateway took the
+	// shard over: the holder must stop draining it.
+	ErrLeaseLost = errors.New("rados: shard lease lost")
+)
+
+// ShardLease is one gateway's hold on draining one index shard.
+type ShardLease struct {
+	s      *Store
+	oid    string
+	cookie string
+	ttl    time.Duration
+	epoch  []byte // the fencing epoch row as this holder wrote it
+	// Epoch is the fencing epoch of this holding; it grows with every
+	// acquisition of the shard.
+	Epoch uint64
+}
+
+// ShardOIDs lists the index shards of every bucket: the units of draining.
+func (s *Store) ShardOIDs(ctx context.Context) ([]string, error) { return s.shardOIDs(ctx) }
+
+// AcquireShardLease takes the drain lease of shard oid for ttl, failing
+// with ErrLeaseHeld while another gateway holds it.
+func (s *Store) AcquireShardLease(ctx context.Context, oid string, ttl time.Duration) (*ShardLease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l := &ShardLease{s: s, oid: oid, cookie: newID(), ttl: ttl}
+	ret, err := s.io.LockExclusive(oid, drainLock, l.cookie, "cairn drain", ttl, nil)
+	if err != nil {
+		return nil, fmt.Errorf("rados: lock %s: %w", oid, err)
+	}
+	if ret == -int(syscall.EBUSY) {
+		return nil, ErrLeaseHeld
+	}
+	if err := l.bumpEpoch(); err != nil {
+		l.Release()
+		return nil, err
+	}
+	return l, nil
+}
+
+// bumpEpoch raises the shard's fencing epoch in a guarded write.
+func (l *ShardLease) bumpEpoch() error {
+	for range maxAttempts {
+		old, err := getRow(l.s.io, l.oid, rowEpoch)
+		if err != nil {
+			return err
+		}
+		var epoch uint64
+		if old != nil {
+			v, err := unwrap(old)
+			if err != nil {
+				return err
+			}
+			epoch = beUint64(v)
+		}
+		next := wrap(be64(epoch + 1))
+		op := newWriteOp()
+		op.assertExists()
+		op.omapEqual(rowEpoch, old)
+		op.omapSet(map[string][]byte{rowEpoch: next})
+		err = op.operate(l.s.io, l.oid)
+		op.release()
+		if errors.Is(err, errConflict) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		l.epoch, l.Epoch = next, epoch+1
+		return nil
+	}
+	return fmt.Errorf("rados: fencing epoch of %s: %w", l.oid, errConflict)
+}
+
+// Renew extends the lease by its ttl; ErrLeaseLost if it lapsed and
+// another gateway took the shard.
+func (l *ShardLease) Renew(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	renew := byte(1) // LIBRADOS_LOCK_FLAG_RENEW
+	ret, err := l.s.io.LockExclusive(l.oid, drainLock, l.cookie, "cairn drain", l.ttl, &renew)
+	if err != nil {
+		return fmt.Errorf("rados: renew %s: %w", l.oid, err)
+	}
+	if ret == -int(syscall.EBUSY) {
+		return ErrLeaseLost
+	}
+	cur, err := getRow(l.s.io, l.oid, rowEpoch)
+	if err != nil {
+		return err
+	}
+	if string(cur) != string(l.epoch) {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// Release gives the lease up (its records stay for the next holder).
+func (l *ShardLease) Release() {
+	if _, err := l.s.io.Unlock(l.oid, drainLock, l.cookie); err != nil && !isNotFound(err) {
+		l.s.log.Warn("rados: release shard lease", "object", l.oid, "err", err)
+	}
+}
+
+// Pending yields up to max records of the shard whose keys start with
+// prefix, after the key after (nil: from the first), in key order.
+func (l *ShardLease) Pending(ctx context.Context, prefix, after []byte, max int) ([]kv.Pair, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	start := ""
+	if len(after) > 0 {
+		start = rowRecord + esc(string(after))
+	}
+	rows, _, err := rangeRows(l.s.io, l.oid, start, rowRecord+esc(string(prefix)), max)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kv.Pair, 0, len(rows))
+	for _, r := range rows {
+		v, err := unwrap(r.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kv.Pair{Key: []byte(unesc(r.Key[len(rowRecord):])), Value: v})
+	}
+	return out, nil
+}
+
+// Remove deletes acknowledged records in one write guarded by the fencing
+// epoch: ErrLeaseLost (nothing removed) once another gateway holds the
+// shard.
+func (l *ShardLease) Remove(ctx context.Context, keys ...[]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows := make([]string, len(keys))
+	for i, k := range keys {
+		rows[i] = rowRecord + esc(string(k))
+	}
+	op := newWriteOp()
+	defer op.release()
+	op.assertExists()
+	op.omapEqual(rowEpoch, l.epoch)
+	op.omapRm(rows)
+	err := op.operate(l.s.io, l.oid)
+	if errors.Is(err, errConflict) {
+		return ErrLeaseLost
+	}
+	return err
+}
