@@ -72,30 +72,30 @@ type natsRecord struct {
 }
 
 type natsRecordEntry struct {
-		EventSource  string `json:"eventSource"`
-		AWSRegion    string `json:"awsRegion"`
-		EventTime    string `json:"eventTime"`
-		EventName    string `json:"eventName"`
-		UserIdentity struct {
-			PrincipalID string `json:"principalId"`
-		} `json:"userIdentity"`
-		ResponseElements map[string]string `json:"responseElements"`
-		S3               struct {
-			ConfigurationID string `json:"configurationId"`
-			Bucket          struct {
-				Name          string `json:"name"`
-				OwnerIdentity struct {
-					PrincipalID string `json:"principalId"`
-				} `json:"ownerIdentity"`
-			} `json:"bucket"`
-			Object struct {
-				Key       string `json:"key"`
-				Size      int64  `json:"size"`
-				VersionID string `json:"versionId"`
-				Metadata  string `json:"metadata"`
-				Tags      string `json:"tags"`
-			} `json:"object"`
-		} `json:"s3"`
+	EventSource  string `json:"eventSource"`
+	AWSRegion    string `json:"awsRegion"`
+	EventTime    string `json:"eventTime"`
+	EventName    string `json:"eventName"`
+	UserIdentity struct {
+		PrincipalID string `json:"principalId"`
+	} `json:"userIdentity"`
+	ResponseElements map[string]string `json:"responseElements"`
+	S3               struct {
+		ConfigurationID string `json:"configurationId"`
+		Bucket          struct {
+			Name          string `json:"name"`
+			OwnerIdentity struct {
+				PrincipalID string `json:"principalId"`
+			} `json:"ownerIdentity"`
+		} `json:"bucket"`
+		Object struct {
+			Key       string `json:"key"`
+			Size      int64  `json:"size"`
+			VersionID string `json:"versionId"`
+			Metadata  string `json:"metadata"`
+			Tags      string `json:"tags"`
+		} `json:"object"`
+	} `json:"s3"`
 	OpaqueData string `json:"opaqueData"`
 }
 
