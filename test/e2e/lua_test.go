@@ -123,7 +123,7 @@ func TestLuaNATSAdapter(t *testing.T) {
 	awaitScript(t, func(i int) bool {
 		srv.putSDK(t, "luabucket", fmt.Sprintf("probe-%d", i), "p")
 		return receiveWithin(msgs, 300*time.Millisecond) != ""
-	})
+	}, func() string { return "no NATS record; server log:\n" + srv.log() })
 
 	// The PUT under test, by s3cmd, with user metadata.
 	dir := t.TempDir()
@@ -195,7 +195,7 @@ end
 	awaitScript(t, func(int) bool {
 		srv.putSDK(t, "classes", "probe", string(big))
 		return srv.storageClass(t, "classes", "probe") == s3types.StorageClassStandardIa
-	})
+	}, func() string { return "a 2 MiB PUT is stored as " + string(srv.storageClass(t, "classes", "probe")) })
 
 	dir := t.TempDir()
 	bigFile, smallFile := filepath.Join(dir, "big.bin"), filepath.Join(dir, "small.txt")
@@ -266,8 +266,8 @@ func writeFile(t *testing.T, name, content string) string {
 
 // awaitScript calls seen until it reports that the gateway runs the new
 // script (it polls the script store about every second), at most 40
-// times.
-func awaitScript(t *testing.T, seen func(i int) bool) {
+// times; what describes the last state seen when it never does.
+func awaitScript(t *testing.T, seen func(i int) bool, what func() string) {
 	t.Helper()
 	for i := range 40 {
 		if seen(i) {
@@ -275,7 +275,7 @@ func awaitScript(t *testing.T, seen func(i int) bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal("the gateway did not pick up the script")
+	t.Fatalf("the gateway did not pick up the script: %s", what())
 }
 
 // startNATS runs an in-process nats-server on a free loopback port.
@@ -356,4 +356,61 @@ func nextRecord(t *testing.T, srv *server, msgs <-chan string) (natsRecordEntry,
 	}
 	t.Fatal("only probe records")
 	return natsRecordEntry{}, ""
+}
+
+// TestLuaNamedScripts: the request contexts run the unnamed script, then
+// the named ones (`script put --script-name`) in name order, all seeing
+// one Request; a named script's RGW_ABORT_REQUEST denies the request.
+func TestLuaNamedScripts(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	client := srv.s3Client()
+	ctx := context.Background()
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("named")}); err != nil {
+		t.Fatal(err)
+	}
+	// Each script appends its name to the metadata the PUT stores.
+	appendName := func(name string) string {
+		return fmt.Sprintf(`local m = Request.HTTP.Metadata["x-amz-meta-order"]
+Request.HTTP.Metadata["x-amz-meta-order"] = (m and m .. "," or "") .. %q`, name)
+	}
+	put := func(name, src string) {
+		args := []string{"script", "put", "--infile", writeFile(t, "s.lua", src), "--context", "preRequest"}
+		if name != "" {
+			args = append(args, "--script-name", name)
+		}
+		srv.admin(t, args...)
+	}
+	put("zz-deny", `if Request.Object and Request.Object.Name == "denied" then return RGW_ABORT_REQUEST end`)
+	put("b", appendName("b"))
+	put("", appendName("unnamed"))
+	put("a", appendName("a"))
+	if got := srv.admin(t, "script", "list", "--context", "prerequest"); got != "a\nb\nzz-deny\n" {
+		t.Errorf("script list: %q", got)
+	}
+	order := func(key string) string {
+		h, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("named"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Metadata["order"]
+	}
+	var last string
+	awaitScript(t, func(i int) bool {
+		key := fmt.Sprint("probe-", i)
+		srv.putSDK(t, "named", key, "p")
+		last = order(key)
+		return last == "unnamed,a,b"
+	}, func() string { return fmt.Sprintf("scripts ran in order %q, want \"unnamed,a,b\"", last) })
+	_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("named"), Key: aws.String("denied"), Body: strings.NewReader("x")})
+	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("PUT aborted by a named prerequest script: %v", err)
+	}
+	// Removing a named script takes it out of the chain.
+	srv.admin(t, "script", "rm", "--context", "prerequest", "--script-name", "a")
+	awaitScript(t, func(i int) bool {
+		key := fmt.Sprint("after-rm-", i)
+		srv.putSDK(t, "named", key, "p")
+		last = order(key)
+		return last == "unnamed,b"
+	}, func() string { return fmt.Sprintf("after rm of a: order %q, want \"unnamed,b\"", last) })
 }
