@@ -37,17 +37,26 @@ type chunkKey struct {
 	tenant string
 }
 
+// chunkEntry holds the scripts of a (context, tenant) in run order; none
+// when it has no script.
 type chunkEntry struct {
-	unit *code.Unit // nil: no script
-	err  error      // the compile error, reported at every execution
+	units []compiledScript
+}
+
+// compiledScript is one script: its chunk, or the compile error reported
+// at every execution.
+type compiledScript struct {
+	unit *code.Unit
+	err  error
 }
 
 func newChunkCache(s Scripts, interval time.Duration) *chunkCache {
 	return &chunkCache{scripts: s, interval: interval, entries: map[chunkKey]chunkEntry{}}
 }
 
-// get returns the compiled script of (c, tenant), nil when there is none.
-func (cc *chunkCache) get(ctx context.Context, c Context, tenant string) (*code.Unit, error) {
+// get returns the compiled scripts of (c, tenant) in run order, none when
+// there is no script.
+func (cc *chunkCache) get(ctx context.Context, c Context, tenant string) ([]compiledScript, error) {
 	if cc.scripts == nil {
 		return nil, nil
 	}
@@ -60,14 +69,15 @@ func (cc *chunkCache) get(ctx context.Context, c Context, tenant string) (*code.
 	gen := cc.gen
 	cc.mu.RUnlock()
 	if ok {
-		return ent.unit, ent.err
+		return ent.units, nil
 	}
-	src, found, err := cc.scripts.Get(ctx, string(c), tenant)
+	sources, err := cc.sources(ctx, c, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("read script: %w", err)
 	}
-	if found {
-		ent.unit, ent.err = compile(string(c), src)
+	for _, src := range sources {
+		unit, err := compile(string(c), src)
+		ent.units = append(ent.units, compiledScript{unit, err})
 	}
 	cc.mu.Lock()
 	if cc.gen == gen {
@@ -79,7 +89,21 @@ func (cc *chunkCache) get(ctx context.Context, c Context, tenant string) (*code.
 		cc.entries[k] = ent
 	}
 	cc.mu.Unlock()
-	return ent.unit, ent.err
+	return ent.units, nil
+}
+
+// sources reads the scripts of (c, tenant) in run order: for the request
+// contexts, when the store keeps named scripts (RGW main's --script-name),
+// the unnamed one then the named ones by name; else the unnamed one.
+func (cc *chunkCache) sources(ctx context.Context, c Context, tenant string) ([]string, error) {
+	if named, ok := cc.scripts.(NamedScripts); ok && (c == PreRequest || c == PostAuth || c == PostRequest) {
+		return named.Sources(ctx, string(c), tenant)
+	}
+	src, found, err := cc.scripts.Get(ctx, string(c), tenant)
+	if err != nil || !found {
+		return nil, err
+	}
+	return []string{src}, nil
 }
 
 // refresh drops the cache when the generation moved; one caller polls

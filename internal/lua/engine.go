@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/arnodel/golua/code"
 	rt "github.com/arnodel/golua/runtime"
 )
 
@@ -41,6 +42,14 @@ var Contexts = []Context{PreRequest, PostAuth, PostRequest, GetData, PutData, Ba
 type Scripts interface {
 	Get(ctx context.Context, luaContext, tenant string) (source string, ok bool, err error)
 	Generation(ctx context.Context) (uint64, error)
+}
+
+// NamedScripts is a Scripts that also keeps named scripts (RGW main's
+// --script-name): the request contexts run every script of their
+// (context, tenant), in the order Sources returns them (the unnamed one,
+// then by name).
+type NamedScripts interface {
+	Sources(ctx context.Context, luaContext, tenant string) ([]string, error)
 }
 
 // Packages are the built-in modules `require` resolves (luapkg.Packages).
@@ -153,18 +162,41 @@ func (e *Engine) limits() rt.RuntimeContextDef {
 	return rt.RuntimeContextDef{HardLimits: l}
 }
 
-// execute runs the script of (c, tenant), if any, in a fresh state; setup
-// installs the context's globals. It returns the script's first return
-// value as an integer (0 when it returned none or no integer), and never
-// panics.
-func (e *Engine) execute(ctx context.Context, c Context, tenant string, setup func(x *exec)) (ret int64, err error) {
-	unit, err := e.chunks.get(ctx, c, tenant)
+// execute runs the scripts of (c, tenant), if any, in order, each in a
+// fresh state; setup installs the context's globals. It returns
+// AbortRequest as soon as a script returns it, else 0 and the first
+// failure; it never panics.
+func (e *Engine) execute(ctx context.Context, c Context, tenant string, setup func(x *exec)) (int64, error) {
+	scripts, err := e.chunks.get(ctx, c, tenant)
 	if err != nil {
 		return 0, e.failed(ctx, c, tenant, err)
 	}
-	if unit == nil {
+	if len(scripts) == 0 {
 		return 0, errNoScript
 	}
+	var first error
+	for _, s := range scripts {
+		var ret int64
+		err := s.err
+		if err != nil {
+			err = e.failed(ctx, c, tenant, err)
+		} else {
+			ret, err = e.run(ctx, c, tenant, s.unit, setup)
+		}
+		if err == nil && ret == AbortRequest {
+			return ret, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return 0, first
+}
+
+// run runs one compiled script in a fresh state. It returns the script's
+// first return value as an integer (0 when it returned none or no
+// integer), and never panics.
+func (e *Engine) run(ctx context.Context, c Context, tenant string, unit *code.Unit, setup func(x *exec)) (ret int64, err error) {
 	e.stats.vms.Add(1)
 	defer e.stats.vms.Add(-1)
 	defer func() {

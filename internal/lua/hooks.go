@@ -76,8 +76,8 @@ func (e *Engine) runRequest(ctx context.Context, c Context, req *Request) (int64
 // HasScript reports whether (c, tenant) has a script, so that the S3
 // layer wraps a body only when a data script will read it.
 func (e *Engine) HasScript(ctx context.Context, c Context, tenant string) bool {
-	unit, err := e.chunks.get(ctx, c, tenant)
-	return unit != nil || err != nil
+	scripts, err := e.chunks.get(ctx, c, tenant)
+	return len(scripts) > 0 || err != nil
 }
 
 // Data runs the getdata or putdata script on one chunk of an object's

@@ -51,7 +51,7 @@ func newLuaEngine(cfg Config, log *slog.Logger, scripts *script.Store) (*lua.Eng
 		return nil, nil
 	}
 	if lc.Scripts == nil {
-		lc.Scripts = scripts
+		lc.Scripts = namedScripts{scripts}
 	}
 	if lc.AllowPackage == nil {
 		lc.AllowPackage = luapkg.ModuleAllowed(scripts.Allowed)
@@ -69,6 +69,23 @@ func newLuaEngine(cfg Config, log *slog.Logger, scripts *script.Store) (*lua.Eng
 		RGWId: host + "-default-default", ZoneGroup: cfg.Region, Domain: cfg.Domain,
 		Logger: log.With("component", "lua"), OpsLog: luaOpsLog(cfg.AccessLog),
 	}), owned
+}
+
+// namedScripts gives the engine the store's named scripts too (RGW
+// main's --script-name): the request contexts run the unnamed script, then
+// the named ones by name.
+type namedScripts struct{ *script.Store }
+
+func (s namedScripts) Sources(ctx context.Context, luaContext, tenant string) ([]string, error) {
+	list, err := s.List(ctx, luaContext, tenant)
+	if err != nil {
+		return nil, err
+	}
+	sources := make([]string, len(list))
+	for i, sc := range list {
+		sources[i] = sc.Source
+	}
+	return sources, nil
 }
 
 // closeLua stops the engine (and its background script), then the
