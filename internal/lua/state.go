@@ -1,8 +1,11 @@
 package lua
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -238,7 +241,45 @@ func (e *Engine) confine(name string) (string, error) {
 	if !filepath.IsLocal(name) {
 		return "", fmt.Errorf("%q is outside the Lua IO directory", name)
 	}
-	return filepath.Join(e.cfg.IODir, name), nil
+	path := filepath.Join(e.cfg.IODir, name)
+	if err := insideAfterLinks(e.cfg.IODir, path); err != nil {
+		return "", fmt.Errorf("%q: %w", name, err)
+	}
+	return path, nil
+}
+
+// insideAfterLinks checks that path, once its symbolic links are followed,
+// is still inside dir: a link in the directory must not lead a script to
+// the rest of the file system. The part of path that does not exist yet
+// (a file being created) has no links to follow; a dangling link is
+// refused, since creating through it would write wherever it points.
+func insideAfterLinks(dir, path string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	p, rest := path, ""
+	for {
+		real, err := filepath.EvalSymlinks(p)
+		if err == nil {
+			rel, err := filepath.Rel(root, filepath.Join(real, rest))
+			if err != nil || !filepath.IsLocal(rel) {
+				return errors.New("is outside the Lua IO directory (through a symbolic link)")
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if fi, lerr := os.Lstat(p); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return errors.New("is a dangling symbolic link, possibly outside the Lua IO directory")
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return err
+		}
+		p, rest = parent, filepath.Join(filepath.Base(p), rest)
+	}
 }
 
 // declareAll declares every compliance flag on the Go functions of v: a

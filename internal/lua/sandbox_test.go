@@ -1,0 +1,53 @@
+package lua
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A symbolic link inside the IO directory must not lead a script to files
+// outside it, for reading or writing.
+func TestIOSymlinkOutsideDirectoryRefused(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	secret := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secret, []byte("SECRET"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"filelink": secret, "dirlink": outside} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(outside, "new"), filepath.Join(dir, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	e, s, log := testEngine(t, Config{IODir: dir})
+	s.Put("postrequest", "", `
+for _, name in ipairs({"filelink", "dirlink/secret"}) do
+  local ok, err = pcall(io.open, name)
+  assert(not ok and string.find(tostring(err), "outside"), name .. ": " .. tostring(err))
+  local ok2, err2 = pcall(io.lines, name)
+  assert(not ok2 and string.find(tostring(err2), "outside"), name .. ": " .. tostring(err2))
+end
+for _, name in ipairs({"dangling", "dirlink/new"}) do
+  local ok, err = pcall(io.open, name, "w")
+  assert(not ok and string.find(tostring(err), "outside"), name .. ": " .. tostring(err))
+end
+local f = assert(io.open("inside.log", "a"))
+f:write("ok\n")
+f:close()
+`)
+	e.PostRequest(context.Background(), testRequest())
+	if e.Counters()["lua_script_ok"] != 1 {
+		t.Fatalf("script failed: %s", log.String())
+	}
+	if _, err := os.Stat(filepath.Join(outside, "new")); err == nil {
+		t.Fatal("a script created a file outside the IO directory")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "inside.log")); !strings.Contains(string(b), "ok") {
+		t.Fatalf("inside.log = %q", b)
+	}
+}
