@@ -181,6 +181,7 @@ func (e *Engine) execute(ctx context.Context, c Context, tenant string, setup fu
 	clos := r.LoadLuaUnit(unit, rt.TableValue(r.GlobalEnv()))
 	thread := r.MainThread()
 	var result rt.Value
+	x.start = time.Now()
 	_, err = thread.CallContext(e.limits(), func() error {
 		term := rt.NewTerminationWith(nil, 1, false)
 		if err := rt.Call(thread, rt.FunctionValue(clos), nil, term); err != nil {

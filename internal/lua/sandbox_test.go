@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A symbolic link inside the IO directory must not lead a script to files
@@ -49,5 +50,42 @@ f:close()
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "inside.log")); !strings.Contains(string(b), "ok") {
 		t.Fatalf("inside.log = %q", b)
+	}
+}
+
+// Pattern matching backtracks in Go, where golua's time limit is not
+// checked: a pattern that backtracks exponentially on the subject (which
+// an S3 client controls when it is, e.g., the URI) must still stop at the
+// script's limit.
+func TestPatternMatchingStopsAtTimeLimit(t *testing.T) {
+	e, s, log := testEngine(t, Config{MaxRuntime: 200 * time.Millisecond})
+	for _, src := range []string{
+		"string.find(string.rep('a', 40), string.rep('a*', 40) .. 'b')",
+		"string.match(string.rep('a', 40), string.rep('a*', 40) .. 'b')",
+		"string.gsub(string.rep('a', 40), string.rep('a*', 40) .. 'b', 'x')",
+		"for m in string.gmatch(string.rep('a', 40), string.rep('a*', 40) .. 'b') do end",
+		"local ok = pcall(string.find, string.rep('a', 40), string.rep('a*', 40) .. 'b') while true do end",
+		"local s = Request.HTTP.URI s:find(string.rep('a*', 40) .. 'b')",
+	} {
+		before := e.Counters()["lua_script_fail"]
+		s.Put("postrequest", "", src)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			req := testRequest()
+			req.HTTP.URL.Path = "/" + strings.Repeat("a", 40)
+			e.PostRequest(context.Background(), req)
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: still running 30 s after its 200 ms limit", src)
+		}
+		if got := e.Counters()["lua_script_fail"]; got != before+1 {
+			t.Fatalf("%s: lua_script_fail = %d, want %d:\n%s", src, got, before+1, log.String())
+		}
+	}
+	if !strings.Contains(log.String(), "limit") {
+		t.Fatalf("log names no limit:\n%s", log.String())
 	}
 }

@@ -136,6 +136,8 @@ func (e *Engine) sandbox(x *exec, name string, g *rt.Table) {
 				e.setFunc(r, pkg, k, forbidden("package."+k), 0, true)
 			}
 		}
+	case "string":
+		e.sandboxString(x, g)
 	case "os":
 		e.sandboxOS(r, g)
 	case "io":
