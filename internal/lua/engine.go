@@ -182,7 +182,7 @@ func (e *Engine) execute(ctx context.Context, c Context, tenant string, setup fu
 	thread := r.MainThread()
 	var result rt.Value
 	x.start = time.Now()
-	_, err = thread.CallContext(e.limits(), func() error {
+	used, err := thread.CallContext(e.limits(), func() error {
 		term := rt.NewTerminationWith(nil, 1, false)
 		if err := rt.Call(thread, rt.FunctionValue(clos), nil, term); err != nil {
 			return err
@@ -190,6 +190,7 @@ func (e *Engine) execute(ctx context.Context, c Context, tenant string, setup fu
 		result = term.Get(0)
 		return nil
 	})
+	e.closeCoroutines(x, thread, used.UsedResources().Memory)
 	if err != nil {
 		return 0, e.failed(ctx, c, tenant, err)
 	}

@@ -16,6 +16,8 @@ type exec struct {
 	e   *Engine
 	c   Context
 	r   *rt.Runtime
+	// coroutines are the coroutines the script created (coroutines.go).
+	coroutines []*rt.Thread
 	// start is when the script began, for budgets from the time left.
 	start time.Time
 	req   *Request

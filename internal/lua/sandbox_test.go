@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,63 @@ func TestPatternMatchingStopsAtTimeLimit(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "limit") {
 		t.Fatalf("log names no limit:\n%s", log.String())
+	}
+}
+
+// golua runs each coroutine on a goroutine that waits until the coroutine
+// is resumed: one left suspended (or never started) when the script ends
+// must not keep its goroutine, and the state, alive forever.
+func TestCoroutinesEndWithTheExecution(t *testing.T) {
+	e, s, log := testEngine(t, Config{})
+	s.Put("postrequest", "", `
+local gen = coroutine.wrap(function() for i = 1, 10 do coroutine.yield(i) end end)
+assert(gen() == 1)
+local co = coroutine.create(function() coroutine.yield() end)
+coroutine.resume(co)
+coroutine.create(function() end)
+local closer = setmetatable({}, {__close = function() RGW.closed = (RGW.closed or 0) + 1 end})
+coroutine.resume(coroutine.create(function() local c <close> = closer coroutine.yield() end))
+`)
+	const runs = 50
+	before := runtime.NumGoroutine()
+	for range runs {
+		e.PostRequest(context.Background(), testRequest())
+	}
+	if ok := e.Counters()["lua_script_ok"]; ok != runs {
+		t.Fatalf("lua_script_ok = %d, want %d:\n%s", ok, runs, log.String())
+	}
+	after := runtime.NumGoroutine()
+	for i := 0; i < 100 && after-before >= runs; i++ {
+		time.Sleep(10 * time.Millisecond) // a closed coroutine's goroutine is on its way out
+		after = runtime.NumGoroutine()
+	}
+	if after-before >= runs {
+		t.Fatalf("goroutines: %d before %d executions, %d after", before, runs, after)
+	}
+}
+
+// Coroutines left suspended by a script that a limit stopped end too.
+func TestCoroutinesEndWhenALimitStopsTheScript(t *testing.T) {
+	e, s, _ := testEngine(t, Config{MaxRuntime: 50 * time.Millisecond})
+	const runs = 10
+	before := runtime.NumGoroutine()
+	for i := range runs {
+		src := "local gen = coroutine.wrap(function() coroutine.yield() end) gen() while true do end"
+		if i%2 == 1 {
+			src = "local gen = coroutine.wrap(function() coroutine.yield() end) gen() local t = {} for i = 1, 1e9 do t[i] = i end"
+		}
+		s.Put("postrequest", "", src)
+		e.PostRequest(context.Background(), testRequest())
+	}
+	if fail := e.Counters()["lua_script_fail"]; fail != runs {
+		t.Fatalf("lua_script_fail = %d, want %d", fail, runs)
+	}
+	after := runtime.NumGoroutine()
+	for i := 0; i < 100 && after-before >= runs; i++ {
+		time.Sleep(10 * time.Millisecond)
+		after = runtime.NumGoroutine()
+	}
+	if after-before >= runs {
+		t.Fatalf("goroutines: %d before %d executions, %d after", before, runs, after)
 	}
 }

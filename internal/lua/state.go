@@ -138,6 +138,8 @@ func (e *Engine) sandbox(x *exec, name string, g *rt.Table) {
 		}
 	case "string":
 		e.sandboxString(x, g)
+	case "coroutine":
+		e.sandboxCoroutine(x, g)
 	case "os":
 		e.sandboxOS(r, g)
 	case "io":
