@@ -30,8 +30,13 @@ func (e *Engine) sandboxString(x *exec, g *rt.Table) {
 		return
 	}
 	for _, name := range patternFuncs {
-		if orig, ok := lib.Get(rt.StringValue(name)).TryCallable(); ok {
-			lib.Set(rt.StringValue(name), x.fn(name, x.budgeted("string."+name, orig, name == "gmatch"), 0, true))
+		orig, ok := lib.Get(rt.StringValue(name)).TryCallable()
+		switch {
+		case !ok:
+		case name == "gsub":
+			lib.Set(rt.StringValue(name), x.fn(name, x.budgetedGsub(orig), 4, true))
+		default:
+			lib.Set(rt.StringValue(name), x.fn(name, x.budgeted("string."+name, orig, name == "gmatch"), 4, true))
 		}
 	}
 }
@@ -40,7 +45,7 @@ func (e *Engine) sandboxString(x *exec, g *rt.Table) {
 // gmatch (iter) the iterator it returns is budgeted the same way.
 func (x *exec) budgeted(name string, orig rt.Callable, iter bool) rt.GoFunctionFunc {
 	return func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
-		args := append([]rt.Value{}, c.Etc()...)
+		args := allArgs(c)
 		res := rt.NewTerminationWith(c, 0, true)
 		if err := x.withPatternBudget(t, name, func() error { return rt.Call(t, rt.FunctionValue(orig), args, res) }); err != nil {
 			return nil, err
@@ -57,6 +62,43 @@ func (x *exec) budgeted(name string, orig rt.Callable, iter bool) rt.GoFunctionF
 	}
 }
 
+// budgetedGsub budgets gsub. A replacement function or table runs Lua
+// code, which must not run inside the matcher's nested context: golua
+// accounts memory per context and panics when one releases more than it
+// holds, as a frame or coroutine begun outside it would. So with such a
+// replacement the matching is first done alone, within the budget, with
+// the whole match as replacement (the same matches: they do not depend on
+// the replacement); the real call then does known-bounded matching.
+func (x *exec) budgetedGsub(orig rt.Callable) rt.GoFunctionFunc {
+	plain := x.budgeted("string.gsub", orig, false)
+	return func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+		args := allArgs(c)
+		if len(args) < 3 {
+			return plain(t, c)
+		}
+		switch args[2].Type() {
+		case rt.StringType, rt.IntType, rt.FloatType:
+			return plain(t, c)
+		case rt.FunctionType, rt.TableType:
+			args := append([]rt.Value{}, args...)
+			args[2] = rt.StringValue("%0")
+			dry := rt.NewTerminationWith(c, 0, true)
+			if err := x.withPatternBudget(t, "string.gsub", func() error {
+				return rt.Call(t, rt.FunctionValue(orig), args, dry)
+			}); err != nil {
+				return nil, err
+			}
+		}
+		res := rt.NewTerminationWith(c, 0, true)
+		if err := rt.Call(t, rt.FunctionValue(orig), args, res); err != nil {
+			return nil, err
+		}
+		next := c.Next()
+		t.Push(next, res.Etc()...)
+		return next, nil
+	}
+}
+
 func (x *exec) withPatternBudget(t *rt.Thread, name string, f func() error) error {
 	left := x.e.cfg.MaxRuntime - time.Since(x.start)
 	budget := uint64(max(left.Milliseconds(), 1)) * patternTicksPerMilli
@@ -65,4 +107,9 @@ func (x *exec) withPatternBudget(t *rt.Thread, name string, f func() error) erro
 		return fmt.Errorf("%s: time limit of %d ms exceeded while matching a pattern", name, x.e.cfg.MaxRuntime.Milliseconds())
 	}
 	return err
+}
+
+// allArgs are a Go function's arguments, fixed and variadic, in a new slice.
+func allArgs(c *rt.GoCont) []rt.Value {
+	return append(append([]rt.Value{}, c.Args()...), c.Etc()...)
 }

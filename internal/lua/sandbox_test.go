@@ -148,3 +148,36 @@ func TestCoroutinesEndWhenALimitStopsTheScript(t *testing.T) {
 		t.Fatalf("goroutines: %d before %d executions, %d after", before, runs, after)
 	}
 }
+
+// A gsub replacement function (or a table's __index) runs Lua code while
+// the matcher's budget applies: a coroutine finishing there, or frames of
+// the script returning, must not upset golua's memory accounting (which
+// panics, killing the process, when a context releases more than it
+// holds), and a runaway pattern must still stop.
+func TestGsubCallbacksRunOutsideThePatternBudget(t *testing.T) {
+	e, s, log := testEngine(t, Config{MaxRuntime: 200 * time.Millisecond})
+	s.Put("postrequest", "", `
+local gen = coroutine.wrap(function() coroutine.yield(1) return 2 end)
+gen()
+local out = string.gsub("abc", "%w", function(c) return c .. gen() end, 1)
+assert(out == "a2bc", out)
+local mt = setmetatable({}, {__index = function(_, k) return k:upper() end})
+assert(string.gsub("ab", "%w", mt) == "AB")
+RGW.gsub = "ok"
+`)
+	e.PostRequest(context.Background(), testRequest())
+	if e.Counters()["lua_script_ok"] != 1 {
+		t.Fatalf("script failed: %s", log.String())
+	}
+	s.Put("postrequest", "", "string.gsub(string.rep('a', 40), string.rep('a*', 40) .. 'b', function(x) return x end)")
+	done := make(chan struct{})
+	go func() { defer close(done); e.PostRequest(context.Background(), testRequest()) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("gsub with a function still running 30 s after its 200 ms limit")
+	}
+	if e.Counters()["lua_script_fail"] != 1 {
+		t.Fatalf("runaway gsub not stopped: %s", log.String())
+	}
+}
