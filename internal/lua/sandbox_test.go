@@ -2,12 +2,17 @@ package lua
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/lua/luapkg"
 )
 
 // A symbolic link inside the IO directory must not lead a script to files
@@ -179,5 +184,36 @@ RGW.gsub = "ok"
 	}
 	if e.Counters()["lua_script_fail"] != 1 {
 		t.Fatalf("runaway gsub not stopped: %s", log.String())
+	}
+}
+
+// A script that mostly waits on a package call (an HTTP POST to an
+// endpoint that never answers) runs very little Lua code, so golua reads
+// its clock rarely: each call must still get only the time left, and the
+// execution must end near its limit, not after one limit per call.
+func TestPackageCallsShareTheTimeLimit(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	pkgs := luapkg.New(luapkg.Options{Timeout: 10 * time.Second})
+	t.Cleanup(func() { _ = pkgs.Close() })
+	e, s, log := testEngine(t, Config{MaxRuntime: 200 * time.Millisecond, Packages: pkgs})
+	s.Put("postrequest", "", fmt.Sprintf(`
+local http = require("socket.http")
+for i = 1, 50 do http.request(%q, "x") end`, srv.URL))
+	done := make(chan struct{})
+	go func() { defer close(done); e.PostRequest(context.Background(), testRequest()) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("50 calls to a silent endpoint held the script 5 s past its 200 ms limit")
+	}
+	if e.Counters()["lua_script_fail"] != 1 || !strings.Contains(log.String(), "time limit") {
+		t.Fatalf("not stopped by its time limit:\n%s", log.String())
 	}
 }
