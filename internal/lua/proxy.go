@@ -18,6 +18,8 @@ type exec struct {
 	r   *rt.Runtime
 	// coroutines are the coroutines the script created (coroutines.go).
 	coroutines []*rt.Thread
+	// gcStopped is collectgarbage("stop")'s flag (collectgarbage.go).
+	gcStopped bool
 	// start is when the script began, for budgets from the time left.
 	start time.Time
 	req   *Request

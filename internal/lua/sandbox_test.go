@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,44 @@ for i = 1, 50 do http.request(%q, "x") end`, srv.URL))
 	}
 	if e.Counters()["lua_script_fail"] != 1 || !strings.Contains(log.String(), "time limit") {
 		t.Fatalf("not stopped by its time limit:\n%s", log.String())
+	}
+}
+
+// golua's collectgarbage acts on the Go runtime of the whole gateway:
+// "stop" turned the Go garbage collector off for every request (memory
+// grows until the process dies) and "collect" ran a full collection of
+// the gateway's heap per call; under limits golua refused to call it at
+// all, failing RGW scripts that do. A script's collectgarbage works and
+// touches only its own state, with or without limits.
+func TestCollectGarbageStaysInTheState(t *testing.T) {
+	for name, cfg := range map[string]Config{"default limits": {}, "no limits": {MaxMemory: -1, MaxRuntime: -1}} {
+		t.Run(name, func(t *testing.T) {
+			e, s, log := testEngine(t, cfg)
+			s.Put("postrequest", "", `
+collectgarbage("stop")
+assert(collectgarbage("isrunning") == false)
+collectgarbage("restart")
+assert(collectgarbage("isrunning") == true)
+collectgarbage("stop")
+for i = 1, 100 do collectgarbage() collectgarbage("collect") collectgarbage("step") end
+local kb = collectgarbage("count")
+assert(type(kb) == "number" and kb >= 0 and kb < 1e6, tostring(kb))`)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			e.PostRequest(context.Background(), testRequest())
+			runtime.ReadMemStats(&after)
+			percent := debug.SetGCPercent(100)
+			debug.SetGCPercent(percent)
+			if percent < 0 {
+				debug.SetGCPercent(100)
+				t.Fatal("a script turned the gateway's garbage collector off")
+			}
+			if e.Counters()["lua_script_ok"] != 1 {
+				t.Fatalf("script failed: %s", log.String())
+			}
+			if n := after.NumGC - before.NumGC; n >= 100 {
+				t.Fatalf("300 collectgarbage calls ran %d collections of the gateway's heap", n)
+			}
+		})
 	}
 }

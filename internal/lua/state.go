@@ -72,6 +72,7 @@ func (e *Engine) newState(x *exec) *rt.Runtime {
 				g.Set(rt.StringValue(n), rt.NilValue)
 			}
 			declareAll(g.Get(rt.StringValue("warn")), 0)
+			g.Set(rt.StringValue("collectgarbage"), x.fn("collectgarbage", x.collectGarbage, 1, false))
 			delete(x.lazy, "print")
 			g.Set(rt.StringValue("print"), x.fn("print", e.luaPrint, 0, true))
 		case ok:
