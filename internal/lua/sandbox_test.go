@@ -257,3 +257,33 @@ assert(type(kb) == "number" and kb >= 0 and kb < 1e6, tostring(kb))`)
 		})
 	}
 }
+
+// A to-be-closed variable of a coroutine whose __close hits the limit
+// while the coroutine is closed made golua panic outside any recover: the
+// gateway process died. Lua 5.3 (RGW's) has no such variables; Cairn
+// refuses them when a script is compiled (and at script put).
+func TestToBeClosedVariablesRefused(t *testing.T) {
+	e, s, log := testEngine(t, Config{MaxRuntime: 100 * time.Millisecond})
+	crash := `
+local co = coroutine.create(function()
+  local x <close> = setmetatable({}, {__close = function() while true do end end})
+  coroutine.yield()
+end)
+coroutine.resume(co)
+coroutine.close(co)`
+	for _, src := range []string{crash, "local a, b <close> = 1, nil", "local f <const>, g <close> = 1, nil"} {
+		if err := Check(src); err == nil || !strings.Contains(err.Error(), "<close>") {
+			t.Errorf("Check accepted a to-be-closed variable (%v):\n%s", err, src)
+		}
+	}
+	s.Put("postrequest", "", crash)
+	e.PostRequest(context.Background(), testRequest())
+	if e.Counters()["lua_script_fail"] != 1 || !strings.Contains(log.String(), "not supported") {
+		t.Fatalf("script with <close> not refused:\n%s", log.String())
+	}
+	s.Put("postrequest", "", `local k <const> = 1 local x, y = 2, 3 local function f() return k end assert(f() + x + y == 6) local z = 1 < 2`)
+	e.PostRequest(context.Background(), testRequest())
+	if e.Counters()["lua_script_ok"] != 1 {
+		t.Fatalf("a script without <close> failed:\n%s", log.String())
+	}
+}
