@@ -108,8 +108,6 @@ assert(gen() == 1)
 local co = coroutine.create(function() coroutine.yield() end)
 coroutine.resume(co)
 coroutine.create(function() end)
-local closer = setmetatable({}, {__close = function() RGW.closed = (RGW.closed or 0) + 1 end})
-coroutine.resume(coroutine.create(function() local c <close> = closer coroutine.yield() end))
 `)
 	const runs = 50
 	before := runtime.NumGoroutine()
