@@ -1,6 +1,8 @@
 package lua
 
 import (
+	"errors"
+
 	rt "github.com/arnodel/golua/runtime"
 )
 
@@ -30,7 +32,7 @@ func (e *Engine) sandboxCoroutine(x *exec, g *rt.Table) {
 			return nil, err
 		}
 		w := x.fn("wrap", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
-			res, err := co.Resume(t, c.Etc())
+			res, err := resumeSynced(t, co, c.Etc())
 			if err != nil {
 				return nil, err
 			}
@@ -38,6 +40,60 @@ func (e *Engine) sandboxCoroutine(x *exec, g *rt.Table) {
 		}, 0, true)
 		return c.PushingNext1(t.Runtime, w), nil
 	}, 1, false))
+	lib.Set(rt.StringValue("resume"), x.fn("resume", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+		if err := c.Check1Arg(); err != nil {
+			return nil, err
+		}
+		co, err := c.ThreadArg(0)
+		if err != nil {
+			return nil, err
+		}
+		res, err := resumeSynced(t, co, c.Etc())
+		if err != nil {
+			return c.PushingNext(t.Runtime, rt.BoolValue(false), rt.ErrorValue(err)), nil
+		}
+		return c.PushingNext(t.Runtime, append([]rt.Value{rt.BoolValue(true)}, res...)...), nil
+	}, 1, true))
+	lib.Set(rt.StringValue("close"), x.fn("close", func(t *rt.Thread, c *rt.GoCont) (rt.Cont, error) {
+		if err := c.Check1Arg(); err != nil {
+			return nil, err
+		}
+		co, err := c.ThreadArg(0)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := closeSynced(t, co)
+		if !ok {
+			return nil, errors.New("cannot close a running coroutine")
+		}
+		if err != nil {
+			return c.PushingNext(t.Runtime, rt.BoolValue(false), rt.ErrorValue(err)), nil
+		}
+		return c.PushingNext1(t.Runtime, rt.BoolValue(true)), nil
+	}, 1, false))
+}
+
+// golua's coroutine, when it ends, hands its results back to its caller
+// and only then returns its goroutine's memory to the runtime's shared
+// accounting: a data race with the caller, which has moved on (and may be
+// popping the execution's context). It does so holding the coroutine's
+// lock, which Resume and Close of a dead coroutine take: calling Close
+// once more waits for that end. resumeSynced and closeSynced do.
+
+func resumeSynced(t, co *rt.Thread, args []rt.Value) ([]rt.Value, error) {
+	defer waitEnded(t, co) // also when a limit stops the script
+	return co.Resume(t, args)
+}
+
+func closeSynced(t, co *rt.Thread) (bool, error) {
+	defer waitEnded(t, co)
+	return co.Close(t)
+}
+
+func waitEnded(t, co *rt.Thread) {
+	if co.Status() == rt.ThreadDead {
+		_, _ = co.Close(t)
+	}
 }
 
 // newCoroutine starts a coroutine of the function argument, as golua's
@@ -76,7 +132,7 @@ func (e *Engine) closeCoroutines(x *exec, main *rt.Thread, used uint64) {
 		main.RequireMem(used)
 		for i := len(x.coroutines) - 1; i >= 0; i-- {
 			if co := x.coroutines[i]; co.Status() == rt.ThreadSuspended {
-				_, _ = co.Close(main)
+				_, _ = closeSynced(main, co)
 			}
 		}
 		return nil
