@@ -114,5 +114,6 @@ func compile(name, src string) (*code.Unit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	dropClosePushes(unit)
 	return unit, nil
 }

@@ -3,6 +3,7 @@ package lua
 import (
 	"fmt"
 
+	"github.com/arnodel/golua/code"
 	"github.com/arnodel/golua/scanner"
 	"github.com/arnodel/golua/token"
 )
@@ -42,4 +43,19 @@ func checkNoCloseVariables(name, src string) error {
 		}
 	}
 	return nil
+}
+
+// The generic for's fourth value is to-be-closed too in Lua 5.4 (Lua 5.3
+// ignores it), and may come from any call (`for k in f() do`), so it
+// cannot be refused when compiled. dropClosePushes makes a compiled unit
+// ignore it as Lua 5.3 does: every push onto golua's close stack becomes
+// a truncation to a height the stack never reaches, an instruction that
+// does nothing. With <close> refused, those pushes are the generic for's.
+func dropClosePushes(unit *code.Unit) {
+	noop := code.ClTrunc(^uint16(0))
+	for i, op := range unit.Code {
+		if !op.HasType1() && op.TypePfx() == code.Type5Pfx && op.GetJ() == code.OpClStack && op.GetF() {
+			unit.Code[i] = noop
+		}
+	}
 }

@@ -285,3 +285,46 @@ coroutine.close(co)`
 		t.Fatalf("a script without <close> failed:\n%s", log.String())
 	}
 }
+
+// The generic for's fourth value is a to-be-closed value in Lua 5.4 (RGW's
+// Lua 5.3 ignores it): its __close hitting the limit while a coroutine is
+// closed crashed the gateway as a <close> variable did, and when a limit
+// stopped the coroutine it ran with no limit at all. Cairn ignores it as
+// Lua 5.3 does.
+func TestForInClosingValueIgnored(t *testing.T) {
+	e, s, log := testEngine(t, Config{MaxRuntime: 100 * time.Millisecond})
+	loop := `setmetatable({}, {__close = function() while true do end end})`
+	for _, src := range []string{
+		`local co = coroutine.create(function()
+  for _ in function() return 1 end, nil, nil, ` + loop + ` do coroutine.yield() end
+end)
+coroutine.resume(co)
+coroutine.close(co)`,
+		`local co = coroutine.create(function()
+  for _ in function() return 1 end, nil, nil, ` + loop + ` do coroutine.yield() end
+end)
+coroutine.resume(co)`,
+		`coroutine.wrap(function()
+  for _ in function() return 1 end, nil, nil, ` + loop + ` do while true do end end
+end)()`,
+		`local n = 0
+for _ in function() if n < 3 then n = n + 1 return n end end, nil, nil, setmetatable({}, {__close = function() RGW.closed = true end}) do end
+assert(n == 3)
+local t = {} for k, v in pairs({a = 1, b = 2}) do t[#t + 1] = k end assert(#t == 2)`,
+	} {
+		s.Put("postrequest", "", src)
+		done := make(chan struct{})
+		go func() { defer close(done); e.PostRequest(context.Background(), testRequest()) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("still running 30 s after its 100 ms limit:\n%s", src)
+		}
+	}
+	if _, closed := e.global.get("closed"); closed {
+		t.Error("a for loop's fourth value was closed (Lua 5.3 ignores it)")
+	}
+	if ok, fail := e.Counters()["lua_script_ok"], e.Counters()["lua_script_fail"]; ok+fail != 4 {
+		t.Fatalf("ok %d fail %d:\n%s", ok, fail, log.String())
+	}
+}
