@@ -17,5 +17,5 @@ func Check(source string) error {
 	if _, _, err := r.CompileLuaChunk(checkChunkName, []byte(source)); err != nil {
 		return errors.New(err.Error())
 	}
-	return nil
+	return checkNoCloseVariables(checkChunkName, source)
 }

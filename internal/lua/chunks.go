@@ -130,10 +130,14 @@ func (cc *chunkCache) refresh(ctx context.Context) error {
 
 // compile compiles a script as Lua 5.4 chunk.
 func compile(name, src string) (*code.Unit, error) {
+	if err := checkNoCloseVariables(name, src); err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
 	r := rt.New(nil)
 	unit, _, err := r.CompileLuaChunk(name, []byte(src))
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	dropClosePushes(unit)
 	return unit, nil
 }

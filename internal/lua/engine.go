@@ -213,7 +213,8 @@ func (e *Engine) run(ctx context.Context, c Context, tenant string, unit *code.U
 	clos := r.LoadLuaUnit(unit, rt.TableValue(r.GlobalEnv()))
 	thread := r.MainThread()
 	var result rt.Value
-	_, err = thread.CallContext(e.limits(), func() error {
+	x.start = time.Now()
+	used, err := thread.CallContext(e.limits(), func() error {
 		term := rt.NewTerminationWith(nil, 1, false)
 		if err := rt.Call(thread, rt.FunctionValue(clos), nil, term); err != nil {
 			return err
@@ -221,6 +222,7 @@ func (e *Engine) run(ctx context.Context, c Context, tenant string, unit *code.U
 		result = term.Get(0)
 		return nil
 	})
+	e.closeCoroutines(x, thread, used.UsedResources().Memory)
 	if err != nil {
 		return 0, e.failed(ctx, c, tenant, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	rt "github.com/arnodel/golua/runtime"
 )
@@ -15,7 +16,13 @@ type exec struct {
 	e   *Engine
 	c   Context
 	r   *rt.Runtime
-	req *Request
+	// coroutines are the coroutines the script created (coroutines.go).
+	coroutines []*rt.Thread
+	// gcStopped is collectgarbage("stop")'s flag (collectgarbage.go).
+	gcStopped bool
+	// start is when the script began, for budgets from the time left.
+	start time.Time
+	req   *Request
 	// tables are the sub-tables built on first access, so that a script
 	// sees one table per field (and its writes stay).
 	tables map[string]rt.Value

@@ -94,11 +94,19 @@ func init() {
 // requestValue is the Request global.
 func (x *exec) requestValue() rt.Value { return x.object("Request", requestSchema) }
 
+// sseCustomerKey is the header carrying an SSE-C key: whoever reads it
+// can decrypt the object, so scripts (whose records go to logs, NATS or
+// HTTP endpoints) see it as RGW's sanitised logs print it.
+const sseCustomerKey = "x-amz-server-side-encryption-customer-key"
+
 func genericAttributes(x *exec) rt.Value {
 	attrs := map[string]string{}
 	for k, v := range x.req.HTTP.Header {
 		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-amz-server-side-encryption") && len(v) > 0 {
 			attrs[lk] = v[0]
+			if lk == sseCustomerKey {
+				attrs[lk] = "******"
+			}
 		}
 	}
 	return x.stringMap("GenericAttributes", func() map[string]string { return attrs }, nil)

@@ -1,8 +1,11 @@
 package lua
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -69,6 +72,7 @@ func (e *Engine) newState(x *exec) *rt.Runtime {
 				g.Set(rt.StringValue(n), rt.NilValue)
 			}
 			declareAll(g.Get(rt.StringValue("warn")), 0)
+			g.Set(rt.StringValue("collectgarbage"), x.fn("collectgarbage", x.collectGarbage, 1, false))
 			delete(x.lazy, "print")
 			g.Set(rt.StringValue("print"), x.fn("print", e.luaPrint, 0, true))
 		case ok:
@@ -133,6 +137,10 @@ func (e *Engine) sandbox(x *exec, name string, g *rt.Table) {
 				e.setFunc(r, pkg, k, forbidden("package."+k), 0, true)
 			}
 		}
+	case "string":
+		e.sandboxString(x, g)
+	case "coroutine":
+		e.sandboxCoroutine(x, g)
 	case "os":
 		e.sandboxOS(r, g)
 	case "io":
@@ -238,7 +246,45 @@ func (e *Engine) confine(name string) (string, error) {
 	if !filepath.IsLocal(name) {
 		return "", fmt.Errorf("%q is outside the Lua IO directory", name)
 	}
-	return filepath.Join(e.cfg.IODir, name), nil
+	path := filepath.Join(e.cfg.IODir, name)
+	if err := insideAfterLinks(e.cfg.IODir, path); err != nil {
+		return "", fmt.Errorf("%q: %w", name, err)
+	}
+	return path, nil
+}
+
+// insideAfterLinks checks that path, once its symbolic links are followed,
+// is still inside dir: a link in the directory must not lead a script to
+// the rest of the file system. The part of path that does not exist yet
+// (a file being created) has no links to follow; a dangling link is
+// refused, since creating through it would write wherever it points.
+func insideAfterLinks(dir, path string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	p, rest := path, ""
+	for {
+		real, err := filepath.EvalSymlinks(p)
+		if err == nil {
+			rel, err := filepath.Rel(root, filepath.Join(real, rest))
+			if err != nil || !filepath.IsLocal(rel) {
+				return errors.New("is outside the Lua IO directory (through a symbolic link)")
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if fi, lerr := os.Lstat(p); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return errors.New("is a dangling symbolic link, possibly outside the Lua IO directory")
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return err
+		}
+		p, rest = parent, filepath.Join(filepath.Base(p), rest)
+	}
 }
 
 // declareAll declares every compliance flag on the Go functions of v: a

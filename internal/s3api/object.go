@@ -85,7 +85,7 @@ func (a *API) getObject(w http.ResponseWriter, r *http.Request, req *Request) er
 		return err
 	}
 	defer body.Close()
-	data := a.scriptData(r, req, lua.GetData, body, s.rng.Offset)
+	data := a.scriptData(r, req, lua.GetData, body, s.rng.Offset, s.rng.Length)
 	w.WriteHeader(g.writeHeaders(h, oi, s, true))
 	if _, err := io.CopyBuffer(w, data, make([]byte, copyBufferSize(oi.Size))); err != nil {
 		// The status line is gone; the only honest signal left is to cut

@@ -94,7 +94,7 @@ func (a *API) postObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return err
 	}
-	data, err := a.encryptObject(q, a.scriptData(r, req, lua.PutData, body, 0), &opts)
+	data, err := a.encryptObject(q, a.scriptData(r, req, lua.PutData, body, 0, -1), &opts)
 	if err != nil {
 		return err
 	}

@@ -100,38 +100,72 @@ func (a *API) putDataHook(r *http.Request, req *Request) {
 	switch req.Op {
 	case OpPutObject, OpUploadPart:
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = readCloser{a.scriptData(r, req, lua.PutData, r.Body, 0), r.Body}
+			r.Body = readCloser{a.scriptData(r, req, lua.PutData, r.Body, 0, -1), r.Body}
 		}
 	}
 }
 
 // scriptData returns body showing each chunk, from offset off of the
-// object, to the data script of context c, if the bucket's tenant has one
+// object to off+size (size -1: to its io.EOF), to the data script of context c, if the bucket's tenant has one
 // (putdata: PUT, UploadPart, POST forms; getdata: GET after decryption).
-func (a *API) scriptData(r *http.Request, req *Request, c lua.Context, body io.Reader, off int64) io.Reader {
+func (a *API) scriptData(r *http.Request, req *Request, c lua.Context, body io.Reader, off, size int64) io.Reader {
 	s := a.cfg.Scripting
 	if req.script == nil || !s.HasScript(r.Context(), c, req.script.Tenant) {
 		return body
 	}
 	syncScriptRequest(req)
 	ctx := r.Context()
-	return &dataReader{Reader: body, off: off, run: func(p []byte, off int64) { s.Data(ctx, c, req.script, p, off) }}
+	end := int64(-1)
+	if size >= 0 {
+		end = off + size
+	}
+	return &dataReader{Reader: body, off: off, end: end, run: func(p []byte, off int64) { s.Data(ctx, c, req.script, p, off) }}
 }
 
-// dataReader shows each chunk it reads to a data script.
+// scriptDataChunk is the size of the chunks data scripts see. Reads of a
+// request body follow the client's writes: a client trickling its body a
+// byte at a time would otherwise buy a script execution (up to the whole
+// time limit of CPU) per byte. RGW shows its own buffers too.
+const scriptDataChunk = 64 << 10
+
+// dataReader passes a body through and shows it, in chunks of
+// scriptDataChunk (the last one shorter), to a data script.
 type dataReader struct {
 	io.Reader
 	off int64
+	end int64  // the offset where the body ends, -1 if unknown
+	buf []byte // the chunk being filled, shown when full or at the end
 	run func(p []byte, off int64)
 }
 
 func (d *dataReader) Read(p []byte) (int, error) {
 	n, err := d.Reader.Read(p)
-	if n > 0 {
-		d.run(p[:n], d.off)
-		d.off += int64(n)
+	for rest := p[:n]; len(rest) > 0; {
+		if d.buf == nil {
+			d.buf = make([]byte, 0, scriptDataChunk)
+		}
+		k := min(len(rest), scriptDataChunk-len(d.buf))
+		d.buf, rest = append(d.buf, rest[:k]...), rest[k:]
+		if len(d.buf) == scriptDataChunk {
+			d.flush()
+		}
+	}
+	if err != nil || (d.end >= 0 && d.off+int64(len(d.buf)) >= d.end) {
+		// The end: a reader of a known length (a GET's ResponseWriter)
+		// may never read again to see io.EOF.
+		d.flush()
 	}
 	return n, err
+}
+
+// flush shows the chunk filled so far, if any.
+func (d *dataReader) flush() {
+	if len(d.buf) == 0 {
+		return
+	}
+	d.run(d.buf, d.off)
+	d.off += int64(len(d.buf))
+	d.buf = d.buf[:0]
 }
 
 // scriptInfo reads the request's bucket and object records for scripts.

@@ -93,10 +93,19 @@ func (p *Packages) Open(t *rt.Thread, name string) (rt.Value, error) {
 	return rt.NilValue, fmt.Errorf("%w: %s", ErrNoModule, name)
 }
 
+// clockTicks is golua's cpuThresholdIncrement: the CPU ticks between two
+// readings of the clock for its time limit.
+const clockTicks = 10000
+
 // opTimeout is the time an outside operation may take: the configured
 // timeout, or less when the script's time limit ends sooner.
 func (p *Packages) opTimeout(t *rt.Thread) time.Duration {
 	d := p.timeout
+	// golua reads the clock only every clockTicks ticks of CPU: a script
+	// that mostly waits on calls like this one would see a stale time used
+	// and give every call the whole limit. Requiring that many ticks makes
+	// it read the clock now (and stop the script if its time is up).
+	t.RequireCPU(clockTicks)
 	rc := t.Runtime.RuntimeContext()
 	if limit := rc.HardLimits().Millis; limit > 0 {
 		left := time.Duration(limit-rc.UsedResources().Millis) * time.Millisecond
