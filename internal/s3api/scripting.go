@@ -87,11 +87,12 @@ func (a *API) postRequest(r *http.Request, req *Request, status int, err error) 
 	syncScriptRequest(req)
 	resp := &req.script.Response
 	resp.HTTPStatusCode = status
+	code := ""
 	if err != nil {
 		e := toS3(err)
-		resp.HTTPStatus, resp.Message = e.Code, e.Message
-		resp.RGWCode = -1
+		resp.HTTPStatus, resp.Message, code = e.Code, e.Message, e.Code
 	}
+	resp.RGWCode = rgwCode(status, code)
 	a.cfg.Scripting.PostRequest(r.Context(), req.script)
 }
 
