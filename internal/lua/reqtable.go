@@ -67,12 +67,24 @@ func init() {
 		"zonegroup": {get: cached("zonegroup", func(x *exec) rt.Value {
 			return x.record("ZoneGroup", map[string]rt.Value{"Name": str(x.e.cfg.ZoneGroup), "Endpoint": str("")})
 		})},
-		"useracl":       {get: cached("useracl", func(x *exec) rt.Value { return aclTable(x, "UserACL") })},
-		"bucketacl":     {get: cached("bucketacl", func(x *exec) rt.Value { return aclTable(x, "BucketACL") })},
-		"objectacl":     {get: cached("objectacl", func(x *exec) rt.Value { return aclTable(x, "ObjectACL") })},
-		"environment":   {get: cached("env", environment)},
-		"policy":        {get: cached("policy", policyTable)},
-		"userpolicies":  {get: cached("userpolicies", func(x *exec) rt.Value { return rt.TableValue(rt.NewTable()) })},
+		// RGW reads a user's ACL for Swift only: S3 requests see the
+		// empty policy.
+		"useracl": {get: cached("useracl", func(x *exec) rt.Value { return aclTable(x, "UserACL", nil) })},
+		"bucketacl": {get: cached("bucketacl", func(x *exec) rt.Value {
+			return aclTable(x, "BucketACL", x.req.infoOrNil(Info.BucketACL))
+		})},
+		"objectacl": {get: cached("objectacl", func(x *exec) rt.Value {
+			if x.req.Key == "" {
+				return aclTable(x, "ObjectACL", nil)
+			}
+			return aclTable(x, "ObjectACL", x.req.infoOrNil(Info.ObjectACL))
+		})},
+		"environment": {get: cached("env", environment)},
+		"policy":      {get: cached("policy", policyTable)},
+		// Cairn has no identity (user) policies: the list is empty.
+		"userpolicies": {get: cached("userpolicies", func(x *exec) rt.Value {
+			return x.stringMap("UserPolicies", func() map[string]string { return nil }, nil)
+		})},
 		"rgwid":         {get: func(x *exec) rt.Value { return str(x.e.cfg.RGWId) }},
 		"http":          {get: cached("http", httpTable)},
 		"time":          {get: func(x *exec) rt.Value { return luaTime(x.req.Start) }},
@@ -94,19 +106,24 @@ func init() {
 // requestValue is the Request global.
 func (x *exec) requestValue() rt.Value { return x.object("Request", requestSchema) }
 
-// sseCustomerKey is the header carrying an SSE-C key: whoever reads it
-// can decrypt the object, so scripts (whose records go to logs, NATS or
-// HTTP endpoints) see it as RGW's sanitised logs print it.
-const sseCustomerKey = "x-amz-server-side-encryption-customer-key"
+// genericHeaders are RGW's generic attributes (rgw_rest.cc's
+// generic_attrs): request headers kept as object attributes, keyed by the
+// attribute's name.
+var genericHeaders = [...]struct{ header, attr string }{
+	{"Content-Type", "user.rgw.content_type"},
+	{"Content-Language", "user.rgw.content_language"},
+	{"Expires", "user.rgw.expires"},
+	{"Cache-Control", "user.rgw.cache_control"},
+	{"Content-Disposition", "user.rgw.content_disposition"},
+	{"Content-Encoding", "user.rgw.content_encoding"},
+	{"X-Robots-Tag", "user.rgw.x-robots-tag"},
+}
 
 func genericAttributes(x *exec) rt.Value {
 	attrs := map[string]string{}
-	for k, v := range x.req.HTTP.Header {
-		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-amz-server-side-encryption") && len(v) > 0 {
-			attrs[lk] = v[0]
-			if lk == sseCustomerKey {
-				attrs[lk] = "******"
-			}
+	for _, g := range genericHeaders {
+		if v := x.req.HTTP.Header.Values(g.header); len(v) > 0 {
+			attrs[g.attr] = v[0]
 		}
 	}
 	return x.stringMap("GenericAttributes", func() map[string]string { return attrs }, nil)
@@ -205,8 +222,10 @@ var bucketSchema = schema{
 	"creationtime": bucketField(func(b BucketInfo, _ *exec) rt.Value { return luaTime(b.Created) }),
 	"mtime":        bucketField(func(b BucketInfo, _ *exec) rt.Value { return luaTime(b.Modified) }),
 	"quota": bucketField(func(_ BucketInfo, x *exec) rt.Value {
+		// Cairn has no quotas: RGW's default, disabled quota (Rounded is
+		// RGW's !check_on_raw).
 		return x.record("Quota", map[string]rt.Value{"MaxSize": rt.IntValue(-1), "MaxObjects": rt.IntValue(-1),
-			"Enabled": rt.BoolValue(false), "Rounded": rt.BoolValue(false)})
+			"Enabled": rt.BoolValue(false), "Rounded": rt.BoolValue(true)})
 	}),
 	"placementrule": bucketField(func(b BucketInfo, x *exec) rt.Value {
 		return x.record("PlacementRule", map[string]rt.Value{"Name": str(b.PlacementID), "StorageClass": str(b.StorageClass)})
@@ -218,6 +237,8 @@ var bucketSchema = schema{
 	"tags": bucketField(func(b BucketInfo, x *exec) rt.Value {
 		return x.stringMap("Bucket.Tags", func() map[string]string { return b.Tags }, nil)
 	}),
+	// Count and Size left RGW's table after Quincy; counting would list
+	// the whole bucket.
 	"count": {get: func(*exec) rt.Value { return rt.NilValue }},
 	"size":  {get: func(*exec) rt.Value { return rt.NilValue }},
 }
@@ -285,11 +306,6 @@ func ownerID(u *User) string {
 func ownerTable(x *exec, name string) rt.Value {
 	id := ownerID(x.req.User)
 	return x.record(name, map[string]rt.Value{"DisplayName": str(id), "User": optStr(id)})
-}
-
-func aclTable(x *exec, name string) rt.Value {
-	grants := x.stringMap(name+".Grants", func() map[string]string { return nil }, nil)
-	return x.record(name, map[string]rt.Value{"Owner": ownerTable(x, "Owner"), "Grants": grants})
 }
 
 func environment(x *exec) rt.Value {

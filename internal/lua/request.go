@@ -56,10 +56,16 @@ type Response struct {
 type Info interface {
 	Bucket(ctx context.Context) (BucketInfo, bool)
 	Object(ctx context.Context) (ObjectInfo, bool)
+	// BucketACL and ObjectACL return the stored ACLs (canned ACLs
+	// expanded), false when there is no such bucket or object.
+	BucketACL(ctx context.Context) (ACL, bool)
+	ObjectACL(ctx context.Context) (ACL, bool)
 }
 
 // BucketInfo is a bucket's record as Request.Bucket shows it.
 type BucketInfo struct {
+	// ID is the bucket instance's id; Marker is RGW's marker, the same as
+	// the id for a bucket never resharded.
 	ID, Marker   string
 	Created      time.Time
 	Modified     time.Time
@@ -75,6 +81,15 @@ type ObjectInfo struct {
 	Size     int64
 	Modified time.Time
 	Version  string
+}
+
+// infoOrNil returns Info's method m bound to the request's Info, nil
+// when there is none.
+func (r *Request) infoOrNil(m func(Info, context.Context) (ACL, bool)) func(context.Context) (ACL, bool) {
+	if r.Info == nil {
+		return nil
+	}
+	return func(ctx context.Context) (ACL, bool) { return m(r.Info, ctx) }
 }
 
 // StorageClass returns the storage class a prerequest script set, if any.

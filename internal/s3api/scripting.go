@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cairn-s3/cairn/internal/lua"
+	"github.com/cairn-s3/cairn/internal/notify"
 	"github.com/cairn-s3/cairn/internal/s3err"
 	"github.com/cairn-s3/cairn/internal/store"
 	"github.com/cairn-s3/cairn/internal/tenant"
@@ -86,11 +87,12 @@ func (a *API) postRequest(r *http.Request, req *Request, status int, err error) 
 	syncScriptRequest(req)
 	resp := &req.script.Response
 	resp.HTTPStatusCode = status
+	code := ""
 	if err != nil {
 		e := toS3(err)
-		resp.HTTPStatus, resp.Message = e.Code, e.Message
-		resp.RGWCode = -1
+		resp.HTTPStatus, resp.Message, code = e.Code, e.Message, e.Code
 	}
+	resp.RGWCode = rgwCode(status, code)
 	a.cfg.Scripting.PostRequest(r.Context(), req.script)
 }
 
@@ -179,7 +181,7 @@ func (s scriptInfo) Bucket(ctx context.Context) (lua.BucketInfo, bool) {
 	if err != nil {
 		return lua.BucketInfo{}, false
 	}
-	t, id := tenant.SplitUser(b.Owner)
+	ownerTenant, ownerID := tenant.SplitUser(b.Owner)
 	var tags map[string]string
 	var tagList []bucketTag
 	if err := json.Unmarshal(b.Config[bucketTaggingConfig], &tagList); err == nil {
@@ -188,8 +190,10 @@ func (s scriptInfo) Bucket(ctx context.Context) (lua.BucketInfo, bool) {
 			tags[tag.Key] = tag.Value
 		}
 	}
-	return lua.BucketInfo{Tags: tags, ID: b.Name, Marker: b.Name, Created: b.Created, Modified: b.Created,
-		Owner: lua.User{Tenant: t, ID: id}, PlacementID: "default-placement", StorageClass: "STANDARD",
+	// Cairn keeps no bucket modification time: MTime is the creation.
+	id := notify.BucketID(&b)
+	return lua.BucketInfo{Tags: tags, ID: id, Marker: id, Created: b.Created, Modified: b.Created,
+		Owner: lua.User{Tenant: ownerTenant, ID: ownerID}, PlacementID: "default-placement", StorageClass: "STANDARD",
 		Policy: string(b.Config[configPolicy])}, true
 }
 
@@ -202,4 +206,27 @@ func (s scriptInfo) Object(ctx context.Context) (lua.ObjectInfo, bool) {
 		return lua.ObjectInfo{}, false // none yet (prerequest of a PUT) or gone
 	}
 	return lua.ObjectInfo{Size: oi.Size, Modified: oi.LastModified, Version: oi.VersionID}, true
+}
+
+func (s scriptInfo) BucketACL(ctx context.Context) (lua.ACL, bool) {
+	b, err := s.a.store.GetBucket(ctx, s.req.Bucket)
+	if err != nil {
+		return lua.ACL{}, false
+	}
+	return s.a.scriptACL(ctx, b.ACL, b.Owner, b.Owner), true
+}
+
+func (s scriptInfo) ObjectACL(ctx context.Context) (lua.ACL, bool) {
+	if s.req.Key == "" || s.req.Bucket == "" {
+		return lua.ACL{}, false
+	}
+	b, err := s.a.store.GetBucket(ctx, s.req.Bucket)
+	if err != nil {
+		return lua.ACL{}, false
+	}
+	oi, err := s.a.store.HeadObject(ctx, s.req.Bucket, s.req.Key, store.GetOptions{VersionID: s.req.script.VersionID})
+	if err != nil {
+		return lua.ACL{}, false
+	}
+	return s.a.scriptACL(ctx, oi.Meta.ACL, objectOwner(oi, b), b.Owner), true
 }

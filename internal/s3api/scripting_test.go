@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cairn-s3/cairn/internal/lua"
+	"github.com/cairn-s3/cairn/internal/notify"
 )
 
 // fieldsScript writes Request's fields, one "name=value" a line.
@@ -28,6 +29,7 @@ w("DecodedURI", Request.DecodedURI)
 w("ContentLength", Request.ContentLength) ty("ContentLength", Request.ContentLength)
 w("Response.HTTPStatusCode", Request.Response.HTTPStatusCode) ty("Response.HTTPStatusCode", Request.Response.HTTPStatusCode)
 w("Response.HTTPStatus", Request.Response.HTTPStatus)
+w("Response.RGWCode", Request.Response.RGWCode)
 w("SwiftAccountName", Request.SwiftAccountName)
 w("Bucket.Name", Request.Bucket.Name)
 w("bucket.name", Request.bucket.name)
@@ -38,6 +40,10 @@ w("Bucket.ZoneGroupId", Request.Bucket.ZoneGroupId)
 w("Bucket.CreationTime", Request.Bucket.CreationTime)
 w("Bucket.MTime", Request.Bucket.MTime)
 w("Bucket.Quota.MaxSize", Request.Bucket.Quota.MaxSize)
+w("Bucket.Quota.MaxObjects", Request.Bucket.Quota.MaxObjects)
+w("Bucket.Quota.Enabled", Request.Bucket.Quota.Enabled)
+w("Bucket.Quota.Rounded", Request.Bucket.Quota.Rounded)
+w("Bucket.Count", Request.Bucket.Count)
 w("Bucket.PlacementRule.Name", Request.Bucket.PlacementRule.Name)
 w("Bucket.User.Id", Request.Bucket.User.Id)
 w("Bucket.User.Tenant", Request.Bucket.User.Tenant)
@@ -58,6 +64,8 @@ local n = 0 for k, v in pairs(Request.Environment) do n = n + 1 end
 w("Environment.pairs", n == #Request.Environment and n > 0)
 w("Policy", Request.Policy)
 w("UserPolicies", #Request.UserPolicies)
+for k, v in pairs(Request.UserPolicies) do w("UserPolicies.pairs", k) end
+w("UserPolicies.writable", (pcall(function() Request.UserPolicies[0] = 1 end)))
 w("RGWId", Request.RGWId)
 w("HTTP.Parameters.x-id", Request.HTTP.Parameters["x-id"])
 w("HTTP.Resources", #Request.HTTP.Resources)
@@ -82,6 +90,7 @@ w("Trace.Enable", Request.Trace.Enable)
 Request.Trace.SetAttribute("k", 1)
 w("Log", Request.Log())
 w("GenericAttributes", #Request.GenericAttributes)
+for k, v in pairs(Request.GenericAttributes) do w("GenericAttributes." .. k, v) end
 local ok, err = pcall(function() return Request.NoSuchField end)
 w("unknown", not ok and tostring(err):find("unknown field name") ~= nil)
 f:close()
@@ -107,28 +116,38 @@ func TestLuaRequestFieldsPostRequest(t *testing.T) {
 	body := []byte("hello lua")
 	out, err := ss.Root.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("fields"), Key: aws.String("dir/a b.txt"),
 		Body: bytes.NewReader(body), Metadata: map[string]string{"color": "blue"}, Tagging: aws.String("project=cairn&x=y"),
-		StorageClass: types.StorageClassStandardIa})
+		StorageClass: types.StorageClassStandardIa, ContentType: aws.String("text/plain"), CacheControl: aws.String("no-cache"),
+		ContentLanguage: aws.String("fr")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = out
+	b, err := ss.Store.GetBucket(ctx, "fields")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucketID := notify.BucketID(&b)
 	got := parseFields(ss.file(t, "fields.txt"))
 	host := strings.TrimPrefix(ss.URL, "http://")
 	want := map[string]string{
 		"RGWOp": "put_obj", "DecodedURI": "/fields/dir/a b.txt", "ContentLength": "9", "ContentLength:type": "integer",
-		"Response.HTTPStatusCode": "200", "Response.HTTPStatusCode:type": "integer", "Response.HTTPStatus": "",
+		"Response.HTTPStatusCode": "200", "Response.HTTPStatusCode:type": "integer", "Response.HTTPStatus": "", "Response.RGWCode": "0",
 		"SwiftAccountName": "nil", "Bucket.Name": "fields", "bucket.name": "fields", "Bucket.Tenant": "",
-		"Bucket.Id": "fields", "Bucket.Marker": "fields", "Bucket.ZoneGroupId": testRegion, "Bucket.Quota.MaxSize": "-1",
+		"Bucket.Id": bucketID, "Bucket.Marker": bucketID, "Bucket.ZoneGroupId": testRegion, "Bucket.Quota.MaxSize": "-1",
+		"Bucket.Quota.MaxObjects": "-1", "Bucket.Quota.Enabled": "false", "Bucket.Quota.Rounded": "true", "Bucket.Count": "nil",
 		"Bucket.PlacementRule.Name": "default-placement", "Bucket.User.Id": "root", "Bucket.User.Tenant": "",
 		"Object.Name": "dir/a b.txt", "Object.Id": "dir/a b.txt", "Object.Size": "9", "Object.Size:type": "integer",
 		"Object.Instance": "", "CopyFrom": "nil", "ObjectOwner.User": "root", "ObjectOwner.DisplayName": "root",
-		"ZoneGroup.Name": testRegion, "UserACL.Owner.User": "root", "BucketACL": "table", "ObjectACL": "table",
-		"Environment.aws:SourceIp": "127.0.0.1", "Environment.pairs": "true", "Policy": "nil", "UserPolicies": "0",
+		"ZoneGroup.Name": testRegion, "UserACL.Owner.User": "", "BucketACL": "table", "ObjectACL": "table",
+		"Environment.aws:SourceIp": "127.0.0.1", "Environment.pairs": "true", "Policy": "nil", "UserPolicies": "0", "UserPolicies.pairs": "", "UserPolicies.writable": "false",
 		"RGWId": "cairn-test-default-default", "HTTP.Parameters.x-id": "PutObject", "HTTP.Resources": "0",
 		"HTTP.Metadata.x-amz-meta-color": "blue", "HTTP.Metadata.pairs": "x-amz-meta-color:blue",
 		"HTTP.StorageClass": "STANDARD_IA", "HTTP.Host": host, "HTTP.Method": "PUT", "HTTP.URI": "/fields/dir/a%20b.txt",
 		"HTTP.QueryString": "x-id=PutObject", "HTTP.Domain": "", "Dialect": "s3", "Tags.project": "cairn", "Tags.len": "2",
-		"User.Id": "root", "User.Tenant": "", "Trace.Enable": "false", "Log": "0", "GenericAttributes": "0", "unknown": "true",
+		"User.Id": "root", "User.Tenant": "", "Trace.Enable": "false", "Log": "0", "unknown": "true",
+		// RGW's generic attributes: the headers it stores as attributes.
+		"GenericAttributes": "3", "GenericAttributes.user.rgw.content_type": "text/plain",
+		"GenericAttributes.user.rgw.cache_control": "no-cache", "GenericAttributes.user.rgw.content_language": "fr",
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -160,7 +179,7 @@ func TestLuaEveryContextRuns(t *testing.T) {
 	logLine := func(stage string) string {
 		return `local f = assert(io.open("stages.txt", "a"))
 f:write("` + stage + ` ", Request.RGWOp, " ", tostring(Request.User and Request.User.Id), " ",
-  tostring(Request.Bucket.Id), " ", Request.Response.HTTPStatusCode, "\n")
+  tostring(Request.Bucket.Id), " ", Request.Response.HTTPStatusCode, " ", Request.Response.RGWCode, "\n")
 f:close()`
 	}
 	for _, c := range []string{"preRequest", "postAuth", "postRequest"} {
@@ -169,7 +188,13 @@ f:close()`
 	if _, err := ss.Root.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("ctx"), Key: aws.String("missing")}); err == nil {
 		t.Fatal("GET of a missing key succeeded")
 	}
-	want := "prerequest get_obj nil nil 0\npostauth get_obj root ctx 0\npostrequest get_obj root ctx 404\n"
+	b, err := ss.Store.GetBucket(ctx, "ctx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := notify.BucketID(&b)
+	// RGWCode: RGW's -ENOENT behind NoSuchKey.
+	want := "prerequest get_obj nil nil 0 0\npostauth get_obj root " + id + " 0 0\npostrequest get_obj root " + id + " 404 -2\n"
 	if got := ss.file(t, "stages.txt"); got != want {
 		t.Fatalf("stages:\n%s\nwant:\n%s\nlog:\n%s", got, want, ss.Log.String())
 	}
