@@ -180,6 +180,7 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	cfg := server.Config{
 		Store:       f.store,
 		Ceph:        f.ceph,
+		RadosOpener: e.ext.RadosStore,
 		Lua:         luaCfg,
 		Scrub:       scrub,
 		BallastSize: ballast, BallastPercent: ballastPercent,

@@ -1,5 +1,3 @@
-//go:build !rados
-
 package cli
 
 import (
@@ -7,7 +5,7 @@ import (
 	"testing"
 )
 
-// The default (pure Go) binary answers --store rados with how to get one
+// A binary without the RADOS extension (the default, pure Go) answers --store rados with how to get one
 // that has it, and creates nothing.
 func TestServerStoreRadosNeedsTheTag(t *testing.T) {
 	dir := t.TempDir() + "/data"

@@ -20,6 +20,9 @@ type Config struct {
 	DataDir string
 	// Ceph locates the cluster of the RADOS store.
 	Ceph CephConfig
+	// RadosOpener opens the RADOS store (radosopen.Open in binaries built
+	// with the rados tag); without it, Store "rados" is refused.
+	RadosOpener StoreOpener
 	// Address is the host:port the S3 (and admin) listener binds; port 0
 	// picks a free port (see Server.Addr).
 	Address string

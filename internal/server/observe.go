@@ -24,7 +24,7 @@ const maxUsageObjects = 1_000_000
 
 // newMetrics builds the collectors. Sources read n when scraped: n is
 // filled in by New before the server serves anything.
-func newMetrics(st backend, n **notifications) *metrics.Metrics {
+func newMetrics(st Backend, n **notifications) *metrics.Metrics {
 	return metrics.New(prometheus.NewRegistry(), metrics.Sources{
 		Events: func() metrics.EventCounts { return (*n).eventCounts() },
 		Queues: func() []metrics.QueueStats {

@@ -43,7 +43,7 @@ import (
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	store    backend
+	store    Backend
 	where    string // the store's directory or pool, for the log
 	accounts *account.Service
 	s3       *s3api.API
@@ -113,7 +113,7 @@ func New(cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	st := opened.backend
+	st := opened.Backend
 	defer func() {
 		if err != nil {
 			_ = st.Close()
@@ -121,12 +121,12 @@ func New(cfg Config) (s *Server, err error) {
 	}()
 
 	var onChange func(context.Context, []string)
-	if opened.peers != nil {
-		onChange = opened.peers.Changed
+	if opened.Peers != nil {
+		onChange = opened.Peers.Changed
 	}
 	accts := account.New(st.KV(), account.Options{OnChange: onChange})
-	if opened.peers != nil {
-		opened.peers.Listen(accts.Forget)
+	if opened.Peers != nil {
+		opened.Peers.Listen(accts.Forget)
 	}
 	scripts := script.New(st.KV(), script.Options{})
 	root, err := bootstrapRoot(context.Background(), accts, cfg.RootAccessKey, cfg.RootSecretKey)
@@ -143,7 +143,7 @@ func New(cfg Config) (s *Server, err error) {
 	})
 	// SSE-S3 and the testing KMS derive their keys from the store's
 	// master key.
-	keys := opened.keys
+	keys := opened.Keys
 	// The metrics read the notification subsystem at scrape time.
 	var n *notifications
 	if !cfg.Metrics.Disabled {
@@ -225,7 +225,7 @@ func New(cfg Config) (s *Server, err error) {
 		}
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
-		ln: ln, root: root, where: opened.where, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
+		ln: ln, root: root, where: opened.Where, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
 		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
@@ -242,7 +242,7 @@ type notifications struct {
 	pubsub *pubsub.Service // nil unless PubSub is enabled
 }
 
-func newNotifications(st backend, cfg Config, log *slog.Logger, m *metrics.Metrics) (*notifications, error) {
+func newNotifications(st Backend, cfg Config, log *slog.Logger, m *metrics.Metrics) (*notifications, error) {
 	nc := cfg.Notifications
 	n := &notifications{pool: endpoint.NewPool(endpoint.PoolOptions{Logger: log.With("component", "endpoint"), Extensions: true})}
 	var err error

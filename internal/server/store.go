@@ -13,9 +13,9 @@ import (
 	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
-// backend is what the server needs of a store: the store contract and the
+// Backend is what the server needs of a store: the store contract and the
 // kv namespace (accounts, topics, queues, scripts) in the same store.
-type backend interface {
+type Backend interface {
 	store.Backend
 	KV() kv.Store
 }
@@ -25,20 +25,20 @@ type scrubber interface {
 	Scrub(ctx context.Context, opts local.ScrubOptions) (local.ScrubReport, error)
 }
 
-// openedStore is an open backend and what comes with it.
-type openedStore struct {
-	backend
-	// keys is the SSE master keyring, shared by every gateway of the store.
-	keys *sse.Keyring
-	// where describes the store for the log: a directory or a pool.
-	where string
-	// peers, if not nil, reaches the other gateways sharing the store.
-	peers peers
+// OpenedStore is an open backend and what comes with it.
+type OpenedStore struct {
+	Backend
+	// Keys is the SSE master keyring, shared by every gateway of the store.
+	Keys *sse.Keyring
+	// Where describes the store for the log: a directory or a pool.
+	Where string
+	// Peers, if not nil, reaches the other gateways sharing the store.
+	Peers Peers
 }
 
-// peers tells the other gateways sharing a store to drop cached account
+// Peers tells the other gateways sharing a store to drop cached account
 // lookups, and hears them tell this one.
-type peers interface {
+type Peers interface {
 	// Changed reports access keys a write changed (account.Options.OnChange).
 	Changed(ctx context.Context, accessKeys []string)
 	// Listen calls forget with the access keys another gateway changed,
@@ -46,10 +46,23 @@ type peers interface {
 	Listen(forget func(accessKeys ...string))
 }
 
+// StoreOpener opens a store other than the local one. The RADOS opener
+// (package radosopen) is cgo, built only with the rados tag: binaries built
+// with it set Config.RadosOpener, so this package stays pure Go.
+type StoreOpener func(ctx context.Context, p StoreParams) (*OpenedStore, error)
+
+// StoreParams is what a StoreOpener gets.
+type StoreParams struct {
+	Ceph   CephConfig
+	Logger *slog.Logger
+	// Hook must run inside the commit of every object change.
+	Hook store.ChangeHook
+}
+
 // errNoRados answers --store rados in a binary built without the tag.
 var errNoRados = errors.New("this cairn binary has no RADOS store: build it with `make rados` (go build -tags rados)")
 
-// storeOpen is what an opener gets: the hook runs inside every commit.
+// storeOpen is what openStore gets: the hook runs inside every commit.
 type storeOpen struct {
 	cfg       Config
 	log       *slog.Logger
@@ -58,18 +71,19 @@ type storeOpen struct {
 }
 
 // openStore opens the backend cfg.Store names.
-func openStore(ctx context.Context, o storeOpen) (*openedStore, error) {
-	switch o.cfg.Store {
-	case StoreRados:
-		return openRados(ctx, o) // store_rados.go, or store_norados.go's error
-	default:
+func openStore(ctx context.Context, o storeOpen) (*OpenedStore, error) {
+	if o.cfg.Store != StoreRados {
 		return openLocal(o)
 	}
+	if o.cfg.RadosOpener == nil {
+		return nil, errNoRados
+	}
+	return o.cfg.RadosOpener(ctx, StoreParams{Ceph: o.cfg.Ceph, Logger: o.log, Hook: o.hook})
 }
 
 // openLocal opens the embedded store in the data directory; the SSE master
 // key lives there too (created at first start, mode 0600).
-func openLocal(o storeOpen) (*openedStore, error) {
+func openLocal(o storeOpen) (*OpenedStore, error) {
 	cfg := o.cfg
 	st, err := local.Open(cfg.DataDir, local.Options{
 		Logger: o.log.With("component", "store"), Hook: o.hook, OnCorrupt: o.onCorrupt,
@@ -83,5 +97,5 @@ func openLocal(o storeOpen) (*openedStore, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	return &openedStore{backend: st, keys: keys, where: cfg.DataDir}, nil
+	return &OpenedStore{Backend: st, Keys: keys, Where: cfg.DataDir}, nil
 }

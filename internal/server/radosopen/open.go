@@ -1,16 +1,18 @@
 //go:build rados
 
-package server
+package radosopen
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/ceph/go-ceph/rados"
 
+	"github.com/cairn-s3/cairn/internal/server"
 	"github.com/cairn-s3/cairn/internal/sse"
 	radosstore "github.com/cairn-s3/cairn/internal/store/rados"
 )
@@ -23,11 +25,16 @@ const radosGCInterval = 10 * time.Minute
 // connectTimeout bounds the wait for a monitor at start.
 const connectTimeout = "30"
 
-// openRados connects to the cluster of cfg.Ceph, creates the store's pool
-// if missing (with the cluster's defaults) and opens the RADOS store in it,
+// Open connects to the cluster of p.Ceph, creates the store's pool if
+// missing (with the cluster's defaults) and opens the RADOS store in it,
 // with the SSE master key and the cache invalidation channel beside it.
-func openRados(ctx context.Context, o storeOpen) (*openedStore, error) {
-	c := o.cfg.Ceph
+// It is a server.StoreOpener.
+func Open(ctx context.Context, p server.StoreParams) (*server.OpenedStore, error) {
+	c := p.Ceph
+	log := p.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	conn, err := connectCeph(c)
 	if err != nil {
 		return nil, err
@@ -38,7 +45,7 @@ func openRados(ctx context.Context, o storeOpen) (*openedStore, error) {
 		return nil, err
 	}
 	st, err := radosstore.Open(ctx, radosstore.Options{
-		Conn: conn, Pool: pool, Hook: o.hook, Logger: o.log.With("component", "store"), GCInterval: radosGCInterval,
+		Conn: conn, Pool: pool, Hook: p.Hook, Logger: log.With("component", "store"), GCInterval: radosGCInterval,
 	})
 	if err != nil {
 		conn.Shutdown()
@@ -54,15 +61,15 @@ func openRados(ctx context.Context, o storeOpen) (*openedStore, error) {
 		_ = rs.Close()
 		return nil, err
 	}
-	if rs.peers, err = newRadosPeers(rs.io, o.log.With("component", "peers")); err != nil {
+	if rs.peers, err = newRadosPeers(rs.io, log.With("component", "peers")); err != nil {
 		_ = rs.Close()
 		return nil, err
 	}
-	return &openedStore{backend: rs, keys: keys, where: "pool " + pool, peers: rs.peers}, nil
+	return &server.OpenedStore{Backend: rs, Keys: keys, Where: "pool " + pool, Peers: rs.peers}, nil
 }
 
 // connectCeph connects as c.User with c.ConfFile (or librados' defaults).
-func connectCeph(c CephConfig) (*rados.Conn, error) {
+func connectCeph(c server.CephConfig) (*rados.Conn, error) {
 	conn, err := rados.NewConnWithUser(strings.TrimPrefix(c.User, "client."))
 	if err != nil {
 		return nil, fmt.Errorf("rados: new connection: %w", err)

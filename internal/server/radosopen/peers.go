@@ -1,6 +1,6 @@
 //go:build rados
 
-package server
+package radosopen
 
 import (
 	"context"
