@@ -101,11 +101,11 @@ func ensurePool(conn *rados.Conn, pool string) error {
 	if _, err := conn.GetPoolByName(pool); err == nil {
 		return nil
 	}
-	if err := conn.MakePool(pool); err != nil && !errors.Is(err, rados.ErrObjectExists) {
-		return fmt.Errorf("rados: create pool %s: %w", pool, err)
-	}
-	if _, err := conn.GetPoolByName(pool); err != nil {
-		return fmt.Errorf("rados: pool %s: %w", pool, err)
+	// EEXIST: another gateway created it meanwhile, which the lookup sees.
+	if err := conn.MakePool(pool); err != nil {
+		if _, lerr := conn.GetPoolByName(pool); lerr != nil {
+			return fmt.Errorf("rados: create pool %s: %w", pool, err)
+		}
 	}
 	// Tag the pool, or Ceph's health warns POOL_APP_NOT_ENABLED. Best
 	// effort: a user without mon write caps still gets a working store.
@@ -127,7 +127,10 @@ func radosKeyring(io *rados.IOContext) (*sse.Keyring, error) {
 	op.WriteFull(sse.NewDataKey())
 	err := op.Operate(io, sseKeyOID, rados.OperationNoFlag)
 	op.Release()
-	if err != nil && !errors.Is(err, rados.ErrObjectExists) {
+	if oe, ok := errors.AsType[rados.OperationError](err); ok && errors.Is(oe.OpError, rados.ErrObjectExists) {
+		err = nil // another gateway made it: use that one
+	}
+	if err != nil {
 		return nil, fmt.Errorf("rados: create SSE master key: %w", err)
 	}
 	buf := make([]byte, sse.KeySize+1)
