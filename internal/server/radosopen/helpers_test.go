@@ -25,14 +25,21 @@ import (
 // pool is deleted when the test ends.
 func startGateways(t *testing.T, n int) []*servertest.Running {
 	t.Helper()
+	return startGatewaysWith(t, n, server.NotificationConfig{})
+}
+
+// startGatewaysWith is startGateways with notification settings.
+func startGatewaysWith(t *testing.T, n int, nc server.NotificationConfig) []*servertest.Running {
+	t.Helper()
 	conf := radostest.ConfPath(t)
 	prefix := radostest.PoolPrefix(t, radostest.Conn(t))
 	gws := make([]*servertest.Running, n)
 	for i := range gws {
 		gws[i] = servertest.Start(t, servertest.Options{
-			Store:       server.StoreRados,
-			Ceph:        server.CephConfig{ConfFile: conf, User: "client.admin", PoolPrefix: prefix},
-			RadosOpener: radosopen.Open,
+			Store:         server.StoreRados,
+			Ceph:          server.CephConfig{ConfFile: conf, User: "client.admin", PoolPrefix: prefix},
+			RadosOpener:   radosopen.Open,
+			Notifications: nc,
 		})
 	}
 	return gws
