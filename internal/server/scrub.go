@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
@@ -21,6 +22,15 @@ type ScrubConfig struct {
 
 // errScrubUnsupported answers a scrub of a store that has none of its own.
 var errScrubUnsupported = errors.New("scrub: this store has no scrub of its own: Ceph's deep scrub verifies the RADOS objects")
+
+// scrubAPI is fn for a store with a scrub of its own, and nil (the admin
+// API answers NotImplemented) for one without (RADOS).
+func scrubAPI(st Backend, fn adminapi.Scrubber) adminapi.Scrubber {
+	if _, ok := st.(scrubber); !ok {
+		return nil
+	}
+	return fn
+}
 
 // scrubNow runs one scrub and logs its summary; damaged files were logged
 // and counted one by one as they were found.

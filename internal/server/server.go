@@ -195,9 +195,9 @@ func New(cfg Config) (s *Server, err error) {
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
 		PubSub:        adminPubSub, Counters: n.counters, LuaCounters: luaCounters(luaEngine), Buckets: st,
 		Scripts: &adminapi.Scripts{Store: scripts, Check: lua.Check, Shipped: luapkg.Shipped()},
-		Scrub: func(ctx context.Context, rate int64, upgrade bool) (any, error) {
+		Scrub: scrubAPI(st, func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
-		}})
+		})})
 
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -82,6 +83,11 @@ func TestGatewayBasics(t *testing.T) {
 	vs, err := c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("bkt"), Prefix: aws.String("v")})
 	if err != nil || len(vs.Versions) != 2 {
 		t.Fatalf("versions: %+v %v", vs, err)
+	}
+
+	// Ceph deep-scrubs the objects: Cairn's own scrub is not offered.
+	if code, body := admin(t, gw, http.MethodPost, "/admin/scrub"); code != http.StatusNotImplemented {
+		t.Errorf("POST /admin/scrub on RADOS: %d %s, want 501", code, body)
 	}
 }
 
