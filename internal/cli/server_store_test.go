@@ -22,3 +22,11 @@ func TestServerStoreUnknown(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// --ceph-user must name a client, as Ceph's tools spell it.
+func TestServerStoreCephUser(t *testing.T) {
+	r := runCLI(t, map[string]string{EnvData: t.TempDir()}, "server", "--address", "127.0.0.1:0", "--store", "rados", "--ceph-user", "admin")
+	if r.code == 0 || !strings.Contains(r.stderr, `ceph user "admin": want client.NAME`) {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
