@@ -149,6 +149,10 @@ type Options struct {
 	Now func() time.Time
 	// Rand is the randomness for generated keys; crypto/rand if nil.
 	Rand io.Reader
+	// OnChange, if set, is called after every write that may have made
+	// cached lookups stale, with the access keys it touched: on a store
+	// shared by several gateways it tells the others to call Forget.
+	OnChange func(ctx context.Context, accessKeys []string)
 }
 
 // Service manages users on a kv.Store.
@@ -157,9 +161,14 @@ type Service struct {
 	now  func() time.Time
 	rand io.Reader
 
-	mu    sync.Mutex           // serialises writes and guards cache and gen
-	cache map[string]cacheItem // by access key
-	gen   uint64               // bumped by every write, so a lookup racing a write is not cached
+	onChange func(ctx context.Context, accessKeys []string)
+
+	mu sync.Mutex // serialises writes
+	// cacheMu guards cache and gen. It is not mu, so that another
+	// gateway's invalidation (Forget) never waits for a write here.
+	cacheMu sync.Mutex
+	cache   map[string]cacheItem // by access key
+	gen     uint64               // bumped by every write, so a lookup racing a write is not cached
 }
 
 type cacheItem struct {
@@ -175,7 +184,7 @@ func New(s kv.Store, opts Options) *Service {
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
-	return &Service{kv: s, now: opts.Now, rand: opts.Rand, cache: make(map[string]cacheItem)}
+	return &Service{kv: s, now: opts.Now, rand: opts.Rand, onChange: opts.OnChange, cache: make(map[string]cacheItem)}
 }
 
 var _ auth.Credentials = (*Service)(nil)
@@ -271,10 +280,10 @@ func ParseCaps(s string) ([]Cap, error) {
 // auth.ErrUnknownAccessKey; a key of a suspended user fails with an error
 // that is both ErrSuspended and auth.ErrUnknownAccessKey.
 func (s *Service) Lookup(ctx context.Context, accessKey string) (userID, secretKey string, err error) {
-	s.mu.Lock()
+	s.cacheMu.Lock()
 	c, ok := s.cache[accessKey]
 	gen := s.gen
-	s.mu.Unlock()
+	s.cacheMu.Unlock()
 	if !ok {
 		u, err := s.InfoByAccessKey(ctx, accessKey)
 		if errors.Is(err, ErrNoSuchKey) {
@@ -289,11 +298,11 @@ func (s *Service) Lookup(ctx context.Context, accessKey string) (userID, secretK
 				c.secret = k.SecretKey
 			}
 		}
-		s.mu.Lock()
+		s.cacheMu.Lock()
 		if s.gen == gen {
 			s.cache[accessKey] = c
 		}
-		s.mu.Unlock()
+		s.cacheMu.Unlock()
 	}
 	if c.suspended {
 		return "", "", fmt.Errorf("%w: %w", ErrSuspended, auth.ErrUnknownAccessKey)
@@ -484,7 +493,7 @@ func (s *Service) Remove(ctx context.Context, uid string) error {
 	if err := s.kv.Apply(ctx, &b); err != nil {
 		return fmt.Errorf("account: remove user %q: %w", uid, err)
 	}
-	s.forget(u.Keys)
+	s.forget(ctx, u.Keys)
 	return nil
 }
 
@@ -608,16 +617,38 @@ func (s *Service) commit(ctx context.Context, b *kv.Batch, u User, oldKeys []Key
 	if err := s.kv.Apply(ctx, b); err != nil {
 		return fmt.Errorf("account: write user %q: %w", u.ID, err)
 	}
-	s.forget(oldKeys)
-	s.forget(u.Keys)
+	s.forget(ctx, append(oldKeys[:len(oldKeys):len(oldKeys)], u.Keys...))
 	return nil
 }
 
-// forget drops cached lookups. Callers hold s.mu.
-func (s *Service) forget(keys []Key) {
+// forget drops cached lookups of keys a write changed and reports them to
+// Options.OnChange. Callers hold s.mu.
+func (s *Service) forget(ctx context.Context, keys []Key) {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.AccessKey
+	}
+	if len(names) == 0 { // no key: nothing cached (Forget() would drop all)
+		return
+	}
+	s.Forget(names...)
+	if s.onChange != nil {
+		s.onChange(ctx, names)
+	}
+}
+
+// Forget drops the cached lookups of accessKeys, or of every key if none
+// is given: another gateway sharing the store changed them.
+func (s *Service) Forget(accessKeys ...string) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
 	s.gen++
-	for _, k := range keys {
-		delete(s.cache, k.AccessKey)
+	if len(accessKeys) == 0 {
+		clear(s.cache)
+		return
+	}
+	for _, k := range accessKeys {
+		delete(s.cache, k)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cairn-s3/cairn/internal/server"
 )
 
 // Environment variables read by the commands.
@@ -34,6 +36,14 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	lookup         func(string) (string, bool)
+	ext            Extensions
+}
+
+// Extensions are the parts of the binary built only with build tags.
+type Extensions struct {
+	// RadosStore opens `cairn server --store rados` (radosopen.Open, in
+	// binaries built with the rados tag).
+	RadosStore server.StoreOpener
 }
 
 // get returns the variable's value, or def if it is unset or empty.
@@ -46,7 +56,12 @@ func (e env) get(name, def string) string {
 
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: os.LookupEnv})
+	return MainWith(ctx, Extensions{}, args, stdin, stdout, stderr)
+}
+
+// MainWith is Main in a binary with extensions.
+func MainWith(ctx context.Context, ext Extensions, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: os.LookupEnv, ext: ext})
 }
 
 // run is Main with an injected environment.

@@ -33,6 +33,11 @@ const (
 	EnvDebugAllowRemote = "CAIRN_DEBUG_ALLOW_REMOTE"
 	// EnvBallastSize is --ballast-size.
 	EnvBallastSize = "CAIRN_BALLAST_SIZE"
+	// Environment variables of the store flags.
+	EnvStore      = "CAIRN_STORE"
+	EnvCephConf   = "CAIRN_CEPH_CONF"
+	EnvCephUser   = "CAIRN_CEPH_USER"
+	EnvPoolPrefix = "CAIRN_POOL_PREFIX"
 )
 
 // Background scrub defaults of `cairn server`: weekly, as Ceph deep-scrubs,
@@ -45,6 +50,9 @@ const (
 
 // serverFlags are the flags of `cairn server`.
 type serverFlags struct {
+	// store is --store; ceph holds --ceph-conf, --ceph-user, --pool-prefix.
+	store     string
+	ceph      server.CephConfig
 	dataDir   string
 	address   string
 	domain    string
@@ -96,7 +104,15 @@ secret key is printed once, on that first start only.`,
 	}
 	d := server.Default()
 	fl := cmd.Flags()
-	fl.StringVar(&f.dataDir, "data", e.get(EnvData, d.DataDir), "data directory (env "+EnvData+")")
+	fl.StringVar(&f.store, "store", e.get(EnvStore, server.StoreLocal),
+		"storage backend: local (the data directory) or rados (a Ceph cluster; needs a binary built with `make rados`) (env "+EnvStore+")")
+	fl.StringVar(&f.dataDir, "data", e.get(EnvData, d.DataDir), "data directory of the local store (env "+EnvData+")")
+	fl.StringVar(&f.ceph.ConfFile, "ceph-conf", e.get(EnvCephConf, ""),
+		"--store rados: the cluster's ceph.conf (default: librados' search, /etc/ceph/ceph.conf) (env "+EnvCephConf+")")
+	fl.StringVar(&f.ceph.User, "ceph-user", e.get(EnvCephUser, server.DefaultCephUser),
+		"--store rados: the cephx user, client.NAME (env "+EnvCephUser+")")
+	fl.StringVar(&f.ceph.PoolPrefix, "pool-prefix", e.get(EnvPoolPrefix, server.DefaultPoolPrefix),
+		"--store rados: the store lives in pool PREFIX.cairn, created with the cluster's defaults if missing (env "+EnvPoolPrefix+")")
 	fl.StringVar(&f.address, "address", e.get(EnvAddress, d.Address), "listen address host:port (env "+EnvAddress+")")
 	fl.StringVar(&f.domain, "domain", e.get(EnvDomain, ""), "domain for virtual-hosted-style requests <bucket>.<domain> (env "+EnvDomain+")")
 	fl.StringVar(&f.region, "region", e.get(EnvRegion, d.Region), "region (env "+EnvRegion+")")
@@ -162,6 +178,9 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 		return err
 	}
 	cfg := server.Config{
+		Store:       f.store,
+		Ceph:        f.ceph,
+		RadosOpener: e.ext.RadosStore,
 		Lua:         luaCfg,
 		Scrub:       scrub,
 		BallastSize: ballast, BallastPercent: ballastPercent,
@@ -294,7 +313,11 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 	if a := srv.DebugAddr(); a != nil {
 		fmt.Fprintf(w, "  Profiling:   %s%s\n", displayURL(a), server.DebugPath)
 	}
-	fmt.Fprintf(w, "  Data dir:    %s\n", cfg.DataDir)
+	if cfg.Store == server.StoreRados {
+		fmt.Fprintf(w, "  Store:       RADOS pool %s (as %s)\n", cfg.Ceph.Pool(), cfg.Ceph.User)
+	} else {
+		fmt.Fprintf(w, "  Data dir:    %s\n", cfg.DataDir)
+	}
 	if root.Generated {
 		fmt.Fprintf(w, "\n  The root key pair was generated now and its secret is shown only this once: save it.\n")
 	}

@@ -13,8 +13,16 @@ import (
 
 // Config is everything the server needs to start.
 type Config struct {
+	// Store names the storage backend: StoreLocal (the default) or
+	// StoreRados (only in a binary built with the rados tag).
+	Store string
 	// DataDir holds the local store (metadata and object data).
 	DataDir string
+	// Ceph locates the cluster of the RADOS store.
+	Ceph CephConfig
+	// RadosOpener opens the RADOS store (radosopen.Open in binaries built
+	// with the rados tag); without it, Store "rados" is refused.
+	RadosOpener StoreOpener
 	// Address is the host:port the S3 (and admin) listener binds; port 0
 	// picks a free port (see Server.Addr).
 	Address string
@@ -69,6 +77,33 @@ type Config struct {
 	// Lua configures request scripting.
 	Lua LuaConfig
 }
+
+// Storage backends (Config.Store).
+const (
+	StoreLocal = "local"
+	StoreRados = "rados"
+)
+
+// CephConfig locates the Ceph cluster of the RADOS store.
+type CephConfig struct {
+	// ConfFile is the cluster's ceph.conf; empty searches librados'
+	// default places (/etc/ceph/ceph.conf, $CEPH_CONF).
+	ConfFile string
+	// User is the cephx user, "client.NAME" (client.admin if empty).
+	User string
+	// PoolPrefix names the pools: the store lives in PoolPrefix+".cairn",
+	// created with the cluster's defaults if missing.
+	PoolPrefix string
+}
+
+// Defaults of CephConfig.
+const (
+	DefaultCephUser   = "client.admin"
+	DefaultPoolPrefix = "default"
+)
+
+// Pool returns the name of the RADOS store's pool.
+func (c CephConfig) Pool() string { return c.PoolPrefix + ".cairn" }
 
 // MetricsConfig configures the Prometheus metrics. By default they are
 // served at GET /metrics on the S3 listener.
@@ -134,6 +169,17 @@ func Default() Config {
 // withDefaults fills the zero fields of c from Default().
 func (c Config) withDefaults() Config {
 	d := Default()
+	if c.Store == "" {
+		c.Store = StoreLocal
+	}
+	if c.Store == StoreRados {
+		if c.Ceph.User == "" {
+			c.Ceph.User = DefaultCephUser
+		}
+		if c.Ceph.PoolPrefix == "" {
+			c.Ceph.PoolPrefix = DefaultPoolPrefix
+		}
+	}
 	if c.DataDir == "" {
 		c.DataDir = d.DataDir
 	}
@@ -161,8 +207,20 @@ func (c Config) withDefaults() Config {
 // Validate reports every problem of c at once.
 func (c Config) Validate() error {
 	var errs []error
-	if c.DataDir == "" {
-		errs = append(errs, errors.New("data dir is empty"))
+	switch c.Store {
+	case StoreLocal, "":
+		if c.DataDir == "" {
+			errs = append(errs, errors.New("data dir is empty"))
+		}
+	case StoreRados:
+		if !strings.HasPrefix(c.Ceph.User, "client.") || len(c.Ceph.User) == len("client.") {
+			errs = append(errs, fmt.Errorf("ceph user %q: want client.NAME", c.Ceph.User))
+		}
+		if p := c.Ceph.PoolPrefix; p == "" || strings.ContainsAny(p, "/ \t\n") {
+			errs = append(errs, fmt.Errorf("pool prefix %q: want a non-empty name without '/' or spaces", p))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("store %q: want %s or %s", c.Store, StoreLocal, StoreRados))
 	}
 	if _, port, err := net.SplitHostPort(c.Address); err != nil {
 		errs = append(errs, fmt.Errorf("address %q: want host:port: %w", c.Address, err))

@@ -13,7 +13,6 @@ import (
 	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/s3api"
 	"github.com/cairn-s3/cairn/internal/store"
-	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
 // MetricsPath is where the S3 listener (and the metrics listener) serve
@@ -25,7 +24,7 @@ const maxUsageObjects = 1_000_000
 
 // newMetrics builds the collectors. Sources read n when scraped: n is
 // filled in by New before the server serves anything.
-func newMetrics(st *local.Store, n **notifications) *metrics.Metrics {
+func newMetrics(st Backend, n **notifications) *metrics.Metrics {
 	return metrics.New(prometheus.NewRegistry(), metrics.Sources{
 		Events: func() metrics.EventCounts { return (*n).eventCounts() },
 		Queues: func() []metrics.QueueStats {

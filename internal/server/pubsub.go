@@ -9,7 +9,6 @@ import (
 	"github.com/cairn-s3/cairn/internal/psapi"
 	"github.com/cairn-s3/cairn/internal/pubsub"
 	"github.com/cairn-s3/cairn/internal/s3api"
-	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
 // PubSubConfig enables and tunes the pull-mode PubSub API (RGW's pubsub
@@ -45,7 +44,7 @@ func (c PubSubConfig) retention() time.Duration {
 
 // newPubSub builds the PubSub service over the store and installs its API
 // on the S3 adapter.
-func newPubSub(st *local.Store, cfg Config, n *notifications, api *s3api.API, log *slog.Logger) (*pubsub.Service, *psapi.API, error) {
+func newPubSub(st Backend, cfg Config, n *notifications, api *s3api.API, log *slog.Logger) (*pubsub.Service, *psapi.API, error) {
 	pc := cfg.PubSub
 	svc, err := pubsub.NewService(st.KV(), n.disp.Topics(), pubsub.Options{
 		Retention: pc.retention(), ExpireInterval: pc.ExpireInterval,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
@@ -19,10 +20,26 @@ type ScrubConfig struct {
 	Rate int64
 }
 
+// errScrubUnsupported answers a scrub of a store that has none of its own.
+var errScrubUnsupported = errors.New("scrub: this store has no scrub of its own: Ceph's deep scrub verifies the RADOS objects")
+
+// scrubAPI is fn for a store with a scrub of its own, and nil (the admin
+// API answers NotImplemented) for one without (RADOS).
+func scrubAPI(st Backend, fn adminapi.Scrubber) adminapi.Scrubber {
+	if _, ok := st.(scrubber); !ok {
+		return nil
+	}
+	return fn
+}
+
 // scrubNow runs one scrub and logs its summary; damaged files were logged
 // and counted one by one as they were found.
 func (s *Server) scrubNow(ctx context.Context, opts local.ScrubOptions) (local.ScrubReport, error) {
-	rep, err := s.store.Scrub(ctx, opts)
+	sc, ok := s.store.(scrubber)
+	if !ok { // RADOS scrubs its objects itself (Ceph's deep scrub)
+		return local.ScrubReport{}, errScrubUnsupported
+	}
+	rep, err := sc.Scrub(ctx, opts)
 	if err != nil {
 		s.log.Warn("scrub stopped", "err", err, "objects", rep.Objects, "damaged", rep.DamagedCount)
 		return rep, err
@@ -40,7 +57,7 @@ func (s *Server) scrubNow(ctx context.Context, opts local.ScrubOptions) (local.S
 // (which waits for it to stop).
 func (s *Server) startScrub(ctx context.Context) (stop func()) {
 	every := s.cfg.Scrub.Interval
-	if every <= 0 {
+	if _, ok := s.store.(scrubber); every <= 0 || !ok {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))

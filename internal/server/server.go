@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,7 +35,6 @@ import (
 	"github.com/cairn-s3/cairn/internal/s3api"
 	"github.com/cairn-s3/cairn/internal/script"
 	"github.com/cairn-s3/cairn/internal/snsapi"
-	"github.com/cairn-s3/cairn/internal/sse"
 	"github.com/cairn-s3/cairn/internal/store"
 	"github.com/cairn-s3/cairn/internal/store/local"
 )
@@ -45,7 +43,8 @@ import (
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	store    *local.Store
+	store    Backend
+	where    string // the store's directory or pool, for the log
 	accounts *account.Service
 	s3       *s3api.API
 	notify   *notify.Dispatcher
@@ -110,20 +109,25 @@ func New(cfg Config) (s *Server, err error) {
 			m.ObserveIntegrityError()
 		}
 	}
-	st, err := local.Open(cfg.DataDir, local.Options{
-		Logger: log.With("component", "store"), Hook: hook, OnCorrupt: onCorrupt,
-		BallastSize: cfg.BallastSize, BallastPercent: cfg.BallastPercent,
-	})
+	opened, err := openStore(context.Background(), storeOpen{cfg: cfg, log: log, hook: hook, onCorrupt: onCorrupt})
 	if err != nil {
-		return nil, fmt.Errorf("server: open store in %s: %w", cfg.DataDir, err)
+		return nil, fmt.Errorf("server: %w", err)
 	}
+	st := opened.Backend
 	defer func() {
 		if err != nil {
 			_ = st.Close()
 		}
 	}()
 
-	accts := account.New(st.KV(), account.Options{})
+	var onChange func(context.Context, []string)
+	if opened.Peers != nil {
+		onChange = opened.Peers.Changed
+	}
+	accts := account.New(st.KV(), account.Options{OnChange: onChange})
+	if opened.Peers != nil {
+		opened.Peers.Listen(accts.Forget)
+	}
 	scripts := script.New(st.KV(), script.Options{})
 	root, err := bootstrapRoot(context.Background(), accts, cfg.RootAccessKey, cfg.RootSecretKey)
 	if err != nil {
@@ -137,12 +141,9 @@ func New(cfg Config) (s *Server, err error) {
 		Region:            cfg.Region,
 		VirtualHostBucket: func(r *http.Request) string { return api.VirtualHostBucket(r) },
 	})
-	// The SSE master key lives in the data dir (created at first start,
-	// mode 0600); SSE-S3 and the testing KMS derive their keys from it.
-	keys, err := sse.LoadOrCreateKeyring(filepath.Join(cfg.DataDir, sseKeyFile))
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
+	// SSE-S3 and the testing KMS derive their keys from the store's
+	// master key.
+	keys := opened.Keys
 	// The metrics read the notification subsystem at scrape time.
 	var n *notifications
 	if !cfg.Metrics.Disabled {
@@ -194,9 +195,9 @@ func New(cfg Config) (s *Server, err error) {
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
 		PubSub:        adminPubSub, Counters: n.counters, LuaCounters: luaCounters(luaEngine), Buckets: st,
 		Scripts: &adminapi.Scripts{Store: scripts, Check: lua.Check, Shipped: luapkg.Shipped()},
-		Scrub: func(ctx context.Context, rate int64, upgrade bool) (any, error) {
+		Scrub: scrubAPI(st, func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
-		}})
+		})})
 
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
@@ -224,7 +225,7 @@ func New(cfg Config) (s *Server, err error) {
 		}
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
-		ln: ln, root: root, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
+		ln: ln, root: root, where: opened.Where, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
 		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
@@ -241,7 +242,7 @@ type notifications struct {
 	pubsub *pubsub.Service // nil unless PubSub is enabled
 }
 
-func newNotifications(st *local.Store, cfg Config, log *slog.Logger, m *metrics.Metrics) (*notifications, error) {
+func newNotifications(st Backend, cfg Config, log *slog.Logger, m *metrics.Metrics) (*notifications, error) {
 	nc := cfg.Notifications
 	n := &notifications{pool: endpoint.NewPool(endpoint.PoolOptions{Logger: log.With("component", "endpoint"), Extensions: true})}
 	var err error
@@ -412,7 +413,7 @@ func (s *Server) run(ctx context.Context) error {
 	if s.pubsub != nil {
 		hs.RegisterOnShutdown(s.pubsub.EndWaits) // long-polls answer at once
 	}
-	s.log.Info("serving", "address", s.Addr().String(), "data_dir", s.cfg.DataDir)
+	s.log.Info("serving", "address", s.Addr().String(), "store", s.cfg.Store, "at", s.where)
 
 	// Persistent topics are delivered while the server runs, and stopped
 	// only once every request is done (so no commit wakes a stopped queue).

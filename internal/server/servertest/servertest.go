@@ -64,6 +64,11 @@ type Options struct {
 	// BallastSize is the data directory's free-space reserve (server
 	// default if zero, off if negative).
 	BallastSize int64
+	// Store, Ceph and RadosOpener select another store than the local
+	// one in DataDir (see server.Config).
+	Store       string
+	Ceph        server.CephConfig
+	RadosOpener server.StoreOpener
 }
 
 // Running is a started server.
@@ -116,6 +121,7 @@ func Start(t testing.TB, opts Options) *Running {
 		Scrub:       opts.Scrub,
 		BallastSize: opts.BallastSize,
 		Lua:         opts.Lua,
+		Store:       opts.Store, Ceph: opts.Ceph, RadosOpener: opts.RadosOpener,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/cairn-s3/cairn/internal/kv"
+	"github.com/cairn-s3/cairn/internal/sse"
+	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/store/local"
+)
+
+// Backend is what the server needs of a store: the store contract and the
+// kv namespace (accounts, topics, queues, scripts) in the same store.
+type Backend interface {
+	store.Backend
+	KV() kv.Store
+}
+
+// scrubber is a store whose data the background scrub verifies (local).
+type scrubber interface {
+	Scrub(ctx context.Context, opts local.ScrubOptions) (local.ScrubReport, error)
+}
+
+// OpenedStore is an open backend and what comes with it.
+type OpenedStore struct {
+	Backend
+	// Keys is the SSE master keyring, shared by every gateway of the store.
+	Keys *sse.Keyring
+	// Where describes the store for the log: a directory or a pool.
+	Where string
+	// Peers, if not nil, reaches the other gateways sharing the store.
+	Peers Peers
+}
+
+// Peers tells the other gateways sharing a store to drop cached account
+// lookups, and hears them tell this one.
+type Peers interface {
+	// Changed reports access keys a write changed (account.Options.OnChange).
+	Changed(ctx context.Context, accessKeys []string)
+	// Listen calls forget with the access keys another gateway changed,
+	// none meaning all of them (the channel was lost and is back).
+	Listen(forget func(accessKeys ...string))
+}
+
+// StoreOpener opens a store other than the local one. The RADOS opener
+// (package radosopen) is cgo, built only with the rados tag: binaries built
+// with it set Config.RadosOpener, so this package stays pure Go.
+type StoreOpener func(ctx context.Context, p StoreParams) (*OpenedStore, error)
+
+// StoreParams is what a StoreOpener gets.
+type StoreParams struct {
+	Ceph   CephConfig
+	Logger *slog.Logger
+	// Hook must run inside the commit of every object change.
+	Hook store.ChangeHook
+}
+
+// errNoRados answers --store rados in a binary built without the tag.
+var errNoRados = errors.New("this cairn binary has no RADOS store: build it with `make rados` (go build -tags rados)")
+
+// storeOpen is what openStore gets: the hook runs inside every commit.
+type storeOpen struct {
+	cfg       Config
+	log       *slog.Logger
+	hook      store.ChangeHook
+	onCorrupt func(*local.CorruptError)
+}
+
+// openStore opens the backend cfg.Store names.
+func openStore(ctx context.Context, o storeOpen) (*OpenedStore, error) {
+	if o.cfg.Store != StoreRados {
+		return openLocal(o)
+	}
+	if o.cfg.RadosOpener == nil {
+		return nil, errNoRados
+	}
+	return o.cfg.RadosOpener(ctx, StoreParams{Ceph: o.cfg.Ceph, Logger: o.log, Hook: o.hook})
+}
+
+// openLocal opens the embedded store in the data directory; the SSE master
+// key lives there too (created at first start, mode 0600).
+func openLocal(o storeOpen) (*OpenedStore, error) {
+	cfg := o.cfg
+	st, err := local.Open(cfg.DataDir, local.Options{
+		Logger: o.log.With("component", "store"), Hook: o.hook, OnCorrupt: o.onCorrupt,
+		BallastSize: cfg.BallastSize, BallastPercent: cfg.BallastPercent,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	keys, err := sse.LoadOrCreateKeyring(filepath.Join(cfg.DataDir, sseKeyFile))
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return &OpenedStore{Backend: st, Keys: keys, Where: cfg.DataDir}, nil
+}
