@@ -260,10 +260,10 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	keep := make(map[int]bool, len(list))
 	h := md5.New()
 	nv := newVersion{kind: store.ChangeCompleteMultipart, meta: up.Meta, owner: up.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch)}
+		check: store.Preconditions(opts.IfMatch, opts.IfNoneMatch)}
 	for i, cp := range list {
 		p := byNum[cp.Number]
-		if p == nil || !etagEqual(cp.ETag, p.etag()) {
+		if p == nil || !store.ETagsEqual(cp.ETag, p.etag()) {
 			return store.ObjectInfo{}, fmt.Errorf("%w: part %d", store.ErrInvalidPart, cp.Number)
 		}
 		if i < len(list)-1 && p.Size < store.MinPartSize {

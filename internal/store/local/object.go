@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -387,7 +386,7 @@ type newVersion struct {
 	parts []store.Part
 	blobs []blob
 	// check, if set, vets the current latest version (preconditions).
-	check func(cur *version) error
+	check store.Precondition
 	// stage, if set, adds rows to the commit (body, upload cleanup); seq
 	// is the new version's sequence number.
 	stage func(t *txn, seq uint64) error
@@ -409,10 +408,12 @@ func (s *Store) commitVersion(t *txn, bucket, key string, nv newVersion) (store.
 		if err != nil {
 			return store.ObjectInfo{}, fmt.Errorf("local: %w", err)
 		}
-		if cur != nil && cur.DeleteMarker {
-			cur = nil
+		if cur == nil || cur.DeleteMarker {
+			err = nv.check(false, "")
+		} else {
+			err = nv.check(true, cur.ETag)
 		}
-		if err := nv.check(cur); err != nil {
+		if err != nil {
 			return store.ObjectInfo{}, err
 		}
 	}
@@ -499,13 +500,13 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	in.overrideMD5(opts.MD5)
 	meta := opts.Meta
 	if opts.Checksums != nil {
-		meta.Checksums = mergeChecksums(meta.Checksums, opts.Checksums())
+		meta.Checksums = store.MergeChecksums(meta.Checksums, opts.Checksums())
 	}
 	return s.commitBody(ctx, bucket, key, &in, newVersion{
 		kind:  store.ChangePut,
 		meta:  meta,
 		owner: opts.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch),
+		check: store.Preconditions(opts.IfMatch, opts.IfNoneMatch),
 	})
 }
 
@@ -529,45 +530,6 @@ func (s *Store) commitBody(ctx context.Context, bucket, key string, in *ingested
 		return store.ObjectInfo{}, err
 	}
 	return info, nil
-}
-
-func mergeChecksums(a, b map[string]string) map[string]string {
-	if len(b) == 0 {
-		return a
-	}
-	out := make(map[string]string, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
-}
-
-// preconditions returns the check of a conditional write, or nil.
-func preconditions(ifMatch, ifNoneMatch string) func(*version) error {
-	if ifMatch == "" && ifNoneMatch == "" {
-		return nil
-	}
-	return func(cur *version) error {
-		if ifMatch != "" {
-			if cur == nil {
-				return fmt.Errorf("%w: if-match on a missing object", store.ErrNoSuchKey)
-			}
-			if ifMatch != "*" && !etagEqual(ifMatch, cur.ETag) {
-				return fmt.Errorf("%w: if-match", store.ErrPreconditionFailed)
-			}
-		}
-		if ifNoneMatch != "" && cur != nil && (ifNoneMatch == "*" || etagEqual(ifNoneMatch, cur.ETag)) {
-			return fmt.Errorf("%w: if-none-match", store.ErrPreconditionFailed)
-		}
-		return nil
-	}
-}
-
-func etagEqual(a, b string) bool {
-	return strings.EqualFold(strings.Trim(a, `"`), strings.Trim(b, `"`))
 }
 
 // DeleteObject removes a version, or adds a delete marker, as S3 does.

@@ -284,10 +284,10 @@ func assemble(up store.Upload, all []*partRec, list []store.CompletePart, opts s
 	}
 	h := md5.New()
 	nv := newVersion{kind: store.ChangeCompleteMultipart, meta: up.Meta, owner: up.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch)}
+		check: store.Preconditions(opts.IfMatch, opts.IfNoneMatch)}
 	for i, cp := range list {
 		p := byNum[cp.Number]
-		if p == nil || !etagEqual(cp.ETag, p.etag()) {
+		if p == nil || !store.ETagsEqual(cp.ETag, p.etag()) {
 			return nv, fmt.Errorf("%w: part %d", store.ErrInvalidPart, cp.Number)
 		}
 		if i < len(list)-1 && p.Size < store.MinPartSize {
