@@ -31,22 +31,7 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 			return store.ObjectInfo{}, err
 		}
 	}
-	meta := sinfo.Meta
-	if opts.ReplaceMeta {
-		meta = opts.Meta
-		if opts.Meta.Checksums == nil {
-			meta.Checksums, meta.ChecksumType = sinfo.Meta.Checksums, sinfo.Meta.ChecksumType
-		}
-		if !opts.ReplaceTags && opts.Meta.Tags == nil {
-			meta.Tags = sinfo.Meta.Tags
-		}
-	} else if opts.ReplaceTags || opts.Meta.Tags != nil {
-		meta.Tags = opts.Meta.Tags
-	}
-	// Composite checksums describe parts, and the copy has none.
-	if meta.ChecksumType == "COMPOSITE" {
-		meta.Checksums, meta.ChecksumType = nil, ""
-	}
+	meta := store.CopyMeta(sinfo.Meta, opts)
 	nv := newVersion{kind: store.ChangeCopy, meta: meta, owner: opts.Owner}
 	if sinfo.Size <= int64(s.inline) {
 		if err := s.receiveInline(ctx, rc, sinfo.Size, nil, &nv); err != nil {

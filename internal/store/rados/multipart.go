@@ -213,13 +213,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	if len(list) == 0 {
-		return store.ObjectInfo{}, fmt.Errorf("%w: no parts", store.ErrInvalidPart)
-	}
-	for i := 1; i < len(list); i++ {
-		if list[i].Number <= list[i-1].Number {
-			return store.ObjectInfo{}, fmt.Errorf("%w: part %d after %d", store.ErrInvalidPartOrder, list[i].Number, list[i-1].Number)
-		}
+	if err := store.CheckCompleteList(list); err != nil {
+		return store.ObjectInfo{}, err
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		info, err := s.tryComplete(ctx, bucket, key, uploadID, list, opts)
