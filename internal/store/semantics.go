@@ -191,3 +191,52 @@ func ReadFull(ctx context.Context, r io.Reader, buf []byte) (n int, eof bool, er
 	}
 	return n, false, nil
 }
+
+// CheckKey applies S3's rules for an object key a write names: at most
+// MaxKeyLength bytes (ErrKeyTooLong), and not empty (ErrNoSuchKey).
+func CheckKey(key string) error {
+	if len(key) > MaxKeyLength {
+		return fmt.Errorf("%w: %d bytes", ErrKeyTooLong, len(key))
+	}
+	if key == "" {
+		return fmt.Errorf("%w: empty key", ErrNoSuchKey)
+	}
+	return nil
+}
+
+// ShownVersionID is the version id S3 shows for a version whose own id is
+// id: a non-null version shows id; the null version shows "" while the
+// bucket has never had versioning, and NullVersion ("null") once it has.
+func ShownVersionID(null bool, id string, vs Versioning) string {
+	switch {
+	case !null:
+		return id
+	case vs == Unversioned:
+		return ""
+	default:
+		return NullVersion
+	}
+}
+
+// ObjectGetter is the part of an ObjectStore a copy reads its source with.
+type ObjectGetter interface {
+	GetObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error)
+}
+
+// OpenCopySource opens the source version of a CopyObject and applies the
+// request's x-amz-copy-source-if-* conditions (check, may be nil) to the
+// very version opened, before anything is written. On error nothing is left
+// open.
+func OpenCopySource(ctx context.Context, objects ObjectGetter, src CopySource, check func(ObjectInfo) error) (ObjectInfo, io.ReadCloser, error) {
+	info, rc, err := objects.GetObject(ctx, src.Bucket, src.Key, GetOptions{VersionID: src.VersionID})
+	if err != nil {
+		return ObjectInfo{}, nil, err
+	}
+	if check != nil {
+		if err := check(info); err != nil {
+			rc.Close()
+			return ObjectInfo{}, nil, err
+		}
+	}
+	return info, rc, nil
+}

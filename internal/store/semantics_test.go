@@ -306,3 +306,45 @@ func TestReadFullCutShortKeepsCause(t *testing.T) {
 		t.Fatalf("ReadFull error = %v, want ErrIncompleteBody wrapping io.ErrUnexpectedEOF", err)
 	}
 }
+
+func TestCheckKey(t *testing.T) {
+	tests := []struct {
+		name string
+		key  string
+		want error
+	}{
+		{"plain", "a/b.txt", nil},
+		{"longest", strings.Repeat("k", store.MaxKeyLength), nil},
+		{"too long", strings.Repeat("k", store.MaxKeyLength+1), store.ErrKeyTooLong},
+		{"multibyte too long", strings.Repeat("é", store.MaxKeyLength/2+1), store.ErrKeyTooLong},
+		{"empty", "", store.ErrNoSuchKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := store.CheckKey(tt.key)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("CheckKey = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestShownVersionID(t *testing.T) {
+	tests := []struct {
+		null bool
+		vs   store.Versioning
+		want string
+	}{
+		{false, store.Enabled, "00ff"},
+		{false, store.Suspended, "00ff"},
+		{false, store.Unversioned, "00ff"},
+		{true, store.Unversioned, ""},
+		{true, store.Enabled, store.NullVersion},
+		{true, store.Suspended, store.NullVersion},
+	}
+	for _, tt := range tests {
+		if got := store.ShownVersionID(tt.null, "00ff", tt.vs); got != tt.want {
+			t.Errorf("ShownVersionID(%v, %q) = %q, want %q", tt.null, tt.vs, got, tt.want)
+		}
+	}
+}

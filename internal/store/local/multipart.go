@@ -54,7 +54,7 @@ func newUploadID(seq uint64) string {
 
 // CreateMultipartUpload starts an upload of key.
 func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, opts store.PutOptions) (store.Upload, error) {
-	if err := checkKey(key); err != nil {
+	if err := store.CheckKey(key); err != nil {
 		return store.Upload{}, err
 	}
 	if err := ctx.Err(); err != nil {

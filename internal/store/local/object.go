@@ -40,14 +40,7 @@ func decodeVersion(data []byte) (*version, error) {
 }
 
 func (v *version) id(vs store.Versioning) string {
-	switch {
-	case !v.Null:
-		return versionID(v.Seq)
-	case vs == store.Unversioned:
-		return ""
-	default:
-		return store.NullVersion
-	}
+	return store.ShownVersionID(v.Null, versionID(v.Seq), vs)
 }
 
 func (v *version) info(bucket, key string, vs store.Versioning, latest bool) store.ObjectInfo {
@@ -431,19 +424,9 @@ func (s *Store) replaceNull(t *txn, r reader, bucket, key string, seq uint64) er
 	return t.b.Set(nullKey(bucket, key), be64(seq), nil)
 }
 
-func checkKey(key string) error {
-	if len(key) > store.MaxKeyLength {
-		return fmt.Errorf("%w: %d bytes", store.ErrKeyTooLong, len(key))
-	}
-	if key == "" {
-		return fmt.Errorf("%w: empty key", store.ErrNoSuchKey)
-	}
-	return nil
-}
-
 // PutObject stores a new version of key from body.
 func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, opts store.PutOptions) (store.ObjectInfo, error) {
-	if err := checkKey(key); err != nil {
+	if err := store.CheckKey(key); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	// Fail before reading a body that could not be stored.
@@ -599,22 +582,17 @@ func (s *Store) stageVersionDelete(t *txn, r reader, b store.Bucket, key string,
 // body is streamed through a new blob, so source and destination never share
 // files and deleting one cannot affect the other.
 func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket, dstKey string, opts store.CopyOptions) (store.ObjectInfo, error) {
-	if err := checkKey(dstKey); err != nil {
+	if err := store.CheckKey(dstKey); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	if _, err := s.readBucket(reader{db: s.db}, dstBucket); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	sinfo, rc, err := s.GetObject(ctx, src.Bucket, src.Key, store.GetOptions{VersionID: src.VersionID})
+	sinfo, rc, err := store.OpenCopySource(ctx, s, src, opts.Check)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
 	defer rc.Close()
-	if opts.Check != nil {
-		if err := opts.Check(sinfo); err != nil {
-			return store.ObjectInfo{}, err
-		}
-	}
 	meta := store.CopyMeta(sinfo.Meta, opts)
 	in, err := s.receive(ctx, rc, sinfo.Size, nil, dataHeader{Bucket: dstBucket, Key: dstKey})
 	rc.Close()

@@ -72,7 +72,7 @@ func (s *Store) upload(bucket, key, uploadID string) (*uploadState, error) {
 
 // CreateMultipartUpload starts an upload of key: a row of its shard.
 func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, opts store.PutOptions) (store.Upload, error) {
-	if err := checkKey(key); err != nil {
+	if err := store.CheckKey(key); err != nil {
 		return store.Upload{}, err
 	}
 	seq, err := s.seq.next(0)

@@ -279,19 +279,9 @@ func (s *Store) putVersion(t *txn, ks *keyState, key string, v *version) error {
 	return t.setJSON(headRow(key), h)
 }
 
-func checkKey(key string) error {
-	if len(key) > store.MaxKeyLength {
-		return fmt.Errorf("%w: %d bytes", store.ErrKeyTooLong, len(key))
-	}
-	if key == "" {
-		return fmt.Errorf("%w: empty key", store.ErrNoSuchKey)
-	}
-	return nil
-}
-
 // PutObject stores a new version of key from body.
 func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, opts store.PutOptions) (store.ObjectInfo, error) {
-	if err := checkKey(key); err != nil {
+	if err := store.CheckKey(key); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	// Fail before reading a body that could not be stored.
