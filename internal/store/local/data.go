@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -100,7 +99,7 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 	if size < 0 || size <= int64(s.inline) {
 		in.bufp = s.inlinePool.Get().(*[]byte)
 		buf := (*in.bufp)[:s.inline+1]
-		n, eof, err := readFull(ctx, r, buf)
+		n, eof, err := store.ReadFull(ctx, r, buf)
 		if err != nil {
 			s.done(&in)
 			return in, err
@@ -217,7 +216,7 @@ func (s *Store) copyBody(ctx context.Context, w, h io.Writer, head []byte, r io.
 	for i := 0; ; i++ {
 		hp.reuse()
 		buf := *bufs[i%2]
-		m, eof, err := readFull(ctx, r, buf)
+		m, eof, err := store.ReadFull(ctx, r, buf)
 		if err != nil {
 			return n, err
 		}
@@ -236,28 +235,6 @@ func (s *Store) copyBody(ctx context.Context, w, h io.Writer, head []byte, r io.
 		}
 	}
 	return n, checkBody(n, size)
-}
-
-// readFull reads into buf until it is full or r ends, checking ctx between
-// reads so that a cancelled request stops consuming its body.
-func readFull(ctx context.Context, r io.Reader, buf []byte) (n int, eof bool, err error) {
-	for n < len(buf) {
-		if err := ctx.Err(); err != nil {
-			return n, false, err
-		}
-		m, err := r.Read(buf[n:])
-		n += m
-		if err == io.EOF {
-			return n, true, nil
-		}
-		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return n, false, fmt.Errorf("%w: %w", store.ErrIncompleteBody, err)
-			}
-			return n, false, fmt.Errorf("local: read body: %w", err)
-		}
-	}
-	return n, false, nil
 }
 
 func checkBody(got, declared int64) error {

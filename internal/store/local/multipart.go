@@ -54,7 +54,7 @@ func newUploadID(seq uint64) string {
 
 // CreateMultipartUpload starts an upload of key.
 func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, opts store.PutOptions) (store.Upload, error) {
-	if err := checkKey(key); err != nil {
+	if err := store.CheckKey(key); err != nil {
 		return store.Upload{}, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -224,13 +224,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	if len(list) == 0 {
-		return store.ObjectInfo{}, fmt.Errorf("%w: no parts", store.ErrInvalidPart)
-	}
-	for i := 1; i < len(list); i++ {
-		if list[i].Number <= list[i-1].Number {
-			return store.ObjectInfo{}, fmt.Errorf("%w: part %d after %d", store.ErrInvalidPartOrder, list[i].Number, list[i-1].Number)
-		}
+	if err := store.CheckCompleteList(list); err != nil {
+		return store.ObjectInfo{}, err
 	}
 	t := s.newTxn(ctx)
 	defer t.close()
@@ -260,10 +255,10 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	keep := make(map[int]bool, len(list))
 	h := md5.New()
 	nv := newVersion{kind: store.ChangeCompleteMultipart, meta: up.Meta, owner: up.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch)}
+		check: store.Preconditions(opts.IfMatch, opts.IfNoneMatch)}
 	for i, cp := range list {
 		p := byNum[cp.Number]
-		if p == nil || !etagEqual(cp.ETag, p.etag()) {
+		if p == nil || !store.ETagsEqual(cp.ETag, p.etag()) {
 			return store.ObjectInfo{}, fmt.Errorf("%w: part %d", store.ErrInvalidPart, cp.Number)
 		}
 		if i < len(list)-1 && p.Size < store.MinPartSize {

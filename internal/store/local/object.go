@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -41,14 +40,7 @@ func decodeVersion(data []byte) (*version, error) {
 }
 
 func (v *version) id(vs store.Versioning) string {
-	switch {
-	case !v.Null:
-		return versionID(v.Seq)
-	case vs == store.Unversioned:
-		return ""
-	default:
-		return store.NullVersion
-	}
+	return store.ShownVersionID(v.Null, versionID(v.Seq), vs)
 }
 
 func (v *version) info(bucket, key string, vs store.Versioning, latest bool) store.ObjectInfo {
@@ -237,7 +229,7 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts store.G
 	}
 	// The same part and range checks as GetObject, so that HEAD answers
 	// what GET would.
-	_, err = selectRange(v, info, opts)
+	_, err = store.SelectRange(v.Size, v.Parts, info, opts)
 	return info, err
 }
 
@@ -271,7 +263,7 @@ func (s *Store) getObject(ctx context.Context, bucket, key string, opts store.Ge
 	if err != nil {
 		return info, nil, err
 	}
-	rng, err := selectRange(v, info, opts)
+	rng, err := store.SelectRange(v.Size, v.Parts, info, opts)
 	if err != nil {
 		return info, nil, err
 	}
@@ -299,49 +291,6 @@ func (s *Store) getObject(ctx context.Context, bucket, key string, opts store.Ge
 		return info, nil, err
 	}
 	return info, rd, nil
-}
-
-// selectRange resolves the byte range a read covers.
-func selectRange(v *version, info store.ObjectInfo, opts store.GetOptions) (store.Range, error) {
-	whole := store.Range{Offset: 0, Length: v.Size}
-	var rng *store.Range
-	switch {
-	case opts.PartNumber > 0:
-		if len(v.Parts) == 0 {
-			if opts.PartNumber != 1 {
-				return whole, fmt.Errorf("%w: object has one part", store.ErrInvalidPartNumber)
-			}
-			return whole, nil
-		}
-		if opts.PartNumber > len(v.Parts) {
-			return whole, fmt.Errorf("%w: object has %d parts", store.ErrInvalidPartNumber, len(v.Parts))
-		}
-		var off int64
-		for _, p := range v.Parts[:opts.PartNumber-1] {
-			off += p.Size
-		}
-		return store.Range{Offset: off, Length: v.Parts[opts.PartNumber-1].Size}, nil
-	case opts.PartNumber < 0:
-		return whole, store.ErrInvalidPartNumber
-	case opts.RangeFunc != nil:
-		var err error
-		if rng, err = opts.RangeFunc(info); err != nil {
-			return whole, err
-		}
-	default:
-		rng = opts.Range
-	}
-	if rng == nil {
-		return whole, nil
-	}
-	if rng.Offset < 0 || rng.Length < 0 || rng.Offset >= v.Size {
-		return whole, fmt.Errorf("%w: %d+%d of %d bytes", store.ErrInvalidRange, rng.Offset, rng.Length, v.Size)
-	}
-	out := *rng
-	if out.Length > v.Size-out.Offset {
-		out.Length = v.Size - out.Offset
-	}
-	return out, nil
 }
 
 // segments maps a range onto blobs, reading the inline ones.
@@ -387,7 +336,7 @@ type newVersion struct {
 	parts []store.Part
 	blobs []blob
 	// check, if set, vets the current latest version (preconditions).
-	check func(cur *version) error
+	check store.Precondition
 	// stage, if set, adds rows to the commit (body, upload cleanup); seq
 	// is the new version's sequence number.
 	stage func(t *txn, seq uint64) error
@@ -409,10 +358,12 @@ func (s *Store) commitVersion(t *txn, bucket, key string, nv newVersion) (store.
 		if err != nil {
 			return store.ObjectInfo{}, fmt.Errorf("local: %w", err)
 		}
-		if cur != nil && cur.DeleteMarker {
-			cur = nil
+		if cur == nil || cur.DeleteMarker {
+			err = nv.check(false, "")
+		} else {
+			err = nv.check(true, cur.ETag)
 		}
-		if err := nv.check(cur); err != nil {
+		if err != nil {
 			return store.ObjectInfo{}, err
 		}
 	}
@@ -473,19 +424,9 @@ func (s *Store) replaceNull(t *txn, r reader, bucket, key string, seq uint64) er
 	return t.b.Set(nullKey(bucket, key), be64(seq), nil)
 }
 
-func checkKey(key string) error {
-	if len(key) > store.MaxKeyLength {
-		return fmt.Errorf("%w: %d bytes", store.ErrKeyTooLong, len(key))
-	}
-	if key == "" {
-		return fmt.Errorf("%w: empty key", store.ErrNoSuchKey)
-	}
-	return nil
-}
-
 // PutObject stores a new version of key from body.
 func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, opts store.PutOptions) (store.ObjectInfo, error) {
-	if err := checkKey(key); err != nil {
+	if err := store.CheckKey(key); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	// Fail before reading a body that could not be stored.
@@ -499,13 +440,13 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	in.overrideMD5(opts.MD5)
 	meta := opts.Meta
 	if opts.Checksums != nil {
-		meta.Checksums = mergeChecksums(meta.Checksums, opts.Checksums())
+		meta.Checksums = store.MergeChecksums(meta.Checksums, opts.Checksums())
 	}
 	return s.commitBody(ctx, bucket, key, &in, newVersion{
 		kind:  store.ChangePut,
 		meta:  meta,
 		owner: opts.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch),
+		check: store.Preconditions(opts.IfMatch, opts.IfNoneMatch),
 	})
 }
 
@@ -529,45 +470,6 @@ func (s *Store) commitBody(ctx context.Context, bucket, key string, in *ingested
 		return store.ObjectInfo{}, err
 	}
 	return info, nil
-}
-
-func mergeChecksums(a, b map[string]string) map[string]string {
-	if len(b) == 0 {
-		return a
-	}
-	out := make(map[string]string, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
-}
-
-// preconditions returns the check of a conditional write, or nil.
-func preconditions(ifMatch, ifNoneMatch string) func(*version) error {
-	if ifMatch == "" && ifNoneMatch == "" {
-		return nil
-	}
-	return func(cur *version) error {
-		if ifMatch != "" {
-			if cur == nil {
-				return fmt.Errorf("%w: if-match on a missing object", store.ErrNoSuchKey)
-			}
-			if ifMatch != "*" && !etagEqual(ifMatch, cur.ETag) {
-				return fmt.Errorf("%w: if-match", store.ErrPreconditionFailed)
-			}
-		}
-		if ifNoneMatch != "" && cur != nil && (ifNoneMatch == "*" || etagEqual(ifNoneMatch, cur.ETag)) {
-			return fmt.Errorf("%w: if-none-match", store.ErrPreconditionFailed)
-		}
-		return nil
-	}
-}
-
-func etagEqual(a, b string) bool {
-	return strings.EqualFold(strings.Trim(a, `"`), strings.Trim(b, `"`))
 }
 
 // DeleteObject removes a version, or adds a delete marker, as S3 does.
@@ -680,38 +582,18 @@ func (s *Store) stageVersionDelete(t *txn, r reader, b store.Bucket, key string,
 // body is streamed through a new blob, so source and destination never share
 // files and deleting one cannot affect the other.
 func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket, dstKey string, opts store.CopyOptions) (store.ObjectInfo, error) {
-	if err := checkKey(dstKey); err != nil {
+	if err := store.CheckKey(dstKey); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	if _, err := s.readBucket(reader{db: s.db}, dstBucket); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	sinfo, rc, err := s.GetObject(ctx, src.Bucket, src.Key, store.GetOptions{VersionID: src.VersionID})
+	sinfo, rc, err := store.OpenCopySource(ctx, s, src, opts.Check)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
 	defer rc.Close()
-	if opts.Check != nil {
-		if err := opts.Check(sinfo); err != nil {
-			return store.ObjectInfo{}, err
-		}
-	}
-	meta := sinfo.Meta
-	if opts.ReplaceMeta {
-		meta = opts.Meta
-		if opts.Meta.Checksums == nil {
-			meta.Checksums, meta.ChecksumType = sinfo.Meta.Checksums, sinfo.Meta.ChecksumType
-		}
-		if !opts.ReplaceTags && opts.Meta.Tags == nil {
-			meta.Tags = sinfo.Meta.Tags
-		}
-	} else if opts.ReplaceTags || opts.Meta.Tags != nil {
-		meta.Tags = opts.Meta.Tags
-	}
-	// Composite checksums describe parts, and the copy has none.
-	if meta.ChecksumType == "COMPOSITE" {
-		meta.Checksums, meta.ChecksumType = nil, ""
-	}
+	meta := store.CopyMeta(sinfo.Meta, opts)
 	in, err := s.receive(ctx, rc, sinfo.Size, nil, dataHeader{Bucket: dstBucket, Key: dstKey})
 	rc.Close()
 	if err != nil {

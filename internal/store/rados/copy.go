@@ -14,39 +14,19 @@ import (
 // body is streamed into new stripes, so source and destination never share
 // data and deleting one cannot affect the other.
 func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket, dstKey string, opts store.CopyOptions) (store.ObjectInfo, error) {
-	if err := checkKey(dstKey); err != nil {
+	if err := store.CheckKey(dstKey); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	rec, _, err := s.readBucket(dstBucket)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
-	sinfo, rc, err := s.GetObject(ctx, src.Bucket, src.Key, store.GetOptions{VersionID: src.VersionID})
+	sinfo, rc, err := store.OpenCopySource(ctx, s, src, opts.Check)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
 	defer rc.Close()
-	if opts.Check != nil {
-		if err := opts.Check(sinfo); err != nil {
-			return store.ObjectInfo{}, err
-		}
-	}
-	meta := sinfo.Meta
-	if opts.ReplaceMeta {
-		meta = opts.Meta
-		if opts.Meta.Checksums == nil {
-			meta.Checksums, meta.ChecksumType = sinfo.Meta.Checksums, sinfo.Meta.ChecksumType
-		}
-		if !opts.ReplaceTags && opts.Meta.Tags == nil {
-			meta.Tags = sinfo.Meta.Tags
-		}
-	} else if opts.ReplaceTags || opts.Meta.Tags != nil {
-		meta.Tags = opts.Meta.Tags
-	}
-	// Composite checksums describe parts, and the copy has none.
-	if meta.ChecksumType == "COMPOSITE" {
-		meta.Checksums, meta.ChecksumType = nil, ""
-	}
+	meta := store.CopyMeta(sinfo.Meta, opts)
 	nv := newVersion{kind: store.ChangeCopy, meta: meta, owner: opts.Owner}
 	if sinfo.Size <= int64(s.inline) {
 		if err := s.receiveInline(ctx, rc, sinfo.Size, nil, &nv); err != nil {

@@ -8,7 +8,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -60,7 +59,7 @@ func (s *Store) receive(ctx context.Context, oid string, body io.Reader, size in
 // no intent: the commit writes it), checking size and md5.
 func (s *Store) receiveInline(ctx context.Context, body io.Reader, size int64, wantMD5 []byte, nv *newVersion) error {
 	buf := make([]byte, size+1) // one more byte to see a body longer than declared
-	n, _, err := readFull(ctx, body, buf)
+	n, _, err := store.ReadFull(ctx, body, buf)
 	if err != nil {
 		return err
 	}
@@ -119,7 +118,7 @@ func (s *Store) writeStripes(ctx context.Context, body io.Reader, size int64, se
 		buf = make([]byte, size+1) // one more byte to see a body longer than declared
 	}
 	for {
-		n, eof, err := readFull(ctx, body, buf)
+		n, eof, err := store.ReadFull(ctx, body, buf)
 		if err != nil {
 			seg.Size += int64(n) // so that removal covers what was written
 			return err
@@ -152,28 +151,6 @@ func (s *Store) writeStripes(ctx context.Context, body io.Reader, size int64, se
 		return fmt.Errorf("%w: got %d of %d bytes", store.ErrIncompleteBody, seg.Size, size)
 	}
 	return nil
-}
-
-// readFull reads into buf until it is full or r ends, checking ctx between
-// reads so that a cancelled request stops consuming its body.
-func readFull(ctx context.Context, r io.Reader, buf []byte) (n int, eof bool, err error) {
-	for n < len(buf) {
-		if err := ctx.Err(); err != nil {
-			return n, false, err
-		}
-		m, err := r.Read(buf[n:])
-		n += m
-		if err == io.EOF {
-			return n, true, nil
-		}
-		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return n, false, fmt.Errorf("%w: %w", store.ErrIncompleteBody, err)
-			}
-			return n, false, fmt.Errorf("rados: read body: %w", err)
-		}
-	}
-	return n, false, nil
 }
 
 // maxBodySize bounds one body (object or part), as S3 does (5 TiB).

@@ -153,14 +153,7 @@ func headCopy(v *version) *version {
 }
 
 func (v *version) id(vs store.Versioning) string {
-	switch {
-	case !v.Null:
-		return versionID(v.Seq)
-	case vs == store.Unversioned:
-		return ""
-	default:
-		return store.NullVersion
-	}
+	return store.ShownVersionID(v.Null, versionID(v.Seq), vs)
 }
 
 func (v *version) info(bucket, key string, vs store.Versioning, latest bool) store.ObjectInfo {

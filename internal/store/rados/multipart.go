@@ -72,7 +72,7 @@ func (s *Store) upload(bucket, key, uploadID string) (*uploadState, error) {
 
 // CreateMultipartUpload starts an upload of key: a row of its shard.
 func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, opts store.PutOptions) (store.Upload, error) {
-	if err := checkKey(key); err != nil {
+	if err := store.CheckKey(key); err != nil {
 		return store.Upload{}, err
 	}
 	seq, err := s.seq.next(0)
@@ -213,13 +213,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	if len(list) == 0 {
-		return store.ObjectInfo{}, fmt.Errorf("%w: no parts", store.ErrInvalidPart)
-	}
-	for i := 1; i < len(list); i++ {
-		if list[i].Number <= list[i-1].Number {
-			return store.ObjectInfo{}, fmt.Errorf("%w: part %d after %d", store.ErrInvalidPartOrder, list[i].Number, list[i-1].Number)
-		}
+	if err := store.CheckCompleteList(list); err != nil {
+		return store.ObjectInfo{}, err
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		info, err := s.tryComplete(ctx, bucket, key, uploadID, list, opts)
@@ -284,10 +279,10 @@ func assemble(up store.Upload, all []*partRec, list []store.CompletePart, opts s
 	}
 	h := md5.New()
 	nv := newVersion{kind: store.ChangeCompleteMultipart, meta: up.Meta, owner: up.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch)}
+		check: store.Preconditions(opts.IfMatch, opts.IfNoneMatch)}
 	for i, cp := range list {
 		p := byNum[cp.Number]
-		if p == nil || !etagEqual(cp.ETag, p.etag()) {
+		if p == nil || !store.ETagsEqual(cp.ETag, p.etag()) {
 			return nv, fmt.Errorf("%w: part %d", store.ErrInvalidPart, cp.Number)
 		}
 		if i < len(list)-1 && p.Size < store.MinPartSize {

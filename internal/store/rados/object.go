@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/store"
@@ -179,7 +178,7 @@ type newVersion struct {
 	parts []store.Part
 	data  []segment
 	// check, if set, vets the current latest version (preconditions).
-	check func(cur *version) error
+	check store.Precondition
 	// stage, if set, adds rows and guards to the commit (upload cleanup).
 	stage func(t *txn, ks *keyState) error
 	extra []string // rows stage needs, read with the head
@@ -214,11 +213,12 @@ func (s *Store) tryCommitVersion(ctx context.Context, bucket, key string, nv new
 		return store.ObjectInfo{}, err
 	}
 	if nv.check != nil {
-		cur := ks.latest()
-		if cur != nil && cur.DeleteMarker {
-			cur = nil
+		if cur := ks.latest(); cur == nil || cur.DeleteMarker {
+			err = nv.check(false, "")
+		} else {
+			err = nv.check(true, cur.ETag)
 		}
-		if err := nv.check(cur); err != nil {
+		if err != nil {
 			return store.ObjectInfo{}, err
 		}
 	}
@@ -279,19 +279,9 @@ func (s *Store) putVersion(t *txn, ks *keyState, key string, v *version) error {
 	return t.setJSON(headRow(key), h)
 }
 
-func checkKey(key string) error {
-	if len(key) > store.MaxKeyLength {
-		return fmt.Errorf("%w: %d bytes", store.ErrKeyTooLong, len(key))
-	}
-	if key == "" {
-		return fmt.Errorf("%w: empty key", store.ErrNoSuchKey)
-	}
-	return nil
-}
-
 // PutObject stores a new version of key from body.
 func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, opts store.PutOptions) (store.ObjectInfo, error) {
-	if err := checkKey(key); err != nil {
+	if err := store.CheckKey(key); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	// Fail before reading a body that could not be stored.
@@ -300,10 +290,10 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return store.ObjectInfo{}, err
 	}
 	nv := newVersion{kind: store.ChangePut, meta: opts.Meta, owner: opts.Owner,
-		check: preconditions(opts.IfMatch, opts.IfNoneMatch), rec: rec}
+		check: store.Preconditions(opts.IfMatch, opts.IfNoneMatch), rec: rec}
 	withSums := func() {
 		if opts.Checksums != nil {
-			nv.meta.Checksums = mergeChecksums(nv.meta.Checksums, opts.Checksums())
+			nv.meta.Checksums = store.MergeChecksums(nv.meta.Checksums, opts.Checksums())
 		}
 	}
 	if opts.Size >= 0 && opts.Size <= int64(s.inline) {
@@ -338,43 +328,4 @@ func (s *Store) commitBody(ctx context.Context, bucket, key string, in received,
 		s.discard(in)
 	}
 	return info, err
-}
-
-func mergeChecksums(a, b map[string]string) map[string]string {
-	if len(b) == 0 {
-		return a
-	}
-	out := make(map[string]string, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
-}
-
-// preconditions returns the check of a conditional write, or nil.
-func preconditions(ifMatch, ifNoneMatch string) func(*version) error {
-	if ifMatch == "" && ifNoneMatch == "" {
-		return nil
-	}
-	return func(cur *version) error {
-		if ifMatch != "" {
-			if cur == nil {
-				return fmt.Errorf("%w: if-match on a missing object", store.ErrNoSuchKey)
-			}
-			if ifMatch != "*" && !etagEqual(ifMatch, cur.ETag) {
-				return fmt.Errorf("%w: if-match", store.ErrPreconditionFailed)
-			}
-		}
-		if ifNoneMatch != "" && cur != nil && (ifNoneMatch == "*" || etagEqual(ifNoneMatch, cur.ETag)) {
-			return fmt.Errorf("%w: if-none-match", store.ErrPreconditionFailed)
-		}
-		return nil
-	}
-}
-
-func etagEqual(a, b string) bool {
-	return strings.EqualFold(strings.Trim(a, `"`), strings.Trim(b, `"`))
 }

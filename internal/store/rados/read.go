@@ -65,7 +65,7 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts store.G
 	if err != nil {
 		return info, err
 	}
-	_, err = selectRange(v, info, opts)
+	_, err = store.SelectRange(v.Size, v.Parts, info, opts)
 	return info, err
 }
 
@@ -81,7 +81,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string, opts store.Ge
 		if err != nil {
 			return info, nil, err
 		}
-		rng, err := selectRange(v, info, opts)
+		rng, err := store.SelectRange(v.Size, v.Parts, info, opts)
 		if err != nil {
 			return info, nil, err
 		}
@@ -101,47 +101,4 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string, opts store.Ge
 		}
 		return info, io.NopCloser(bytes.NewReader(v.Inline[rng.Offset : rng.Offset+rng.Length])), nil
 	}
-}
-
-// selectRange resolves the byte range a read covers.
-func selectRange(v *version, info store.ObjectInfo, opts store.GetOptions) (store.Range, error) {
-	whole := store.Range{Offset: 0, Length: v.Size}
-	var rng *store.Range
-	switch {
-	case opts.PartNumber > 0:
-		if len(v.Parts) == 0 {
-			if opts.PartNumber != 1 {
-				return whole, fmt.Errorf("%w: object has one part", store.ErrInvalidPartNumber)
-			}
-			return whole, nil
-		}
-		if opts.PartNumber > len(v.Parts) {
-			return whole, fmt.Errorf("%w: object has %d parts", store.ErrInvalidPartNumber, len(v.Parts))
-		}
-		var off int64
-		for _, p := range v.Parts[:opts.PartNumber-1] {
-			off += p.Size
-		}
-		return store.Range{Offset: off, Length: v.Parts[opts.PartNumber-1].Size}, nil
-	case opts.PartNumber < 0:
-		return whole, store.ErrInvalidPartNumber
-	case opts.RangeFunc != nil:
-		var err error
-		if rng, err = opts.RangeFunc(info); err != nil {
-			return whole, err
-		}
-	default:
-		rng = opts.Range
-	}
-	if rng == nil {
-		return whole, nil
-	}
-	if rng.Offset < 0 || rng.Length < 0 || rng.Offset >= v.Size {
-		return whole, fmt.Errorf("%w: %d+%d of %d bytes", store.ErrInvalidRange, rng.Offset, rng.Length, v.Size)
-	}
-	out := *rng
-	if out.Length > v.Size-out.Offset {
-		out.Length = v.Size - out.Offset
-	}
-	return out, nil
 }
