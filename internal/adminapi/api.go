@@ -58,6 +58,9 @@
 //	PUT    /admin/script-package?package=P[&allow-compilation] allowlist a shipped package
 //	DELETE /admin/script-package?package=P                     {"removed": bool}
 //	POST   /admin/script-package?reload                        gateways re-read scripts and packages
+//
+// and GET /admin/cluster (admins only): the Ceph cluster's status (health,
+// monitors, OSDs, pools, usage) on a RADOS store, NotImplemented otherwise.
 package adminapi
 
 import (
@@ -105,6 +108,9 @@ type Config struct {
 	Buckets BucketLister
 	// Scripts, if set, serves the Lua script and package operations.
 	Scripts *Scripts
+	// Cluster, if set, serves GET /admin/cluster; without it (the local
+	// store) the request is answered NotImplemented.
+	Cluster ClusterStatuser
 }
 
 // API serves the admin operations.
@@ -121,6 +127,7 @@ type API struct {
 	scrubFn    Scrubber
 	buckets    BucketLister
 	scripts    *Scripts
+	clusterFn  ClusterStatuser
 }
 
 // New returns the admin API over the account service.
@@ -133,7 +140,7 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 	}
 	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications,
 		pubsub: cfg.PubSub, countersFn: cfg.Counters, luaFn: cfg.LuaCounters, scrubFn: cfg.Scrub, buckets: cfg.Buckets,
-		scripts: cfg.Scripts}
+		scripts: cfg.Scripts, clusterFn: cfg.Cluster}
 }
 
 // handler serves one admin operation for an authorized caller and returns

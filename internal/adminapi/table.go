@@ -57,6 +57,7 @@ func buildRoutes() []route {
 	t = append(t, topicRoutes()...)
 	t = append(t, bucketRoutes()...)
 	t = append(t, scriptRoutes()...)
+	t = append(t, clusterRoutes()...)
 	return append(t, subscriptionRoutes()...)
 }
 

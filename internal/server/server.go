@@ -189,12 +189,14 @@ func New(cfg Config) (s *Server, err error) {
 		n.pubsub = psvc
 	}
 	enableLive(api, hub, m)
+	enableClusterMetrics(m, opened.Cluster, log)
 	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
 		PubSub:        adminPubSub, Counters: n.counters, LuaCounters: luaCounters(luaEngine), Buckets: st,
 		Scripts: &adminapi.Scripts{Store: scripts, Check: lua.Check, Shipped: luapkg.Shipped()},
+		Cluster: clusterAPI(opened.Cluster),
 		Scrub: scrubAPI(st, func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
 		})})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/cairn-s3/cairn/internal/cephstatus"
 	"github.com/cairn-s3/cairn/internal/kv"
 	"github.com/cairn-s3/cairn/internal/sse"
 	"github.com/cairn-s3/cairn/internal/store"
@@ -34,7 +35,14 @@ type OpenedStore struct {
 	Where string
 	// Peers, if not nil, reaches the other gateways sharing the store.
 	Peers Peers
+	// Cluster, if not nil, reads the status of the store's Ceph cluster
+	// (GET /admin/cluster and the cairn_ceph_* metrics).
+	Cluster ClusterStatus
 }
+
+// ClusterStatus reads the status of a store's cluster (the RADOS
+// opener's, over its connection: cephstatus.Fetch).
+type ClusterStatus func(ctx context.Context) (cephstatus.Status, error)
 
 // Peers tells the other gateways sharing a store to drop cached account
 // lookups, and hears them tell this one.

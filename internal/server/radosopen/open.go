@@ -12,6 +12,7 @@ import (
 
 	"github.com/ceph/go-ceph/rados"
 
+	"github.com/cairn-s3/cairn/internal/cephstatus"
 	"github.com/cairn-s3/cairn/internal/server"
 	"github.com/cairn-s3/cairn/internal/sse"
 	radosstore "github.com/cairn-s3/cairn/internal/store/rados"
@@ -65,7 +66,8 @@ func Open(ctx context.Context, p server.StoreParams) (*server.OpenedStore, error
 		_ = rs.Close()
 		return nil, err
 	}
-	return &server.OpenedStore{Backend: rs, Keys: keys, Where: "pool " + pool, Peers: rs.peers}, nil
+	return &server.OpenedStore{Backend: rs, Keys: keys, Where: "pool " + pool, Peers: rs.peers,
+		Cluster: func(ctx context.Context) (cephstatus.Status, error) { return cephstatus.Fetch(ctx, conn) }}, nil
 }
 
 // connectCeph connects as c.User with c.ConfFile (or librados' defaults).
