@@ -24,7 +24,8 @@ import (
 // Neither a graceful stop nor a kill -9 of one of the three OSDs (size 3,
 // min_size 2) may fail a request: with no SDK retries and generous HTTP
 // timeouts, a failure is the gateway's. Requests may stall while a killed
-// OSD is not yet marked down (heartbeat grace 5 s); the stalls are logged.
+// or hung OSD is not yet marked down (heartbeat grace 5 s); the stalls are
+// logged.
 // Every acknowledged object reads back with its bytes, and the restarted
 // OSD brings the cluster back to active+clean.
 func TestOSDFaultsUnderLoad(t *testing.T) {
@@ -38,14 +39,18 @@ func TestOSDFaultsUnderLoad(t *testing.T) {
 	if _, err := c.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String("faults")}); err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
-	t.Run("GracefulStop", func(t *testing.T) { osdFault(t, cl, c, "osd-stop", 1) })
-	t.Run("Kill", func(t *testing.T) { osdFault(t, cl, c, "osd-kill", 2) })
+	t.Run("GracefulStop", func(t *testing.T) { osdFault(t, cl, c, "osd-stop", "osd-start", 1) })
+	t.Run("Kill", func(t *testing.T) { osdFault(t, cl, c, "osd-kill", "osd-start", 2) })
+	// A killed OSD's peers are refused connections and report it at once;
+	// a hung one is found only by the heartbeat grace: the longest stall.
+	t.Run("Freeze", func(t *testing.T) { osdFault(t, cl, c, "osd-freeze", "osd-thaw", 0) })
 }
 
 // osdFault runs the load, applies action to OSD id once the load is going,
 // keeps the load on until the OSD is down and the cluster has taken a
-// round of PUTs more, then restarts the OSD and checks everything.
-func osdFault(t *testing.T, cl *ownCluster, c *s3.Client, action string, id int) {
+// round of PUTs more, then brings the OSD back with restore and checks
+// everything.
+func osdFault(t *testing.T, cl *ownCluster, c *s3.Client, action, restore string, id int) {
 	load := &faultLoad{c: c, bucket: "faults", prefix: action, acked: map[string][32]byte{}}
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
@@ -69,7 +74,7 @@ func osdFault(t *testing.T, cl *ownCluster, c *s3.Client, action string, id int)
 		t.Errorf("failed under %s: %s", action, f)
 	}
 	load.verifyAll(t)
-	cl.osd(t, "osd-start", id)
+	cl.osd(t, restore, id)
 	cl.waitClean(t)
 	load.verifyAll(t)
 }
