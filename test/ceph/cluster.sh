@@ -15,6 +15,11 @@
 #   test/ceph/cluster.sh osd-stop|osd-kill|osd-start DIR ID
 #                                        SIGTERM / SIGKILL / restart one OSD
 #                                        (fault tests)
+#   test/ceph/cluster.sh osd-freeze|osd-thaw DIR ID
+#                                        SIGSTOP / SIGCONT one OSD: a hung
+#                                        OSD, which only the heartbeat grace
+#                                        finds (a killed one is refused
+#                                        connections and marked down at once)
 #
 # DIR defaults to ${TMPDIR:-/tmp}/cairn-ceph. Everything the cluster owns
 # lives in DIR (config, data, sockets, logs, pid files), and the monitor's
@@ -265,6 +270,13 @@ stop_daemon() {
 	rm -f "$DIR/run/$name.pid"
 }
 
+# signal_daemon sends $2 to daemon $1 and returns.
+signal_daemon() {
+	local pid
+	pid=$(pid_of "$1") || die "$1 is not running"
+	kill "-$2" "$pid"
+}
+
 # kill_leftovers SIGKILLs any daemon still started with this cluster's config
 # (one that died before writing its pid file, or whose file went missing).
 kill_leftovers() {
@@ -311,5 +323,7 @@ wait) wait_healthy ;;
 osd-stop) stop_daemon "osd.${3:?osd id}" TERM ;;
 osd-kill) stop_daemon "osd.${3:?osd id}" KILL ;;
 osd-start) start_osd "${3:?osd id}" ;;
-*) die "usage: $0 start|stop|env|status|wait [DIR] | osd-stop|osd-kill|osd-start DIR ID" ;;
+osd-freeze) signal_daemon "osd.${3:?osd id}" STOP ;;
+osd-thaw) signal_daemon "osd.${3:?osd id}" CONT ;;
+*) die "usage: $0 start|stop|env|status|wait [DIR] | osd-stop|osd-kill|osd-start|osd-freeze|osd-thaw DIR ID" ;;
 esac
