@@ -36,7 +36,7 @@ type clusterStatus struct {
 		Count  int      `json:"count"`
 		Quorum []string `json:"quorum"`
 	} `json:"monitors"`
-	OSDs struct{ Up, In, Total int } `json:"osds"`
+	OSDs  struct{ Up, In, Total int } `json:"osds"`
 	Pools []struct {
 		Name    string `json:"name"`
 		Size    int    `json:"size"`
