@@ -335,32 +335,5 @@ func (e *cjsonEncoder) object(tbl rt.Value, entries []jsonEntry, depth int64) er
 // writeCJSONString quotes s as lua-cjson does: it escapes '/' and DEL
 // too, and passes other bytes through unchanged (no UTF-8 check).
 func writeCJSONString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '/':
-			b.WriteString(`\/`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if c < 0x20 || c == 0x7f {
-				fmt.Fprintf(b, `\u%04x`, c)
-			} else {
-				b.WriteByte(c)
-			}
-		}
-	}
-	b.WriteByte('"')
+	writeJSONString(b, s, true, `\u%04x`)
 }

@@ -182,29 +182,37 @@ func (e *lunaEncoder) object(v rt.Value) error {
 // writeLunaString quotes s as lunajson does: control characters, '"' and
 // '\' escaped, everything else as is.
 func writeLunaString(b *strings.Builder, s string) {
+	writeJSONString(b, s, false, `\u00%02X`)
+}
+
+// writeJSONString quotes s the way both JSON modules share: '"', '\\' and
+// control characters escaped (the short forms where JSON has them, else
+// controlFormat), bytes passed through unchecked; slashAndDEL also escapes
+// '/' and DEL, as lua-cjson does.
+func writeJSONString(b *strings.Builder, s string, slashAndDEL bool, controlFormat string) {
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"':
+		switch c := s[i]; {
+		case c == '"':
 			b.WriteString(`\"`)
-		case '\\':
+		case c == '\\':
 			b.WriteString(`\\`)
-		case '\b':
+		case c == '/' && slashAndDEL:
+			b.WriteString(`\/`)
+		case c == '\b':
 			b.WriteString(`\b`)
-		case '\f':
+		case c == '\f':
 			b.WriteString(`\f`)
-		case '\n':
+		case c == '\n':
 			b.WriteString(`\n`)
-		case '\r':
+		case c == '\r':
 			b.WriteString(`\r`)
-		case '\t':
+		case c == '\t':
 			b.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f && slashAndDEL:
+			fmt.Fprintf(b, controlFormat, c)
 		default:
-			if c < 0x20 {
-				fmt.Fprintf(b, `\u00%02X`, c)
-			} else {
-				b.WriteByte(c)
-			}
+			b.WriteByte(c)
 		}
 	}
 	b.WriteByte('"')
