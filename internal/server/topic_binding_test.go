@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -38,22 +37,7 @@ type tenantUser struct {
 // startUsers starts a server and creates alice, bob and carol.
 func startUsers(t *testing.T, nc server.NotificationConfig, ps server.PubSubConfig) map[string]*tenantUser {
 	t.Helper()
-	srv := servertest.Start(t, servertest.Options{Notifications: nc, PubSub: ps})
-	users := map[string]*tenantUser{}
-	for _, id := range []string{"alice", "bob", "carol"} {
-		key, secret := strings.ToUpper(id)+"KEY", id+"-secret"
-		q := url.Values{"format": {"json"}, "uid": {id}, "display-name": {id}, "access-key": {key}, "secret-key": {secret}}
-		if resp, body := send(t, rootCreds(srv), newRequest(t, "PUT", srv.URL+"/admin/user?"+q.Encode(), nil)); resp.StatusCode != http.StatusOK {
-			t.Fatalf("create user %s: %d %s", id, resp.StatusCode, body)
-		}
-		cp := credentials.NewStaticCredentialsProvider(key, secret, "")
-		users[id] = &tenantUser{id: id, creds: aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, srv: srv,
-			s3: s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, Credentials: cp,
-				RetryMaxAttempts: 1}),
-			sns: sns.New(sns.Options{Region: "default", BaseEndpoint: aws.String(srv.URL), Credentials: cp, RetryMaxAttempts: 1}),
-		}
-	}
-	return users
+	return startTenantUsersWith(t, servertest.Options{Notifications: nc, PubSub: ps}, "alice", "bob", "carol")
 }
 
 func (u *tenantUser) topic(t *testing.T, name string, attrs map[string]string) string {
