@@ -148,7 +148,7 @@ func (s *Store) ingest(ctx context.Context, r io.Reader, size int64, wantMD5 []b
 // directory, which it syncs too.
 func (s *Store) writeFile(ctx context.Context, hdr *dataHeader, head []byte, r io.Reader, size int64, h io.Writer) (n int64, err error) {
 	tmp := s.tmpPath(hdr.Seq)
-	f, err := s.fs.Create(tmp)
+	f, err := s.createData(tmp, size)
 	if err != nil {
 		return 0, fmt.Errorf("local: %w", err)
 	}

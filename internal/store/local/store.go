@@ -129,9 +129,10 @@ type Store struct {
 	hz    hazards
 	space *space
 
-	inlinePool sync.Pool // *[]byte of inline+1 bytes
-	copyPool   sync.Pool // *[]byte of copyBufSize bytes
-	blockPool  sync.Pool // *[]byte of blockBufSize bytes: checksummed blocks in transit
+	inlinePool sync.Pool     // *[]byte of inline+1 bytes
+	copyPool   sync.Pool     // *[]byte of copyBufSize bytes
+	blockPool  sync.Pool     // *[]byte of blockBufSize bytes: checksummed blocks in transit
+	direct     directBuffers // aligned buffers of large data files written with direct I/O
 
 	closed atomic.Bool
 }

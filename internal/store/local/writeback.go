@@ -10,6 +10,9 @@ import "io"
 // adds the time to write the whole body after receiving it.
 const writebackChunk = 4 << 20
 
+// Files written with direct I/O (direct.go) bypass the page cache and need
+// none of this.
+//
 // writeback is a data file being written; every writebackChunk bytes it
 // starts the write-out of what came before (startWriteback, where the
 // platform and the file allow it; the fsync at the end is what makes the
