@@ -122,3 +122,7 @@ func ObjectMtime(meta map[string]string, lastModified *time.Time) time.Time {
 	}
 	return aws.ToTime(lastModified)
 }
+
+// etagIsMD5 reports whether the ETags of new objects are MD5-based:
+// S3 makes them opaque under SSE-KMS.
+func (c *Client) etagIsMD5() bool { return c.opts.Object.SSE != "aws:kms" }

@@ -151,7 +151,7 @@ func (c *Client) complete(ctx context.Context, bucket, key, uploadID string, sum
 	if err != nil {
 		return err
 	}
-	if got, want := etag(out.ETag), compositeETag(sums); got != want {
+	if got, want := etag(out.ETag), compositeETag(sums); got != want && c.etagIsMD5() {
 		return fmt.Errorf("transfer: %s: ETag %s, want %s (md5 of part MD5s)", key, got, want)
 	}
 	return nil
