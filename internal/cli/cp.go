@@ -58,10 +58,9 @@ func runCopy(ctx context.Context, e env, t *transferFlags, args []string, move b
 	if err != nil {
 		return err
 	}
-	if len(jobs) == 0 {
-		return errors.New("nothing to copy (every source was excluded or empty)")
+	if len(jobs) > 0 {
+		err = r.run(ctx, jobs)
 	}
-	err = r.run(ctx, jobs)
 	r.summary()
 	return err
 }
