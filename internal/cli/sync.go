@@ -32,7 +32,9 @@ nothing to do. With --delete, what DST holds and SRC does not is removed
 (filters apply to both sides: excluded files are neither copied nor
 deleted).`,
 		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error { return runSync(cmd.Context(), e, &t, args[0], args[1], del) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSync(cmd.Context(), e, &t, args[0], args[1], del)
+		},
 	}
 	t.register(cmd, false)
 	cmd.Flags().BoolVar(&del, "delete", false, "remove from DST what SRC does not hold")
