@@ -229,3 +229,25 @@ func TestProgressStopsAtTotal(t *testing.T) {
 		t.Errorf("progress %q", got)
 	}
 }
+
+// One file that cannot be written does not stop the others; each failure
+// is a line on stderr and the exit code is 1.
+func TestCpPartialFailureAndConcurrency(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	src := t.TempDir()
+	writeTree(t, src, tree)
+	ok(t, vars, "mb", "s3://pfkt")
+	ok(t, vars, "cp", "-r", "--concurrency", "1", src, "s3://pfkt/p/")
+	dst := t.TempDir()
+	writeTree(t, dst, map[string]string{"sub": "a file where a directory is needed"})
+	r := runCLI(t, vars, "cp", "-r", "--concurrency", "2", "s3://pfkt/p/", dst)
+	if r.code != 1 || !strings.Contains(r.stderr, "cairn: download failed: s3://pfkt/p/sub/c.txt to "+filepath.Join(dst, "sub/c.txt")) ||
+		!strings.HasSuffix(r.stderr, "cairn: 2 of 4 transfers failed\n") || !strings.Contains(r.stdout, "2 files, 16 B in ") || !strings.Contains(r.stdout, ", 2 failed") {
+		t.Errorf("partial failure: %+v", r)
+	}
+	if got := readTree(t, dst); got["a.txt"] != tree["a.txt"] || got["b.log"] != tree["b.log"] {
+		t.Errorf("the other files: %v", got)
+	}
+	mustFail(t, vars, "--concurrency and --parallel must be at least 1", "cp", "--concurrency", "0", "s3://pfkt/p/a.txt", dst)
+}
