@@ -34,12 +34,6 @@ func buildVersion() (version, commit string) {
 	return version, commit + dirty
 }
 
-// version is the module version, for other commands' banners.
-func version() string {
-	v, _ := buildVersion()
-	return v
-}
-
 func newVersionCmd(e env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
