@@ -238,7 +238,9 @@ func TestCpPartialFailureAndConcurrency(t *testing.T) {
 	src := t.TempDir()
 	writeTree(t, src, tree)
 	ok(t, vars, "mb", "s3://pfkt")
-	ok(t, vars, "cp", "-r", "--concurrency", "1", src, "s3://pfkt/p/")
+	if out := ok(t, vars, "cp", "-r", "-q", "--concurrency", "1", src, "s3://pfkt/p/"); !strings.HasPrefix(out, "4 files, 32 B in ") {
+		t.Errorf("--quiet: %q", out)
+	}
 	dst := t.TempDir()
 	writeTree(t, dst, map[string]string{"sub": "a file where a directory is needed"})
 	r := runCLI(t, vars, "cp", "-r", "--concurrency", "2", "s3://pfkt/p/", dst)

@@ -45,6 +45,7 @@ type runner struct {
 	stdout       io.Writer // the destination "-"
 	log, errs    io.Writer
 	dryrun, move bool
+	quiet        bool // no per-file lines
 	concurrency  int
 	bar          *progress
 	mu           sync.Mutex // one line at a time on log and errs
@@ -108,7 +109,9 @@ func (r *runner) one(ctx context.Context, j job, report bool) {
 	}
 	r.files.Add(1)
 	r.bytes.Add(n)
-	r.printf(r.log, "%s: %s to %s\n", verb, j.src, j.dst)
+	if !r.quiet {
+		r.printf(r.log, "%s: %s to %s\n", verb, j.src, j.dst)
+	}
 }
 
 // transfer moves one file or object and returns its byte count.

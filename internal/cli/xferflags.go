@@ -38,7 +38,7 @@ func (t *transferFlags) register(cmd *cobra.Command, recursive bool) {
 		fs.BoolVarP(&t.recursive, "recursive", "r", false, "copy every file under a directory or every object under a prefix")
 	}
 	fs.BoolVar(&t.dryrun, "dryrun", false, "print what would be done, do nothing")
-	fs.BoolVarP(&t.quiet, "quiet", "q", false, "no progress bar")
+	fs.BoolVarP(&t.quiet, "quiet", "q", false, "no progress bar and no per-file lines (the summary stays)")
 	fs.IntVar(&t.parallel, "parallel", transfer.DefaultParallel(), "parts of one file in flight")
 	fs.IntVar(&t.concurrency, "concurrency", DefaultConcurrency, "files transferred at once")
 	fs.StringVar(&t.partSize, "part-size", "", "part size, e.g. 16MiB (default: 8MiB or more, so that there are at most 10,000 parts)")
@@ -73,7 +73,7 @@ func (t *transferFlags) setup(ctx context.Context, e env, log io.Writer) (*s3.Cl
 	tc := transfer.New(c, transfer.Options{Parallel: t.parallel, PartSize: ps, StateDir: t.stateDir,
 		CopyThreshold: threshold, Progress: bar.add, Object: obj})
 	r := &runner{tc: tc, c: c, stdin: e.stdin, stdout: e.stdout, log: log, errs: e.stderr,
-		dryrun: t.dryrun, concurrency: t.concurrency, bar: bar, begin: time.Now()}
+		dryrun: t.dryrun, quiet: t.quiet, concurrency: t.concurrency, bar: bar, begin: time.Now()}
 	return c, r, nil
 }
 
