@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -91,17 +94,16 @@ func listPrefix(ctx context.Context, c *s3.Client, l transfer.Location, recursiv
 	return nil
 }
 
-// listVersions prints versions newest first per key: time, size (or
-// DELETE for a delete marker), version id, "latest" for the current one.
+// listVersions prints every version and delete marker, by key and newest
+// first: time, size (DELETE for a marker), name, version id, "latest".
 func listVersions(ctx context.Context, c *s3.Client, l transfer.Location, recursive bool, w io.Writer) error {
+	type row struct {
+		key, id, size string
+		when          time.Time
+		latest        bool
+	}
 	dir := listDir(l.Key)
 	p := s3.NewListObjectVersionsPaginator(c, &s3.ListObjectVersionsInput{Bucket: aws.String(l.Bucket), Prefix: aws.String(l.Key), Delimiter: delimiter(recursive)})
-	latest := func(b *bool) string {
-		if aws.ToBool(b) {
-			return "  latest"
-		}
-		return ""
-	}
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
@@ -110,13 +112,22 @@ func listVersions(ctx context.Context, c *s3.Client, l transfer.Location, recurs
 		for _, cp := range out.CommonPrefixes {
 			fmt.Fprintf(w, "%19s %12s  %s\n", "", "PRE", strings.TrimPrefix(aws.ToString(cp.Prefix), dir))
 		}
+		var rows []row
 		for _, v := range out.Versions {
-			fmt.Fprintf(w, "%s %12d  %s  %s%s\n", aws.ToTime(v.LastModified).UTC().Format(timeLayout), aws.ToInt64(v.Size),
-				strings.TrimPrefix(aws.ToString(v.Key), dir), aws.ToString(v.VersionId), latest(v.IsLatest))
+			rows = append(rows, row{aws.ToString(v.Key), aws.ToString(v.VersionId), fmt.Sprint(aws.ToInt64(v.Size)), aws.ToTime(v.LastModified), aws.ToBool(v.IsLatest)})
 		}
 		for _, m := range out.DeleteMarkers {
-			fmt.Fprintf(w, "%s %12s  %s  %s%s\n", aws.ToTime(m.LastModified).UTC().Format(timeLayout), "DELETE",
-				strings.TrimPrefix(aws.ToString(m.Key), dir), aws.ToString(m.VersionId), latest(m.IsLatest))
+			rows = append(rows, row{aws.ToString(m.Key), aws.ToString(m.VersionId), "DELETE", aws.ToTime(m.LastModified), aws.ToBool(m.IsLatest)})
+		}
+		slices.SortStableFunc(rows, func(a, b row) int {
+			return cmp.Or(strings.Compare(a.key, b.key), b.when.Compare(a.when))
+		})
+		for _, r := range rows {
+			latest := ""
+			if r.latest {
+				latest = "  latest"
+			}
+			fmt.Fprintf(w, "%s %12s  %s  %s%s\n", r.when.UTC().Format(timeLayout), r.size, strings.TrimPrefix(r.key, dir), r.id, latest)
 		}
 	}
 	return nil

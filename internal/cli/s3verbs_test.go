@@ -193,6 +193,10 @@ func TestLsRelativeAndVersions(t *testing.T) {
 	if strings.Count(out, "  a.txt  ") != 2 || !strings.Contains(out, "latest") || !strings.Contains(out, "DELETE  b.log") {
 		t.Errorf("ls --versions: %q", out)
 	}
+	// By key, newest first: the delete marker (latest) before b.log's data.
+	if marker, data := strings.Index(out, "DELETE  b.log"), strings.Index(out, "10  b.log"); marker < 0 || data < marker {
+		t.Errorf("ls --versions order: %q", out)
+	}
 }
 
 func TestErrorsAreOneReadableLine(t *testing.T) {
