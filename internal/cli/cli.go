@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		if !errors.Is(err, errSilent) {
-			fmt.Fprintf(e.stderr, "cairn: %v\n", err)
+			fmt.Fprintf(e.stderr, "cairn: %s\n", describeError(err))
 		}
 		if ee, ok := errors.AsType[*exitError](err); ok {
 			return ee.code
@@ -94,7 +94,8 @@ func newRoot(e env) *cobra.Command {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.AddCommand(newServerCmd(e), newAdminCmd(e), newVersionCmd(e))
-	root.AddCommand(newCpCmd(e), newLsCmd(e), newMbCmd(e), newRbCmd(e), newRmCmd(e), newCatCmd(e))
+	root.AddCommand(newCpCmd(e), newMvCmd(e), newSyncCmd(e), newLsCmd(e), newMbCmd(e), newRbCmd(e), newRmCmd(e), newCatCmd(e))
+	root.AddCommand(newStatCmd(e), newPresignCmd(e), newDuCmd(e))
 	root.AddCommand(newProbeCmd(e), newWatchCmd(e))
 	return root
 }

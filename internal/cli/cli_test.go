@@ -92,7 +92,7 @@ func decode(t *testing.T, out string, v any) {
 
 func TestVersion(t *testing.T) {
 	out := ok(t, nil, "version")
-	if !strings.HasPrefix(out, "cairn ") {
+	if !strings.HasPrefix(out, "cairn ") || !strings.Contains(out, " commit ") {
 		t.Errorf("version: %q", out)
 	}
 }

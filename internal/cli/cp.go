@@ -1,11 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
-	"os"
-	"path"
-	"path/filepath"
-	"strings"
+	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -13,82 +12,86 @@ import (
 )
 
 func newCpCmd(e env) *cobra.Command {
-	var (
-		f        s3Flags
-		parallel int
-		partSize string
-		stateDir string
-		quiet    bool
-	)
+	var t transferFlags
 	cmd := &cobra.Command{
-		Use:   "cp [--parallel N] [--part-size SIZE] SRC DST",
-		Short: "Copy a file to, from or within S3 (SRC and DST: s3://bucket/key or a local path)",
+		Use:   "cp [flags] SRC... DST",
+		Short: "Copy files and objects to, from or within S3 (s3://bucket/key, a local path, or - for stdin/stdout)",
 		Long: `Copy local→s3 (parallel multipart upload, each part verified by Content-MD5
 and ETag, resumable: run the same command again after an interruption),
-s3→local (parallel ranged GETs, verified) or s3→s3 (server-side copy).
-A DST ending in "/" (or an existing directory) takes SRC's base name.`,
-		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := transfer.ParseLocation(args[0])
-			if err != nil {
-				return err
-			}
-			dst, err := transfer.ParseLocation(args[1])
-			if err != nil {
-				return err
-			}
-			ps, err := parseSize(partSize)
-			if err != nil {
-				return err
-			}
-			c, err := f.client(cmd.Context(), e)
-			if err != nil {
-				return err
-			}
-			bar := newProgress(e.stderr, quiet)
-			defer bar.stop()
-			tc := transfer.New(c, transfer.Options{Parallel: parallel, PartSize: ps, StateDir: stateDir, Progress: bar.add})
-			ctx := cmd.Context()
-			base := func(l transfer.Location) string {
-				if l.IsS3() {
-					return path.Base(l.Key)
-				}
-				return filepath.Base(l.Path)
-			}
-			switch {
-			case !src.IsS3() && !dst.IsS3():
-				return errors.New("cp: one side must be s3://bucket/key")
-			case !src.IsS3():
-				fi, err := os.Stat(src.Path)
-				if err != nil {
-					return err
-				}
-				bar.start(fi.Size())
-				if dst.Key == "" || strings.HasSuffix(dst.Key, "/") {
-					dst.Key += base(src)
-				}
-				return tc.Upload(ctx, src.Path, dst.Bucket, dst.Key)
-			case src.Key == "" || strings.HasSuffix(src.Key, "/"):
-				return errors.New("cp: source must name an object: " + args[0])
-			case !dst.IsS3():
-				if fi, err := os.Stat(dst.Path); (err == nil && fi.IsDir()) || strings.HasSuffix(dst.Path, string(filepath.Separator)) {
-					dst.Path = filepath.Join(dst.Path, base(src))
-				}
-				bar.start(0)
-				return tc.Download(ctx, src.Bucket, src.Key, dst.Path)
-			default:
-				if dst.Key == "" || strings.HasSuffix(dst.Key, "/") {
-					dst.Key += base(src)
-				}
-				bar.start(0)
-				return tc.Copy(ctx, src.Bucket, src.Key, dst.Bucket, dst.Key)
-			}
-		},
+s3→local (parallel ranged GETs, verified; missing directories are created)
+or s3→s3 (server-side copy; UploadPartCopy above 5 GiB).
+
+The last argument is the destination; with several sources, a directory,
+a prefix (--recursive) or a wildcard ('s3://b/logs/*.gz'), it is a
+directory or prefix that keeps the sources' relative names. A DST ending
+in "/" (or an existing directory) takes SRC's base name. "-" as SRC
+streams standard input up as a multipart upload (memory: --parallel
+part buffers); "-" as DST writes the object to standard output.
+Uploads store the file's modification time as metadata "mtime" (used by
+sync). The run ends with a summary line: files, bytes, time and rate.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error { return runCopy(cmd.Context(), e, &t, args, false) },
 	}
-	f.register(cmd)
-	cmd.Flags().IntVar(&parallel, "parallel", transfer.DefaultParallel(), "parts in flight")
-	cmd.Flags().StringVar(&partSize, "part-size", "", "part size, e.g. 16MiB (default: 8MiB or more, so that there are at most 10,000 parts)")
-	cmd.Flags().StringVar(&stateDir, "state-dir", "", "where resumable upload state is kept (default: the user cache dir)")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	t.register(cmd, true)
 	return cmd
+}
+
+// runCopy is cp, and mv when move is set.
+func runCopy(ctx context.Context, e env, t *transferFlags, args []string, move bool) error {
+	dst, err := transfer.ParseLocation(args[len(args)-1])
+	if err != nil {
+		return err
+	}
+	if move && slices.Contains(args, "-") {
+		return errors.New("mv: - (standard input or output) cannot be moved")
+	}
+	log := e.stdout
+	if dst.Path == "-" {
+		log = e.stderr // standard output carries the object
+	}
+	c, r, err := t.setup(ctx, e, log)
+	if err != nil {
+		return err
+	}
+	r.move = move
+	jobs, err := planCopy(ctx, t.expander(c, t.recursive), args[:len(args)-1], dst)
+	if err != nil {
+		return err
+	}
+	if len(jobs) > 0 {
+		err = r.run(ctx, jobs)
+	}
+	r.summary()
+	return err
+}
+
+// planCopy expands the sources and pairs each file or object with its
+// destination.
+func planCopy(ctx context.Context, x expander, srcs []string, dst transfer.Location) ([]job, error) {
+	var jobs []job
+	for _, a := range srcs {
+		s, err := x.expand(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		many := s.many || len(srcs) > 1
+		switch {
+		case !s.loc.IsS3() && !dst.IsS3():
+			return nil, errors.New("cp: one side must be s3://bucket/key")
+		case s.loc.Path == "-" && len(srcs) > 1:
+			return nil, errors.New("cp: - (standard input) must be the only source")
+		case dst.Path == "-" && (many || !s.loc.IsS3()):
+			return nil, errors.New("cp: - (standard output) takes one object")
+		case s.loc.Path == "-" && (dst.Key == "" || dst.Key[len(dst.Key)-1] == '/'):
+			return nil, fmt.Errorf("cp: standard input needs a full key, got %s", dst)
+		}
+		for _, en := range s.entries {
+			d, err := target(dst, en, many)
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, job{src: en.loc, dst: d, size: en.size})
+		}
+	}
+	return jobs, nil
 }

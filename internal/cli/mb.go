@@ -16,13 +16,6 @@ func newMbCmd(e env) *cobra.Command {
 	})
 }
 
-func newRbCmd(e env) *cobra.Command {
-	return newBucketCmd(e, "rb", "Remove an empty bucket", "remove_bucket", func(ctx context.Context, c *s3.Client, bucket string) error {
-		_, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
-		return err
-	})
-}
-
 // newBucketCmd builds a command that does one thing to one bucket and
 // reports it as awscli does ("make_bucket: b").
 func newBucketCmd(e env, name, short, verb string, do func(context.Context, *s3.Client, string) error) *cobra.Command {

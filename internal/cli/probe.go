@@ -57,7 +57,7 @@ and the time from PUT to event, or the event's absence, is exported.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd.Context(), e, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.endpoints, "endpoint", nil, "S3 endpoint URL to probe (repeatable)")
+	fl.StringArrayVar(&f.endpoints, "endpoint", nil, "S3 endpoint URL to probe (repeatable; default $AWS_ENDPOINT_URL_S3, then $AWS_ENDPOINT_URL)")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:9102", "host:port serving /metrics")
 	fl.DurationVar(&f.interval, "interval", probe.DefaultInterval, "time between cycles")
 	fl.IntVar(&f.objectSize, "object-size", probe.DefaultObjectSize, "size in bytes of each object written")
@@ -70,7 +70,6 @@ and the time from PUT to event, or the event's absence, is exported.`,
 	fl.BoolVar(&f.once, "once", false, "run one cycle, print the result and exit (1 on failure)")
 	fl.StringVar(&f.logLevel, "log-level", e.get(EnvLogLevel, "info"), "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 	fl.StringVar(&f.logFormat, "log-format", e.get(EnvLogFormat, "text"), "log format: text or json (env "+EnvLogFormat+")")
-	_ = cmd.MarkFlagRequired("endpoint")
 	return cmd
 }
 
@@ -92,6 +91,14 @@ func awsConfig(ctx context.Context, e env) (aws.Config, error) {
 }
 
 func runProbe(ctx context.Context, e env, f probeFlags) error {
+	if len(f.endpoints) == 0 {
+		// The same default as the other S3 verbs.
+		if ep := e.get("AWS_ENDPOINT_URL_S3", e.get("AWS_ENDPOINT_URL", "")); ep != "" {
+			f.endpoints = []string{ep}
+		} else {
+			return errors.New("probe: no endpoint: give --endpoint or set AWS_ENDPOINT_URL")
+		}
+	}
 	log, err := newLogger(e.stderr, f.logLevel, f.logFormat)
 	if err != nil {
 		return err

@@ -30,6 +30,18 @@ func TestProbeOnce(t *testing.T) {
 	}
 }
 
+// The endpoint comes from AWS_ENDPOINT_URL when --endpoint is absent, as
+// for the other S3 verbs.
+func TestProbeEndpointFromEnvironment(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := probeEnv(srv)
+	vars["AWS_ENDPOINT_URL"] = srv.URL
+	out := ok(t, vars, "probe", "--once", "--objects", "1", "--object-size", "16")
+	if !strings.Contains(out, srv.URL+": ok") {
+		t.Fatalf("stdout %q: want %q", out, srv.URL+": ok")
+	}
+}
+
 func TestProbeOnceFails(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	vars := probeEnv(srv)
@@ -47,7 +59,7 @@ func TestProbeOnceFails(t *testing.T) {
 }
 
 func TestProbeFlags(t *testing.T) {
-	fails(t, nil, "required flag(s) \"endpoint\" not set", "probe", "--once")
+	fails(t, nil, "no endpoint: give --endpoint or set AWS_ENDPOINT_URL", "probe", "--once")
 	fails(t, nil, "want http:// or https:// URL", "probe", "--once", "--endpoint", "127.0.0.1:1")
 }
 

@@ -62,8 +62,11 @@ func (p *progress) draw() {
 	rate := float64(done) / max(time.Since(p.begin).Seconds(), 1e-3)
 	line := fmt.Sprintf("%s  %s/s", formatSize(done), formatSize(int64(rate)))
 	if p.total > 0 {
+		// Retried and resumed parts can count twice: the bar never
+		// passes its total.
+		done = min(done, p.total)
 		const width = 30
-		n := int(min(done, p.total) * width / p.total)
+		n := int(done * width / p.total)
 		line = fmt.Sprintf("[%s%s] %3d%%  %s / %s  %s/s", strings.Repeat("=", n), strings.Repeat(" ", width-n),
 			done*100/p.total, formatSize(done), formatSize(p.total), formatSize(int64(rate)))
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -23,10 +24,12 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 	size := aws.ToInt64(head.ContentLength)
 	source := srcBucket + "/" + escapeKey(srcKey)
 	if size <= c.opts.CopyThreshold {
-		out, err := c.s3.CopyObject(ctx, &s3.CopyObjectInput{
+		in := &s3.CopyObjectInput{
 			Bucket: aws.String(dstBucket), Key: aws.String(dstKey),
 			CopySource: aws.String(source), CopySourceIfMatch: head.ETag,
-		})
+		}
+		c.opts.Object.applyCopy(in)
+		out, err := c.s3.CopyObject(ctx, in)
 		if err != nil {
 			return err
 		}
@@ -41,7 +44,9 @@ func (c *Client) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey 
 	if err != nil {
 		return err
 	}
-	up, err := c.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(dstBucket), Key: aws.String(dstKey)})
+	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(dstBucket), Key: aws.String(dstKey)}
+	c.opts.Object.forMultipartCopy(head).applyCreate(create, time.Time{})
+	up, err := c.s3.CreateMultipartUpload(ctx, create)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,8 @@ import (
 // Download copies bucket/key to the local file dst with parallel ranged
 // GETs written in place into a pre-sized temporary file, which is renamed
 // to dst once its size (and, where the ETag allows, its MD5) is verified.
+// Missing directories of dst are created; dst gets the object's
+// modification time (MtimeKey, else LastModified).
 func (c *Client) Download(ctx context.Context, bucket, key, dst string) error {
 	head, err := c.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
@@ -26,6 +29,9 @@ func (c *Client) Download(ctx context.Context, bucket, key, dst string) error {
 	ps := c.opts.PartSize
 	if ps <= 0 {
 		ps = DefaultPartSize
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
 	}
 	tmp := dst + ".cairn-download"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -67,6 +73,11 @@ func (c *Client) Download(ctx context.Context, bucket, key, dst string) error {
 		return err
 	}
 	ok = true
+	// The file gets the object's modification time, so that a later sync
+	// sees it unchanged.
+	if mt := ObjectMtime(head.Metadata, head.LastModified); !mt.IsZero() {
+		return os.Chtimes(dst, mt, mt)
+	}
 	return nil
 }
 

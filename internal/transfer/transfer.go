@@ -50,6 +50,9 @@ type Options struct {
 	// PartDone, if set, is called after each part is uploaded and
 	// verified (a test hook).
 	PartDone func(part int32)
+	// Object is set on every object uploaded or copied; uploads of files
+	// also store the file's modification time (MtimeKey).
+	Object ObjectOptions
 }
 
 // Client runs transfers with one S3 client.

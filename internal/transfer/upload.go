@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -39,28 +40,32 @@ func (c *Client) Upload(ctx context.Context, src, bucket, key string) error {
 		return err
 	}
 	if fi.Size() <= ps {
-		return c.putObject(ctx, f, fi.Size(), bucket, key)
+		buf := make([]byte, fi.Size())
+		if _, err := io.ReadFull(f, buf); err != nil {
+			return err
+		}
+		return c.putBytes(ctx, buf, bucket, key, fi.ModTime())
 	}
 	return c.multipartUpload(ctx, f, fi, ps, src, bucket, key)
 }
 
-// putObject uploads a file of at most one part with a single PutObject.
-func (c *Client) putObject(ctx context.Context, f *os.File, size int64, bucket, key string) error {
-	buf := make([]byte, size)
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return err
-	}
+// putBytes uploads at most one part with a single PutObject; mtime (if
+// set) is stored as MtimeKey.
+func (c *Client) putBytes(ctx context.Context, buf []byte, bucket, key string, mtime time.Time) error {
+	size := int64(len(buf))
 	sum := md5.Sum(buf)
 	err := c.retry(ctx, func() error {
-		out, err := c.s3.PutObject(ctx, &s3.PutObjectInput{
+		in := &s3.PutObjectInput{
 			Bucket: aws.String(bucket), Key: aws.String(key),
 			Body: bytes.NewReader(buf), ContentLength: aws.Int64(size),
 			ContentMD5: aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-		})
+		}
+		c.opts.Object.applyPut(in, mtime)
+		out, err := c.s3.PutObject(ctx, in)
 		if err != nil {
 			return err
 		}
-		if got, want := etag(out.ETag), hex.EncodeToString(sum[:]); got != want {
+		if got, want := etag(out.ETag), hex.EncodeToString(sum[:]); got != want && c.etagIsMD5() {
 			return fmt.Errorf("transfer: %s: ETag %s, want MD5 %s", key, got, want)
 		}
 		return nil
@@ -93,7 +98,9 @@ func (c *Client) multipartUpload(ctx context.Context, f *os.File, fi os.FileInfo
 		}
 	}
 	if st == nil {
-		out, err := c.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+		c.opts.Object.applyCreate(in, fi.ModTime())
+		out, err := c.s3.CreateMultipartUpload(ctx, in)
 		if err != nil {
 			return err
 		}
@@ -143,21 +150,10 @@ func (c *Client) multipartUpload(ctx context.Context, f *os.File, fi os.FileInfo
 		return fmt.Errorf("transfer: upload of %s failed (run again to resume): %w", src, err)
 	}
 
-	parts := make([]types.CompletedPart, nparts)
-	for i, s := range sums {
-		parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: aws.String(`"` + hex.EncodeToString(s) + `"`)}
-	}
-	out, err := c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(st.UploadID),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	})
-	if err != nil {
+	if err := c.complete(ctx, bucket, key, st.UploadID, sums); err != nil {
 		return err
 	}
 	st.remove()
-	if got, want := etag(out.ETag), compositeETag(sums); got != want {
-		return fmt.Errorf("transfer: %s: ETag %s, want %s (md5 of part MD5s)", key, got, want)
-	}
 	return nil
 }
 
@@ -167,26 +163,36 @@ func (c *Client) uploadPart(ctx context.Context, f *os.File, st *uploadState, p 
 	if _, err := f.ReadAt(buf, off); err != nil {
 		return nil, err
 	}
+	sum, err := c.sendPart(ctx, st.Bucket, st.Key, st.UploadID, p, buf)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.done(p, hex.EncodeToString(sum)); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// sendPart uploads buf as part p with its Content-MD5, checks the returned
+// ETag and returns the part's MD5.
+func (c *Client) sendPart(ctx context.Context, bucket, key, uploadID string, p int32, buf []byte) ([]byte, error) {
 	sum := md5.Sum(buf)
 	want := hex.EncodeToString(sum[:])
 	err := c.retry(ctx, func() error {
 		out, err := c.s3.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket: aws.String(st.Bucket), Key: aws.String(st.Key), UploadId: aws.String(st.UploadID),
+			Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
 			PartNumber: aws.Int32(p), Body: bytes.NewReader(buf), ContentLength: aws.Int64(int64(len(buf))),
 			ContentMD5: aws.String(base64.StdEncoding.EncodeToString(sum[:])),
 		})
 		if err != nil {
 			return err
 		}
-		if got := etag(out.ETag); got != want {
+		if got := etag(out.ETag); got != want && c.etagIsMD5() {
 			return fmt.Errorf("transfer: part %d: ETag %s, want MD5 %s", p, got, want)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := st.done(p, want); err != nil {
 		return nil, err
 	}
 	c.progress(int64(len(buf)))
