@@ -83,7 +83,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	s := c.sessions.create(u.ID, req.AccessKey, req.SecretKey)
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: s.id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(c.cfg.SessionLifetime / time.Second)})
+		SameSite: http.SameSiteStrictMode, MaxAge: max(1, int(c.cfg.SessionLifetime/time.Second))})
 	c.log.InfoContext(r.Context(), "console sign-in", "user", u.ID, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, c.describe(s, u))
 }

@@ -22,6 +22,8 @@ type ConsoleConfig struct {
 	// Endpoint is the S3 endpoint URL the console shows and presigns
 	// for; the S3 listener's address (loopback for a wildcard) if empty.
 	Endpoint string
+	// MaxSessions bounds the sessions kept in memory (10000 if zero).
+	MaxSessions int
 }
 
 // DefaultConsoleAddress is the console address of `cairn server`.
@@ -34,8 +36,8 @@ func (c ConsoleConfig) validate() error {
 	if _, _, err := net.SplitHostPort(c.Address); err != nil {
 		return fmt.Errorf("console address %q: want host:port: %w", c.Address, err)
 	}
-	if c.SessionLifetime < 0 {
-		return fmt.Errorf("console session lifetime %v is negative", c.SessionLifetime)
+	if c.SessionLifetime < 0 || c.MaxSessions < 0 {
+		return fmt.Errorf("console session lifetime %v or max sessions %d is negative", c.SessionLifetime, c.MaxSessions)
 	}
 	return nil
 }
@@ -53,7 +55,7 @@ func (s *Server) newConsole(history console.History) (net.Listener, error) {
 	}
 	c, err := console.New(console.Config{
 		S3: s.handler, Accounts: s.accounts, Endpoint: endpoint, Region: s.cfg.Region, History: history,
-		SessionLifetime: cc.SessionLifetime, Logger: s.log.With("component", "console"),
+		SessionLifetime: cc.SessionLifetime, MaxSessions: cc.MaxSessions, Logger: s.log.With("component", "console"),
 	})
 	if err != nil {
 		return nil, err
