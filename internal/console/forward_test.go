@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -202,4 +203,31 @@ func TestPresign(t *testing.T) {
 			t.Errorf("%s: %s", bad, got)
 		}
 	}
+}
+
+// TestShutdownWithOpenStream: a live stream open through the console does
+// not hold the server's shutdown: the stream ends and Stop returns (an
+// error or a forced close would fail the test through servertest).
+func TestShutdownWithOpenStream(t *testing.T) {
+	srv := startServer(t, servertest.Options{ShutdownTimeout: time.Minute})
+	c := rootClient(t, srv)
+	c.expect(200, "PUT", "/api/s3/stop-bucket", nil, nil)
+	resp := c.do("GET", "/api/s3/stop-bucket?events", nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream: %d", resp.StatusCode)
+	}
+	ended := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, resp.Body)
+		ended <- err
+	}()
+	stopped := make(chan struct{})
+	go func() { srv.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(50 * time.Second): // well under the shutdown timeout: not forced
+		t.Fatal("the server's shutdown waits for the console's live stream")
+	}
+	<-ended
+	resp.Body.Close()
 }
