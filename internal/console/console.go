@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -83,7 +84,8 @@ type Config struct {
 	Endpoint string
 	// Region is the region requests are signed for.
 	Region string
-	// History, if set, serves GET /api/metrics/history (404 without).
+	// History, if set (a nil pointer counts as unset), serves
+	// GET /api/metrics/history (404 without).
 	History History
 	// SessionLifetime is how long a session lives after sign-in
 	// (DefaultSessionLifetime if zero).
@@ -132,6 +134,10 @@ func New(cfg Config) (*Console, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	// A nil *metrics.History (metrics off) in the interface is no history.
+	if v := reflect.ValueOf(cfg.History); cfg.History != nil && v.Kind() == reflect.Pointer && v.IsNil() {
+		cfg.History = nil
 	}
 	return &Console{
 		cfg: cfg, log: cfg.Logger, endpoint: ep,
