@@ -93,6 +93,11 @@ type Config struct {
 	// MaxSessions bounds the sessions kept in memory; signing in beyond it
 	// evicts the oldest (DefaultMaxSessions if zero).
 	MaxSessions int
+	// LocalHostsOnly answers only requests whose Host is an IP address or
+	// localhost. Set it when the listener is on loopback: a page of another
+	// site whose name is made to resolve to 127.0.0.1 (DNS rebinding) then
+	// cannot reach the console as an origin of its own.
+	LocalHostsOnly bool
 	// Logger receives the console's logs; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -148,6 +153,10 @@ func New(cfg Config) (*Console, error) {
 
 // ServeHTTP routes a request to the page or the API.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c.cfg.LocalHostsOnly && !localHost(r.Host) {
+		writeError(w, http.StatusForbidden, "InvalidHost", "the console answers only at an IP address or localhost")
+		return
+	}
 	p := r.URL.Path
 	if !strings.HasPrefix(p, "/api/") {
 		c.assets.ServeHTTP(w, r)
