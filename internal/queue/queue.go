@@ -154,6 +154,12 @@ type Config struct {
 	PollInterval time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Shared marks the queue of one shard of a store shared by several
+	// gateways (see SharedWriter): other gateways' commits add events
+	// without notice, so workers load from the head of the topic's keys
+	// every time (one atomic page if KV is a PageScanner) and Refresh
+	// recounts. Enqueue is not called on it.
+	Shared bool
 	// OnDelivered, if set, is called after each positive acknowledgement
 	// with the time from the event's Enqueued (its commit, or its replay)
 	// to the ack. It runs on the topic's worker and must be quick.
@@ -199,6 +205,7 @@ type Queue struct {
 	log     *slog.Logger
 	now     func() time.Time
 	onAck   func(topic string, latency time.Duration)
+	shared  bool
 
 	seq atomic.Uint64 // last sequence handed out
 
@@ -256,6 +263,7 @@ func New(cfg Config) (*Queue, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		onAck:   cfg.OnDelivered,
+		shared:  cfg.Shared,
 		topics:  make(map[string]*topic),
 	}
 	q.buffer = max(q.buffer, q.window)
@@ -363,6 +371,9 @@ func (q *Queue) Enqueue(w store.RecordWriter, ev Event) error {
 	}
 	ev.Attempts, ev.LastError = 0, ""
 	t := q.topic(ev.Topic)
+	if sw, ok := w.(SharedWriter); ok {
+		return q.enqueueShared(sw, ev, p, t)
+	}
 	ev.Seq = q.seq.Add(1)
 	val := encode(&ev, time.Time{})
 	size := int64(len(val))

@@ -38,6 +38,7 @@ type ShardLease struct {
 	s      *Store
 	oid    string
 	cookie string
+	rows   string // the row prefix of its records: rowRecord, rowKV for the metadata object
 	ttl    time.Duration
 	epoch  []byte // the fencing epoch row as this holder wrote it
 	// Epoch is the fencing epoch of this holding; it grows with every
@@ -54,7 +55,10 @@ func (s *Store) AcquireShardLease(ctx context.Context, oid string, ttl time.Dura
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	l := &ShardLease{s: s, oid: oid, cookie: newID(), ttl: ttl}
+	l := &ShardLease{s: s, oid: oid, cookie: newID(), ttl: ttl, rows: rowRecord}
+	if oid == metaOID {
+		l.rows = rowKV // records kv writes queued (replays, test events)
+	}
 	ret, err := s.io.LockExclusive(oid, drainLock, l.cookie, "cairn drain", ttl, nil)
 	if err != nil {
 		return nil, fmt.Errorf("rados: lock %s: %w", oid, err)
@@ -142,9 +146,9 @@ func (l *ShardLease) Pending(ctx context.Context, prefix, after []byte, max int)
 	}
 	start := ""
 	if len(after) > 0 {
-		start = rowRecord + esc(string(after))
+		start = l.rows + esc(string(after))
 	}
-	rows, _, err := rangeRows(l.s.io, l.oid, start, rowRecord+esc(string(prefix)), max)
+	rows, _, err := rangeRows(l.s.io, l.oid, start, l.rows+esc(string(prefix)), max)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +158,7 @@ func (l *ShardLease) Pending(ctx context.Context, prefix, after []byte, max int)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, kv.Pair{Key: []byte(unesc(r.Key[len(rowRecord):])), Value: v})
+		out = append(out, kv.Pair{Key: []byte(unesc(r.Key[len(l.rows):])), Value: v})
 	}
 	return out, nil
 }
@@ -168,7 +172,7 @@ func (l *ShardLease) Remove(ctx context.Context, keys ...[]byte) error {
 	}
 	rows := make([]string, len(keys))
 	for i, k := range keys {
-		rows[i] = rowRecord + esc(string(k))
+		rows[i] = l.rows + esc(string(k))
 	}
 	op := newWriteOp()
 	defer op.release()

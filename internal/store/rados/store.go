@@ -64,6 +64,7 @@ type Store struct {
 	log    *slog.Logger
 	seq    seqLease
 	hinted sync.Map // record segments whose hint row exists (kv.go)
+	drains drainSet // shards this gateway drains (drain.go)
 
 	gcStop, gcDone chan struct{}
 	closeOnce      sync.Once
