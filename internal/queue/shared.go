@@ -75,9 +75,11 @@ func (q *Queue) enqueueShared(w SharedWriter, ev Event, p Policy, t *topic) erro
 
 // Refresh recounts a Shared queue's events from its KV (other gateways'
 // commits add to it unnoticed), starts a worker for each topic with events
-// and has every worker look again. It returns each topic's queued bytes.
-// The drainer calls it periodically.
-func (q *Queue) Refresh(ctx context.Context) (map[string]int64, error) {
+// and has every worker look again. It returns the key prefixes of the
+// topics at or over their capacity (Policy: the shard's share), which the
+// drainer marks for commits to see (SharedWriter.RecordsFull). The drainer
+// calls it periodically.
+func (q *Queue) Refresh(ctx context.Context) (map[string]bool, error) {
 	type count struct{ depth, bytes, oldest int64 }
 	counts := map[string]*count{}
 	for p, err := range q.kv.Scan(ctx, []byte(queueRoot), nil) {
@@ -99,7 +101,7 @@ func (q *Queue) Refresh(ctx context.Context) (map[string]int64, error) {
 		c.depth++
 		c.bytes += int64(len(p.Value))
 	}
-	out := make(map[string]int64, len(counts))
+	full := map[string]bool{}
 	q.mu.Lock()
 	for name := range counts {
 		q.topicLocked(name)
@@ -109,7 +111,9 @@ func (q *Queue) Refresh(ctx context.Context) (map[string]int64, error) {
 		if c == nil {
 			c = &count{}
 		}
-		out[name] = c.bytes
+		if p, ok := q.policy(name); ok && p.capacity() > 0 && c.bytes >= p.capacity() {
+			full[string(t.qprefix)] = true
+		}
 		t.depth.Store(c.depth)
 		t.bytes.Store(c.bytes)
 		t.oldest.Store(c.oldest)
@@ -119,7 +123,7 @@ func (q *Queue) Refresh(ctx context.Context) (map[string]int64, error) {
 		t.kick(true)
 	}
 	q.mu.Unlock()
-	return out, nil
+	return full, nil
 }
 
 // Kick has every running worker of a Shared queue look for new events (a
@@ -129,6 +133,18 @@ func (q *Queue) Kick() {
 	defer q.mu.Unlock()
 	for _, t := range q.topics {
 		t.kick(false)
+	}
+}
+
+// SharePolicy is policy with each topic's capacity split among shares
+// shards (a Shared queue's Policy).
+func SharePolicy(policy func(string) (Policy, bool), shares int) func(string) (Policy, bool) {
+	return func(topic string) (Policy, bool) {
+		p, ok := policy(topic)
+		if ok && shares > 1 && p.capacity() > 0 {
+			p.Capacity = max(p.capacity()/int64(shares), 1)
+		}
+		return p, ok
 	}
 }
 

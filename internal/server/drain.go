@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/queue"
+)
+
+// Persistent topics on a store several gateways share: each shard's events
+// are delivered by the gateway holding its lease, with a shared queue over
+// that shard only (see queue.SharedWriter). The gateway's own queue then
+// only writes events into commits; it delivers nothing.
+
+// runQueues delivers persistent topics until ctx ends.
+func (s *Server) runQueues(ctx context.Context) error {
+	if s.drainer == nil {
+		return s.queue.Run(ctx)
+	}
+	return s.drainer.Drain(ctx, s.notifs.drainShard)
+}
+
+// drainShard delivers one held shard's events until ctx ends, retrying
+// the opening of its queue (the lease stays held meanwhile).
+func (n *notifications) drainShard(ctx context.Context, sh DrainedShard) {
+	cfg := n.qcfg
+	cfg.KV, cfg.Shared = sh.KV, true
+	cfg.Policy = queue.SharePolicy(n.disp.QueuePolicy, sh.Shares)
+	poll := cfg.PollInterval
+	if poll <= 0 {
+		poll = queue.DefaultPollInterval
+	}
+	var q *queue.Queue
+	for q == nil {
+		var err error
+		if q, err = queue.New(cfg); err != nil {
+			cfg.Logger.Warn("open a shard's queue", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(poll):
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- q.Run(ctx) }()
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		full, err := q.Refresh(ctx)
+		if err == nil {
+			err = sh.SyncFull(ctx, full)
+		}
+		if err != nil && ctx.Err() == nil {
+			cfg.Logger.Warn("refresh a shard's queue", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			<-done
+			return
+		case <-sh.Wake:
+			q.Kick()
+			continue
+		case <-tick.C:
+		}
+	}
+}
