@@ -11,6 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cairn-s3/cairn/internal/server/servertest"
+	"github.com/cairn-s3/cairn/internal/store/rados/radostest"
 )
 
 // collect reads keys until want distinct ones arrived (or the bound ran
@@ -84,4 +87,107 @@ func TestTwoGatewaysPersistentTopic(t *testing.T) {
 	if d := duplicates(got); d != 0 {
 		t.Fatalf("%d duplicates without any failure", d)
 	}
+}
+
+// SIGKILL one of two gateway processes while 16 writers PUT through both
+// into a bucket notifying a persistent topic: the survivor takes the dead
+// gateway's shards when their leases lapse and delivers every event of an
+// acknowledged PUT (at least once: duplicates are counted, none lost).
+func TestGatewayKilledShardsTakenOver(t *testing.T) {
+	bin := buildCairn(t)
+	conf := radostest.ConfPath(t)
+	prefix := radostest.PoolPrefix(t, radostest.Conn(t))
+	const lease = 3 * time.Second
+	a := startProc(t, bin, conf, prefix, "--drain-lease", lease.String())
+	b := startProc(t, bin, conf, prefix, "--drain-lease", lease.String())
+	url, keys := sink(t)
+	persistentBucket(t, a.Running, "killed", url)
+
+	var mu sync.Mutex
+	var acked []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gws := []*servertest.Running{a.Running, b.Running}
+			for i := 0; i < 10000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("w%02d-%05d", w, i)
+				// Writers of the killed gateway move to the survivor.
+				gw := gws[(w+i)%2]
+				_, err := rootClient(gw).PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("killed"),
+					Key: aws.String(key), Body: strings.NewReader("x")})
+				if err != nil {
+					gws[0] = b.Running
+					continue
+				}
+				mu.Lock()
+				acked = append(acked, key)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second)
+	a.kill(t)
+	killed := time.Now()
+	time.Sleep(2 * time.Second)
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	want := append([]string(nil), acked...)
+	mu.Unlock()
+
+	got := map[string]int{}
+	deadline := time.After(90 * time.Second)
+	missing := len(want)
+	for missing > 0 {
+		select {
+		case k := <-keys:
+			got[k]++
+		case <-deadline:
+			missing = -1
+		}
+		if missing > 0 {
+			missing = 0
+			for _, k := range want {
+				if got[k] == 0 {
+					missing++
+				}
+			}
+		}
+	}
+	all := time.Since(killed)
+	for extra := time.After(2 * time.Second); ; {
+		select {
+		case k := <-keys:
+			got[k]++
+			continue
+		case <-extra:
+		}
+		break
+	}
+	lost := 0
+	for _, k := range want {
+		if got[k] == 0 {
+			lost++
+		}
+	}
+	t.Logf("FIGURES acknowledged=%d delivered_distinct=%d lost=%d duplicates=%d all_delivered_after_kill=%.1fs lease=%s",
+		len(want), len(got), lost, duplicates(got), all.Seconds(), lease)
+	if lost > 0 {
+		t.Fatalf("%d acknowledged events never delivered; survivor log:\n%s", lost, tail(b.log(), 3000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
