@@ -46,13 +46,21 @@ func (n *notifications) drainShard(ctx context.Context, sh DrainedShard) {
 	go func() { done <- q.Run(ctx) }()
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
+	refresh := true
 	for {
-		full, err := q.Refresh(ctx)
-		if err == nil {
-			err = sh.SyncFull(ctx, full)
+		if refresh {
+			full, err := q.Refresh(ctx)
+			if err == nil {
+				err = sh.SyncFull(ctx, full)
+			}
+			if err != nil && ctx.Err() == nil {
+				cfg.Logger.Warn("refresh a shard's queue", "err", err)
+			}
 		}
-		if err != nil && ctx.Err() == nil {
-			cfg.Logger.Warn("refresh a shard's queue", "err", err)
+		if n.pubsub != nil {
+			if err := n.pubsub.MoveShard(ctx, sh.KV); err != nil && ctx.Err() == nil {
+				cfg.Logger.Warn("move a shard's subscription events", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -60,8 +68,9 @@ func (n *notifications) drainShard(ctx context.Context, sh DrainedShard) {
 			return
 		case <-sh.Wake:
 			q.Kick()
-			continue
+			refresh = false
 		case <-tick.C:
+			refresh = true
 		}
 	}
 }

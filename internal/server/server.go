@@ -174,6 +174,7 @@ func New(cfg Config) (s *Server, err error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	disp = n.disp
+	n.shared = opened.Drainer != nil
 	defer func() {
 		if err != nil {
 			n.close()
@@ -245,6 +246,7 @@ type notifications struct {
 	pool   *endpoint.Pool
 	pubsub *pubsub.Service // nil unless PubSub is enabled
 	qcfg   queue.Config    // the queue's, also each drained shard's (drain.go)
+	shared bool            // several gateways share the store (drain.go)
 }
 
 func newNotifications(st Backend, cfg Config, log *slog.Logger, m *metrics.Metrics) (*notifications, error) {
