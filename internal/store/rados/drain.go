@@ -114,15 +114,15 @@ func (s *Store) drainPass(ctx context.Context, ttl time.Duration, run func(conte
 		s.log.Warn("rados: list shards to drain", "err", err)
 	}
 	for oid, h := range holding {
-		err := h.lease.Renew(ctx)
-		gone := err == nil && shares != nil && shares[oid] == 0
-		switch {
-		case err == nil && !gone:
-			h.renewed = time.Now()
-			continue
-		case errors.Is(err, ErrLeaseLost), gone, isNotFound(err):
-		case time.Since(h.renewed) < ttl*2/3:
-			continue // a transient error: the lease still has time
+		var err error
+		if shares == nil || shares[oid] > 0 { // else its bucket is gone
+			if err = h.lease.Renew(ctx); err == nil {
+				h.renewed = time.Now()
+				continue
+			}
+			if !errors.Is(err, ErrLeaseLost) && !isNotFound(err) && time.Since(h.renewed) < ttl*2/3 {
+				continue // a transient error: the lease still has time
+			}
 		}
 		s.log.Info("rados: stop draining shard", "object", oid, "err", err)
 		s.stopDrain(oid, h)
