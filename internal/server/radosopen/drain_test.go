@@ -4,13 +4,19 @@ package radosopen_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 	"github.com/cairn-s3/cairn/internal/store/rados/radostest"
@@ -190,4 +196,86 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// gatedSink is sink answering 503 until opened.
+func gatedSink(t *testing.T) (url string, keys <-chan string, open func()) {
+	inner, ch := sink(t)
+	var opened atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !opened.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		resp, err := http.Post(inner, r.Header.Get("Content-Type"), r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, ch, func() { opened.Store(true) }
+}
+
+// A topic's max-queue-size is split among the bucket's index shards, each
+// enforced by the shard's holder marking it full (no shared counter): with
+// the endpoint down, PUTs through both gateways are refused with 503
+// SlowDown once their shard's share is used, and every accepted event is
+// delivered once the endpoint is back.
+func TestTwoGatewaysQueueCapacity(t *testing.T) {
+	gws := startGatewaysWith(t, 2, fastDelivery)
+	url, keys, open := gatedSink(t)
+	ctx := t.Context()
+	cp := credentials.NewStaticCredentialsProvider(gws[0].RootAccessKey, gws[0].RootSecretKey, "")
+	topic, err := sns.New(sns.Options{Region: "default", BaseEndpoint: aws.String(gws[0].URL), Credentials: cp}).CreateTopic(ctx,
+		&sns.CreateTopicInput{Name: aws.String("small"), Attributes: map[string]string{
+			"push-endpoint": url, "persistent": "true", "max-queue-size": "16384"}})
+	if err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	c := rootClient(gws[0])
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("capped")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
+		Bucket: aws.String("capped"), NotificationConfiguration: &s3types.NotificationConfiguration{TopicConfigurations: []s3types.TopicConfiguration{{
+			Id: aws.String("n"), TopicArn: topic.TopicArn, Events: []s3types.Event{"s3:ObjectCreated:*"},
+		}}},
+	}); err != nil {
+		t.Fatalf("notification: %v", err)
+	}
+	var accepted []string
+	refused := 0
+	for i := 0; i < 2000 && refused < 20; i++ {
+		key := fmt.Sprintf("k%04d", i)
+		_, err := rootClient(gws[i%2]).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("capped"), Key: aws.String(key), Body: strings.NewReader("x")})
+		switch code := errorCode(err); {
+		case err == nil:
+			accepted = append(accepted, key)
+		case code == "SlowDown":
+			refused++
+		default:
+			t.Fatalf("PUT %s: %v", key, err)
+		}
+		if refused == 0 && len(accepted)%50 == 0 {
+			time.Sleep(300 * time.Millisecond) // let the holders count
+		}
+	}
+	if refused == 0 {
+		t.Fatalf("%d PUTs accepted, none refused by a full queue", len(accepted))
+	}
+	open()
+	got := collect(t, keys, len(accepted), 60*time.Second, time.Second)
+	lost := 0
+	for _, k := range accepted {
+		if got[k] == 0 {
+			lost++
+		}
+	}
+	t.Logf("FIGURES accepted=%d refused=%d delivered=%d lost=%d duplicates=%d", len(accepted), refused, len(got), lost, duplicates(got))
+	if lost > 0 {
+		t.Fatalf("%d accepted events not delivered", lost)
+	}
 }
