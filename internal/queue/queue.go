@@ -206,10 +206,6 @@ type Queue struct {
 	now     func() time.Time
 	onAck   func(topic string, latency time.Duration)
 	shared  bool
-	// Shared queues (shared.go), under mu: Refresh calls and the topics
-	// over capacity as last counted.
-	refreshes int
-	full      map[string]bool
 
 	seq atomic.Uint64 // last sequence handed out
 

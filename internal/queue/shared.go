@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -74,70 +73,13 @@ func (q *Queue) enqueueShared(w SharedWriter, ev Event, p Policy, t *topic) erro
 	return nil
 }
 
-// recountEvery is how many Refreshes of a Shared queue find topics only
-// (one read per topic) between two that recount every event.
-const recountEvery = 5
-
-// Refresh looks at a Shared queue's KV, where other gateways' commits add
-// events unnoticed: it starts a worker for each topic with events and has
-// every worker look again; every recountEvery calls (the first included)
-// it also recounts depths and sizes. It returns the key prefixes of the
-// topics at or over their capacity (Policy: the shard's share) as last
-// counted, which the drainer marks for commits to see
-// (SharedWriter.RecordsFull). The drainer calls it periodically.
+// Refresh recounts a Shared queue's events from its KV (other gateways'
+// commits add to it unnoticed), starts a worker for each topic with events
+// and has every worker look again. It returns the key prefixes of the
+// topics at or over their capacity (Policy: the shard's share), which the
+// drainer marks for commits to see (SharedWriter.RecordsFull). The drainer
+// calls it periodically.
 func (q *Queue) Refresh(ctx context.Context) (map[string]bool, error) {
-	q.mu.Lock()
-	n := q.refreshes
-	q.refreshes++
-	q.mu.Unlock()
-	if n%recountEvery == 0 {
-		full, err := q.recount(ctx)
-		q.mu.Lock()
-		q.full = full
-		q.mu.Unlock()
-		return full, err
-	}
-	if err := q.discover(ctx); err != nil {
-		return nil, err
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.full, nil
-}
-
-// discover starts the workers of topics with events, reading one key per
-// topic.
-func (q *Queue) discover(ctx context.Context) error {
-	var start []byte
-	for range 1 << 16 {
-		var name string
-		for p, err := range q.kv.Scan(ctx, []byte(queueRoot), start) {
-			if err != nil {
-				return fmt.Errorf("queue: refresh: %w", err)
-			}
-			if name, _, err = parseKey(p.Key[len(queueRoot):]); err == nil {
-				break
-			}
-			name = "" // a malformed key: look on
-		}
-		if name == "" {
-			return nil
-		}
-		q.mu.Lock()
-		t := q.topicLocked(name)
-		if q.running {
-			q.startLocked(t)
-		}
-		q.mu.Unlock()
-		t.kick(false)
-		// Past every key of the topic: they end in hex digits.
-		start = append(bytes.Clone(t.qprefix), 0xff)
-	}
-	return nil
-}
-
-// recount counts every topic's events (see Refresh).
-func (q *Queue) recount(ctx context.Context) (map[string]bool, error) {
 	type count struct{ depth, bytes, oldest int64 }
 	counts := map[string]*count{}
 	for p, err := range q.kv.Scan(ctx, []byte(queueRoot), nil) {
