@@ -255,6 +255,9 @@ func TestTwoGatewaysQueueCapacity(t *testing.T) {
 		case err == nil:
 			accepted = append(accepted, key)
 		case code == "SlowDown":
+			if refused == 0 {
+				t.Logf("first refusal after %d accepted", len(accepted))
+			}
 			refused++
 		default:
 			t.Fatalf("PUT %s: %v", key, err)

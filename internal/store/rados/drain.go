@@ -51,8 +51,30 @@ type held struct {
 
 // drainSet is the wake channels of the shards this gateway drains.
 type drainSet struct {
-	mu    sync.Mutex
-	wakes map[string]chan struct{}
+	mu     sync.Mutex
+	wakes  map[string]chan struct{}
+	pokeCh chan struct{} // a pass is due (new shards)
+}
+
+func (d *drainSet) pokes() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pokeCh == nil {
+		d.pokeCh = make(chan struct{}, 1)
+	}
+	return d.pokeCh
+}
+
+func (d *drainSet) poke() {
+	d.mu.Lock()
+	ch := d.pokeCh
+	d.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (d *drainSet) wake(oid string) {
@@ -97,12 +119,14 @@ func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
 	}()
 	tick := time.NewTicker(ttl / 3)
 	defer tick.Stop()
+	pokes := s.drains.pokes()
 	for {
 		s.drainPass(ctx, ttl, opts.Run, holding)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		case <-pokes:
 		}
 	}
 }
