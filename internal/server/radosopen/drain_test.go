@@ -104,10 +104,16 @@ func TestGatewayKilledShardsTakenOver(t *testing.T) {
 	conf := radostest.ConfPath(t)
 	prefix := radostest.PoolPrefix(t, radostest.Conn(t))
 	const lease = 3 * time.Second
-	a := startProc(t, bin, conf, prefix, "--drain-lease", lease.String())
-	b := startProc(t, bin, conf, prefix, "--drain-lease", lease.String())
+	a := startProc(t, bin, conf, prefix, "--drain-lease", lease.String(), "--pubsub")
+	b := startProc(t, bin, conf, prefix, "--drain-lease", lease.String(), "--pubsub")
 	url, keys := sink(t)
 	persistentBucket(t, a.Running, "killed", url)
+	// A pull subscription of the same bucket's events.
+	for _, p := range []string{"/topics/pt", "/notifications/bucket/killed?topic=pt&events=OBJECT_CREATE", "/subscriptions/ps?topic=pt"} {
+		if status, body := admin(t, a.Running, "PUT", p); status != http.StatusOK {
+			t.Fatalf("PUT %s: %d %s", p, status, body)
+		}
+	}
 
 	var mu sync.Mutex
 	var acked []string
@@ -188,6 +194,41 @@ func TestGatewayKilledShardsTakenOver(t *testing.T) {
 		len(want), len(got), lost, duplicates(got), all.Seconds(), lease)
 	if lost > 0 {
 		t.Fatalf("%d acknowledged events never delivered; survivor log:\n%s", lost, tail(b.log(), 3000))
+	}
+
+	// The subscription holds an event of every acknowledged PUT, pulled
+	// through the survivor with markers.
+	pulledKeys := map[string]int{}
+	marker := ""
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); {
+		p := pull(t, b.Running, "ps", marker)
+		for _, e := range p.Events {
+			pulledKeys[e.Info.Key.Name]++
+		}
+		if len(p.Events) > 0 {
+			marker = p.Events[len(p.Events)-1].ID
+			continue
+		}
+		missing := 0
+		for _, k := range want {
+			if pulledKeys[k] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	plost := 0
+	for _, k := range want {
+		if pulledKeys[k] == 0 {
+			plost++
+		}
+	}
+	t.Logf("FIGURES subscription: acknowledged=%d pulled_distinct=%d lost=%d duplicates=%d", len(want), len(pulledKeys), plost, duplicates(pulledKeys))
+	if plost > 0 {
+		t.Fatalf("%d acknowledged PUTs have no event in the subscription", plost)
 	}
 }
 
