@@ -54,7 +54,9 @@
 // object is drained the same way (records kv writes queued). A commit
 // numbers its records from its change's sequence and reads the shard's
 // full marks under a guard (txn.RecordSequence, RecordsFull: the
-// queue.SharedWriter of the commit).
+// queue.SharedWriter of the commit). Pull subscriptions' commits write
+// drafts ("e/psubq/...") that the holder moves into the logs (package
+// pubsub, shared.go) with KV's CompareAndApply.
 //
 // # Garbage
 //
