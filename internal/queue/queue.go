@@ -206,6 +206,10 @@ type Queue struct {
 	now     func() time.Time
 	onAck   func(topic string, latency time.Duration)
 	shared  bool
+	// A queue delivering through attached Shared queues (delegate.go),
+	// under mu: parts non-nil once one was attached.
+	parts  map[*Queue]struct{}
+	counts map[string]counted
 
 	seq atomic.Uint64 // last sequence handed out
 
@@ -538,6 +542,9 @@ func (t *topic) stop(ctx context.Context) error {
 
 // Stats returns the topic's statistics (zero for an unknown topic).
 func (q *Queue) Stats(name string) Stats {
+	if parts, ok := q.delegated(); ok {
+		return q.delegatedStats(name, parts)
+	}
 	t := q.lookup(name)
 	if t == nil {
 		return Stats{}
@@ -560,6 +567,9 @@ func (q *Queue) Stats(name string) Stats {
 
 // Topics returns the names of the topics the queue knows, sorted.
 func (q *Queue) Topics() []string {
+	if parts, ok := q.delegated(); ok {
+		return q.delegatedTopics(parts)
+	}
 	q.mu.Lock()
 	names := make([]string, 0, len(q.topics))
 	for n := range q.topics {
@@ -572,13 +582,23 @@ func (q *Queue) Topics() []string {
 
 // Counters returns totals over every topic.
 func (q *Queue) Counters() Counters {
-	return Counters{
+	c := Counters{
 		Delivered:    q.delivered.Load(),
 		Failed:       q.failed.Load(),
 		Dropped:      q.dropped.Load(),
 		DeadLettered: q.dead.Load(),
 		Pending:      q.pending.Load(),
 	}
+	parts, _ := q.delegated()
+	for _, p := range parts {
+		pc := p.Counters()
+		c.Delivered += pc.Delivered
+		c.Failed += pc.Failed
+		c.Dropped += pc.Dropped
+		c.DeadLettered += pc.DeadLettered
+		c.Pending += pc.Pending
+	}
+	return c
 }
 
 // pageSize is how many keys one administrative batch handles.

@@ -17,6 +17,8 @@ func (s *Server) runQueues(ctx context.Context) error {
 	if s.drainer == nil {
 		return s.queue.Run(ctx)
 	}
+	// Its figures count the pool even before a shard is held.
+	s.queue.Attach(nil)
 	return s.drainer.Drain(ctx, s.notifs.drainShard)
 }
 
@@ -42,6 +44,8 @@ func (n *notifications) drainShard(ctx context.Context, sh DrainedShard) {
 			}
 		}
 	}
+	// The gateway's queue reports this shard's deliveries while it is held.
+	defer n.queue.Attach(q)()
 	done := make(chan error, 1)
 	go func() { done <- q.Run(ctx) }()
 	tick := time.NewTicker(poll)

@@ -3,6 +3,7 @@
 package radosopen_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -310,8 +311,15 @@ func TestTwoGatewaysQueueCapacity(t *testing.T) {
 	if refused == 0 {
 		t.Fatalf("%d PUTs accepted, none refused by a full queue", len(accepted))
 	}
+	// Every gateway's topic stats count the pool's queued events.
+	for _, gw := range gws {
+		waitDepth(t, gw, "small", int64(len(accepted)))
+	}
 	open()
 	got := collect(t, keys, len(accepted), 60*time.Second, time.Second)
+	for _, gw := range gws {
+		waitDepth(t, gw, "small", 0)
+	}
 	lost := 0
 	for _, k := range accepted {
 		if got[k] == 0 {
@@ -322,4 +330,24 @@ func TestTwoGatewaysQueueCapacity(t *testing.T) {
 	if lost > 0 {
 		t.Fatalf("%d accepted events not delivered", lost)
 	}
+}
+
+// waitDepth waits (bounded) until gw's topic stats show depth events.
+func waitDepth(t *testing.T, gw *servertest.Running, topic string, depth int64) {
+	t.Helper()
+	var last string
+	for range 100 {
+		status, body := admin(t, gw, "GET", "/admin/topic?stats&topic="+topic)
+		var doc struct {
+			Queue struct {
+				Depth int64 `json:"depth"`
+			} `json:"queue"`
+		}
+		if status == http.StatusOK && json.Unmarshal([]byte(body), &doc) == nil && doc.Queue.Depth == depth {
+			return
+		}
+		last = body
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("topic stats of %s: %s, want depth %d", gw.URL, last, depth)
 }
