@@ -154,6 +154,10 @@ type Config struct {
 	PollInterval time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Sequence, if set, numbers the events written outside a commit of a
+	// store several gateways share (EnqueueDirect, Replay): unique in the
+	// cluster, where the in-memory counter is only unique in this process.
+	Sequence func() (uint64, error)
 	// Shared marks the queue of one shard of a store shared by several
 	// gateways (see SharedWriter): other gateways' commits add events
 	// without notice, so workers load from the head of the topic's keys
@@ -193,19 +197,20 @@ type Counters struct {
 // Queue is the set of persistent topic queues. Its methods are safe for
 // concurrent use.
 type Queue struct {
-	kv      kv.Store
-	send    Sender
-	policy  func(string) (Policy, bool)
-	window  int
-	buffer  int
-	timeout time.Duration
-	bmin    time.Duration
-	bmax    time.Duration
-	poll    time.Duration
-	log     *slog.Logger
-	now     func() time.Time
-	onAck   func(topic string, latency time.Duration)
-	shared  bool
+	kv        kv.Store
+	send      Sender
+	policy    func(string) (Policy, bool)
+	window    int
+	buffer    int
+	timeout   time.Duration
+	bmin      time.Duration
+	bmax      time.Duration
+	poll      time.Duration
+	log       *slog.Logger
+	now       func() time.Time
+	onAck     func(topic string, latency time.Duration)
+	shared    bool
+	nextSeqFn func() (uint64, error) // Config.Sequence
 	// A queue delivering through attached Shared queues (delegate.go),
 	// under mu: parts non-nil once one was attached.
 	parts  map[*Queue]struct{}
@@ -255,20 +260,21 @@ func New(cfg Config) (*Queue, error) {
 		return nil, errors.New("queue: KV, Sender and Policy are required")
 	}
 	q := &Queue{
-		kv:      cfg.KV,
-		send:    cfg.Sender,
-		policy:  cfg.Policy,
-		window:  cmp0(cfg.Window, DefaultWindow),
-		buffer:  cmp0(cfg.Buffer, DefaultBuffer),
-		timeout: cmp0(cfg.SendTimeout, DefaultSendTimeout),
-		bmin:    cmp0(cfg.BackoffMin, DefaultBackoffMin),
-		bmax:    cmp0(cfg.BackoffMax, DefaultBackoffMax),
-		poll:    cmp0(cfg.PollInterval, DefaultPollInterval),
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		onAck:   cfg.OnDelivered,
-		shared:  cfg.Shared,
-		topics:  make(map[string]*topic),
+		kv:        cfg.KV,
+		send:      cfg.Sender,
+		policy:    cfg.Policy,
+		window:    cmp0(cfg.Window, DefaultWindow),
+		buffer:    cmp0(cfg.Buffer, DefaultBuffer),
+		timeout:   cmp0(cfg.SendTimeout, DefaultSendTimeout),
+		bmin:      cmp0(cfg.BackoffMin, DefaultBackoffMin),
+		bmax:      cmp0(cfg.BackoffMax, DefaultBackoffMax),
+		poll:      cmp0(cfg.PollInterval, DefaultPollInterval),
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		onAck:     cfg.OnDelivered,
+		shared:    cfg.Shared,
+		nextSeqFn: cfg.Sequence,
+		topics:    make(map[string]*topic),
 	}
 	q.buffer = max(q.buffer, q.window)
 	q.bmax = max(q.bmax, q.bmin)
@@ -378,7 +384,11 @@ func (q *Queue) Enqueue(w store.RecordWriter, ev Event) error {
 	if sw, ok := w.(SharedWriter); ok {
 		return q.enqueueShared(sw, ev, p, t)
 	}
-	ev.Seq = q.seq.Add(1)
+	seq, err := q.nextSeq()
+	if err != nil {
+		return fmt.Errorf("queue: enqueue: %w", err)
+	}
+	ev.Seq = seq
 	val := encode(&ev, time.Time{})
 	size := int64(len(val))
 	trim := false
@@ -400,6 +410,14 @@ func (q *Queue) Enqueue(w store.RecordWriter, ev Event) error {
 	name, seq, enq := ev.Topic, ev.Seq, binrec.UnixNano(ev.Enqueued)
 	w.AfterCommit(func() { q.committed(name, seq, size, enq, trim) })
 	return nil
+}
+
+// nextSeq numbers an event written outside a shared store's commit.
+func (q *Queue) nextSeq() (uint64, error) {
+	if q.nextSeqFn != nil {
+		return q.nextSeqFn()
+	}
+	return q.seq.Add(1), nil
 }
 
 // EnqueueDirect queues ev in a commit of its own (test events, tools).
@@ -706,7 +724,9 @@ func (q *Queue) Replay(ctx context.Context, name string, ids ...string) (int, er
 				continue
 			}
 			ev.Attempts, ev.LastError, ev.Enqueued = 0, "", q.now()
-			ev.Seq = q.seq.Add(1)
+			if ev.Seq, err = q.nextSeq(); err != nil {
+				return moved, fmt.Errorf("queue: replay: %w", err)
+			}
 			val := encode(&ev, time.Time{})
 			b.Delete(last)
 			b.Put(seqKey(t.qprefix, ev.Seq), val)

@@ -12,6 +12,12 @@ import (
 // that shard only (see queue.SharedWriter). The gateway's own queue then
 // only writes events into commits; it delivers nothing.
 
+// recordSequencer is a store that numbers records written outside its
+// commits uniquely in the cluster (RADOS: queue.Config.Sequence).
+type recordSequencer interface {
+	RecordSequence() (uint64, error)
+}
+
 // runQueues delivers persistent topics until ctx ends.
 func (s *Server) runQueues(ctx context.Context) error {
 	if s.drainer == nil {

@@ -276,6 +276,9 @@ func newNotifications(st Backend, cfg Config, log *slog.Logger, m *metrics.Metri
 		SendTimeout: nc.SendTimeout, BackoffMin: nc.RetryBackoffMin, BackoffMax: nc.RetryBackoffMax,
 		PollInterval: nc.PollInterval, Logger: log.With("component", "queue"), OnDelivered: onAck,
 	}
+	if sq, ok := st.(recordSequencer); ok {
+		n.qcfg.Sequence = sq.RecordSequence
+	}
 	n.queue, err = queue.New(n.qcfg)
 	if err != nil {
 		n.close()

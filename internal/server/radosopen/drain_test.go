@@ -94,6 +94,7 @@ func TestTwoGatewaysPersistentTopic(t *testing.T) {
 	if d := duplicates(got); d != 0 {
 		t.Fatalf("%d duplicates without any failure", d)
 	}
+
 }
 
 // SIGKILL one of two gateway processes while 16 writers PUT through both
@@ -315,8 +316,19 @@ func TestTwoGatewaysQueueCapacity(t *testing.T) {
 	for _, gw := range gws {
 		waitDepth(t, gw, "small", int64(len(accepted)))
 	}
+	// A test event queued through each gateway (outside any commit) is
+	// numbered uniquely in the cluster: both stay queued, then delivered.
+	for _, gw := range gws {
+		if status, body := admin(t, gw, "POST", "/admin/topic?test-event&topic=small"); status != http.StatusOK {
+			t.Fatalf("test event: %d %s", status, body)
+		}
+	}
 	open()
-	got := collect(t, keys, len(accepted), 60*time.Second, time.Second)
+	got := collect(t, keys, len(accepted)+1, 60*time.Second, time.Second)
+	if got["test-event"] != 2 {
+		t.Errorf("test events delivered %d times, want 2 (one per gateway)", got["test-event"])
+	}
+	delete(got, "test-event")
 	for _, gw := range gws {
 		waitDepth(t, gw, "small", 0)
 	}

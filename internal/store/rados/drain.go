@@ -211,3 +211,11 @@ func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
 		}
 	}
 }
+
+// RecordSequence numbers a record written outside a commit (a replayed
+// dead letter, a test event) like a commit's (txn.RecordSequence): from a
+// sequence number issued once in the cluster.
+func (s *Store) RecordSequence() (uint64, error) {
+	n, err := s.seq.next(0)
+	return n << 8, err
+}
