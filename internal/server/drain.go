@@ -7,10 +7,11 @@ import (
 	"github.com/cairn-s3/cairn/internal/queue"
 )
 
-// Persistent topics on a store several gateways share: each shard's events
-// are delivered by the gateway holding its lease, with a shared queue over
-// that shard only (see queue.SharedWriter). The gateway's own queue then
-// only writes events into commits; it delivers nothing.
+// Persistent topics and pull subscriptions on a store several gateways
+// share: each shard's events are handled by the gateway holding its lease,
+// with a shared queue over that shard only (see queue.SharedWriter) and
+// the moves of its subscription drafts (pubsub.Service.MoveShard). The
+// gateway's own queue then only writes events into commits and reports.
 
 // recordSequencer is a store that numbers records written outside its
 // commits uniquely in the cluster (RADOS: queue.Config.Sequence).
@@ -33,6 +34,7 @@ func (s *Server) runQueues(ctx context.Context) error {
 func (n *notifications) drainShard(ctx context.Context, sh DrainedShard) {
 	cfg := n.qcfg
 	cfg.KV, cfg.Shared = sh.KV, true
+	cfg.Logger = cfg.Logger.With("shard", sh.Name)
 	cfg.Policy = queue.SharePolicy(n.disp.QueuePolicy, sh.Shares)
 	poll := cfg.PollInterval
 	if poll <= 0 {

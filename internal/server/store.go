@@ -52,6 +52,8 @@ type Drainer interface {
 
 // DrainedShard is one shard a Drainer holds.
 type DrainedShard struct {
+	// Name names the shard in logs.
+	Name string
 	// KV holds the shard's records; its writes fail once the lease is lost.
 	KV kv.Store
 	// Shares is how many shards split a topic's capacity.

@@ -47,6 +47,9 @@ type ShardLease struct {
 	Epoch uint64
 }
 
+// Name is the leased shard's object name.
+func (l *ShardLease) Name() string { return l.oid }
+
 // ShardOIDs lists the index shards of every bucket: the units of draining.
 func (s *Store) ShardOIDs(ctx context.Context) ([]string, error) { return s.shardOIDs(ctx) }
 
