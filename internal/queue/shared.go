@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -38,7 +39,9 @@ type SharedWriter interface {
 // also holds every earlier pending event of the same object (commits of one
 // object happen in key order): per-object order without a commit's notice.
 type PageScanner interface {
-	ScanPage(ctx context.Context, prefix []byte, max int) ([]kv.Pair, error)
+	// ScanPage returns up to max pairs with prefix whose keys are after
+	// after (nil: from the first).
+	ScanPage(ctx context.Context, prefix, after []byte, max int) ([]kv.Pair, error)
 }
 
 // enqueueShared writes ev through a shared store's writer: the record is
@@ -126,14 +129,49 @@ func (q *Queue) Refresh(ctx context.Context) (map[string]bool, error) {
 	return full, nil
 }
 
-// Kick has every running worker of a Shared queue look for new events (a
-// commit on this gateway wrote some).
-func (q *Queue) Kick() {
+// Kick has the workers of a Shared queue look for new events (a commit
+// wrote some): it starts one for each topic with events, finding topics
+// with one read each (if KV is a PageScanner), and wakes every worker.
+func (q *Queue) Kick(ctx context.Context) error {
+	if ps, ok := q.kv.(PageScanner); ok {
+		if err := q.discover(ctx, ps); err != nil {
+			return err
+		}
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, t := range q.topics {
 		t.kick(false)
 	}
+	return nil
+}
+
+// discover starts the workers of the topics with events.
+func (q *Queue) discover(ctx context.Context, ps PageScanner) error {
+	var after []byte
+	for range 1 << 16 {
+		page, err := ps.ScanPage(ctx, []byte(queueRoot), after, 1)
+		if err != nil {
+			return fmt.Errorf("queue: kick: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		name, _, err := parseKey(page[0].Key[len(queueRoot):])
+		if err != nil {
+			after = page[0].Key // a malformed key: look on
+			continue
+		}
+		q.mu.Lock()
+		t := q.topicLocked(name)
+		if q.running {
+			q.startLocked(t)
+		}
+		q.mu.Unlock()
+		// Past every key of the topic: they end in hex digits.
+		after = append(bytes.Clone(t.qprefix), 0xff)
+	}
+	return nil
 }
 
 // SharePolicy is policy with each topic's capacity split among shares
@@ -174,7 +212,7 @@ func (w *worker) fillShared(ctx context.Context, ps PageScanner) {
 	t.more = false
 	t.mu.Unlock()
 	max := len(w.loaded) + len(w.gone) + budget
-	page, err := ps.ScanPage(ctx, t.qprefix, max)
+	page, err := ps.ScanPage(ctx, t.qprefix, nil, max)
 	if err != nil {
 		if ctx.Err() == nil {
 			w.q.log.Error("queue: scan", "topic", t.name, "err", err)

@@ -79,7 +79,9 @@ func (n *notifications) drainShard(ctx context.Context, sh DrainedShard) {
 			<-done
 			return
 		case <-sh.Wake:
-			q.Kick()
+			if err := q.Kick(ctx); err != nil && ctx.Err() == nil {
+				cfg.Logger.Warn("look at a shard's new events", "err", err)
+			}
 			refresh = false
 		case <-tick.C:
 			refresh = true

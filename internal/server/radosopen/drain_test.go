@@ -363,3 +363,25 @@ func waitDepth(t *testing.T, gw *servertest.Running, topic string, depth int64) 
 	}
 	t.Fatalf("topic stats of %s: %s, want depth %d", gw.URL, last, depth)
 }
+
+// A commit through a gateway that does not hold the shard tells the holder
+// through a RADOS notification, so its event is delivered long before the
+// holder's next poll (a minute here).
+func TestTwoGatewaysNotifyShardHolder(t *testing.T) {
+	slowPoll := fastDelivery
+	slowPoll.PollInterval = time.Minute
+	gws := startGatewaysWith(t, 2, slowPoll)
+	url, keys := sink(t)
+	persistentBucket(t, gws[0], "notified", url)
+	const n = 40
+	for i := range n {
+		if _, err := rootClient(gws[i%2]).PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("notified"),
+			Key: aws.String(fmt.Sprintf("k%02d", i)), Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := collect(t, keys, n, 30*time.Second, 0)
+	if len(got) != n {
+		t.Fatalf("%d of %d events delivered before the holders' poll", len(got), n)
+	}
+}

@@ -51,9 +51,12 @@ type held struct {
 
 // drainSet is the wake channels of the shards this gateway drains.
 type drainSet struct {
-	mu     sync.Mutex
-	wakes  map[string]chan struct{}
-	pokeCh chan struct{} // a pass is due (new shards)
+	mu        sync.Mutex
+	wakes     map[string]chan struct{}
+	pokeCh    chan struct{}   // a pass is due (new shards)
+	active    bool            // Drain runs: tell other gateways' holders of commits
+	notifying map[string]bool // shards being notified: true if again after
+	notifiers sync.WaitGroup  // notifications in flight (Close waits)
 }
 
 func (d *drainSet) pokes() <-chan struct{} {
@@ -77,16 +80,85 @@ func (d *drainSet) poke() {
 	}
 }
 
-func (d *drainSet) wake(oid string) {
+// committed tells the holder of shard oid that a commit wrote records
+// there: this gateway's consumer at once, another gateway's through a
+// RADOS notification on the shard, which its holder watches (one in flight
+// per shard, repeated once if commits came meanwhile).
+func (s *Store) committed(oid string) {
+	d := &s.drains
 	d.mu.Lock()
-	ch := d.wakes[oid]
-	d.mu.Unlock()
-	if ch != nil {
+	defer d.mu.Unlock()
+	if ch := d.wakes[oid]; ch != nil {
 		select {
 		case ch <- struct{}{}:
 		default:
 		}
+		return
 	}
+	if !d.active {
+		return
+	}
+	if _, ok := d.notifying[oid]; ok {
+		d.notifying[oid] = true
+		return
+	}
+	if d.notifying == nil {
+		d.notifying = map[string]bool{}
+	}
+	d.notifying[oid] = false
+	d.notifiers.Add(1)
+	go func() {
+		defer d.notifiers.Done()
+		for {
+			if _, _, err := s.io.NotifyWithTimeout(oid, nil, notifyTimeout); err != nil && !isNotFound(err) {
+				s.log.Debug("rados: notify a shard's holder", "object", oid, "err", err)
+			}
+			d.mu.Lock()
+			again := d.notifying[oid]
+			if !again || !d.active {
+				delete(d.notifying, oid)
+				d.mu.Unlock()
+				return
+			}
+			d.notifying[oid] = false
+			d.mu.Unlock()
+		}
+	}()
+}
+
+// notifyTimeout bounds the wait for a holder's acknowledgement (a dead
+// one never gives it; its successor polls).
+const notifyTimeout = 2 * time.Second
+
+// watchShard wakes wake on every notification of oid (commits of other
+// gateways) until ctx ends; without a watch, the consumer's polling remains.
+func (s *Store) watchShard(ctx context.Context, oid string, wake chan<- struct{}) (stop func()) {
+	w, err := s.io.Watch(oid)
+	if err != nil {
+		s.log.Warn("rados: watch shard", "object", oid, "err", err)
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { _ = w.Delete() }()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-w.Events():
+				_ = ev.Ack(nil)
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			case err := <-w.Errors():
+				s.log.Warn("rados: shard watch lost; polling it", "object", oid, "err", err)
+				return
+			}
+		}
+	}()
+	return func() { <-done }
 }
 
 func (d *drainSet) set(oid string, ch chan struct{}) {
@@ -110,8 +182,14 @@ func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
 	if ttl <= 0 {
 		ttl = DefaultDrainTTL
 	}
+	s.drains.mu.Lock()
+	s.drains.active = true
+	s.drains.mu.Unlock()
 	holding := map[string]*held{}
 	defer func() {
+		s.drains.mu.Lock()
+		s.drains.active = false
+		s.drains.mu.Unlock()
 		for oid, h := range holding {
 			s.stopDrain(oid, h)
 			h.lease.Release()
@@ -174,6 +252,7 @@ func (s *Store) drainPass(ctx context.Context, ttl time.Duration, run func(conte
 		rctx, h.cancel = context.WithCancel(ctx)
 		go func() {
 			defer close(h.done)
+			defer s.watchShard(rctx, oid, wake)()
 			run(rctx, DrainShard{Lease: l, Shares: n, Wake: wake})
 		}()
 		holding[oid] = h

@@ -65,11 +65,15 @@ func (k shardKV) Scan(ctx context.Context, prefix, start []byte) iter.Seq2[kv.Pa
 
 // ScanPage implements queue.PageScanner: one omap read is one atomic view
 // of the shard.
-func (k shardKV) ScanPage(ctx context.Context, prefix []byte, max int) ([]kv.Pair, error) {
+func (k shardKV) ScanPage(ctx context.Context, prefix, after []byte, max int) ([]kv.Pair, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rows, _, err := rangeRows(k.l.s.io, k.l.oid, "", k.l.rows+esc(string(prefix)), max)
+	from := ""
+	if len(after) > 0 {
+		from = k.l.rows + esc(string(after))
+	}
+	rows, _, err := rangeRows(k.l.s.io, k.l.oid, from, k.l.rows+esc(string(prefix)), max)
 	if err != nil {
 		return nil, err
 	}

@@ -124,6 +124,7 @@ func (s *Store) Close() error {
 			close(s.gcStop)
 			<-s.gcDone
 		}
+		s.drains.notifiers.Wait()
 		s.io.Destroy()
 	})
 	return nil

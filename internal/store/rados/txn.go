@@ -164,7 +164,7 @@ func (t *txn) close() {
 	if t.ok {
 		fns = t.after
 		if t.records {
-			t.s.drains.wake(t.oid)
+			t.s.committed(t.oid)
 		}
 	}
 	t.after, t.aborted = nil, nil
