@@ -50,7 +50,9 @@
 // (lease.go): a cls_lock lock with an expiry and a fencing epoch that
 // guards every removal. Every gateway runs Drain (drain.go), which takes
 // the leases no one holds, renews its own and runs a consumer on each
-// (the server: a shared queue.Queue over ShardLease.KV). The metadata
+// (the server: a shared queue.Queue over ShardLease.KV), woken by this
+// gateway's commits and, through a watch on the shard, by the RADOS
+// notifications other gateways send after theirs. The metadata
 // object is drained the same way (records kv writes queued). A commit
 // numbers its records from its change's sequence and reads the shard's
 // full marks under a guard (txn.RecordSequence, RecordsFull: the
