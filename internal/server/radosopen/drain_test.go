@@ -118,6 +118,49 @@ func TestGatewayKilledShardsTakenOver(t *testing.T) {
 		}
 	}
 
+	want, killed := putsAcrossKill(t, a, b, "killed")
+	got := map[string]int{}
+	for deadline := time.After(90 * time.Second); missingOf(want, got) > 0; {
+		select {
+		case k := <-keys:
+			got[k]++
+		case <-deadline:
+			t.Fatalf("%d acknowledged events never delivered; survivor log:\n%s", missingOf(want, got), tail(b.log(), 3000))
+		}
+	}
+	all := time.Since(killed)
+	for k, n := range collect(t, keys, 0, 0, 2*time.Second) { // late duplicates
+		got[k] += n
+	}
+	t.Logf("FIGURES acknowledged=%d delivered_distinct=%d lost=0 duplicates=%d all_delivered_after_kill=%.1fs lease=%s",
+		len(want), len(got), duplicates(got), all.Seconds(), lease)
+
+	// The subscription holds an event of every acknowledged PUT, pulled
+	// through the survivor with markers.
+	pulled := map[string]int{}
+	marker := ""
+	for end := time.Now().Add(60 * time.Second); missingOf(want, pulled) > 0 && time.Now().Before(end); {
+		p := pull(t, b.Running, "ps", marker)
+		for _, e := range p.Events {
+			pulled[e.Info.Key.Name]++
+		}
+		if len(p.Events) > 0 {
+			marker = p.Events[len(p.Events)-1].ID
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	t.Logf("FIGURES subscription: acknowledged=%d pulled_distinct=%d lost=%d duplicates=%d",
+		len(want), len(pulled), missingOf(want, pulled), duplicates(pulled))
+	if n := missingOf(want, pulled); n > 0 {
+		t.Fatalf("%d acknowledged PUTs have no event in the subscription", n)
+	}
+}
+
+// putsAcrossKill PUTs into bucket from 16 writers through both gateways,
+// SIGKILLs a after 2 s (its writers move to b) and stops 2 s later. It
+// returns the acknowledged keys and when a was killed.
+func putsAcrossKill(t *testing.T, a, b *gatewayProc, bucket string) ([]string, time.Time) {
 	var mu sync.Mutex
 	var acked []string
 	stop := make(chan struct{})
@@ -134,12 +177,10 @@ func TestGatewayKilledShardsTakenOver(t *testing.T) {
 				default:
 				}
 				key := fmt.Sprintf("w%02d-%05d", w, i)
-				// Writers of the killed gateway move to the survivor.
-				gw := gws[(w+i)%2]
-				_, err := rootClient(gw).PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("killed"),
+				_, err := rootClient(gws[(w+i)%2]).PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket),
 					Key: aws.String(key), Body: strings.NewReader("x")})
 				if err != nil {
-					gws[0] = b.Running
+					gws[0] = b.Running // the killed gateway's writers move to the survivor
 					continue
 				}
 				mu.Lock()
@@ -154,85 +195,18 @@ func TestGatewayKilledShardsTakenOver(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	close(stop)
 	wg.Wait()
-	mu.Lock()
-	want := append([]string(nil), acked...)
-	mu.Unlock()
+	return acked, killed
+}
 
-	got := map[string]int{}
-	deadline := time.After(90 * time.Second)
-	missing := len(want)
-	for missing > 0 {
-		select {
-		case k := <-keys:
-			got[k]++
-		case <-deadline:
-			missing = -1
-		}
-		if missing > 0 {
-			missing = 0
-			for _, k := range want {
-				if got[k] == 0 {
-					missing++
-				}
-			}
-		}
-	}
-	all := time.Since(killed)
-	for extra := time.After(2 * time.Second); ; {
-		select {
-		case k := <-keys:
-			got[k]++
-			continue
-		case <-extra:
-		}
-		break
-	}
-	lost := 0
+// missingOf counts the keys of want that got lacks.
+func missingOf(want []string, got map[string]int) int {
+	n := 0
 	for _, k := range want {
 		if got[k] == 0 {
-			lost++
+			n++
 		}
 	}
-	t.Logf("FIGURES acknowledged=%d delivered_distinct=%d lost=%d duplicates=%d all_delivered_after_kill=%.1fs lease=%s",
-		len(want), len(got), lost, duplicates(got), all.Seconds(), lease)
-	if lost > 0 {
-		t.Fatalf("%d acknowledged events never delivered; survivor log:\n%s", lost, tail(b.log(), 3000))
-	}
-
-	// The subscription holds an event of every acknowledged PUT, pulled
-	// through the survivor with markers.
-	pulledKeys := map[string]int{}
-	marker := ""
-	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); {
-		p := pull(t, b.Running, "ps", marker)
-		for _, e := range p.Events {
-			pulledKeys[e.Info.Key.Name]++
-		}
-		if len(p.Events) > 0 {
-			marker = p.Events[len(p.Events)-1].ID
-			continue
-		}
-		missing := 0
-		for _, k := range want {
-			if pulledKeys[k] == 0 {
-				missing++
-			}
-		}
-		if missing == 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	plost := 0
-	for _, k := range want {
-		if pulledKeys[k] == 0 {
-			plost++
-		}
-	}
-	t.Logf("FIGURES subscription: acknowledged=%d pulled_distinct=%d lost=%d duplicates=%d", len(want), len(pulledKeys), plost, duplicates(pulledKeys))
-	if plost > 0 {
-		t.Fatalf("%d acknowledged PUTs have no event in the subscription", plost)
-	}
+	return n
 }
 
 func tail(s string, n int) string {
@@ -272,24 +246,7 @@ func TestTwoGatewaysQueueCapacity(t *testing.T) {
 	gws := startGatewaysWith(t, 2, fastDelivery)
 	url, keys, open := gatedSink(t)
 	ctx := t.Context()
-	cp := credentials.NewStaticCredentialsProvider(gws[0].RootAccessKey, gws[0].RootSecretKey, "")
-	topic, err := sns.New(sns.Options{Region: "default", BaseEndpoint: aws.String(gws[0].URL), Credentials: cp}).CreateTopic(ctx,
-		&sns.CreateTopicInput{Name: aws.String("small"), Attributes: map[string]string{
-			"push-endpoint": url, "persistent": "true", "max-queue-size": "16384"}})
-	if err != nil {
-		t.Fatalf("create topic: %v", err)
-	}
-	c := rootClient(gws[0])
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("capped")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
-		Bucket: aws.String("capped"), NotificationConfiguration: &s3types.NotificationConfiguration{TopicConfigurations: []s3types.TopicConfiguration{{
-			Id: aws.String("n"), TopicArn: topic.TopicArn, Events: []s3types.Event{"s3:ObjectCreated:*"},
-		}}},
-	}); err != nil {
-		t.Fatalf("notification: %v", err)
-	}
+	cappedBucket(t, gws[0], "capped", "small", url, "16384")
 	var accepted []string
 	refused := 0
 	for i := 0; i < 2000 && refused < 20; i++ {
@@ -397,4 +354,28 @@ func TestTwoGatewaysNotifyShardHolder(t *testing.T) {
 	}
 	slices.Sort(lat)
 	t.Logf("FIGURES PUT-to-event through either gateway: p50=%v p99=%v max=%v", lat[n/2], lat[n*99/100], lat[n-1])
+}
+
+// cappedBucket creates a persistent topic pushing to url with
+// max-queue-size size and a bucket notifying it of every creation.
+func cappedBucket(t *testing.T, gw *servertest.Running, bucket, topic, url, size string) {
+	ctx := t.Context()
+	cp := credentials.NewStaticCredentialsProvider(gw.RootAccessKey, gw.RootSecretKey, "")
+	out, err := sns.New(sns.Options{Region: "default", BaseEndpoint: aws.String(gw.URL), Credentials: cp}).CreateTopic(ctx,
+		&sns.CreateTopicInput{Name: aws.String(topic), Attributes: map[string]string{
+			"push-endpoint": url, "persistent": "true", "max-queue-size": size}})
+	if err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	c := rootClient(gw)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
+		Bucket: aws.String(bucket), NotificationConfiguration: &s3types.NotificationConfiguration{TopicConfigurations: []s3types.TopicConfiguration{{
+			Id: aws.String("n"), TopicArn: out.TopicArn, Events: []s3types.Event{"s3:ObjectCreated:*"},
+		}}},
+	}); err != nil {
+		t.Fatalf("notification: %v", err)
+	}
 }

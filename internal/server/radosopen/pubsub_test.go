@@ -129,8 +129,12 @@ func TestTwoGatewaysPullSubscription(t *testing.T) {
 		t.Fatalf("%d events left after every pulled one was acked through the other gateway", left)
 	}
 
-	// Events committed through one gateway only are pulled through the
-	// other (which made no commit of its own since).
+	pullLate(t, gws, marker)
+}
+
+// pullLate PUTs 20 objects through gws[1] only and pulls their events
+// through gws[0] (which made no commit of its own since) from marker.
+func pullLate(t *testing.T, gws []*servertest.Running, marker string) {
 	for i := range 20 {
 		if _, err := rootClient(gws[1]).PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("psb"),
 			Key: aws.String(fmt.Sprintf("late%02d", i)), Body: strings.NewReader("x")}); err != nil {
