@@ -121,6 +121,8 @@ secret key is printed once, on that first start only.`,
 		"--store rados: the cephx user, client.NAME (env "+EnvCephUser+")")
 	fl.StringVar(&f.ceph.PoolPrefix, "pool-prefix", e.get(EnvPoolPrefix, server.DefaultPoolPrefix),
 		"--store rados: the store lives in pool PREFIX.cairn, created with the cluster's defaults if missing (env "+EnvPoolPrefix+")")
+	fl.DurationVar(&f.ceph.DrainLease, "drain-lease", 0,
+		"--store rados: how long a gateway's hold on delivering an index shard's events lasts unrenewed; a dead gateway's shards are taken over within it (default 10s)")
 	fl.StringVar(&f.address, "address", e.get(EnvAddress, d.Address), "listen address host:port (env "+EnvAddress+")")
 	fl.StringVar(&f.domain, "domain", e.get(EnvDomain, ""), "domain for virtual-hosted-style requests <bucket>.<domain> (env "+EnvDomain+")")
 	fl.StringVar(&f.region, "region", e.get(EnvRegion, d.Region), "region (env "+EnvRegion+")")

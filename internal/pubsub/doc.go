@@ -41,6 +41,10 @@
 //     this survives restarts).
 //   - A pull with a visibility timeout hides returned events for that long
 //     and counts their deliveries durably; Nack shows them again at once.
+//   - On a store several gateways share (Options.Shared, RADOS), commits
+//     write drafts that the holder of each index shard moves into the logs
+//     under a guard on the log's high position (shared.go): positions are
+//     allocated and visible at once, so readers on any gateway never skip.
 //   - Memory is bounded: pulls, expiry and startup page through the KV; per
 //     log only counters and the unsettled positions (at most the commits in
 //     flight) are kept.

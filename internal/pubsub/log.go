@@ -61,6 +61,9 @@ type Log struct {
 	subs map[string]*logState
 
 	storeOK, storeFail atomic.Uint64
+	// shared: several gateways share the store; events arrive as drafts
+	// moved in by shard holders (shared.go), never pending here.
+	shared bool
 }
 
 type logState struct {
@@ -253,6 +256,9 @@ func (l *Log) Pull(ctx context.Context, sub string, o PullOptions) (Page, error)
 	l.mu.Lock()
 	settled := s.settled()
 	l.mu.Unlock()
+	if l.shared {
+		settled = ^uint64(0) // moves allocate and write positions at once
+	}
 	now := l.now()
 	var page Page
 	var b kv.Batch
@@ -384,8 +390,12 @@ func (l *Log) meta(s *logState) []byte {
 // pull came back empty.
 func (l *Log) Changed(sub string) <-chan struct{} {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.state(sub).wake
+	wake := l.state(sub).wake
+	l.mu.Unlock()
+	if l.shared {
+		return l.changedShared(wake)
+	}
+	return wake
 }
 
 func (l *Log) names() []string {

@@ -70,6 +70,9 @@ type Options struct {
 	PushTimeout time.Duration
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Shared: several gateways share the store (its commits' RecordWriters
+	// number records); events are moved into logs by MoveShard.
+	Shared bool
 }
 
 // S3Notifications finds the S3 notifications of a bucket that fire for an
@@ -124,6 +127,7 @@ func NewService(s kv.Store, topics *notify.Topics, opts Options) (*Service, erro
 	if err != nil {
 		return nil, err
 	}
+	l.shared = opts.Shared
 	svc := &Service{opts: opts, log: l, subs: NewSubscriptions(s), topics: topics, logger: opts.Logger,
 		pushSlots: make(chan struct{}, maxPushesInFlight), waitsEnd: make(chan struct{})}
 	svc.stop, svc.cancel = context.WithCancel(context.Background())
@@ -296,42 +300,50 @@ type pullInfo struct {
 }
 
 func (e *change) appendEvent(w store.RecordWriter, sub *Subscription) error {
+	ev := pullEvent{Event: notify.PullEventName(e.ev)}
+	bt, bn := tenant.SplitBucket(e.c.Bucket.Name)
+	ev.Info.Bucket.Name, ev.Info.Bucket.Tenant, ev.Info.Bucket.BucketID = bn, bt, e.bucketID
+	ev.Info.Key.Name, ev.Info.Key.Instance = e.c.Object.Key, instance(e.c.Object.VersionID)
+	ev.Info.Mtime = e.c.Object.LastModified.UTC().Format(pullTimeLayout)
+	d := &draft{Log: sub.LogName(), Hash: e.hash, Event: &ev}
+	if sub.PushEndpoint != "" {
+		d.Push = &draftPush{Subscription: sub.Name, Endpoint: sub.PushEndpoint, Args: sub.PushArgs, Topic: sub.Topic}
+	}
+	return e.svc.append(w, d)
+}
+
+func (e *change) appendRecord(w store.RecordWriter, sub *Subscription, configID string) error {
+	// The S3 notification's own topic pushes the event (with its delivery
+	// guarantees); the subscription only stores it.
+	return e.svc.append(w, &draft{Log: sub.LogName(), Hash: e.hash, Record: &notify.PullRecordInput{
+		Event: e.ev, EventTime: e.c.Object.LastModified, Sequence: e.c.Sequence, ConfigurationID: configID,
+		BucketName: e.c.Bucket.Name, BucketOwner: e.c.Bucket.Owner, BucketID: e.bucketID,
+		Key: e.c.Object.Key, VersionID: instance(e.c.Object.VersionID), Hash: e.hash,
+		OpaqueData: sub.Shown().OpaqueData,
+	}})
+}
+
+// append writes d's event into its log inside the commit w belongs to; on
+// a store several gateways share, as a draft the shard's holder moves in
+// (shared.go).
+func (s *Service) append(w store.RecordWriter, d *draft) error {
+	if sw, ok := w.(sharedWriter); ok && s.log.shared {
+		return s.log.appendDraft(sw, d)
+	}
 	var body []byte
-	eventID, err := e.svc.log.Append(w, sub.LogName(), e.hash, func(id string, at time.Time) ([]byte, error) {
-		ev := pullEvent{ID: id, Event: notify.PullEventName(e.ev), Timestamp: at.Format(pullTimeLayout)}
-		bt, bn := tenant.SplitBucket(e.c.Bucket.Name)
-		ev.Info.Bucket.Name, ev.Info.Bucket.Tenant, ev.Info.Bucket.BucketID = bn, bt, e.bucketID
-		ev.Info.Key.Name, ev.Info.Key.Instance = e.c.Object.Key, instance(e.c.Object.VersionID)
-		ev.Info.Mtime = e.c.Object.LastModified.UTC().Format(pullTimeLayout)
+	id, err := s.log.Append(w, d.Log, d.Hash, func(id string, at time.Time) ([]byte, error) {
 		var err error
-		body, err = notify.EncodeJSON(ev)
+		body, err = d.render(id, at)
 		return body, err
 	})
 	if err != nil {
 		return err
 	}
-	if sub.PushEndpoint != "" {
-		e.svc.pushAfter(w, sub, eventID, wrap("events", body))
+	if d.Push != nil {
+		p := d.Push.push(id, wrap("events", body))
+		w.AfterCommit(func() { s.push(p, d.Push.Subscription) })
 	}
 	return nil
-}
-
-func (e *change) appendRecord(w store.RecordWriter, sub *Subscription, configID string) error {
-	_, err := e.svc.log.Append(w, sub.LogName(), e.hash, func(id string, at time.Time) ([]byte, error) {
-		mtime := e.c.Object.LastModified
-		if mtime.IsZero() {
-			mtime = at
-		}
-		return notify.BuildPullRecord(&notify.PullRecordInput{
-			Event: e.ev, EventTime: mtime, Sequence: e.c.Sequence, ConfigurationID: configID,
-			BucketName: e.c.Bucket.Name, BucketOwner: e.c.Bucket.Owner, BucketID: e.bucketID,
-			Key: e.c.Object.Key, VersionID: instance(e.c.Object.VersionID), Hash: e.hash, EventID: id,
-			OpaqueData: sub.Shown().OpaqueData,
-		})
-	})
-	// The S3 notification's own topic pushes the event (with its delivery
-	// guarantees); the subscription only stores it.
-	return err
 }
 
 // wrap renders {"<name>":[body]}.
@@ -344,36 +356,33 @@ func wrap(name string, body []byte) []byte {
 	return append(out, "]}"...)
 }
 
-// pushAfter pushes an event to a subscription's endpoint once the commit
-// is durable (never early), without persistence or retry (pubsub.md
-// §6.3): the outcome is only counted.
-func (s *Service) pushAfter(w store.RecordWriter, sub *Subscription, eventID string, body []byte) {
+// push pushes an event to a subscription's endpoint once its commit is
+// durable (never early), without persistence or retry (pubsub.md §6.3):
+// the outcome is only counted.
+func (s *Service) push(p notify.Push, subscription string) {
 	if s.opts.Pusher == nil {
 		return
 	}
-	p := notify.Push{Endpoint: sub.PushEndpoint, Args: sub.PushArgs, Topic: sub.Topic, ID: eventID, Body: body}
-	w.AfterCommit(func() {
-		select {
-		case s.pushSlots <- struct{}{}:
-		default:
+	select {
+	case s.pushSlots <- struct{}{}:
+	default:
+		s.pushFailed.Add(1)
+		s.logger.Warn("subscription push dropped: too many in flight", "subscription", subscription)
+		return
+	}
+	s.pushes.Add(1)
+	s.pushPending.Add(1)
+	go func() {
+		defer func() { <-s.pushSlots; s.pushPending.Add(-1); s.pushes.Done() }()
+		ctx, cancel := context.WithTimeout(s.stop, s.opts.PushTimeout)
+		defer cancel()
+		if err := s.opts.Pusher.Push(ctx, p); err != nil {
 			s.pushFailed.Add(1)
-			s.logger.Warn("subscription push dropped: too many in flight", "subscription", sub.Name)
+			s.logger.Warn("subscription push failed", "subscription", subscription, "event_id", p.ID, "err", err)
 			return
 		}
-		s.pushes.Add(1)
-		s.pushPending.Add(1)
-		go func() {
-			defer func() { <-s.pushSlots; s.pushPending.Add(-1); s.pushes.Done() }()
-			ctx, cancel := context.WithTimeout(s.stop, s.opts.PushTimeout)
-			defer cancel()
-			if err := s.opts.Pusher.Push(ctx, p); err != nil {
-				s.pushFailed.Add(1)
-				s.logger.Warn("subscription push failed", "subscription", sub.Name, "event_id", eventID, "err", err)
-				return
-			}
-			s.pushOK.Add(1)
-		}()
-	})
+		s.pushOK.Add(1)
+	}()
 }
 
 // Counters are the PubSub counters of pubsub.md §9 kept by the service.

@@ -68,6 +68,19 @@
 // Events put back by Replay get new sequences: they are ordered after the
 // events already queued.
 //
+// # Shared stores
+//
+// On a store several gateways share (RADOS) the commit's RecordWriter is
+// a SharedWriter: it numbers the records (from the commit sequence, unique
+// in the cluster and growing per object) and reports the shard's full
+// mark, and Enqueue accounts nothing. Each shard is delivered by the
+// gateway holding its lease, with a Queue of Config.Shared over that
+// shard's records: its workers load each topic from the head in one atomic
+// read (PageScanner), which holds every earlier pending event of an object
+// whenever it holds a later one, so per-object order needs no commit
+// notice; Refresh recounts and starts workers for events other gateways
+// committed.
+//
 // # Locks
 //
 // Lock order: topic.admin → Queue.mu → topic.mu. Worker state is owned by the

@@ -154,6 +154,16 @@ type Config struct {
 	PollInterval time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Sequence, if set, numbers the events written outside a commit of a
+	// store several gateways share (EnqueueDirect, Replay): unique in the
+	// cluster, where the in-memory counter is only unique in this process.
+	Sequence func() (uint64, error)
+	// Shared marks the queue of one shard of a store shared by several
+	// gateways (see SharedWriter): other gateways' commits add events
+	// without notice, so workers load from the head of the topic's keys
+	// every time (one atomic page if KV is a PageScanner) and Refresh
+	// recounts. Enqueue is not called on it.
+	Shared bool
 	// OnDelivered, if set, is called after each positive acknowledgement
 	// with the time from the event's Enqueued (its commit, or its replay)
 	// to the ack. It runs on the topic's worker and must be quick.
@@ -187,18 +197,24 @@ type Counters struct {
 // Queue is the set of persistent topic queues. Its methods are safe for
 // concurrent use.
 type Queue struct {
-	kv      kv.Store
-	send    Sender
-	policy  func(string) (Policy, bool)
-	window  int
-	buffer  int
-	timeout time.Duration
-	bmin    time.Duration
-	bmax    time.Duration
-	poll    time.Duration
-	log     *slog.Logger
-	now     func() time.Time
-	onAck   func(topic string, latency time.Duration)
+	kv        kv.Store
+	send      Sender
+	policy    func(string) (Policy, bool)
+	window    int
+	buffer    int
+	timeout   time.Duration
+	bmin      time.Duration
+	bmax      time.Duration
+	poll      time.Duration
+	log       *slog.Logger
+	now       func() time.Time
+	onAck     func(topic string, latency time.Duration)
+	shared    bool
+	nextSeqFn func() (uint64, error) // Config.Sequence
+	// A queue delivering through attached Shared queues (delegate.go),
+	// under mu: parts non-nil once one was attached.
+	parts  map[*Queue]struct{}
+	counts map[string]counted
 
 	seq atomic.Uint64 // last sequence handed out
 
@@ -244,19 +260,21 @@ func New(cfg Config) (*Queue, error) {
 		return nil, errors.New("queue: KV, Sender and Policy are required")
 	}
 	q := &Queue{
-		kv:      cfg.KV,
-		send:    cfg.Sender,
-		policy:  cfg.Policy,
-		window:  cmp0(cfg.Window, DefaultWindow),
-		buffer:  cmp0(cfg.Buffer, DefaultBuffer),
-		timeout: cmp0(cfg.SendTimeout, DefaultSendTimeout),
-		bmin:    cmp0(cfg.BackoffMin, DefaultBackoffMin),
-		bmax:    cmp0(cfg.BackoffMax, DefaultBackoffMax),
-		poll:    cmp0(cfg.PollInterval, DefaultPollInterval),
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		onAck:   cfg.OnDelivered,
-		topics:  make(map[string]*topic),
+		kv:        cfg.KV,
+		send:      cfg.Sender,
+		policy:    cfg.Policy,
+		window:    cmp0(cfg.Window, DefaultWindow),
+		buffer:    cmp0(cfg.Buffer, DefaultBuffer),
+		timeout:   cmp0(cfg.SendTimeout, DefaultSendTimeout),
+		bmin:      cmp0(cfg.BackoffMin, DefaultBackoffMin),
+		bmax:      cmp0(cfg.BackoffMax, DefaultBackoffMax),
+		poll:      cmp0(cfg.PollInterval, DefaultPollInterval),
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		onAck:     cfg.OnDelivered,
+		shared:    cfg.Shared,
+		nextSeqFn: cfg.Sequence,
+		topics:    make(map[string]*topic),
 	}
 	q.buffer = max(q.buffer, q.window)
 	q.bmax = max(q.bmax, q.bmin)
@@ -363,7 +381,14 @@ func (q *Queue) Enqueue(w store.RecordWriter, ev Event) error {
 	}
 	ev.Attempts, ev.LastError = 0, ""
 	t := q.topic(ev.Topic)
-	ev.Seq = q.seq.Add(1)
+	if sw, ok := w.(SharedWriter); ok {
+		return q.enqueueShared(sw, ev, p, t)
+	}
+	seq, err := q.nextSeq()
+	if err != nil {
+		return fmt.Errorf("queue: enqueue: %w", err)
+	}
+	ev.Seq = seq
 	val := encode(&ev, time.Time{})
 	size := int64(len(val))
 	trim := false
@@ -385,6 +410,14 @@ func (q *Queue) Enqueue(w store.RecordWriter, ev Event) error {
 	name, seq, enq := ev.Topic, ev.Seq, binrec.UnixNano(ev.Enqueued)
 	w.AfterCommit(func() { q.committed(name, seq, size, enq, trim) })
 	return nil
+}
+
+// nextSeq numbers an event written outside a shared store's commit.
+func (q *Queue) nextSeq() (uint64, error) {
+	if q.nextSeqFn != nil {
+		return q.nextSeqFn()
+	}
+	return q.seq.Add(1), nil
 }
 
 // EnqueueDirect queues ev in a commit of its own (test events, tools).
@@ -527,6 +560,9 @@ func (t *topic) stop(ctx context.Context) error {
 
 // Stats returns the topic's statistics (zero for an unknown topic).
 func (q *Queue) Stats(name string) Stats {
+	if parts, ok := q.delegated(); ok {
+		return q.delegatedStats(name, parts)
+	}
 	t := q.lookup(name)
 	if t == nil {
 		return Stats{}
@@ -549,6 +585,9 @@ func (q *Queue) Stats(name string) Stats {
 
 // Topics returns the names of the topics the queue knows, sorted.
 func (q *Queue) Topics() []string {
+	if parts, ok := q.delegated(); ok {
+		return q.delegatedTopics(parts)
+	}
 	q.mu.Lock()
 	names := make([]string, 0, len(q.topics))
 	for n := range q.topics {
@@ -561,13 +600,23 @@ func (q *Queue) Topics() []string {
 
 // Counters returns totals over every topic.
 func (q *Queue) Counters() Counters {
-	return Counters{
+	c := Counters{
 		Delivered:    q.delivered.Load(),
 		Failed:       q.failed.Load(),
 		Dropped:      q.dropped.Load(),
 		DeadLettered: q.dead.Load(),
 		Pending:      q.pending.Load(),
 	}
+	parts, _ := q.delegated()
+	for _, p := range parts {
+		pc := p.Counters()
+		c.Delivered += pc.Delivered
+		c.Failed += pc.Failed
+		c.Dropped += pc.Dropped
+		c.DeadLettered += pc.DeadLettered
+		c.Pending += pc.Pending
+	}
+	return c
 }
 
 // pageSize is how many keys one administrative batch handles.
@@ -675,7 +724,9 @@ func (q *Queue) Replay(ctx context.Context, name string, ids ...string) (int, er
 				continue
 			}
 			ev.Attempts, ev.LastError, ev.Enqueued = 0, "", q.now()
-			ev.Seq = q.seq.Add(1)
+			if ev.Seq, err = q.nextSeq(); err != nil {
+				return moved, fmt.Errorf("queue: replay: %w", err)
+			}
 			val := encode(&ev, time.Time{})
 			b.Delete(last)
 			b.Put(seqKey(t.qprefix, ev.Seq), val)

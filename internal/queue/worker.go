@@ -189,6 +189,10 @@ func (w *worker) budget() int {
 
 // fill loads events from the cursor on, in key order, up to the budget.
 func (w *worker) fill(ctx context.Context) {
+	if ps, ok := w.q.kv.(PageScanner); ok && w.q.shared {
+		w.fillShared(ctx, ps)
+		return
+	}
 	budget := w.budget()
 	t := w.t
 	t.mu.Lock()
@@ -198,6 +202,9 @@ func (w *worker) fill(ctx context.Context) {
 	}
 	t.more, t.scanning = false, true
 	start := t.cursor
+	if w.q.shared {
+		start = 0 // other gateways' commits land anywhere, unnoticed
+	}
 	t.mu.Unlock()
 
 	next, exhausted, n := start, true, 0
@@ -523,6 +530,12 @@ func (w *worker) flushed(err error) {
 	}
 	for _, s := range f.goneSeqs {
 		delete(w.gone, s)
+	}
+	if w.q.shared && len(f.goneSeqs) > 0 {
+		// Removals free room in the page a shared worker loads from.
+		w.t.mu.Lock()
+		w.t.more = true
+		w.t.mu.Unlock()
 	}
 }
 

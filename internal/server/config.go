@@ -96,6 +96,10 @@ type CephConfig struct {
 	// PoolPrefix names the pools: the store lives in PoolPrefix+".cairn",
 	// created with the cluster's defaults if missing.
 	PoolPrefix string
+	// DrainLease is how long a gateway's hold on draining an index
+	// shard's events lasts unrenewed: a dead gateway's shards are taken
+	// over within it (zero: rados.DefaultDrainTTL, 10 s).
+	DrainLease time.Duration
 }
 
 // Defaults of CephConfig.

@@ -50,6 +50,7 @@ func newPubSub(st Backend, cfg Config, n *notifications, api *s3api.API, log *sl
 		Retention: pc.retention(), ExpireInterval: pc.ExpireInterval,
 		DataBucketPrefix: pc.DataBucketPrefix, DataOIDPrefix: pc.DataOIDPrefix,
 		S3Notifications: n.disp, Pusher: poolPusher{pool: n.pool}, Logger: log.With("component", "pubsub"),
+		Shared: n.shared,
 	})
 	if err != nil {
 		return nil, nil, err

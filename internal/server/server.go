@@ -49,6 +49,8 @@ type Server struct {
 	s3       *s3api.API
 	notify   *notify.Dispatcher
 	queue    *queue.Queue
+	drainer  Drainer        // nil but on a store several gateways share (drain.go)
+	notifs   *notifications // what drained shards' queues are made of
 	pool     *endpoint.Pool
 	ln       net.Listener
 	root     Root
@@ -174,6 +176,7 @@ func New(cfg Config) (s *Server, err error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	disp = n.disp
+	n.shared = opened.Drainer != nil
 	defer func() {
 		if err != nil {
 			n.close()
@@ -230,7 +233,7 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
 		ln: ln, root: root, where: opened.Where, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
-		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs}
+		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs, drainer: opened.Drainer, notifs: n}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	// The console forwards to s.handler. (A metrics history, when the
@@ -256,6 +259,8 @@ type notifications struct {
 	queue  *queue.Queue
 	pool   *endpoint.Pool
 	pubsub *pubsub.Service // nil unless PubSub is enabled
+	qcfg   queue.Config    // the queue's, also each drained shard's (drain.go)
+	shared bool            // several gateways share the store (drain.go)
 }
 
 func newNotifications(st Backend, cfg Config, log *slog.Logger, m *metrics.Metrics) (*notifications, error) {
@@ -280,11 +285,15 @@ func newNotifications(st Backend, cfg Config, log *slog.Logger, m *metrics.Metri
 		_ = n.pool.Close()
 		return nil, err
 	}
-	n.queue, err = queue.New(queue.Config{
+	n.qcfg = queue.Config{
 		KV: st.KV(), Sender: n.disp, Policy: n.disp.QueuePolicy,
 		SendTimeout: nc.SendTimeout, BackoffMin: nc.RetryBackoffMin, BackoffMax: nc.RetryBackoffMax,
 		PollInterval: nc.PollInterval, Logger: log.With("component", "queue"), OnDelivered: onAck,
-	})
+	}
+	if sq, ok := st.(recordSequencer); ok {
+		n.qcfg.Sequence = sq.RecordSequence
+	}
+	n.queue, err = queue.New(n.qcfg)
 	if err != nil {
 		n.close()
 		return nil, fmt.Errorf("open notification queue: %w", err)
@@ -436,7 +445,7 @@ func (s *Server) run(ctx context.Context) error {
 	qctx, stopQueue := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopQueue()
 	queueErr := make(chan error, 1)
-	go func() { queueErr <- s.queue.Run(qctx) }()
+	go func() { queueErr <- s.runQueues(qctx) }()
 	pubsubDone := make(chan error, 1)
 	go func() { pubsubDone <- runPubSub(qctx, s.pubsub) }()
 

@@ -38,6 +38,30 @@ type OpenedStore struct {
 	// Cluster, if not nil, reads the status of the store's Ceph cluster
 	// (GET /admin/cluster and the cairn_ceph_* metrics).
 	Cluster ClusterStatus
+	// Drainer, if not nil, delivers queued events per shard (several
+	// gateways share the store): the server runs a shared queue on each
+	// shard whose lease it holds instead of one queue over the whole kv.
+	Drainer Drainer
+}
+
+// Drainer hands each shard this gateway holds the lease of to run, until
+// the lease is lost or ctx ends (RADOS: rados.Store.Drain).
+type Drainer interface {
+	Drain(ctx context.Context, run func(ctx context.Context, sh DrainedShard)) error
+}
+
+// DrainedShard is one shard a Drainer holds.
+type DrainedShard struct {
+	// Name names the shard in logs.
+	Name string
+	// KV holds the shard's records; its writes fail once the lease is lost.
+	KV kv.Store
+	// Shares is how many shards split a topic's capacity.
+	Shares int
+	// Wake receives when a commit of this gateway wrote to the shard.
+	Wake <-chan struct{}
+	// SyncFull marks the key prefixes whose share of capacity is used.
+	SyncFull func(ctx context.Context, full map[string]bool) error
 }
 
 // ClusterStatus reads the status of a store's cluster (the RADOS

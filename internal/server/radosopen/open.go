@@ -67,6 +67,7 @@ func Open(ctx context.Context, p server.StoreParams) (*server.OpenedStore, error
 		return nil, err
 	}
 	return &server.OpenedStore{Backend: rs, Keys: keys, Where: "pool " + pool, Peers: rs.peers,
+		Drainer: shardDrainer{st: st, ttl: c.DrainLease},
 		Cluster: func(ctx context.Context) (cephstatus.Status, error) { return cephstatus.Fetch(ctx, conn) }}, nil
 }
 

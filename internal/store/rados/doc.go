@@ -48,7 +48,17 @@
 // a record exists iff its change does. KV merges them with the metadata
 // object's rows. Each shard is drained by the holder of its lease
 // (lease.go): a cls_lock lock with an expiry and a fencing epoch that
-// guards every removal.
+// guards every removal. Every gateway runs Drain (drain.go), which takes
+// the leases no one holds, renews its own and runs a consumer on each
+// (the server: a shared queue.Queue over ShardLease.KV), woken by this
+// gateway's commits and, through a watch on the shard, by the RADOS
+// notifications other gateways send after theirs. The metadata
+// object is drained the same way (records kv writes queued). A commit
+// numbers its records from its change's sequence and reads the shard's
+// full marks under a guard (txn.RecordSequence, RecordsFull: the
+// queue.SharedWriter of the commit). Pull subscriptions' commits write
+// drafts ("e/psubq/...") that the holder moves into the logs (package
+// pubsub, shared.go) with KV's CompareAndApply.
 //
 // # Garbage
 //

@@ -280,3 +280,28 @@ func (k kvStore) Apply(ctx context.Context, b *kv.Batch) error {
 	}
 	return nil
 }
+
+// CompareAndApply commits the writes of b in one write of the metadata
+// object guarded by key holding old (nil: absent); false if it does not.
+// (Unlike Apply it does not look for the keys among hook records: its
+// callers write keys no hook writes.)
+func (k kvStore) CompareAndApply(ctx context.Context, key, old []byte, b *kv.Batch) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	op := newWriteOp()
+	defer op.release()
+	var want []byte
+	if old != nil {
+		want = wrap(old)
+	}
+	op.omapEqual(rowKV+esc(string(key)), want)
+	if err := addKVOps(op, b.Ops, nil); err != nil {
+		return false, err
+	}
+	err := op.operate(k.s.io, metaOID)
+	if errors.Is(err, errConflict) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -26,6 +26,7 @@ const (
 	rowPart    = "p/"
 	rowRecord  = "e/"
 	rowClosed  = "x/closed"
+	rowFull    = "f/" // "f/<prefix>": the drainer's mark, records under prefix are over the shard's share
 
 	// sep ends an escaped key inside a row name; it sorts before every
 	// escaped byte, so rows of one key sort together and in key order.

@@ -4,6 +4,7 @@ package rados
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"syscall"
@@ -38,6 +39,7 @@ type ShardLease struct {
 	s      *Store
 	oid    string
 	cookie string
+	rows   string // the row prefix of its records: rowRecord, rowKV for the metadata object
 	ttl    time.Duration
 	epoch  []byte // the fencing epoch row as this holder wrote it
 	// Epoch is the fencing epoch of this holding; it grows with every
@@ -45,86 +47,103 @@ type ShardLease struct {
 	Epoch uint64
 }
 
+// Name is the leased shard's object name.
+func (l *ShardLease) Name() string { return l.oid }
+
 // ShardOIDs lists the index shards of every bucket: the units of draining.
 func (s *Store) ShardOIDs(ctx context.Context) ([]string, error) { return s.shardOIDs(ctx) }
 
 // AcquireShardLease takes the drain lease of shard oid for ttl, failing
-// with ErrLeaseHeld while another gateway holds it.
+// with ErrLeaseHeld while another gateway holds it. The lock and the raise
+// of the fencing epoch are one write operation guarded by the shard
+// existing (cls_lock alone would create a deleted shard again).
 func (s *Store) AcquireShardLease(ctx context.Context, oid string, ttl time.Duration) (*ShardLease, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	l := &ShardLease{s: s, oid: oid, cookie: newID(), ttl: ttl, rows: rowRecord}
+	if oid == metaOID {
+		l.rows = rowKV // records kv writes queued (replays, test events)
 	}
-	l := &ShardLease{s: s, oid: oid, cookie: newID(), ttl: ttl}
-	ret, err := s.io.LockExclusive(oid, drainLock, l.cookie, "cairn drain", ttl, nil)
-	if err != nil {
-		return nil, fmt.Errorf("rados: lock %s: %w", oid, err)
-	}
-	if ret == -int(syscall.EBUSY) {
-		return nil, ErrLeaseHeld
-	}
-	if err := l.bumpEpoch(); err != nil {
-		l.Release()
-		return nil, err
-	}
-	return l, nil
-}
-
-// bumpEpoch raises the shard's fencing epoch in a guarded write.
-func (l *ShardLease) bumpEpoch() error {
 	for range maxAttempts {
-		old, err := getRow(l.s.io, l.oid, rowEpoch)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		old, err := getRow(s.io, oid, rowEpoch)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var epoch uint64
 		if old != nil {
 			v, err := unwrap(old)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			epoch = beUint64(v)
 		}
 		next := wrap(be64(epoch + 1))
-		op := newWriteOp()
-		op.assertExists()
-		op.omapEqual(rowEpoch, old)
-		op.omapSet(map[string][]byte{rowEpoch: next})
-		err = op.operate(l.s.io, l.oid)
-		op.release()
+		err = l.lockOp(false, old, map[string][]byte{rowEpoch: next})
 		if errors.Is(err, errConflict) {
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.epoch, l.Epoch = next, epoch+1
-		return nil
+		return l, nil
 	}
-	return fmt.Errorf("rados: fencing epoch of %s: %w", l.oid, errConflict)
+	return nil, fmt.Errorf("rados: fencing epoch of %s: %w", oid, errConflict)
 }
 
-// Renew extends the lease by its ttl; ErrLeaseLost if it lapsed and
-// another gateway took the shard.
+// lockOp runs, in one operation on an existing shard, the cls_lock lock
+// (renew: extend this holder's), a guard that the fencing epoch is epoch,
+// and set. ErrLeaseHeld: another gateway holds the lock.
+func (l *ShardLease) lockOp(renew bool, epoch []byte, set map[string][]byte) error {
+	op := newWriteOp()
+	defer op.release()
+	op.assertExists()
+	op.exec("lock", "lock", encodeLockOp(drainLock, l.cookie, "cairn drain", l.ttl, renew))
+	op.omapEqual(rowEpoch, epoch)
+	op.omapSet(set)
+	err := op.operate(l.s.io, l.oid)
+	if errors.Is(err, syscall.EBUSY) {
+		return ErrLeaseHeld
+	}
+	return err
+}
+
+// encodeLockOp is Ceph's encoding of cls_lock_lock_op (version 1): an
+// exclusive lock with an expiry; renew sets LOCK_FLAG_MAY_RENEW.
+func encodeLockOp(name, cookie, desc string, ttl time.Duration, renew bool) []byte {
+	str := func(b []byte, s string) []byte {
+		return append(binary.LittleEndian.AppendUint32(b, uint32(len(s))), s...)
+	}
+	var body []byte
+	body = str(body, name)
+	body = append(body, 1) // LOCK_EXCLUSIVE
+	body = str(body, cookie)
+	body = str(body, "") // tag
+	body = str(body, desc)
+	body = binary.LittleEndian.AppendUint32(body, uint32(ttl/time.Second))
+	body = binary.LittleEndian.AppendUint32(body, uint32(ttl%time.Second))
+	var flags byte
+	if renew {
+		flags = 1
+	}
+	body = append(body, flags)
+	out := binary.LittleEndian.AppendUint32([]byte{1, 1}, uint32(len(body)))
+	return append(out, body...)
+}
+
+// Renew extends the lease by its ttl, in one operation guarded by the
+// fencing epoch being this holder's; ErrLeaseLost if another gateway took
+// the shard, an error wrapping rados.ErrNotFound if the shard is gone.
 func (l *ShardLease) Renew(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	renew := byte(1) // LIBRADOS_LOCK_FLAG_RENEW
-	ret, err := l.s.io.LockExclusive(l.oid, drainLock, l.cookie, "cairn drain", l.ttl, &renew)
-	if err != nil {
-		return fmt.Errorf("rados: renew %s: %w", l.oid, err)
-	}
-	if ret == -int(syscall.EBUSY) {
+	err := l.lockOp(true, l.epoch, nil)
+	if errors.Is(err, ErrLeaseHeld) || errors.Is(err, errConflict) {
 		return ErrLeaseLost
 	}
-	cur, err := getRow(l.s.io, l.oid, rowEpoch)
-	if err != nil {
-		return err
-	}
-	if string(cur) != string(l.epoch) {
-		return ErrLeaseLost
-	}
-	return nil
+	return err
 }
 
 // Release gives the lease up (its records stay for the next holder).
@@ -142,9 +161,9 @@ func (l *ShardLease) Pending(ctx context.Context, prefix, after []byte, max int)
 	}
 	start := ""
 	if len(after) > 0 {
-		start = rowRecord + esc(string(after))
+		start = l.rows + esc(string(after))
 	}
-	rows, _, err := rangeRows(l.s.io, l.oid, start, rowRecord+esc(string(prefix)), max)
+	rows, _, err := rangeRows(l.s.io, l.oid, start, l.rows+esc(string(prefix)), max)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +173,7 @@ func (l *ShardLease) Pending(ctx context.Context, prefix, after []byte, max int)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, kv.Pair{Key: []byte(unesc(r.Key[len(rowRecord):])), Value: v})
+		out = append(out, kv.Pair{Key: []byte(unesc(r.Key[len(l.rows):])), Value: v})
 	}
 	return out, nil
 }
@@ -168,7 +187,7 @@ func (l *ShardLease) Remove(ctx context.Context, keys ...[]byte) error {
 	}
 	rows := make([]string, len(keys))
 	for i, k := range keys {
-		rows[i] = rowRecord + esc(string(k))
+		rows[i] = l.rows + esc(string(k))
 	}
 	op := newWriteOp()
 	defer op.release()

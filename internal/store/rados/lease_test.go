@@ -87,3 +87,18 @@ func TestShardLeaseTakeover(t *testing.T) {
 		t.Errorf("record left after draining: %q, %v", p.Key, err)
 	}
 }
+
+// Taking or renewing the lease of a shard that is gone (its bucket was
+// deleted) fails and leaves no object behind: a lock must not recreate an
+// index shard that commits would then pass their existence guard on.
+func TestShardLeaseOfMissingShard(t *testing.T) {
+	a := openFresh(t, nil)
+	ctx := context.Background()
+	const oid = "idx.gone.0"
+	if _, err := a.AcquireShardLease(ctx, oid, time.Second); err == nil {
+		t.Error("lease of a missing shard taken")
+	}
+	if _, err := a.io.Stat(oid); !isNotFound(err) {
+		t.Fatalf("after a lease attempt the missing shard is there: %v", err)
+	}
+}

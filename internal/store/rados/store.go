@@ -64,6 +64,7 @@ type Store struct {
 	log    *slog.Logger
 	seq    seqLease
 	hinted sync.Map // record segments whose hint row exists (kv.go)
+	drains drainSet // shards this gateway drains (drain.go)
 
 	gcStop, gcDone chan struct{}
 	closeOnce      sync.Once
@@ -123,6 +124,7 @@ func (s *Store) Close() error {
 			close(s.gcStop)
 			<-s.gcDone
 		}
+		s.drains.notifiers.Wait()
 		s.io.Destroy()
 	})
 	return nil

@@ -28,6 +28,8 @@ type txn struct {
 	aborted []func() // AfterAbort callbacks
 	done    bool
 	ok      bool
+	ranks   int  // records numbered by RecordSequence
+	records bool // the commit writes hook records
 }
 
 // newTxn starts a commit to shard oid guarded by the shard being open
@@ -71,7 +73,39 @@ func (t *txn) Put(key, value []byte) error {
 		return err
 	}
 	t.setRow(rowRecord+esc(string(key)), value)
+	t.records = true
 	return nil
+}
+
+// maxRanks bounds the records of one commit RecordSequence numbers.
+const maxRanks = 1 << 8
+
+// RecordSequence implements queue.SharedWriter: the change's sequence
+// (issued once in the cluster, and past the key's last one: seqLease.next)
+// times 256 plus the record's rank in the commit.
+func (t *txn) RecordSequence() (uint64, error) {
+	if t.seq == 0 {
+		return 0, errors.New("rados: record sequence before the change's")
+	}
+	if t.ranks >= maxRanks {
+		return 0, fmt.Errorf("rados: more than %d numbered records in one commit", maxRanks)
+	}
+	n := t.seq<<8 | uint64(t.ranks)
+	t.ranks++
+	return n, nil
+}
+
+// RecordsFull implements queue.SharedWriter: whether the shard's drainer
+// marked prefix full (lease.go, SyncFull). The commit is guarded by the
+// mark as read, so a commit racing a change of the mark retries.
+func (t *txn) RecordsFull(prefix []byte) (bool, error) {
+	row := rowFull + esc(string(prefix))
+	v, err := getRow(t.s.io, t.oid, row)
+	if err != nil {
+		return false, err
+	}
+	t.op.omapEqual(row, v)
+	return v != nil, nil
 }
 
 // AfterCommit implements store.RecordWriter.
@@ -85,6 +119,7 @@ func (t *txn) change(kind store.ChangeKind, b store.Bucket, info store.ObjectInf
 	if t.s.hook == nil {
 		return nil
 	}
+	t.seq = seq
 	c := store.Change{Kind: kind, Object: info, Hidden: hidden, Bucket: b, Sequence: seq, Time: info.LastModified}
 	if err := t.s.hook(t.ctx, c, t); err != nil {
 		return fmt.Errorf("rados: change hook: %w", err)
@@ -128,6 +163,9 @@ func (t *txn) close() {
 	fns := t.aborted
 	if t.ok {
 		fns = t.after
+		if t.records {
+			t.s.committed(t.oid)
+		}
 	}
 	t.after, t.aborted = nil, nil
 	for _, fn := range fns {

@@ -146,3 +146,13 @@ func opError(ret int, oid string) error {
 		return fmt.Errorf("rados: write %s: %w", oid, syscall.Errno(-ret))
 	}
 }
+
+// exec adds a call of cls method cls.method with input in; a failure of
+// the method fails the whole operation with its return code.
+func (w *writeOp) exec(cls, method string, in []byte) {
+	ccls, cmethod := C.CString(cls), C.CString(method)
+	w.cmem = append(w.cmem, unsafe.Pointer(ccls), unsafe.Pointer(cmethod))
+	buf, n := w.cbytes(in)
+	C.rados_write_op_exec(w.op, ccls, cmethod, buf, n, nil)
+	w.steps++
+}

@@ -1,0 +1,300 @@
+//go:build rados
+
+package rados
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Draining: every gateway runs Drain. It takes the lease of each shard no
+// other gateway holds (a dead gateway's lapse within their TTL), renews
+// the ones it holds and runs the caller's consumer on each while it holds
+// it. The metadata object is a shard too: records queued by kv writes
+// (dead letters replayed, test events) live there.
+
+// DefaultDrainTTL is the lease time of a shard when DrainOptions.TTL is
+// zero: a dead gateway's shards are taken over within it.
+const DefaultDrainTTL = 10 * time.Second
+
+// DrainOptions configure Drain.
+type DrainOptions struct {
+	// TTL is the lease time; leases are renewed and new shards looked for
+	// every TTL/3.
+	TTL time.Duration
+	// Run consumes one held shard's records until ctx ends (the lease was
+	// lost or not renewed in time, the shard is gone, or Drain stops). It
+	// must return then.
+	Run func(ctx context.Context, sh DrainShard)
+}
+
+// DrainShard is one shard Drain holds.
+type DrainShard struct {
+	Lease *ShardLease
+	// Shares is how many shards share its bucket's records (a topic's
+	// capacity is split evenly among them).
+	Shares int
+	// Wake receives (coalesced) when a commit of this gateway wrote
+	// records to the shard.
+	Wake <-chan struct{}
+}
+
+// held is one shard Drain holds.
+type held struct {
+	lease   *ShardLease
+	renewed time.Time
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// drainSet is the wake channels of the shards this gateway drains.
+type drainSet struct {
+	mu        sync.Mutex
+	wakes     map[string]chan struct{}
+	pokeCh    chan struct{}   // a pass is due (new shards)
+	active    bool            // Drain runs: tell other gateways' holders of commits
+	notifying map[string]bool // shards being notified: true if again after
+	notifiers sync.WaitGroup  // notifications in flight (Close waits)
+}
+
+func (d *drainSet) pokes() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pokeCh == nil {
+		d.pokeCh = make(chan struct{}, 1)
+	}
+	return d.pokeCh
+}
+
+func (d *drainSet) poke() {
+	d.mu.Lock()
+	ch := d.pokeCh
+	d.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// committed tells the holder of shard oid that a commit wrote records
+// there: this gateway's consumer at once, another gateway's through a
+// RADOS notification on the shard, which its holder watches (one in flight
+// per shard, repeated once if commits came meanwhile).
+func (s *Store) committed(oid string) {
+	d := &s.drains
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ch := d.wakes[oid]; ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if !d.active {
+		return
+	}
+	if _, ok := d.notifying[oid]; ok {
+		d.notifying[oid] = true
+		return
+	}
+	if d.notifying == nil {
+		d.notifying = map[string]bool{}
+	}
+	d.notifying[oid] = false
+	d.notifiers.Add(1)
+	go func() {
+		defer d.notifiers.Done()
+		for {
+			if _, _, err := s.io.NotifyWithTimeout(oid, nil, notifyTimeout); err != nil && !isNotFound(err) {
+				s.log.Debug("rados: notify a shard's holder", "object", oid, "err", err)
+			}
+			d.mu.Lock()
+			again := d.notifying[oid]
+			if !again || !d.active {
+				delete(d.notifying, oid)
+				d.mu.Unlock()
+				return
+			}
+			d.notifying[oid] = false
+			d.mu.Unlock()
+		}
+	}()
+}
+
+// notifyTimeout bounds the wait for a holder's acknowledgement (a dead
+// one never gives it; its successor polls).
+const notifyTimeout = 2 * time.Second
+
+// watchShard wakes wake on every notification of oid (commits of other
+// gateways) until ctx ends; without a watch, the consumer's polling remains.
+func (s *Store) watchShard(ctx context.Context, oid string, wake chan<- struct{}) (stop func()) {
+	w, err := s.io.Watch(oid)
+	if err != nil {
+		s.log.Warn("rados: watch shard", "object", oid, "err", err)
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { _ = w.Delete() }()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-w.Events():
+				_ = ev.Ack(nil)
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			case err := <-w.Errors():
+				s.log.Warn("rados: shard watch lost; polling it", "object", oid, "err", err)
+				return
+			}
+		}
+	}()
+	return func() { <-done }
+}
+
+func (d *drainSet) set(oid string, ch chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.wakes == nil {
+		d.wakes = map[string]chan struct{}{}
+	}
+	if ch == nil {
+		delete(d.wakes, oid)
+	} else {
+		d.wakes[oid] = ch
+	}
+}
+
+// Drain holds and consumes shards until ctx ends, then stops every
+// consumer and releases its leases (their successors need not wait for
+// them to lapse).
+func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
+	ttl := opts.TTL
+	if ttl <= 0 {
+		ttl = DefaultDrainTTL
+	}
+	s.drains.mu.Lock()
+	s.drains.active = true
+	s.drains.mu.Unlock()
+	holding := map[string]*held{}
+	defer func() {
+		s.drains.mu.Lock()
+		s.drains.active = false
+		s.drains.mu.Unlock()
+		for oid, h := range holding {
+			s.stopDrain(oid, h)
+			h.lease.Release()
+		}
+	}()
+	tick := time.NewTicker(ttl / 3)
+	defer tick.Stop()
+	pokes := s.drains.pokes()
+	for {
+		s.drainPass(ctx, ttl, opts.Run, holding)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-pokes:
+		}
+	}
+}
+
+// drainPass renews what is held and takes what is free.
+func (s *Store) drainPass(ctx context.Context, ttl time.Duration, run func(context.Context, DrainShard), holding map[string]*held) {
+	shares, err := s.drainUnits(ctx)
+	if err != nil {
+		s.log.Warn("rados: list shards to drain", "err", err)
+	}
+	for oid, h := range holding {
+		var err error
+		if shares == nil || shares[oid] > 0 { // else its bucket is gone
+			if err = h.lease.Renew(ctx); err == nil {
+				h.renewed = time.Now()
+				continue
+			}
+			if !errors.Is(err, ErrLeaseLost) && !isNotFound(err) && time.Since(h.renewed) < ttl*2/3 {
+				continue // a transient error: the lease still has time
+			}
+		}
+		s.log.Info("rados: stop draining shard", "object", oid, "err", err)
+		s.stopDrain(oid, h)
+		if !errors.Is(err, ErrLeaseLost) {
+			h.lease.Release()
+		}
+		delete(holding, oid)
+	}
+	for oid, n := range shares {
+		if holding[oid] != nil || ctx.Err() != nil {
+			continue
+		}
+		l, err := s.AcquireShardLease(ctx, oid, ttl)
+		if err != nil {
+			if !errors.Is(err, ErrLeaseHeld) {
+				s.log.Warn("rados: take shard lease", "object", oid, "err", err)
+			}
+			continue
+		}
+		s.log.Debug("rados: draining shard", "object", oid, "epoch", l.Epoch)
+		h := &held{lease: l, renewed: time.Now(), done: make(chan struct{})}
+		wake := make(chan struct{}, 1)
+		s.drains.set(oid, wake)
+		var rctx context.Context
+		rctx, h.cancel = context.WithCancel(ctx)
+		go func() {
+			defer close(h.done)
+			defer s.watchShard(rctx, oid, wake)()
+			run(rctx, DrainShard{Lease: l, Shares: n, Wake: wake})
+		}()
+		holding[oid] = h
+	}
+}
+
+func (s *Store) stopDrain(oid string, h *held) {
+	s.drains.set(oid, nil)
+	h.cancel()
+	<-h.done
+}
+
+// drainUnits maps every shard to drain to its bucket's shard count.
+func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{metaOID: 1}
+	c := newCursor(s.io, metaOID, rowBucket, "")
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r, ok, err := c.peek()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return out, nil
+		}
+		c.next()
+		rec, err := decodeBucket(r.Value)
+		if err != nil {
+			return nil, err
+		}
+		for n := range rec.Shards {
+			out[shardOID(rec.ID, n)] = rec.Shards
+		}
+	}
+}
+
+// RecordSequence numbers a record written outside a commit (a replayed
+// dead letter, a test event) like a commit's (txn.RecordSequence): from a
+// sequence number issued once in the cluster.
+func (s *Store) RecordSequence() (uint64, error) {
+	n, err := s.seq.next(0)
+	return n << 8, err
+}
