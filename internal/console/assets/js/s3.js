@@ -3,13 +3,13 @@
 // Answers are parsed from S3's XML into plain objects here, so that views
 // deal with data, not documents.
 import * as api from './api.js';
-import { objectPath, kids, kid, txt, root, xmlEscape, header } from './ui.js';
+import { kids, kid, txt, root, xmlEscape, header } from './ui.js';
 import { contentMD5 } from './md5.js';
 
 // call is api.s3 with a bucket and optional key.
 export function call(method, bucket, key, opts = {}) {
-  const path = bucket === undefined ? '' : objectPath(bucket, key);
-  return api.s3(method, '/' + path, opts);
+  const path = bucket === undefined ? '/' : api.objectPath(bucket, key);
+  return api.s3(method, path, opts);
 }
 
 // sendXML sends a small XML document with its Content-MD5 (which S3

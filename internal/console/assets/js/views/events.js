@@ -2,7 +2,8 @@
 // and a ReadableStream (newline-delimited {"Records":[…]} messages, empty
 // ones as keep-alives, "Err" for events the server had to drop). The view
 // reconnects with a capped backoff and stops when the route changes.
-import { h, clear, field, checkbox, formatBytes, routeHash, objectPath } from '../ui.js';
+import * as api from '../api.js';
+import { h, clear, field, checkbox, formatBytes, routeHash, errorText } from '../ui.js';
 
 const maxShown = 500;
 const eventChoices = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:ObjectAccessed:*'];
@@ -70,15 +71,12 @@ function filterForm(bucket, q) {
 
 // stream reads the live stream until signal aborts, reconnecting.
 async function stream(bucket, q, { signal, onRecord, onStatus }) {
-  const qs = new URLSearchParams({ events: q.events || '', ping: String(pingSeconds) });
-  if (q.prefix) qs.set('prefix', q.prefix);
-  if (q.suffix) qs.set('suffix', q.suffix);
-  const url = `/api/s3/${objectPath(bucket)}?${qs}`;
+  const query = { events: q.events || '', ping: String(pingSeconds) };
+  if (q.prefix) query.prefix = q.prefix;
+  if (q.suffix) query.suffix = q.suffix;
   for (let attempt = 0; !signal.aborted; attempt += 1) {
     try {
-      const res = await fetch(url, { signal, credentials: 'same-origin', headers: { Accept: 'application/x-ndjson' } });
-      if (res.status === 401) { window.dispatchEvent(new Event('cairn:unauthorized')); return; }
-      if (!res.ok) throw new Error(await errorOf(res));
+      const res = await api.stream(api.objectPath(bucket), { query, signal });
       await readLines(res.body, signal, (line) => {
         const msg = JSON.parse(line);
         attempt = 0;
@@ -89,17 +87,11 @@ async function stream(bucket, q, { signal, onRecord, onStatus }) {
       if (!signal.aborted) onStatus('Disconnected: reconnecting…');
     } catch (err) {
       if (signal.aborted) return;
-      onStatus(`Disconnected: ${err.message}. Reconnecting…`);
+      if (err.status === 401) { window.dispatchEvent(new Event('cairn:unauthorized')); return; }
+      onStatus(`Disconnected: ${errorText(err)}. Reconnecting…`);
     }
     await sleep(backoffMillis[Math.min(attempt, backoffMillis.length - 1)], signal);
   }
-}
-
-async function errorOf(res) {
-  const text = await res.text();
-  const m = /<Code>([^<]*)<\/Code>(?:[\s\S]*<Message>([^<]*)<\/Message>)?/.exec(text);
-  if (m) return `${m[1]}${m[2] ? ': ' + m[2] : ''}`;
-  try { const j = JSON.parse(text); return `${j.code}: ${j.message}`; } catch { return `HTTP ${res.status}`; }
 }
 
 async function readLines(body, signal, onLine) {

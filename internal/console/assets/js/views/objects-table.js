@@ -1,12 +1,11 @@
 // Rows of the object browser: folders, objects and versions.
-import { h, formatBytes, timeEl, objectPath, baseName, routeHash } from '../ui.js';
+import { s3Url, objectPath } from '../api.js';
+import { h, formatBytes, timeEl, baseName, routeHash } from '../ui.js';
 
 // downloadLink is a same-origin link through the forwarder: the browser
 // streams the body to disk itself, however big the object.
 export function downloadLink(bucket, key, versionId, label) {
-  const qs = new URLSearchParams();
-  if (versionId) qs.set('versionId', versionId);
-  const href = `/api/s3/${objectPath(bucket, key)}${qs.toString() ? '?' + qs : ''}`;
+  const href = s3Url(objectPath(bucket, key), versionId ? { versionId } : undefined);
   return h('a', { class: 'btn', href, download: baseName(key), 'aria-label': `${label} ${key}${versionId ? ` version ${versionId}` : ''}` }, label);
 }
 

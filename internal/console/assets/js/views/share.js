@@ -29,7 +29,7 @@ export function shareDialog(bucket, key, versionId) {
       const body = { method: 'GET', bucket, key, expiresSeconds: Number(sel.value) };
       if (versionId) body.versionId = versionId;
       const res = await api.presign(body);
-      url.value = res.url;
+      url.value = typeof res === 'string' ? res : res.url;
       urlField.hidden = false;
       copy.disabled = false;
       note.textContent = `Anyone with this link can download the object until ${new Date(Date.now() + Number(sel.value) * 1000).toLocaleString()}.`;
