@@ -237,8 +237,8 @@ export function uploadPanel(bucket, getPrefix, onDone) {
   const picker = h('input', { type: 'file', id: 'upload-files', multiple: true });
   picker.addEventListener('change', () => { uploader.start(bucket, getPrefix(), Array.from(picker.files)); picker.value = ''; });
   const zone = h('div', { class: 'dropzone', id: 'dropzone' },
-    h('p', {}, 'Drop files here to upload them to this folder, or '),
-    h('label', { for: 'upload-files', class: 'btn primary' }, 'Choose files…'), ' ', picker);
+    h('p', {}, 'Drop files here to upload them to this folder, or choose them:'),
+    h('label', { for: 'upload-files' }, 'Files to upload'), ' ', picker);
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
   zone.addEventListener('drop', (e) => {

@@ -28,7 +28,7 @@ export async function showDetail(panel, bucket, key, versionId, onChange) {
     const n = name.toLowerCase();
     if (n.startsWith('x-amz-checksum-') && n !== 'x-amz-checksum-type') rows.push([`Checksum ${n.slice(15).toUpperCase()}`, h('code', {}, value)]);
     else if (n.startsWith('x-amz-meta-')) rows.push([`Metadata ${n.slice(11)}`, value]);
-    else if (['cache-control', 'content-encoding', 'content-disposition', 'x-amz-server-side-encryption'].includes(n)) rows.push([n, value]);
+    else if (['content-encoding', 'content-disposition', 'x-amz-server-side-encryption'].includes(n)) rows.push([n, value]);
   }
   rows.push(['Lock mode', get('x-amz-object-lock-mode') || 'none'],
     ['Retain until', get('x-amz-object-lock-retain-until-date') ? timeEl(get('x-amz-object-lock-retain-until-date')) : '—'],
@@ -39,8 +39,7 @@ export async function showDetail(panel, bucket, key, versionId, onChange) {
     h('button', { type: 'button', class: 'danger', onclick: () => removeOne(bucket, key, versionId, onChange) }, versionId ? 'Delete this version' : 'Delete'));
   clear(panel).append(h('h2', { id: 'detail-title', tabindex: '-1' }, 'Details'),
     h('dl', { class: 'kv', id: 'detail-kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])), actions,
-    legalHoldControl(bucket, key, versionId, get('x-amz-object-lock-legal-hold')),
-    await tagsEditor(bucket, key, q));
+    ...[legalHoldControl(bucket, key, versionId, get('x-amz-object-lock-legal-hold')), await tagsEditor(bucket, key, q)].filter(Boolean));
   panel.querySelector('#detail-title').focus();
 }
 

@@ -6,7 +6,7 @@ import { h, formatBytes, timeEl, baseName, routeHash } from '../ui.js';
 // streams the body to disk itself, however big the object.
 export function downloadLink(bucket, key, versionId, label) {
   const href = s3Url(objectPath(bucket, key), versionId ? { versionId } : undefined);
-  return h('a', { class: 'btn', href, download: baseName(key), 'aria-label': `${label} ${key}${versionId ? ` version ${versionId}` : ''}` }, label);
+  return h('a', { class: 'btn link', href, download: baseName(key), 'aria-label': `${label} ${key}${versionId ? ` version ${versionId}` : ''}` }, label);
 }
 
 // folderRow links to a common prefix.

@@ -46,9 +46,9 @@ async function showSub(box, name) {
     try {
       const page = await json('GET', `subscriptions/${name}`, { events: '', 'max-entries': String(peekEntries) });
       const evs = page.events || page.Records || [];
-      clear(pending).append(h('p', {}, evs.length ? `${evs.length}${page.is_truncated === 'true' || page.is_truncated === true ? '+' : ''} pending event(s):` : 'No pending events.'),
+      clear(pending).append(h('div', {}, h('p', {}, evs.length ? `${evs.length}${page.is_truncated === 'true' || page.is_truncated === true ? '+' : ''} pending event(s):` : 'No pending events.'),
         evs.length ? h('ul', {}, evs.map((e) => h('li', {}, timeEl(e.eventTime || (e.info && e.info.timestamp) || ''), ' ', e.eventName || e.event || '', ' ',
-          h('span', { class: 'name' }, (e.s3 && e.s3.object && e.s3.object.key) || (e.info && e.info.key && e.info.key.name) || e.id || '')))) : null);
+          h('span', { class: 'name' }, (e.s3 && e.s3.object && e.s3.object.key) || (e.info && e.info.key && e.info.key.name) || e.id || '')))) : null));
     } catch (err) { clear(pending).append(h('p', { class: 'error-text' }, errorText(err))); }
   };
   const remove = async () => {
