@@ -98,10 +98,12 @@ func (b *consoleBrowser) text(sel string) string {
 	return s
 }
 
-// click clicks the element of a CSS selector once it is visible.
+// click clicks the element of a CSS selector once it is visible. It is
+// the element's click(), not a mouse event at its place: a toast that
+// happens to cover the place must not take the click.
 func (b *consoleBrowser) click(sel string) {
 	b.t.Helper()
-	b.run(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	b.run(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(sel)+`).click()`))
 }
 
 // confirm accepts the page's confirmation dialog.

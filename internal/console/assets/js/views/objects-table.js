@@ -15,7 +15,7 @@ export function folderRow(bucket, prefix, base, versions) {
     h('td', {}, ''),
     h('th', { scope: 'row', class: 'name' }, h('a', {
       href: routeHash(`/buckets/${encodeURIComponent(bucket)}`, { prefix, versions: versions ? '1' : '' }),
-    }, '📁 ', prefix.slice(base.length))),
+    }, h('span', { class: 'visually-hidden' }, 'Folder '), prefix.slice(base.length))),
     h('td', { class: 'num' }, ''), h('td', { class: 'hide-narrow' }, ''), h('td', {}, ''));
 }
 

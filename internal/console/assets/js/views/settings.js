@@ -71,7 +71,12 @@ async function docEditor(bucket, o) {
       if (fmt) fmt.value = 'xml';
     } catch (e) { state.textContent = errorText(e); }
   };
+  // section.dataset.state tells tools (and the browser tests) where the
+  // last save stands: saving, invalid, refused, saved, removed.
+  let section = null;
+  const setState = (s) => { if (section) section.dataset.state = s; };
   const save = async () => {
+    setState('saving');
     err.textContent = '';
     area.removeAttribute('aria-invalid');
     let body;
@@ -82,6 +87,7 @@ async function docEditor(bucket, o) {
       err.textContent = `Not valid: ${e.message}`;
       area.setAttribute('aria-invalid', 'true');
       area.focus();
+      setState('invalid');
       return;
     }
     try {
@@ -89,20 +95,23 @@ async function docEditor(bucket, o) {
       else await s3.sendXML('PUT', bucket, undefined, { [o.sub]: '' }, body);
       toast(`${o.title} saved`);
       await load();
+      setState('saved');
     } catch (e) {
       err.textContent = `The server refused it: ${errorText(e)}`;
       area.setAttribute('aria-invalid', 'true');
+      setState('refused');
     }
   };
   const remove = async () => {
-    try { await s3.call('DELETE', bucket, undefined, { query: { [o.sub]: '' } }); toast(`${o.title} removed`); await load(); } catch (e) { toastError(o.title)(e); }
+    try { await s3.call('DELETE', bucket, undefined, { query: { [o.sub]: '' } }); toast(`${o.title} removed`); await load(); setState('removed'); } catch (e) { toastError(o.title)(e); }
   };
   await load();
   const docField = field(`${o.title} document`, area, o.hint);
   area.setAttribute('aria-describedby', `${area.getAttribute('aria-describedby') || ''} ${errId}`.trim());
-  return h('section', { class: 'card', 'aria-labelledby': `${o.id}-title` }, h('h2', { id: `${o.id}-title` }, o.title), state,
+  section = h('section', { class: 'card', id: `${o.id}-section`, 'aria-labelledby': `${o.id}-title` }, h('h2', { id: `${o.id}-title` }, o.title), state,
     fmt ? field('Format', fmt) : null, docField, err,
     h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary', id: `${o.id}-save`, onclick: save }, 'Save'),
       h('button', { type: 'button', id: `${o.id}-delete`, onclick: remove }, 'Remove')));
+  return section;
 }
 
