@@ -7,6 +7,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"sync"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
@@ -175,6 +176,8 @@ func TestBrowserObjectJourney(t *testing.T) {
 		t.Fatalf("the uploaded bytes differ (%d bytes read, %v)", len(body), err)
 	}
 
+	dropUpload(t, b, s3c, bucket)
+	paging(t, b, s3c, bucket)
 	browseAndShare(t, b, s3c, bucket, aws.ToString(head.ETag))
 	downloadAndCompare(t, b, bucket, data)
 	deleteAndVersions(t, b, s3c, bucket)
@@ -390,4 +393,63 @@ func deleteAndVersions(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket s
 	if err != nil || len(vs.Versions) != 0 || len(vs.DeleteMarkers) != 1 {
 		t.Errorf("after deleting the version: %d versions, %d markers, %v", len(vs.Versions), len(vs.DeleteMarkers), err)
 	}
+}
+
+// dropUpload drops a file on the drop zone (a drop event carrying a File,
+// as the browser makes for a file dragged from the desktop).
+func dropUpload(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string) {
+	b.visit("#/buckets/" + bucket)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#dropzone`)), chromedp.Evaluate[chromedp.Void](`(() => {
+	  const dt = new DataTransfer();
+	  dt.items.add(new File(['dropped on the page\n'], 'dropped.txt', {type: 'text/plain'}));
+	  const zone = document.getElementById('dropzone');
+	  zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+	  zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`), b.waitJS(`document.querySelector('#upload-list li[data-key="dropped.txt"]')?.dataset.state === 'done'`))
+	out, err := s3c.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("dropped.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if string(body) != "dropped on the page\n" || aws.ToString(out.ContentType) != "text/plain" {
+		t.Errorf("dropped file stored as %q (%s)", body, aws.ToString(out.ContentType))
+	}
+}
+
+// paging lists a folder of 1,100 keys a page at a time: the page renders
+// only the page's rows, and Next/Previous follow continuation tokens.
+func paging(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string) {
+	const keys, writers = 1100, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < keys; i += writers {
+				k := fmt.Sprintf("many/key-%05d", i)
+				if _, err := s3c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	rows := `document.querySelectorAll('#object-rows tr').length`
+	first := `document.querySelector('#object-rows tr')?.dataset.key`
+	b.visit("#/buckets/" + bucket + "?prefix=many%2F")
+	b.run(b.waitJS(rows+` === 200`), chromedp.SetValue(chromedp.CSS(`#page-size`), "500"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('page-size').dispatchEvent(new Event('change'))`),
+		b.waitJS(rows+` === 500 && `+first+` === 'many/key-00000'`))
+	b.click(`#page-next`)
+	b.run(b.waitJS(rows + ` === 500 && ` + first + ` === 'many/key-00500'`))
+	b.click(`#page-next`)
+	b.run(b.waitJS(rows + ` === 100 && ` + first + ` === 'many/key-01000' && document.getElementById('page-next').disabled`))
+	b.click(`#page-prev`)
+	b.run(b.waitJS(rows + ` === 500 && ` + first + ` === 'many/key-00500'`))
+	b.screenshot("paging")
 }

@@ -11,6 +11,7 @@ export const multipartThreshold = 16 * 1024 * 1024;
 const minPartSize = 8 * 1024 * 1024;
 const maxParts = 10000;
 const parallelParts = 4;
+const parallelFiles = 2;
 const partAttempts = 3;
 const storeKey = 'cairn.uploads';
 
@@ -51,19 +52,29 @@ class Uploader {
   constructor() {
     this.list = h('ul', { class: 'uploads', 'aria-label': 'Uploads', id: 'upload-list' });
     this.running = new Set();
+    this.waiting = [];
     this.onDone = null;
   }
 
-  // start uploads files into bucket under prefix.
+  // start queues files for upload into bucket under prefix; a few run at
+  // a time (each with parallel parts), the others wait their turn.
   start(bucket, prefix, files) {
     for (const file of files) {
-      const key = prefix + (file.webkitRelativePath || file.name);
-      const item = new Item(bucket, key, file);
+      const item = new Item(bucket, prefix + (file.webkitRelativePath || file.name), file);
       this.list.prepend(item.el);
+      this.waiting.push(item);
+    }
+    this.next();
+  }
+
+  next() {
+    while (this.running.size < parallelFiles && this.waiting.length) {
+      const item = this.waiting.shift();
       this.running.add(item);
       item.run().then(() => {
         this.running.delete(item);
-        if (item.ok && this.onDone) this.onDone(bucket, key);
+        if (item.ok && this.onDone) this.onDone(item.bucket, item.key);
+        this.next();
       });
     }
   }

@@ -77,10 +77,10 @@ async function stream(bucket, q, { signal, onRecord, onStatus }) {
   for (let attempt = 0; !signal.aborted; attempt += 1) {
     try {
       const res = await api.stream(api.objectPath(bucket), { query, signal });
+      onStatus('Connected: waiting for events.');
       await readLines(res.body, signal, (line) => {
         const msg = JSON.parse(line);
         attempt = 0;
-        onStatus('Connected: waiting for events.');
         if (msg.Err) onStatus(`Connected. ${msg.Err.Code}: ${msg.Err.Dropped || ''} events were dropped (too slow).`);
         for (const r of msg.Records || []) onRecord(r);
       });

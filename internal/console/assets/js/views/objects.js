@@ -32,7 +32,7 @@ export async function render(root, params) {
       h('a', { href: routeHash(`/buckets/${encodeURIComponent(bucket)}/settings`) }, 'Settings'),
       h('a', { href: routeHash(`/buckets/${encodeURIComponent(bucket)}/events`) }, 'Live events'),
       h('a', { href: '#/buckets' }, 'All buckets')),
-    breadcrumbs(bucket, prefix, versions), toolbar(bucket, prefix, versions, state));
+    breadcrumbs(bucket, prefix, versions), toolbar(bucket, prefix, versions, state, (n) => { state.size = n; state.pages = [{}]; load(0); }));
   const table = h('table', { 'aria-label': `Objects in ${bucket}/${prefix}` },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Selected')),
       h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col', class: 'num' }, 'Size'),
@@ -64,7 +64,6 @@ export async function render(root, params) {
   prev.addEventListener('click', () => load(state.page - 1));
   refresh.addEventListener('click', reload);
   next.addEventListener('click', () => load(state.page + 1));
-  root.addEventListener('pagesize', (e) => { state.size = e.detail; state.pages = [{}]; load(0); });
 
   async function load(page) {
     status.textContent = 'Loading…';
@@ -98,7 +97,7 @@ function breadcrumbs(bucket, prefix, versions) {
   return h('nav', { class: 'breadcrumbs', 'aria-label': 'Folder' }, crumbs);
 }
 
-function toolbar(bucket, prefix, versions, state) {
+function toolbar(bucket, prefix, versions, state, onSize) {
   const search = h('input', { type: 'search', id: 'prefix-search', value: state.search, spellcheck: 'false', autocomplete: 'off' });
   const form = h('form', { class: 'row', role: 'search' }, field('Search by prefix', search),
     h('button', { type: 'submit' }, 'Search'));
@@ -111,7 +110,7 @@ function toolbar(bucket, prefix, versions, state) {
     location.hash = routeHash(`/buckets/${encodeURIComponent(bucket)}`, { prefix, q: state.search, versions: vers.input.checked ? '1' : '' });
   });
   const size = h('select', { id: 'page-size' }, pageSizes.map((s) => h('option', { value: s, selected: s === String(state.size) }, s)));
-  size.addEventListener('change', () => size.dispatchEvent(new CustomEvent('pagesize', { bubbles: true, detail: Number(size.value) })));
+  size.addEventListener('change', () => onSize(Number(size.value)));
   return h('div', { class: 'row' }, form, vers.el, field('Per page', size));
 }
 
