@@ -82,13 +82,6 @@ func (t *sessions) remove(id string) {
 	delete(t.byID, id)
 }
 
-// len is the number of sessions held (expired ones included until swept).
-func (t *sessions) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.byID)
-}
-
 // sweepLocked drops expired and removed sessions from the front of order.
 // Sessions all live equally long, so order is also by expiry.
 func (t *sessions) sweepLocked(now time.Time) {
