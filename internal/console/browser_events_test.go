@@ -97,6 +97,7 @@ func TestBrowserBucketEvents(t *testing.T) {
 	if err != nil || len(nc.TopicConfigurations) != 0 {
 		t.Errorf("after deleting the notification: %+v, %v", nc, err)
 	}
+	lockAndHold(t, b, s3c)
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Errorf("uncaught exceptions in the page: %q", ex)
 	}
@@ -171,4 +172,35 @@ func settingsPage(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string
 		t.Fatalf("notification saved by the page: %+v, %v", nc, err)
 	}
 	b.checkAccessibility("settings")
+}
+
+// lockAndHold creates a bucket with object lock through the form and
+// places a legal hold on an object from the detail panel.
+func lockAndHold(t *testing.T, b *consoleBrowser, s3c *s3.Client) {
+	ctx := t.Context()
+	const bucket = "locked"
+	b.visit("#/buckets")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#new-bucket-name`)), chromedp.SetValue(chromedp.CSS(`#new-bucket-name`), bucket))
+	b.click(`#new-bucket-lock`)
+	b.click(`#new-bucket-submit`)
+	b.run(b.waitJS(`!!document.querySelector('a[href="#/buckets/` + bucket + `"]')`))
+	lc, err := s3c.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(bucket)})
+	if err != nil || lc.ObjectLockConfiguration == nil || lc.ObjectLockConfiguration.ObjectLockEnabled != "Enabled" {
+		t.Fatalf("object lock of the bucket made by the page: %+v, %v", lc, err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("held.txt"), Body: strings.NewReader("held")}); err != nil {
+		t.Fatal(err)
+	}
+	b.visit("#/buckets/" + bucket)
+	b.click(`tr[data-key="held.txt"] button[aria-label="Details of held.txt"]`)
+	b.run(b.waitJS(`document.getElementById('legal-hold')?.textContent === 'Place legal hold'`))
+	b.click(`#legal-hold`)
+	b.run(b.waitJS(`document.getElementById('legal-hold').textContent === 'Release legal hold'`))
+	lh, err := s3c.GetObjectLegalHold(ctx, &s3.GetObjectLegalHoldInput{Bucket: aws.String(bucket), Key: aws.String("held.txt")})
+	if err != nil || lh.LegalHold == nil || lh.LegalHold.Status != "ON" {
+		t.Fatalf("legal hold placed by the page: %+v, %v", lh, err)
+	}
+	b.click(`#legal-hold`) // released again, so that the test's cleanup can remove the bucket
+	b.run(b.waitJS(`document.getElementById('legal-hold').textContent === 'Place legal hold'`))
+	b.checkAccessibility("object-lock-detail")
 }

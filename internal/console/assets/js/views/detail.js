@@ -39,7 +39,8 @@ export async function showDetail(panel, bucket, key, versionId, onChange) {
     h('button', { type: 'button', class: 'danger', onclick: () => removeOne(bucket, key, versionId, onChange) }, versionId ? 'Delete this version' : 'Delete'));
   clear(panel).append(h('h2', { id: 'detail-title', tabindex: '-1' }, 'Details'),
     h('dl', { class: 'kv', id: 'detail-kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])), actions,
-    ...[legalHoldControl(bucket, key, versionId, get('x-amz-object-lock-legal-hold')), await tagsEditor(bucket, key, q)].filter(Boolean));
+    ...[await lockEnabled(bucket) ? legalHoldControl(bucket, key, versionId, get('x-amz-object-lock-legal-hold')) : null,
+      await tagsEditor(bucket, key, q)].filter(Boolean));
   panel.querySelector('#detail-title').focus();
 }
 
@@ -53,10 +54,18 @@ async function removeOne(bucket, key, versionId, onChange) {
   } catch (err) { toastError(`Deleting ${key}`)(err); }
 }
 
+// lockEnabled tells whether the bucket has object lock (only then do its
+// objects take a legal hold).
+async function lockEnabled(bucket) {
+  try {
+    const r = root(await s3.call('GET', bucket, undefined, { query: { 'object-lock': '' } }));
+    return txt(r, 'ObjectLockEnabled') === 'Enabled';
+  } catch { return false; }
+}
+
 function legalHoldControl(bucket, key, versionId, status) {
-  if (!status) return null; // only objects of object-lock buckets have one
-  const on = status === 'ON';
-  const btn = h('button', { type: 'button', 'aria-pressed': String(on) }, on ? 'Release legal hold' : 'Place legal hold');
+  let on = status === 'ON';
+  const btn = h('button', { type: 'button', id: 'legal-hold' }, on ? 'Release legal hold' : 'Place legal hold');
   btn.addEventListener('click', async () => {
     const body = `<LegalHold xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>${on ? 'OFF' : 'ON'}</Status></LegalHold>`;
     const query = { 'legal-hold': '' };
@@ -64,7 +73,8 @@ function legalHoldControl(bucket, key, versionId, status) {
     try {
       await s3.sendXML('PUT', bucket, key, query, body);
       toast(`Legal hold ${on ? 'released' : 'placed'}`);
-      btn.textContent = on ? 'Place legal hold' : 'Release legal hold';
+      on = !on;
+      btn.textContent = on ? 'Release legal hold' : 'Place legal hold';
     } catch (err) { toastError('Legal hold')(err); }
   });
   return h('div', { class: 'row' }, btn);

@@ -56,7 +56,7 @@ export async function notificationsSection(bucket, session) {
       c.prefix || c.suffix ? ` filter ${c.prefix}…${c.suffix}` : '', ' ',
       h('button', { type: 'button', class: 'link', onclick: () => edit(c), 'aria-label': `Edit notification ${c.id}` }, 'Edit'),
       h('button', { type: 'button', class: 'link', onclick: () => del(c), 'aria-label': `Delete notification ${c.id}` }, 'Delete'),
-      h('button', { type: 'button', class: 'link', onclick: () => testEvent(bucket, c, session), 'aria-label': `Send a test event for ${c.id}` }, 'Test event'))))
+      h('button', { type: 'button', class: 'link', onclick: () => testEvent(bucket, c, session, topics), 'aria-label': `Send a test event for ${c.id}` }, 'Test event'))))
       : h('p', { class: 'muted' }, 'No notifications.'),
     h('button', { type: 'button', id: 'notif-add', onclick: () => edit(null) }, 'Add notification'));
   };
@@ -88,18 +88,25 @@ function configForm(c, topics, save) {
   return form;
 }
 
-// testEvent: admins queue a test record on the topic (the admin API);
-// others write a small object that matches the configuration's filter,
-// which makes a real event.
-async function testEvent(bucket, c, session) {
+// testEvent: admins send a test record to a push topic's endpoint (the
+// admin API); otherwise a small object that matches the configuration's
+// filter is written, which makes a real event.
+async function testEvent(bucket, c, session, topics) {
+  const topic = topics.find((t) => t.arn === c.topic);
   try {
-    if (session && session.admin) {
-      const res = await api.admin('POST', '/topic', { query: { 'test-event': '', topic: c.topic.split(':').pop() } });
-      toast(`Test event sent to ${c.topic.split(':').pop()}: ${res && res.text ? res.text : 'ok'}`);
+    if (session && session.admin && topic && topic.endpoint) {
+      toast(testEventOutcome(topic.name, await api.admin('POST', '/topic', { query: { 'test-event': '', topic: topic.name } })));
       return;
     }
     const key = `${c.prefix}cairn-console-test-event${c.suffix}`;
     await s3.call('PUT', bucket, key, { body: 'test event from the Cairn console\n', headers: { 'Content-Type': 'text/plain' } });
     toast(`Wrote ${key}: its event goes to the topic`);
   } catch (err) { toastError('Test event')(err); }
+}
+
+// testEventOutcome describes the admin API's answer to a test event.
+export function testEventOutcome(name, res) {
+  const j = (res && res.json) || {};
+  if (j.error) return `Test event for ${name} failed: ${j.error}`;
+  return `Test event for ${name}: ${j.delivered ? 'delivered' : j.queued ? 'queued' : 'sent'}${j.event_id ? ` (${j.event_id})` : ''}`;
 }

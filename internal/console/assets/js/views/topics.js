@@ -3,6 +3,7 @@
 import * as api from '../api.js';
 import { h, clear, field, checkbox, toast, toastError, errorText, confirmDialog } from '../ui.js';
 import { listTopics, createTopic, deleteTopic } from '../sns.js';
+import { testEventOutcome } from './notifications.js';
 
 export async function render(root, params) {
   const list = h('div', { class: 'table-wrap', id: 'topic-list' });
@@ -25,7 +26,7 @@ export async function render(root, params) {
         h('td', {}, t.persistent ? 'yes' : 'no'), h('td', { class: 'name hide-narrow' }, h('code', {}, t.arn)),
         h('td', { class: 'actions' },
           h('button', { type: 'button', class: 'link', onclick: () => edit(t), 'aria-label': `Edit topic ${t.name}` }, 'Edit'),
-          params.session && params.session.admin ? h('button', { type: 'button', class: 'link', onclick: () => test(t), 'aria-label': `Send a test event to ${t.name}` }, 'Test event') : null,
+          params.session && params.session.admin && t.endpoint ? h('button', { type: 'button', class: 'link', onclick: () => test(t), 'aria-label': `Send a test event to ${t.name}` }, 'Test event') : null,
           h('button', { type: 'button', class: 'link', onclick: () => remove(t), 'aria-label': `Delete topic ${t.name}` }, 'Delete')))))));
   }
 
@@ -37,7 +38,8 @@ export async function render(root, params) {
   async function test(t) {
     try {
       const res = await api.admin('POST', '/topic', { query: { 'test-event': '', topic: t.name } });
-      toast(`Test event for ${t.name}: ${res && res.text ? res.text : 'sent'}`);
+      const msg = testEventOutcome(t.name, res);
+      toast(msg, { error: msg.includes('failed') });
     } catch (err) { toastError('Test event')(err); }
   }
 
