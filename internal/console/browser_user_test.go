@@ -202,6 +202,19 @@ func TestBrowserObjectJourney(t *testing.T) {
 	b.click(`#theme-toggle`) // the toggle overrides the system's scheme
 	b.run(b.waitJS(`document.documentElement.dataset.theme === 'light'`))
 	b.checkAccessibility("objects-phone-light")
+
+	// The session ends behind the page's back (as at expiry): the next
+	// call shows the sign-in page, and signing in again returns to the
+	// same view.
+	b.eval(`(async () => { const api = await import('/js/api.js'); await api.session(); await api.signOut(); return true; })()`, nil)
+	b.click(`#refresh`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#signin-access`)))
+	if msg := b.text(`#signin-error`); !strings.Contains(msg, "session ended") {
+		t.Errorf("sign-in page after the session ended says %q", msg)
+	}
+	b.checkAccessibility("signin-again")
+	b.signIn(b.srv.RootAccessKey, b.srv.RootSecretKey)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#object-rows`)))
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Errorf("uncaught exceptions in the page: %q", ex)
 	}

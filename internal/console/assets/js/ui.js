@@ -78,9 +78,21 @@ export function errorText(err) {
   return err.code || err.message || String(err);
 }
 
-// toastError is the catch handler of most actions.
+// toastError is the catch handler of most actions. A call refused for
+// want of a session (expired, signed out elsewhere) sends the reader to
+// the sign-in page instead.
 export function toastError(prefix) {
-  return (err) => toast(`${prefix}: ${errorText(err)}`, { error: true });
+  return (err) => {
+    if (!signedOut(err)) toast(`${prefix}: ${errorText(err)}`, { error: true });
+  };
+}
+
+// signedOut sends the reader to the sign-in page if err says the session
+// is gone, and tells whether it did.
+export function signedOut(err) {
+  if (!err || err.status !== 401) return false;
+  window.dispatchEvent(new Event('cairn:unauthorized'));
+  return true;
 }
 
 // confirmDialog asks a yes/no question in a modal <dialog> and resolves

@@ -1,5 +1,5 @@
 // Buckets: list with usage, create (versioning / object lock), delete.
-import { h, clear, field, checkbox, toast, toastError, confirmDialog, formatBytes, timeEl, routeHash, errorText } from '../ui.js';
+import { h, clear, field, checkbox, toast, toastError, confirmDialog, formatBytes, timeEl, routeHash, errorText, signedOut } from '../ui.js';
 import * as s3 from '../s3.js';
 
 // Usage is summed by listing, a few buckets at a time.
@@ -15,6 +15,7 @@ export async function render(root) {
     try {
       buckets = await s3.listBuckets();
     } catch (err) {
+      if (signedOut(err)) return;
       clear(list).append(h('p', { class: 'error-text', role: 'alert' }, `Listing buckets failed: ${errorText(err)}`));
       return;
     }

@@ -2,7 +2,7 @@
 // bucket of thousands of keys stays fast), continuation-token paging,
 // search by prefix, versions and delete markers, selection and bulk delete,
 // the detail panel and uploads.
-import { h, clear, field, checkbox, toast, toastError, errorText, confirmDialog, routeHash } from '../ui.js';
+import { h, clear, field, checkbox, toast, toastError, errorText, confirmDialog, routeHash, signedOut } from '../ui.js';
 import * as s3 from '../s3.js';
 import { uploadPanel } from '../upload.js';
 import { folderRow, objectRow } from './objects-table.js';
@@ -82,6 +82,7 @@ export async function render(root, params) {
       prev.disabled = page === 0;
       next.disabled = !res.truncated;
     } catch (err) {
+      if (signedOut(err)) return;
       status.textContent = `Listing failed: ${errorText(err)}`;
     }
   }
