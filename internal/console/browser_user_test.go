@@ -7,7 +7,6 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"sync"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
@@ -16,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,39 +182,8 @@ func TestBrowserObjectJourney(t *testing.T) {
 	downloadAndCompare(t, b, bucket, data)
 	deleteAndVersions(t, b, s3c, bucket)
 
-	for _, page := range []string{"/settings", "/events"} {
-		b.visit("#/buckets/" + bucket + page)
-		b.run(b.waitJS(`!!document.querySelector('main h1')`), chromedp.Sleep(300*time.Millisecond))
-		b.checkAccessibility(strings.TrimPrefix(page, "/"))
-	}
-	b.colorScheme("dark")
-	b.visit("#/buckets/" + bucket)
-	b.run(b.waitJS(`document.documentElement.dataset.theme === 'dark' && !!document.querySelector('#object-rows tr')`))
-	b.checkAccessibility("objects-dark")
-	b.viewport(375, 812)
-	b.run(chromedp.Sleep(200 * time.Millisecond))
-	b.checkAccessibility("objects-phone-dark")
-	var overflow int
-	b.eval(`document.documentElement.scrollWidth - window.innerWidth`, &overflow)
-	if overflow > 0 {
-		t.Errorf("at 375 px the page scrolls sideways by %d px", overflow)
-	}
-	b.click(`#theme-toggle`) // the toggle overrides the system's scheme
-	b.run(b.waitJS(`document.documentElement.dataset.theme === 'light'`))
-	b.checkAccessibility("objects-phone-light")
-
-	// The session ends behind the page's back (as at expiry): the next
-	// call shows the sign-in page, and signing in again returns to the
-	// same view.
-	b.eval(`(async () => { const api = await import('/js/api.js'); await api.session(); await api.signOut(); return true; })()`, nil)
-	b.click(`#refresh`)
-	b.run(chromedp.WaitVisible(chromedp.CSS(`#signin-access`)))
-	if msg := b.text(`#signin-error`); !strings.Contains(msg, "session ended") {
-		t.Errorf("sign-in page after the session ended says %q", msg)
-	}
-	b.checkAccessibility("signin-again")
-	b.signIn(b.srv.RootAccessKey, b.srv.RootSecretKey)
-	b.run(chromedp.WaitVisible(chromedp.CSS(`#object-rows`)))
+	otherPagesAndThemes(t, b, bucket)
+	sessionEnds(t, b)
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Errorf("uncaught exceptions in the page: %q", ex)
 	}
@@ -338,7 +307,6 @@ func browseAndShare(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket, eta
 	}
 	b.click(`dialog[open] button:not(.primary):not(#share-copy)`)
 }
-
 
 // downloadAndCompare clicks the row's download link and compares the
 // saved file with what was uploaded.
@@ -465,4 +433,49 @@ func paging(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string) {
 	b.click(`#page-prev`)
 	b.run(b.waitJS(rows + ` === 500 && ` + first + ` === 'many/key-00500'`))
 	b.screenshot("paging")
+}
+
+// otherPagesAndThemes checks the accessibility of the bucket's other pages,
+// and of the object browser dark, at phone width, and light again by the
+// theme toggle.
+func otherPagesAndThemes(t *testing.T, b *consoleBrowser, bucket string) {
+	// Each page with what shows it has finished rendering.
+	for page, ready := range map[string]string{
+		"settings": `!!document.getElementById('notif-add')`,
+		"events":   `document.getElementById('events-status').textContent.startsWith('Connected')`,
+	} {
+		b.visit("#/buckets/" + bucket + "/" + page)
+		b.run(b.waitJS(ready))
+		b.checkAccessibility(page)
+	}
+	b.colorScheme("dark")
+	b.visit("#/buckets/" + bucket)
+	b.run(b.waitJS(`document.documentElement.dataset.theme === 'dark' && !!document.querySelector('#object-rows tr')`))
+	b.checkAccessibility("objects-dark")
+	b.viewport(375, 812)
+	b.run(b.waitJS(`window.innerWidth === 375`))
+	b.checkAccessibility("objects-phone-dark")
+	var overflow int
+	b.eval(`document.documentElement.scrollWidth - window.innerWidth`, &overflow)
+	if overflow > 0 {
+		t.Errorf("at 375 px the page scrolls sideways by %d px", overflow)
+	}
+	b.click(`#theme-toggle`) // the toggle overrides the system's scheme
+	b.run(b.waitJS(`document.documentElement.dataset.theme === 'light'`))
+	b.checkAccessibility("objects-phone-light")
+}
+
+// sessionEnds: the session ends behind the page's back (as at expiry): the
+// next call shows the sign-in page, and signing in again returns to the
+// same view.
+func sessionEnds(t *testing.T, b *consoleBrowser) {
+	b.eval(`(async () => { const api = await import('/js/api.js'); await api.session(); await api.signOut(); return true; })()`, nil)
+	b.click(`#refresh`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#signin-access`)))
+	if msg := b.text(`#signin-error`); !strings.Contains(msg, "session ended") {
+		t.Errorf("sign-in page after the session ended says %q", msg)
+	}
+	b.checkAccessibility("signin-again")
+	b.signIn(b.srv.RootAccessKey, b.srv.RootSecretKey)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#object-rows`)))
 }
