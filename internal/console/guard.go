@@ -3,6 +3,7 @@ package console
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -18,7 +19,7 @@ const (
 // site is a host without its port, so another service on the same host
 // (127.0.0.1:8080) is "same-site" and would get the cookie.
 func (c *Console) sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" && o != origin(r) {
+	if o := r.Header.Get("Origin"); o != "" && !ownOrigin(o, r) {
 		return false
 	}
 	switch r.Header.Get("Sec-Fetch-Site") {
@@ -28,12 +29,19 @@ func (c *Console) sameOrigin(r *http.Request) bool {
 	return false
 }
 
-// origin is the console's own origin as this request reached it.
-func origin(r *http.Request) string {
-	if r.TLS != nil {
-		return "https://" + r.Host
+// ownOrigin reports whether an Origin header names the console as this
+// request reached it: the same host and port. The scheme may differ (https
+// in the browser, http here) behind a proxy that terminates TLS and keeps
+// the Host header; over TLS it must be https.
+func ownOrigin(o string, r *http.Request) bool {
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || u.Path != "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
 	}
-	return "http://" + r.Host
+	if r.TLS != nil && u.Scheme != "https" {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
 }
 
 // withSession runs next with the request's live session: 401 NoSession

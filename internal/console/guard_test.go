@@ -61,6 +61,8 @@ func TestForeignOrigin(t *testing.T) {
 		"other origin":     {"Origin": {"http://evil.example"}},
 		"other port":       {"Origin": {strings.Replace(srv.ConsoleURL, "127.0.0.1:", "127.0.0.1:1", 1)}},
 		"null origin":      {"Origin": {"null"}},
+		"other scheme":     {"Origin": {strings.Replace(srv.ConsoleURL, "http:", "ftp:", 1)}},
+		"with a path":      {"Origin": {srv.ConsoleURL + "/x"}},
 		"cross-site fetch": {"Sec-Fetch-Site": {"cross-site"}},
 		"same-site fetch":  {"Sec-Fetch-Site": {"same-site"}},
 	} {
@@ -81,8 +83,10 @@ func TestForeignOrigin(t *testing.T) {
 		}
 	}
 	c.expect(404, "HEAD", "/api/s3/origin-bucket", nil, nil)
-	// The console's own origin is fine.
+	// The console's own origin is fine, also as https (behind a proxy that
+	// terminates TLS and keeps the Host).
 	c.expect(200, "PUT", "/api/s3/origin-bucket", nil, http.Header{"Origin": {srv.ConsoleURL}, "Sec-Fetch-Site": {"same-origin"}})
+	c.expect(200, "PUT", "/api/s3/origin-bucket2", nil, http.Header{"Origin": {strings.Replace(srv.ConsoleURL, "http:", "https:", 1)}})
 }
 
 // TestHostCheck: on a loopback listener the console answers only at an IP
