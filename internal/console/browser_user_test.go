@@ -426,12 +426,20 @@ func paging(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string) {
 	b.run(b.waitJS(rows+` === 200`), chromedp.SetValue(chromedp.CSS(`#page-size`), "500"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('page-size').dispatchEvent(new Event('change'))`),
 		b.waitJS(rows+` === 500 && `+first+` === 'many/key-00000'`))
-	b.click(`#page-next`)
-	b.run(b.waitJS(rows + ` === 500 && ` + first + ` === 'many/key-00500'`))
-	b.click(`#page-next`)
-	b.run(b.waitJS(rows + ` === 100 && ` + first + ` === 'many/key-01000' && document.getElementById('page-next').disabled`))
-	b.click(`#page-prev`)
-	b.run(b.waitJS(rows + ` === 500 && ` + first + ` === 'many/key-00500'`))
+	page := func(button, want string) {
+		b.t.Helper()
+		b.click(button)
+		ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+		defer cancel()
+		if err := chromedp.Do(ctx, b.waitJS(want)); err != nil {
+			var state string
+			b.eval(`JSON.stringify({rows: `+rows+`, first: `+first+`, status: document.getElementById('list-status').textContent, hash: location.hash})`, &state)
+			t.Fatalf("after %s: %v; the page shows %s", button, err, state)
+		}
+	}
+	page(`#page-next`, rows+` === 500 && `+first+` === 'many/key-00500'`)
+	page(`#page-next`, rows+` === 100 && `+first+` === 'many/key-01000' && document.getElementById('page-next').disabled`)
+	page(`#page-prev`, rows+` === 500 && `+first+` === 'many/key-00500'`)
 	b.screenshot("paging")
 }
 
