@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -261,7 +262,8 @@ func uploadResumed(t *testing.T, b *consoleBrowser, bucket, file string) {
 func browseAndShare(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket, etag string) {
 	const readme = "hello from the console test\n"
 	if _, err := s3c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("docs/readme.txt"),
-		Body: strings.NewReader(readme), ContentType: aws.String("text/plain")}); err != nil {
+		Body: strings.NewReader(readme), ContentType: aws.String("text/plain"), Metadata: map[string]string{"owner": "ada"},
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256}); err != nil {
 		t.Fatal(err)
 	}
 	b.visit("#/buckets/" + bucket)
@@ -282,6 +284,7 @@ func browseAndShare(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket, eta
 	b.checkAccessibility("objects-detail")
 
 	b.visit("#/buckets/" + bucket + "?prefix=docs%2F")
+	detailAndTags(t, b, s3c, bucket)
 	b.click(`tr[data-key="docs/readme.txt"] button[aria-label="Share docs/readme.txt"]`)
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#share-create`)), chromedp.SetValue(chromedp.CSS(`#share-expiry`), "900"),
 		chromedp.Click(chromedp.CSS(`#share-create`)), b.waitJS(`document.querySelector('#share-url').value.startsWith('http')`))
@@ -362,6 +365,11 @@ func deleteAndVersions(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket s
 	b.click(`#show-versions`)
 	b.run(b.waitJS(`[...document.querySelectorAll('tr[data-key="big.bin"]')].some((r) => r.textContent.includes('delete marker'))`))
 	b.checkAccessibility("versions")
+	var gone string // a.txt's version, downloaded through its link
+	b.eval(`fetch(document.querySelector('tr[data-key="a.txt"] a[download]').href).then((r) => r.text())`, &gone)
+	if gone != "a.txt" {
+		t.Errorf("the deleted a.txt's version downloads as %q", gone)
+	}
 	vs, err := s3c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String("big.bin")})
 	if err != nil || len(vs.Versions) != 1 || len(vs.DeleteMarkers) != 1 {
 		t.Fatalf("versions of big.bin: %v, %v", vs, err)
@@ -486,4 +494,24 @@ func sessionEnds(t *testing.T, b *consoleBrowser) {
 	b.checkAccessibility("signin-again")
 	b.signIn(b.srv.RootAccessKey, b.srv.RootSecretKey)
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#object-rows`)))
+}
+
+// detailAndTags opens the detail panel of docs/readme.txt (metadata and
+// checksum shown) and saves two tags from it.
+func detailAndTags(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string) {
+	b.click(`tr[data-key="docs/readme.txt"] button[aria-label="Details of docs/readme.txt"]`)
+	b.run(b.waitJS(`!!document.getElementById('detail-tags')`))
+	kv := b.text(`#detail-kv`)
+	for _, want := range []string{"Metadata owner", "ada", "Checksum SHA256", "text/plain"} {
+		if !strings.Contains(kv, want) {
+			t.Errorf("the detail panel lacks %q: %s", want, kv)
+		}
+	}
+	b.run(chromedp.SetValue(chromedp.CSS(`#detail-tags`), "team=storage\nenv=test"))
+	b.click(`#detail-tags-save`)
+	b.run(b.waitJS(`document.getElementById('detail-tags').dataset.state === 'saved'`))
+	tags, err := s3c.GetObjectTagging(t.Context(), &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String("docs/readme.txt")})
+	if err != nil || len(tags.TagSet) != 2 {
+		t.Fatalf("tags saved by the page: %+v, %v", tags, err)
+	}
 }

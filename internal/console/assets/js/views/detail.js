@@ -89,8 +89,9 @@ async function tagsEditor(bucket, key, q) {
     area.value = '';
     area.placeholder = `Tags could not be read: ${errorText(err)}`;
   }
-  const save = h('button', { type: 'button' }, 'Save tags');
+  const save = h('button', { type: 'button', id: 'detail-tags-save' }, 'Save tags');
   save.addEventListener('click', async () => {
+    area.dataset.state = 'saving';
     const tags = area.value.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
       const i = l.indexOf('=');
       return i < 0 ? [l, ''] : [l.slice(0, i).trim(), l.slice(i + 1).trim()];
@@ -101,7 +102,8 @@ async function tagsEditor(bucket, key, q) {
       if (tags.length) await s3.sendXML('PUT', bucket, key, { ...q, tagging: '' }, body);
       else await s3.call('DELETE', bucket, key, { query: { ...q, tagging: '' } });
       toast('Tags saved');
-    } catch (err) { toastError('Saving tags')(err); }
+      area.dataset.state = 'saved';
+    } catch (err) { area.dataset.state = 'refused'; toastError('Saving tags')(err); }
   });
   return h('section', { 'aria-labelledby': 'detail-tags-title' }, h('h3', { id: 'detail-tags-title' }, 'Tags'),
     field('Tags, one key=value a line', area), save);
