@@ -449,6 +449,17 @@ func paging(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string) {
 	page(`#page-next`, rows+` === 100 && `+first+` === 'many/key-01000' && document.getElementById('page-next').disabled`)
 	page(`#page-prev`, rows+` === 500 && `+first+` === 'many/key-00500'`)
 	b.screenshot("paging")
+
+	// Select the whole page and delete it: 500 keys in one DeleteObjects.
+	b.click(`#select-all`)
+	b.run(b.waitJS(`document.getElementById('delete-selected').textContent === 'Delete selected (500)'`))
+	b.click(`#delete-selected`)
+	b.confirm()
+	b.run(b.waitJS(rows + ` === 100 && ` + first + ` === 'many/key-01000'`))
+	left, err := s3c.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("many/")})
+	if err != nil || aws.ToInt32(left.KeyCount) != 600 {
+		t.Errorf("after deleting a page of 500: %v keys left, %v", left.KeyCount, err)
+	}
 }
 
 // otherPagesAndThemes checks the accessibility of the bucket's other pages,

@@ -33,11 +33,7 @@ export async function render(root, params) {
       h('a', { href: routeHash(`/buckets/${encodeURIComponent(bucket)}/events`) }, 'Live events'),
       h('a', { href: '#/buckets' }, 'All buckets')),
     breadcrumbs(bucket, prefix, versions), toolbar(bucket, prefix, versions, state, (n) => { state.size = n; state.pages = [{}]; load(0); }));
-  const table = h('table', { 'aria-label': `Objects in ${bucket}/${prefix}` },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Selected')),
-      h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col', class: 'num' }, 'Size'),
-      h('th', { scope: 'col', class: 'hide-narrow' }, 'Last modified'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
-    tbody);
+  const { table, all } = objectTable(bucket, prefix, tbody);
   layout.append(h('div', {}, h('div', { class: 'table-wrap' }, table), status,
     h('div', { class: 'row' }, prev, next, refresh, h('span', { class: 'spacer' }), bulk)), panel);
   root.append(layout, uploadPanel(bucket, () => prefix, () => reload()));
@@ -74,6 +70,7 @@ export async function render(root, params) {
       state.page = page;
       if (res.truncated) state.pages[page + 1] = versions ? { keyMarker: res.nextKey, versionMarker: res.nextVersion } : { token: res.next };
       const items = versions ? res.entries : res.objects;
+      all.checked = false;
       clear(tbody).append(...res.prefixes.map((p) => folderRow(bucket, p, prefix, versions)),
         ...items.map((o) => objectRow(bucket, prefix, o, ops)));
       const n = res.prefixes.length + items.length;
@@ -87,6 +84,23 @@ export async function render(root, params) {
     }
   }
   await load(0);
+}
+
+// objectTable is the listing's table around tbody, with a check box that
+// selects every row of the page.
+function objectTable(bucket, prefix, tbody) {
+  const all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': 'Select all on this page' });
+  all.addEventListener('change', () => {
+    for (const c of tbody.querySelectorAll('input[type=checkbox]')) {
+      if (c.checked !== all.checked) { c.checked = all.checked; c.dispatchEvent(new Event('change')); }
+    }
+  });
+  const table = h('table', { 'aria-label': `Objects in ${bucket}/${prefix}` },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, all),
+      h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col', class: 'num' }, 'Size'),
+      h('th', { scope: 'col', class: 'hide-narrow' }, 'Last modified'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+    tbody);
+  return { table, all };
 }
 
 function breadcrumbs(bucket, prefix, versions) {
