@@ -467,14 +467,20 @@ func paging(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string) {
 // theme toggle.
 func otherPagesAndThemes(t *testing.T, b *consoleBrowser, bucket string) {
 	// Each page with what shows it has finished rendering.
-	for page, ready := range map[string]string{
-		"settings": `!!document.getElementById('notif-add')`,
-		"events":   `document.getElementById('events-status').textContent.startsWith('Connected')`,
+	for _, p := range []struct{ name, hash, ready string }{
+		{"settings", "#/buckets/" + bucket + "/settings", `!!document.getElementById('notif-add')`},
+		{"events", "#/buckets/" + bucket + "/events", `document.getElementById('events-status').textContent.startsWith('Connected')`},
+		{"events-refused", "#/buckets/no-such-bucket/events", `document.getElementById('events-status').textContent.startsWith('Refused: NoSuchBucket')`},
 	} {
-		b.visit("#/buckets/" + bucket + "/" + page)
-		b.run(b.waitJS(ready))
-		b.checkAccessibility(page)
+		b.visit(p.hash)
+		b.run(b.waitJS(p.ready))
+		b.checkAccessibility(p.name)
 	}
+	// The buckets page with the usage summed by listing: 600 keys under
+	// many/, docs/readme.txt and dropped.txt.
+	b.visit("#/buckets")
+	b.run(b.waitJS(`[...document.querySelectorAll('tbody tr')].some((r) => r.textContent.includes('602 objects'))`))
+	b.checkAccessibility("buckets-usage")
 	b.colorScheme("dark")
 	b.visit("#/buckets/" + bucket)
 	b.run(b.waitJS(`document.documentElement.dataset.theme === 'dark' && !!document.querySelector('#object-rows tr')`))

@@ -88,6 +88,10 @@ async function stream(bucket, q, { signal, onRecord, onStatus }) {
     } catch (err) {
       if (signal.aborted) return;
       if (err.status === 401) { window.dispatchEvent(new Event('cairn:unauthorized')); return; }
+      if (err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429) {
+        onStatus(`Refused: ${errorText(err)}.`); // retrying would not change the answer
+        return;
+      }
       onStatus(`Disconnected: ${errorText(err)}. Reconnecting…`);
     }
     await sleep(backoffMillis[Math.min(attempt, backoffMillis.length - 1)], signal);
