@@ -4,6 +4,9 @@ package console_test
 // events view (fed by a boto3 PUT) and pull subscriptions.
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -118,6 +121,7 @@ func topicsPage(t *testing.T, b *consoleBrowser) {
 	b.click(`button[aria-label="Edit topic pull-topic"]`)
 	b.run(b.waitJS(`document.getElementById('topic-opaque')?.value === 'kept-opaque'`))
 	b.checkAccessibility("topics")
+	pushTestEvent(t, b)
 	b.click(`button[aria-label="Delete topic doomed"]`)
 	b.confirm()
 	b.run(b.waitJS(`!document.querySelector('button[aria-label="Delete topic doomed"]') && !!document.querySelector('button[aria-label="Delete topic pull-topic"]')`))
@@ -203,4 +207,33 @@ func lockAndHold(t *testing.T, b *consoleBrowser, s3c *s3.Client) {
 	b.click(`#legal-hold`) // released again, so that the test's cleanup can remove the bucket
 	b.run(b.waitJS(`document.getElementById('legal-hold').textContent === 'Place legal hold'`))
 	b.checkAccessibility("object-lock-detail")
+}
+
+// pushTestEvent makes a topic that pushes to an HTTP endpoint on loopback
+// and sends it a test event from the Topics page (the admin API).
+func pushTestEvent(t *testing.T, b *consoleBrowser) {
+	got := make(chan string, 4)
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		select {
+		case got <- string(body):
+		default:
+		}
+	}))
+	t.Cleanup(endpoint.Close)
+	b.click(`#topic-new`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#topic-name`)), chromedp.SetValue(chromedp.CSS(`#topic-name`), "pushed"),
+		chromedp.SetValue(chromedp.CSS(`#topic-endpoint`), endpoint.URL+"/hook"),
+		chromedp.Click(chromedp.CSS(`#topic-save`)),
+		b.waitJS(`!!document.querySelector('button[aria-label="Send a test event to pushed"]')`))
+	b.click(`button[aria-label="Send a test event to pushed"]`)
+	b.run(b.waitJS(`document.getElementById('toasts').textContent.includes('Test event for pushed: delivered')`))
+	select {
+	case body := <-got:
+		if !strings.Contains(body, "cairn-test-event") {
+			t.Errorf("the endpoint got %q", body)
+		}
+	case <-time.After(liveEventBound):
+		t.Fatal("the test event never reached the endpoint")
+	}
 }
