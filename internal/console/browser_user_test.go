@@ -285,6 +285,7 @@ func browseAndShare(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket, eta
 
 	b.visit("#/buckets/" + bucket + "?prefix=docs%2F")
 	detailAndTags(t, b, s3c, bucket)
+	oddKey(t, b, s3c, bucket)
 	b.click(`tr[data-key="docs/readme.txt"] button[aria-label="Share docs/readme.txt"]`)
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#share-create`)), chromedp.SetValue(chromedp.CSS(`#share-expiry`), "900"),
 		chromedp.Click(chromedp.CSS(`#share-create`)), b.waitJS(`document.querySelector('#share-url').value.startsWith('http')`))
@@ -530,5 +531,30 @@ func detailAndTags(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket strin
 	tags, err := s3c.GetObjectTagging(t.Context(), &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String("docs/readme.txt")})
 	if err != nil || len(tags.TagSet) != 2 {
 		t.Fatalf("tags saved by the page: %+v, %v", tags, err)
+	}
+}
+
+// oddKey: a key with a space, a plus, a percent sign and a non-ASCII letter
+// is listed, downloaded, shown and deleted under its own name.
+func oddKey(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket string) {
+	const key = "docs/odd name+1%é.txt"
+	if _, err := s3c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("odd")}); err != nil {
+		t.Fatal(err)
+	}
+	b.click(`#refresh`)
+	row := `tr[data-key=` + jsString(key) + `]`
+	b.run(chromedp.WaitVisible(chromedp.CSS(row)))
+	var body string
+	b.eval(`fetch(document.querySelector(`+jsString(row+` a[download]`)+`).href).then((r) => r.text())`, &body)
+	if body != "odd" {
+		t.Errorf("%q downloads as %q", key, body)
+	}
+	b.click(row + ` button[aria-label=` + jsString("Details of "+key) + `]`)
+	b.run(b.waitJS(`document.getElementById('detail-kv')?.textContent.includes(` + jsString(key) + `)`))
+	b.click(row + ` button[aria-label=` + jsString("Delete "+key) + `]`)
+	b.confirm()
+	b.run(b.waitJS(`!document.querySelector(` + jsString(row) + `)`))
+	if _, err := s3c.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err == nil {
+		t.Errorf("%q is still there after the page deleted it", key)
 	}
 }
