@@ -267,6 +267,12 @@ func browseAndShare(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket, eta
 		t.Fatal(err)
 	}
 	b.visit("#/buckets/" + bucket)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#new-folder`)), chromedp.SetValue(chromedp.CSS(`#new-folder`), "made"))
+	b.click(`form[aria-label="New folder"] button[type=submit]`)
+	b.run(b.waitJS(`!!document.querySelector('tr[data-prefix="made/"]')`))
+	if _, err := s3c.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("made/")}); err != nil {
+		t.Errorf("the folder made by the page: %v", err)
+	}
 	b.click(`tr[data-prefix="docs/"] a`)
 	b.run(chromedp.WaitVisible(chromedp.CSS(`tr[data-key="docs/readme.txt"]`)))
 	b.checkAccessibility("objects-folder")
@@ -478,9 +484,9 @@ func otherPagesAndThemes(t *testing.T, b *consoleBrowser, bucket string) {
 		b.checkAccessibility(p.name)
 	}
 	// The buckets page with the usage summed by listing: 600 keys under
-	// many/, docs/readme.txt and dropped.txt.
+	// many/, docs/readme.txt, dropped.txt and the folder made/.
 	b.visit("#/buckets")
-	b.run(b.waitJS(`[...document.querySelectorAll('tbody tr')].some((r) => r.textContent.includes('602 objects'))`))
+	b.run(b.waitJS(`[...document.querySelectorAll('tbody tr')].some((r) => r.textContent.includes('603 objects'))`))
 	b.checkAccessibility("buckets-usage")
 	b.colorScheme("dark")
 	b.visit("#/buckets/" + bucket)

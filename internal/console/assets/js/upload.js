@@ -252,10 +252,15 @@ export const uploader = new Uploader();
 export function uploadPanel(bucket, getPrefix, onDone) {
   uploader.onDone = onDone;
   const picker = h('input', { type: 'file', id: 'upload-files', multiple: true });
-  picker.addEventListener('change', () => { uploader.start(bucket, getPrefix(), Array.from(picker.files)); picker.value = ''; });
+  // A folder's files keep their paths under it (webkitRelativePath).
+  const folder = h('input', { type: 'file', id: 'upload-folder', webkitdirectory: true, multiple: true });
+  for (const input of [picker, folder]) {
+    input.addEventListener('change', () => { uploader.start(bucket, getPrefix(), Array.from(input.files)); input.value = ''; });
+  }
   const zone = h('div', { class: 'dropzone', id: 'dropzone' },
     h('p', {}, 'Drop files here to upload them to this folder, or choose them:'),
-    h('label', { for: 'upload-files' }, 'Files to upload'), ' ', picker);
+    h('div', { class: 'row center' }, h('label', { for: 'upload-files' }, 'Files to upload'), picker),
+    h('div', { class: 'row center' }, h('label', { for: 'upload-folder' }, 'A folder to upload'), folder));
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
   zone.addEventListener('drop', (e) => {

@@ -36,7 +36,7 @@ export async function render(root, params) {
   const { table, all } = objectTable(bucket, prefix, tbody);
   layout.append(h('div', {}, h('div', { class: 'table-wrap' }, table), status,
     h('div', { class: 'row' }, prev, next, refresh, h('span', { class: 'spacer' }), bulk)), panel);
-  root.append(layout, uploadPanel(bucket, () => prefix, () => reload()));
+  root.append(layout, newFolderForm(bucket, prefix, reload), uploadPanel(bucket, () => prefix, () => reload()));
 
   const ops = {
     sel: state.sel,
@@ -139,4 +139,23 @@ async function deleteSelected(bucket, sel, done) {
   if (failed.length) toast(`${failed.length} could not be deleted, e.g. ${failed[0].key}: ${failed[0].code}`, { error: true });
   else toast(`Deleted ${items.length} item${items.length === 1 ? '' : 's'}`);
   done();
+}
+
+// newFolderForm makes a "folder": an empty object whose key ends in "/",
+// as the S3 console does, so that an empty prefix can be browsed.
+function newFolderForm(bucket, prefix, done) {
+  const name = h('input', { type: 'text', id: 'new-folder', required: true, spellcheck: 'false', autocomplete: 'off' });
+  const form = h('form', { class: 'row', 'aria-label': 'New folder' }, field('New folder name', name),
+    h('button', { type: 'submit' }, 'Create folder'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const key = `${prefix}${name.value.trim().replace(/\/+$/, '')}/`;
+    try {
+      await s3.call('PUT', bucket, key, { body: '' });
+      toast(`Folder ${key} created`);
+      name.value = '';
+      done();
+    } catch (err) { toastError('Creating the folder')(err); }
+  });
+  return form;
 }
