@@ -40,10 +40,16 @@ const (
 // longStep bounds the steps that move 100 MiB through the browser.
 const longStep = 5 * time.Minute
 
+// s3Client is an aws-sdk-go-v2 client of the server signing as root.
 func s3Client(srv *servertest.Running) *s3.Client {
+	return s3ClientFor(srv, srv.RootAccessKey, srv.RootSecretKey)
+}
+
+// s3ClientFor is an aws-sdk-go-v2 client of the server with a key pair.
+func s3ClientFor(srv *servertest.Running, ak, sk string) *s3.Client {
 	return s3.New(s3.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(srv.RootAccessKey, srv.RootSecretKey, ""),
+		Credentials: credentials.NewStaticCredentialsProvider(ak, sk, ""),
 		Retryer:     aws.NopRetryer{},
 	})
 }
@@ -105,7 +111,13 @@ func (b *consoleBrowser) text(sel string) string {
 // happens to cover the place must not take the click.
 func (b *consoleBrowser) click(sel string) {
 	b.t.Helper()
-	b.run(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(sel)+`).click()`))
+	b.run(chromedp.WaitVisible(chromedp.CSS(sel)), b.clickStep(sel))
+}
+
+// clickStep is a step that clicks the element of a CSS selector the way
+// click does.
+func (b *consoleBrowser) clickStep(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.querySelector(` + jsString(sel) + `).click()`)
 }
 
 // confirm accepts the page's confirmation dialog.
@@ -141,8 +153,8 @@ func TestBrowserObjectJourney(t *testing.T) {
 	const bucket = "journey"
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#new-bucket-name`)),
 		chromedp.SetValue(chromedp.CSS(`#new-bucket-name`), bucket),
-		chromedp.Click(chromedp.CSS(`#new-bucket-versioning`)),
-		chromedp.Click(chromedp.CSS(`#new-bucket-submit`)),
+		b.clickStep(`#new-bucket-versioning`),
+		b.clickStep(`#new-bucket-submit`),
 		b.waitJS(`!!document.querySelector('a[href="#/buckets/`+bucket+`"]')`))
 	v, err := s3c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
 	if err != nil || v.Status != "Enabled" {
@@ -183,6 +195,8 @@ func TestBrowserObjectJourney(t *testing.T) {
 	downloadAndCompare(t, b, bucket, data)
 	deleteAndVersions(t, b, s3c, bucket)
 
+	b.visit("#/topics")
+	pushTestEvent(t, b)
 	otherPagesAndThemes(t, b, bucket)
 	sessionEnds(t, b)
 	if ex := b.exceptions(); len(ex) > 0 {
@@ -279,7 +293,7 @@ func browseAndShare(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket, eta
 
 	b.visit("#/buckets/" + bucket)
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#prefix-search`)), chromedp.SetValue(chromedp.CSS(`#prefix-search`), "bi"),
-		chromedp.Click(chromedp.CSS(`form[role=search] button[type=submit]`)),
+		b.clickStep(`form[role=search] button[type=submit]`),
 		b.waitJS(`location.hash.includes('q=bi') && document.querySelectorAll('#object-rows tr').length === 1 && !!document.querySelector('#object-rows tr[data-key="big.bin"]')`))
 
 	b.click(`tr[data-key="big.bin"] button[aria-label="Details of big.bin"]`)
@@ -294,7 +308,7 @@ func browseAndShare(t *testing.T, b *consoleBrowser, s3c *s3.Client, bucket, eta
 	oddKey(t, b, s3c, bucket)
 	b.click(`tr[data-key="docs/readme.txt"] button[aria-label="Share docs/readme.txt"]`)
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#share-create`)), chromedp.SetValue(chromedp.CSS(`#share-expiry`), "900"),
-		chromedp.Click(chromedp.CSS(`#share-create`)), b.waitJS(`document.querySelector('#share-url').value.startsWith('http')`))
+		b.clickStep(`#share-create`), b.waitJS(`document.querySelector('#share-url').value.startsWith('http')`))
 	link, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(`#share-url`)))
 	if err != nil {
 		t.Fatal(err)
