@@ -97,6 +97,9 @@ async function renderRoute() {
 // focusHeading moves focus to the new page's heading, so that keyboard and
 // screen reader users start at the content after a route change.
 function focusHeading(main) {
+  // A reader who already moved into the view while it loaded keeps focus.
+  const active = document.activeElement;
+  if (active && active !== main && main.contains(active) && active.tagName !== 'H1') return;
   const h1 = main.querySelector('h1');
   if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus({ preventScroll: false }); } else main.focus();
 }
