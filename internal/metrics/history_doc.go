@@ -3,6 +3,7 @@ package metrics
 import (
 	"cmp"
 	"encoding/json"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -160,6 +161,9 @@ func (h *History) Doc() HistoryDoc {
 
 // MarshalJSON writes Doc.
 func (h *History) MarshalJSON() ([]byte, error) { return json.Marshal(h.Doc()) }
+
+// JSON writes Doc to w (what the console serves).
+func (h *History) JSON(w io.Writer) error { return json.NewEncoder(w).Encode(h.Doc()) }
 
 // labelledSeries lists the MaxHistorySeries labels with the largest sum
 // over the points, one series each, and everything else under

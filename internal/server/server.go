@@ -54,6 +54,7 @@ type Server struct {
 	root     Root
 	handler  http.Handler
 	metrics  *metrics.Metrics // nil when disabled
+	history  *metrics.History // nil when metrics are disabled
 	mln      net.Listener     // the metrics listener, if any
 	dln      net.Listener     // the debug (pprof) listener, if any
 	pubsub   *pubsub.Service  // nil unless the PubSub API is enabled
@@ -228,7 +229,7 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
 		ln: ln, root: root, where: opened.Where, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
-		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs}
+		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs, history: newHistory(m, cfg.Metrics, log)}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
@@ -430,6 +431,7 @@ func (s *Server) run(ctx context.Context) error {
 	go func() { serveErr <- hs.Serve(s.ln) }()
 	stopMetrics := s.serveMetrics()
 	defer stopMetrics()
+	defer s.startHistory(ctx)()
 	stopScrub := s.startScrub(ctx)
 	defer stopScrub() // also below, before the store closes
 	if s.lua != nil {
