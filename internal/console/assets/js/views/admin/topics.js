@@ -1,0 +1,135 @@
+// Topics of every tenant with their persistent queues: depth, oldest
+// pending age, delivered/failed counts and dead letters, which can be
+// listed and replayed (one or all) from here.
+import { h, clear, toast, toastError, confirmDialog, errorText, timeEl } from '../../ui.js';
+import { adminJSON, tenantOf } from './common.js';
+
+const workers = 4;
+const maxDeadLetters = 100;
+
+function topicQuery(t, extra) {
+  const q = { ...extra, topic: t.name };
+  const tenant = tenantOf(t.owner || '');
+  if (tenant) q.tenant = tenant;
+  return q;
+}
+
+// age renders seconds as "42 s", "3 min", "2 h 5 min".
+export function age(s) {
+  if (!(s > 0)) return '—';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+export async function render(root) {
+  const ctl = new AbortController();
+  const list = h('div', { class: 'table-wrap', id: 'topic-list' });
+  const dlq = h('div', { id: 'dead-letters' });
+  const refresh = h('button', { type: 'button', id: 'topics-refresh' }, 'Refresh');
+  root.append(h('h1', {}, 'Topics and queues'),
+    h('p', { class: 'muted' }, 'Every tenant\'s topics. Persistent topics queue their events; events that ran out of retries become dead letters, which can be replayed.'),
+    h('div', { class: 'row' }, refresh), list, dlq);
+  refresh.addEventListener('click', () => load());
+
+  async function load() {
+    let topics;
+    try {
+      topics = ((await adminJSON('GET', 'topic')) || {}).topics || [];
+    } catch (err) {
+      clear(list).append(h('p', { class: 'error-text', role: 'alert' }, `Listing topics failed: ${errorText(err)}`));
+      return;
+    }
+    if (!topics.length) {
+      clear(list).append(h('p', { class: 'muted' }, 'No topics yet.'));
+      return;
+    }
+    topics.sort((a, b) => (a.owner || '').localeCompare(b.owner || '') || a.name.localeCompare(b.name));
+    const rows = topics.map((t) => row(t, () => showDeadLetters(t)));
+    clear(list).append(h('table', { 'aria-labelledby': 'topics-caption' },
+      h('caption', { id: 'topics-caption', class: 'visually-hidden' }, 'Topics with their queues'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Topic'), h('th', { scope: 'col', class: 'hide-narrow' }, 'Owner'),
+        h('th', { scope: 'col', class: 'num' }, 'Queued'), h('th', { scope: 'col', class: 'num' }, 'Oldest pending'),
+        h('th', { scope: 'col', class: 'num hide-narrow' }, 'Delivered'), h('th', { scope: 'col', class: 'num hide-narrow' }, 'Failed'),
+        h('th', { scope: 'col', class: 'num' }, 'Dead letters'))),
+      h('tbody', {}, rows.map((r) => r.tr))));
+    const queue = rows.slice();
+    const worker = async () => {
+      while (queue.length && !ctl.signal.aborted) {
+        const r = queue.shift();
+        if (!r.topic.dest || !r.topic.dest.persistent) { r.notPersistent(); continue; }
+        try {
+          r.fill(await adminJSON('GET', 'topic', topicQuery(r.topic, { stats: '' })));
+        } catch (err) { r.fail(err); }
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, worker));
+  }
+
+  async function showDeadLetters(t) {
+    const title = `Dead letters of ${t.name}`;
+    clear(dlq).append(h('h2', { id: 'dlq-title', tabindex: '-1' }, title), h('p', { class: 'muted' }, 'Loading…'));
+    dlq.querySelector('h2').focus();
+    let doc;
+    try {
+      doc = await adminJSON('GET', 'topic', topicQuery(t, { dlq: '', 'max-entries': String(maxDeadLetters) }));
+    } catch (err) {
+      clear(dlq).append(h('h2', { id: 'dlq-title' }, title), h('p', { class: 'error-text', role: 'alert' }, errorText(err)));
+      return;
+    }
+    const letters = (doc && doc.dead_letters) || [];
+    const replayAll = h('button', { type: 'button', class: 'primary', id: 'dlq-replay-all', disabled: !letters.length }, 'Replay all');
+    replayAll.addEventListener('click', () => replay(t));
+    clear(dlq).append(h('h2', { id: 'dlq-title', tabindex: '-1' }, title), h('div', { class: 'row' }, replayAll),
+      letters.length ? h('div', { class: 'table-wrap' }, h('table', { 'aria-labelledby': 'dlq-title' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Object'), h('th', { scope: 'col', class: 'hide-narrow' }, 'Queued'),
+          h('th', { scope: 'col', class: 'num' }, 'Attempts'), h('th', { scope: 'col' }, 'Last error'),
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h('tbody', {}, letters.map((d) => h('tr', {},
+          h('th', { scope: 'row', class: 'name' }, d.key || d.event_id), h('td', { class: 'hide-narrow' }, timeEl(d.enqueued)),
+          h('td', { class: 'num' }, String(d.attempts)), h('td', { class: 'name' }, d.last_error || ''),
+          h('td', { class: 'actions' }, h('button', { type: 'button', class: 'link', 'aria-label': `Replay event ${d.event_id}`,
+            onclick: () => replay(t, d.event_id) }, 'Replay'))))))) :
+        h('p', { class: 'muted' }, 'No dead letters.'),
+      letters.length >= maxDeadLetters ? h('p', { class: 'muted' }, `Showing the first ${maxDeadLetters}; "Replay all" replays every one.`) : null);
+  }
+
+  async function replay(t, eventId) {
+    const what = eventId ? `event ${eventId}` : `every dead letter of ${t.name}`;
+    if (!await confirmDialog(`Replay ${what}? It is queued again for delivery.`, { ok: 'Replay', danger: false })) return;
+    try {
+      const q = topicQuery(t, { replay: '' });
+      if (eventId) q['event-id'] = eventId;
+      const res = await adminJSON('POST', 'topic', q);
+      toast(`${(res && res.replayed) || 0} event(s) of ${t.name} queued again`);
+      await load();
+      await showDeadLetters(t);
+    } catch (err) { toastError('Replaying')(err); }
+  }
+
+  await load();
+  return () => ctl.abort();
+}
+
+function row(t, onDeadLetters) {
+  const cells = { depth: h('td', { class: 'num' }, '…'), age: h('td', { class: 'num' }, ''),
+    delivered: h('td', { class: 'num hide-narrow' }, ''), failed: h('td', { class: 'num hide-narrow' }, ''), dead: h('td', { class: 'num' }, '') };
+  const tr = h('tr', { 'data-topic': `${t.owner}/${t.name}` },
+    h('th', { scope: 'row', class: 'name' }, t.name, t.dest && t.dest.persistent ? null : h('span', { class: 'tag' }, 'not persistent')),
+    h('td', { class: 'hide-narrow name' }, t.owner || ''), cells.depth, cells.age, cells.delivered, cells.failed, cells.dead);
+  return {
+    topic: t,
+    tr,
+    fill(st) {
+      const q = (st && st.queue) || {};
+      cells.depth.textContent = String(q.depth || 0);
+      cells.age.textContent = age(q.oldest_pending_age_seconds);
+      cells.delivered.textContent = String(q.delivered || 0);
+      cells.failed.textContent = String(q.failed || 0);
+      clear(cells.dead).append(h('button', { type: 'button', class: 'link', 'aria-label': `Dead letters of ${t.name}: ${q.dead_letter_depth || 0}`,
+        onclick: onDeadLetters }, String(q.dead_letter_depth || 0)));
+    },
+    notPersistent() { for (const c of Object.values(cells)) c.textContent = '—'; },
+    fail(err) { cells.depth.textContent = ''; cells.dead.textContent = errorText(err); },
+  };
+}
