@@ -38,7 +38,7 @@ func TestFsckAfterMidWALDamage(t *testing.T) {
 	wal := flipInWAL(t, dir, "o/fsckb\x00obj-0\x00\x01")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r := runCLIContext(ctx, vars, "server", "--address", "127.0.0.1:0")
+	r := runCLIContext(ctx, vars, "server", "--address", "127.0.0.1:0", "--console-address", "")
 	if r.code == 0 || !strings.Contains(r.stderr, wal) || !strings.Contains(r.stderr, "damaged at offset ") ||
 		!strings.Contains(r.stderr, "cairn admin fsck --data "+dir) {
 		t.Fatalf("server on a damaged WAL: exit %d, stderr %q", r.code, r.stderr)

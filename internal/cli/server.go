@@ -31,6 +31,10 @@ const (
 	// --debug-allow-remote.
 	EnvDebugAddress     = "CAIRN_DEBUG_ADDRESS"
 	EnvDebugAllowRemote = "CAIRN_DEBUG_ALLOW_REMOTE"
+	// EnvConsoleAddress is --console-address (set but empty: off), and
+	// EnvConsoleSessionLifetime --console-session-lifetime.
+	EnvConsoleAddress         = "CAIRN_CONSOLE_ADDRESS"
+	EnvConsoleSessionLifetime = "CAIRN_CONSOLE_SESSION_LIFETIME"
 	// EnvBallastSize is --ballast-size.
 	EnvBallastSize = "CAIRN_BALLAST_SIZE"
 	// Environment variables of the store flags.
@@ -85,6 +89,10 @@ type serverFlags struct {
 	ballastSize string
 	// lua holds the --lua-* flags.
 	lua luaFlags
+	// console holds --console-address; consoleLifetime is
+	// --console-session-lifetime as given.
+	console         server.ConsoleConfig
+	consoleLifetime string
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -149,6 +157,14 @@ secret key is printed once, on that first start only.`,
 	fl.StringVar(&f.pubsub.DataBucketPrefix, "pubsub-data-bucket-prefix", "pubsub-", "data_bucket_prefix shown in subscriptions")
 	fl.StringVar(&f.pubsub.DataOIDPrefix, "pubsub-data-oid-prefix", "", "data_oid_prefix: prefix of event names and markers")
 	addLuaFlags(fl, &f.lua)
+	consoleAddr, ok := e.lookup(EnvConsoleAddress)
+	if !ok {
+		consoleAddr = server.DefaultConsoleAddress
+	}
+	fl.StringVar(&f.console.Address, "console-address", consoleAddr,
+		`serve the web console on this host:port; "" turns it off (env `+EnvConsoleAddress+`)`)
+	fl.StringVar(&f.consoleLifetime, "console-session-lifetime", e.get(EnvConsoleSessionLifetime, "12h"),
+		"how long a console sign-in lasts (env "+EnvConsoleSessionLifetime+")")
 	return cmd
 }
 
@@ -177,7 +193,11 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.console.SessionLifetime, err = time.ParseDuration(f.consoleLifetime); err != nil || f.console.SessionLifetime <= 0 {
+		return fmt.Errorf("--console-session-lifetime %q: want a positive duration such as 12h", f.consoleLifetime)
+	}
 	cfg := server.Config{
+		Console:     f.console,
 		Store:       f.store,
 		Ceph:        f.ceph,
 		RadosOpener: e.ext.RadosStore,
@@ -306,6 +326,9 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 	fmt.Fprintf(w, "  Root user:   %s\n", root.UserID)
 	fmt.Fprintf(w, "  Access key:  %s\n", root.AccessKey)
 	fmt.Fprintf(w, "  Secret key:  %s\n", secret)
+	if a := srv.ConsoleAddr(); a != nil {
+		fmt.Fprintf(w, "  Console:     %s/\n", displayURL(a))
+	}
 	fmt.Fprintf(w, "  Metrics:     %s%s\n", displayURL(srv.Addr()), server.MetricsPath)
 	if a := srv.MetricsAddr(); a != nil {
 		fmt.Fprintf(w, "               %s%s\n", displayURL(a), server.MetricsPath)

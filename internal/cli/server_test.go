@@ -31,7 +31,7 @@ func startServer(t *testing.T, vars map[string]string, args ...string) (banner s
 	var stdout, stderr lockedBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, append([]string{"server", "--address", "127.0.0.1:0"}, args...), env{
+		done <- run(ctx, append([]string{"server", "--address", "127.0.0.1:0", "--console-address", "127.0.0.1:0"}, args...), env{
 			stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
 			lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 		})

@@ -76,6 +76,8 @@ type Config struct {
 	BallastPercent float64
 	// Lua configures request scripting.
 	Lua LuaConfig
+	// Console configures the web console (off unless Console.Address).
+	Console ConsoleConfig
 }
 
 // Storage backends (Config.Store).
@@ -238,6 +240,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.Metrics.Address); err != nil {
 			errs = append(errs, fmt.Errorf("metrics address %q: want host:port: %w", c.Metrics.Address, err))
 		}
+	}
+	if err := c.Console.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Debug.validate(); err != nil {
 		errs = append(errs, err)

@@ -57,6 +57,8 @@ type Server struct {
 	history  *metrics.History // nil when metrics are disabled
 	mln      net.Listener     // the metrics listener, if any
 	dln      net.Listener     // the debug (pprof) listener, if any
+	cln      net.Listener     // the console listener, if any
+	console  http.Handler     // the web console, if any
 	pubsub   *pubsub.Service  // nil unless the PubSub API is enabled
 	live     *live.Hub
 	// scripts are the Lua scripts and package allowlist (on the metadata kv).
@@ -232,6 +234,18 @@ func New(cfg Config) (s *Server, err error) {
 		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs, history: newHistory(m, cfg.Metrics, log)}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
+	// The console forwards to s.handler. (A metrics history, when the
+	// metrics keep one, is passed here.)
+	if s.cln, err = s.newConsole(nil); err != nil {
+		_ = ln.Close()
+		if mln != nil {
+			_ = mln.Close()
+		}
+		if dln != nil {
+			_ = dln.Close()
+		}
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	return s, nil
 }
 
@@ -441,6 +455,7 @@ func (s *Server) run(ctx context.Context) error {
 	if s.dln != nil {
 		defer serveListener(s.dln, debugHandler(), s.log, "debug")()
 	}
+	stopConsole := s.serveConsole(base)
 
 	var runErr error
 	queueStopped := false
@@ -455,11 +470,14 @@ func (s *Server) run(ctx context.Context) error {
 
 	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	consoleStopped := make(chan struct{})
+	go func() { defer close(consoleStopped); stopConsole(sctx) }()
 	if err := hs.Shutdown(sctx); err != nil {
 		s.log.Warn("graceful shutdown timed out; closing connections", "err", err)
 		_ = hs.Close()
 		cancelBase()
 	}
+	<-consoleStopped // its live streams ended with hs's shutdown (live.Close)
 	cancel()
 	if runErr == nil {
 		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -511,6 +529,9 @@ func (s *Server) Close() error {
 		}
 		if s.dln != nil {
 			_ = s.dln.Close()
+		}
+		if s.cln != nil {
+			_ = s.cln.Close()
 		}
 		err = errors.Join(s.ln.Close(), s.store.Close())
 	})

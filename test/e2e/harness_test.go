@@ -76,7 +76,7 @@ func (s *server) start() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	s.cmd = exec.Command(cairnBin, append([]string{"server", "--data", s.dataDir, "--address", s.addr}, s.flags...)...)
+	s.cmd = exec.Command(cairnBin, append([]string{"server", "--data", s.dataDir, "--address", s.addr, "--console-address", "127.0.0.1:0"}, s.flags...)...)
 	s.cmd.Env = append(os.Environ(),
 		"CAIRN_ROOT_ACCESS_KEY="+rootAccessKey,
 		"CAIRN_ROOT_SECRET_KEY="+rootSecretKey,

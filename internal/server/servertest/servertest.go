@@ -69,11 +69,15 @@ type Options struct {
 	Store       string
 	Ceph        server.CephConfig
 	RadosOpener server.StoreOpener
+	// Console configures the web console (off if Console.Address is
+	// empty; use 127.0.0.1:0 for a free port, see Running.ConsoleURL).
+	Console server.ConsoleConfig
 }
 
 // Running is a started server.
 type Running struct {
 	URL           string // http://127.0.0.1:<port>
+	ConsoleURL    string // http://127.0.0.1:<port> of the console, if on
 	RootAccessKey string
 	RootSecretKey string
 	DataDir       string
@@ -122,6 +126,7 @@ func Start(t testing.TB, opts Options) *Running {
 		BallastSize: opts.BallastSize,
 		Lua:         opts.Lua,
 		Store:       opts.Store, Ceph: opts.Ceph, RadosOpener: opts.RadosOpener,
+		Console: opts.Console,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
@@ -136,6 +141,9 @@ func Start(t testing.TB, opts Options) *Running {
 		t:             t,
 		cancel:        cancel,
 		done:          make(chan error, 1),
+	}
+	if a := srv.ConsoleAddr(); a != nil {
+		r.ConsoleURL = "http://" + a.String()
 	}
 	go func() { r.done <- srv.Run(ctx) }()
 	t.Cleanup(r.Stop)

@@ -1,0 +1,140 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// session is one signed-in browser. The secret key lives only here, in
+// memory: it is never written to a response or a log.
+type session struct {
+	id        string // the cookie's value
+	csrf      string // the X-Cairn-CSRF header's value
+	accessKey string
+	secretKey string
+	userID    string
+	created   time.Time
+	expires   time.Time
+}
+
+// LogValue keeps a logged session down to its user: never its secret.
+func (s *session) LogValue() slog.Value { return slog.StringValue(s.userID) }
+
+// sessions is the bounded in-memory session table. When full, signing in
+// evicts the oldest session: memory stays bounded whatever a client does,
+// and the worst an attacker with valid keys can do is sign others out.
+type sessions struct {
+	max      int
+	lifetime time.Duration
+	now      func() time.Time
+
+	mu    sync.Mutex
+	byID  map[string]*session
+	order []*session // by creation; may hold removed sessions, skipped lazily
+}
+
+func newSessions(max int, lifetime time.Duration, now func() time.Time) *sessions {
+	return &sessions{max: max, lifetime: lifetime, now: now, byID: make(map[string]*session)}
+}
+
+// create stores a new session for the user's key pair.
+func (t *sessions) create(userID, accessKey, secretKey string) *session {
+	now := t.now()
+	s := &session{id: randomToken(), csrf: randomToken(), accessKey: accessKey, secretKey: secretKey,
+		userID: userID, created: now, expires: now.Add(t.lifetime)}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sweepLocked(now)
+	for len(t.byID) >= t.max {
+		t.evictOldestLocked()
+	}
+	t.byID[s.id] = s
+	t.order = append(t.order, s)
+	return s
+}
+
+// get returns the live session with this id, or nil.
+func (t *sessions) get(id string) *session {
+	if id == "" {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.byID[id]
+	if s == nil {
+		return nil
+	}
+	if !t.now().Before(s.expires) {
+		delete(t.byID, id)
+		return nil
+	}
+	return s
+}
+
+// remove ends a session (sign-out).
+func (t *sessions) remove(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.byID, id)
+}
+
+// len is the number of sessions held (expired ones included until swept).
+func (t *sessions) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.byID)
+}
+
+// sweepLocked drops expired and removed sessions from the front of order.
+// Sessions all live equally long, so order is also by expiry.
+func (t *sessions) sweepLocked(now time.Time) {
+	i := 0
+	for ; i < len(t.order); i++ {
+		s := t.order[i]
+		if t.byID[s.id] == s && now.Before(s.expires) {
+			break
+		}
+		if t.byID[s.id] == s {
+			delete(t.byID, s.id)
+		}
+	}
+	t.order = t.order[i:]
+	// Signed-out sessions behind a live one stay in order until it
+	// expires; compact so that sign-in/sign-out cycles cannot grow it.
+	if len(t.order) > 2*len(t.byID)+64 {
+		live := make([]*session, 0, len(t.byID))
+		for _, s := range t.order {
+			if t.byID[s.id] == s {
+				live = append(live, s)
+			}
+		}
+		t.order = live
+	}
+}
+
+func (t *sessions) evictOldestLocked() {
+	for len(t.order) > 0 {
+		s := t.order[0]
+		t.order = t.order[1:]
+		if t.byID[s.id] == s {
+			delete(t.byID, s.id)
+			return
+		}
+	}
+}
+
+// checkCSRF reports whether token is the session's CSRF token.
+func (s *session) checkCSRF(token string) bool {
+	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.csrf)) == 1
+}
+
+// randomToken is 256 random bits, URL-safe.
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics instead)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
