@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/cairn-s3/cairn/internal/console"
 	"github.com/cairn-s3/cairn/internal/metrics"
 )
 
@@ -20,6 +21,15 @@ func newHistory(m *metrics.Metrics, cfg MetricsConfig, log *slog.Logger) *metric
 // History returns the server's metrics history, nil when metrics are
 // disabled.
 func (s *Server) History() *metrics.History { return s.history }
+
+// consoleHistory is the history for the console: a nil interface (not a
+// nil *metrics.History) when metrics are disabled.
+func (s *Server) consoleHistory() console.History {
+	if s.history == nil {
+		return nil
+	}
+	return s.history
+}
 
 // startHistory samples the history while the server runs, until the
 // returned func is called (which waits for the sampler to stop).

@@ -234,9 +234,8 @@ func New(cfg Config) (s *Server, err error) {
 		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs, history: newHistory(m, cfg.Metrics, log)}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
-	// The console forwards to s.handler. (A metrics history, when the
-	// metrics keep one, is passed here.)
-	if s.cln, err = s.newConsole(nil); err != nil {
+	// The console forwards to s.handler and charts the metrics history.
+	if s.cln, err = s.newConsole(s.consoleHistory()); err != nil {
 		_ = ln.Close()
 		if mln != nil {
 			_ = mln.Close()
