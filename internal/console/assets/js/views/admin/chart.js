@@ -69,14 +69,15 @@ function pathOf(values, x, y) {
 // {name, values}; start and step (seconds) place the points in time;
 // format renders a value with its unit. Call redraw(width) when the
 // figure's width changes.
-export function lineChart({ title, description, series, start, step, format, empty }) {
+export function lineChart({ title, series, start, step, format, empty, minTop = 1, integer = false }) {
   const captionId = uid('chart');
   const points = series.length ? series[0].values.length : 0;
   const fig = h('figure', { class: 'chart card', 'aria-labelledby': captionId });
   const caption = h('figcaption', {}, h('h2', { id: captionId }, title));
   const plot = h('div', { class: 'chart-plot' });
   fig.append(caption);
-  if (!points || !series.length) {
+  const hasData = series.some((s) => s.values.some((v) => typeof v === 'number' && Number.isFinite(v)));
+  if (!points || !series.length || !hasData) {
     fig.append(h('p', { class: 'muted' }, empty || 'No data yet.'));
     return { el: fig, redraw() {} };
   }
@@ -87,7 +88,8 @@ export function lineChart({ title, description, series, start, step, format, emp
   function redraw(width) {
     const w = Math.max(280, Math.floor(width));
     const peak = Math.max(0, ...series.flatMap((s) => s.values.filter((v) => typeof v === 'number' && Number.isFinite(v))));
-    const top = niceMax(peak);
+    // Integer series get integer grid lines (four steps).
+    const top = integer ? Math.max(4, Math.ceil(niceMax(peak) / 4) * 4) : niceMax(Math.max(peak, minTop));
     const innerW = w - pad.left - pad.right;
     const innerH = height - pad.top - pad.bottom;
     const x = (i) => pad.left + (points === 1 ? innerW : (i * innerW) / (points - 1));
@@ -106,7 +108,7 @@ export function lineChart({ title, description, series, start, step, format, emp
     const ticks = points > 2 ? [0, Math.floor((points - 1) / 2), points - 1] : [...Array(points).keys()];
     for (const i of ticks) {
       grid.append(svg('text', { x: x(i), y: height - 8, 'text-anchor': i === 0 && points > 1 ? 'start' : (i === points - 1 ? 'end' : 'middle') },
-        clock(start + i * step)));
+        (points - 1) * step < 600 ? clockSeconds(start + i * step) : clock(start + i * step)));
     }
     root.append(grid);
     series.forEach((s, n) => {

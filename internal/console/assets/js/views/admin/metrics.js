@@ -5,11 +5,21 @@ import { h, clear, errorText, formatBytes } from '../../ui.js';
 import { history } from './common.js';
 import { lineChart } from './chart.js';
 
-const num = (v, digits) => (Math.abs(v) >= 100 ? Math.round(v).toString() : Number(v.toFixed(digits)).toString());
-const perSecond = (v) => `${num(v, 2)}/s`;
-const millis = (v) => `${num(v, 1)} ms`;
+// num keeps about three significant digits.
+const num = (v) => {
+  const a = Math.abs(v);
+  return String(a >= 100 ? Math.round(v) : Number(v.toFixed(a >= 10 ? 1 : 2)));
+};
+const perSecond = (v) => `${num(v)}/s`;
+const millis = (v) => `${num(v)} ms`;
 const bytesPerSecond = (v) => `${formatBytes(Math.round(v))}/s`;
-const events = (v) => num(v, 0);
+const events = (v) => String(Math.round(v));
+
+function span(secs) {
+  if (secs < 90) return `${Math.round(secs)} seconds`;
+  const m = Math.round(secs / 60);
+  return `${m} minute${m === 1 ? '' : 's'}`;
+}
 
 // byLabel turns {"PutObject":[...], ...} into series, largest sum first,
 // "_others" last.
@@ -26,13 +36,13 @@ function charts(doc) {
     { title: 'Requests per second by operation', series: byLabel(s.requests), format: perSecond,
       empty: 'No requests in the last hour.' },
     { title: 'Request latency (p50 and p99)', series: [{ name: 'p50', values: s.latencyP50 || [] }, { name: 'p99', values: s.latencyP99 || [] }],
-      format: millis },
+      format: millis, empty: 'No requests in the last hour.' },
     { title: 'Errors per second by S3 code', series: byLabel(s.errors), format: perSecond, empty: 'No errors in the last hour.' },
     { title: 'Bytes in and out per second', series: [{ name: 'in', values: s.bytesIn || [] }, { name: 'out', values: s.bytesOut || [] }],
-      format: bytesPerSecond },
+      format: bytesPerSecond, minTop: 1024 },
     { title: 'Event delivery latency (p50 and p99)', series: [{ name: 'p50', values: s.deliveryP50 || [] }, { name: 'p99', values: s.deliveryP99 || [] }],
-      format: millis },
-    { title: 'Queue depth (events in persistent topics)', series: [{ name: 'queued', values: s.queueDepth || [] }], format: events },
+      format: millis, empty: 'No events delivered to the endpoints of persistent topics in the last hour.' },
+    { title: 'Queue depth (events in persistent topics)', series: [{ name: 'queued', values: s.queueDepth || [] }], format: events, integer: true },
   ].map((c) => ({ ...c, ...base }));
 }
 
@@ -61,7 +71,7 @@ export async function render(root) {
     const points = doc.points || 0;
     status.className = 'muted';
     status.textContent = points
-      ? `The last ${Math.max(1, Math.round((points * doc.step) / 60))} minutes, one point every ${doc.step} s (kept in memory by the server; refreshed automatically).`
+      ? `The last ${span(points * doc.step)}, one point every ${doc.step} s (kept in memory by the server; refreshed automatically).`
       : `Collecting: the first point appears ${doc.step || 10} s after the server started.`;
     // Keep open point tables open across refreshes.
     const open = new Set([...grid.querySelectorAll('details[open]')].map((d) => d.closest('figure')?.dataset.chart));
