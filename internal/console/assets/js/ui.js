@@ -122,16 +122,6 @@ export function timeEl(iso) {
   return h('time', { datetime: d.toISOString() }, d.toLocaleString());
 }
 
-// encodeKey percent-encodes an object key for a path, keeping "/".
-export function encodeKey(key) {
-  return key.split('/').map(encodeURIComponent).join('/');
-}
-
-// objectPath is the /api/s3/ path of a bucket or an object in it.
-export function objectPath(bucket, key) {
-  return key === undefined ? encodeURIComponent(bucket) : `${encodeURIComponent(bucket)}/${encodeKey(key)}`;
-}
-
 // XML helpers for S3 answers (namespaced or not).
 export function kids(node, name) {
   return node ? Array.from(node.children).filter((c) => c.localName === name) : [];
