@@ -76,7 +76,15 @@ async function renderRoute() {
   const navMatch = match && match.nav ? match : routes.find((r) => r.nav && path.startsWith(r.pattern));
   renderNav(navMatch);
   clear(main);
-  if (!match || (match.admin && !session.admin)) {
+  if (match && match.admin && !session.admin) {
+    // The admin API refuses them anyway; say so rather than "not found".
+    main.append(h('h1', { tabindex: '-1' }, 'Access denied'),
+      h('p', { class: 'error-text', id: 'admin-denied' }, 'This page is for administrators: your user has no admin capabilities.'),
+      h('p', {}, h('a', { href: '#/buckets' }, 'Back to buckets')));
+    focusHeading(main);
+    return;
+  }
+  if (!match) {
     main.append(h('h1', { tabindex: '-1' }, 'Not found'), h('p', {}, h('a', { href: '#/buckets' }, 'Back to buckets')));
     focusHeading(main);
     return;
