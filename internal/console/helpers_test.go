@@ -28,20 +28,20 @@ func startServer(t testing.TB, opts servertest.Options) *servertest.Running {
 	return srv
 }
 
-// browser is an HTTP client with a cookie jar, as a browser tab.
-type browser struct {
+// apiClient is an HTTP client with a cookie jar, as a browser tab.
+type apiClient struct {
 	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
 }
 
-func newBrowser(t testing.TB, base string) *browser {
+func newClient(t testing.TB, base string) *apiClient {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+	return &apiClient{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -57,7 +57,7 @@ type sessionInfo struct {
 }
 
 // signIn signs in and fails the test unless it works.
-func (b *browser) signIn(ak, sk string) sessionInfo {
+func (b *apiClient) signIn(ak, sk string) sessionInfo {
 	b.t.Helper()
 	resp := b.signInResp(ak, sk)
 	body := readAll(b.t, resp)
@@ -72,7 +72,7 @@ func (b *browser) signIn(ak, sk string) sessionInfo {
 	return s
 }
 
-func (b *browser) signInResp(ak, sk string) *http.Response {
+func (b *apiClient) signInResp(ak, sk string) *http.Response {
 	b.t.Helper()
 	body, _ := json.Marshal(map[string]string{"accessKey": ak, "secretKey": sk})
 	return b.do("POST", "/api/session", bytes.NewReader(body), http.Header{"Content-Type": {"application/json"}})
@@ -80,7 +80,7 @@ func (b *browser) signInResp(ak, sk string) *http.Response {
 
 // do sends a request; the CSRF token is added when the browser has one and
 // the header does not set X-Cairn-CSRF itself.
-func (b *browser) do(method, path string, body io.Reader, h http.Header) *http.Response {
+func (b *apiClient) do(method, path string, body io.Reader, h http.Header) *http.Response {
 	b.t.Helper()
 	req, err := http.NewRequest(method, b.base+path, body)
 	if err != nil {
@@ -103,7 +103,7 @@ func (b *browser) do(method, path string, body io.Reader, h http.Header) *http.R
 }
 
 // expect sends a request and checks its status; it returns the body.
-func (b *browser) expect(status int, method, path string, body io.Reader, h http.Header) string {
+func (b *apiClient) expect(status int, method, path string, body io.Reader, h http.Header) string {
 	b.t.Helper()
 	resp := b.do(method, path, body, h)
 	got := readAll(b.t, resp)
@@ -124,3 +124,18 @@ func readAll(t testing.TB, resp *http.Response) string {
 }
 
 var _ = server.DefaultConsoleAddress
+
+// getURL GETs url with a plain client (no cookies) and returns the body,
+// failing unless the status is 200.
+func getURL(t testing.TB, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
+	}
+	return body
+}

@@ -12,7 +12,7 @@ import (
 // object through the console, as the root user.
 func TestForwardPutGet(t *testing.T) {
 	srv := startServer(t, servertest.Options{})
-	b := newBrowser(t, srv.ConsoleURL)
+	b := newClient(t, srv.ConsoleURL)
 	s := b.signIn(srv.RootAccessKey, srv.RootSecretKey)
 	if s.User != "root" || !s.Admin || s.Endpoint != srv.URL {
 		t.Fatalf("session %+v", s)
