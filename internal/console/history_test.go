@@ -29,7 +29,7 @@ type historyDoc struct {
 // through the console in it; a user without admin capabilities is refused.
 func TestMetricsHistoryForAdminsOnly(t *testing.T) {
 	srv := startServer(t, servertest.Options{Metrics: server.MetricsConfig{HistoryStep: 20 * time.Millisecond}})
-	root := newBrowser(t, srv.ConsoleURL)
+	root := newClient(t, srv.ConsoleURL)
 	root.signIn(srv.RootAccessKey, srv.RootSecretKey)
 	q := url.Values{"uid": {"plain"}, "display-name": {"Plain"}, "access-key": {"PLAINUSERKEY00000000"},
 		"secret-key": {"plain-user-secret-0000000000000000000000"}}
@@ -56,7 +56,7 @@ func TestMetricsHistoryForAdminsOnly(t *testing.T) {
 		t.Errorf("step %v points %d latency %d queue %d", doc.Step, doc.Points, len(doc.Series.LatencyP50), len(doc.Series.QueueDepth))
 	}
 
-	plain := newBrowser(t, srv.ConsoleURL)
+	plain := newClient(t, srv.ConsoleURL)
 	if s := plain.signIn("PLAINUSERKEY00000000", "plain-user-secret-0000000000000000000000"); s.Admin {
 		t.Fatalf("plain user is admin: %+v", s)
 	}
