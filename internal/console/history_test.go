@@ -31,8 +31,8 @@ func TestMetricsHistoryForAdminsOnly(t *testing.T) {
 	srv := startServer(t, servertest.Options{Metrics: server.MetricsConfig{HistoryStep: 20 * time.Millisecond}})
 	root := newClient(t, srv.ConsoleURL)
 	root.signIn(srv.RootAccessKey, srv.RootSecretKey)
-	q := url.Values{"uid": {"plain"}, "display-name": {"Plain"}, "access-key": {"PLAINUSERKEY00000000"},
-		"secret-key": {"plain-user-secret-0000000000000000000000"}}
+	q := url.Values{"uid": {"plain"}, "display-name": {"Plain"}, "access-key": {plainAccessKey},
+		"secret-key": {plainSecretKey}}
 	root.expect(http.StatusOK, "PUT", "/api/admin/user?"+q.Encode(), nil, nil)
 	root.expect(http.StatusOK, "PUT", "/api/s3/charted", nil, nil)
 	root.expect(http.StatusNotFound, "GET", "/api/s3/no-such-bucket", nil, nil)
@@ -57,7 +57,7 @@ func TestMetricsHistoryForAdminsOnly(t *testing.T) {
 	}
 
 	plain := newClient(t, srv.ConsoleURL)
-	if s := plain.signIn("PLAINUSERKEY00000000", "plain-user-secret-0000000000000000000000"); s.Admin {
+	if s := plain.signIn(plainAccessKey, plainSecretKey); s.Admin {
 		t.Fatalf("plain user is admin: %+v", s)
 	}
 	body := plain.expect(http.StatusForbidden, "GET", "/api/metrics/history", nil, nil)
