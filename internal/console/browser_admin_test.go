@@ -86,6 +86,11 @@ func adminCharts(t *testing.T, b *consoleBrowser) {
 	// The page refreshes itself; wait for a sample after the requests.
 	b.run(b.waitJS(hasRow("CreateBucket")+` && `+hasRow("NoSuchBucket")+
 		` && document.querySelectorAll('figure.chart svg[role=img] path').length >= 4`))
+	var headings []string
+	b.eval(`[...document.querySelectorAll('main h1')].map((h) => h.textContent)`, &headings)
+	if len(headings) != 1 {
+		t.Errorf("main holds the pages %q: a page still loading was appended below the next one", headings)
+	}
 	var charts []string
 	b.eval(`[...document.querySelectorAll('figure.chart figcaption')].map((c) => c.textContent.trim())`, &charts)
 	if len(charts) != 6 {

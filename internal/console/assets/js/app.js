@@ -92,7 +92,12 @@ async function renderRoute() {
   document.title = `${match.title} – Cairn console`;
   params = { ...params, query, session };
   try {
-    const cleanup = await match.render(main, params);
+    // Each route renders into a container of its own: a view still
+    // loading when the route changes appends to a detached node, not
+    // below the next page.
+    const view = h('div', { class: 'view' });
+    main.append(view);
+    const cleanup = await match.render(view, params);
     if (seq === current.seq) current.cleanup = typeof cleanup === 'function' ? cleanup : null;
     else if (typeof cleanup === 'function') cleanup();
   } catch (err) {

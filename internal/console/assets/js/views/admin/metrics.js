@@ -16,7 +16,7 @@ const bytesPerSecond = (v) => `${formatBytes(Math.round(v))}/s`;
 const events = (v) => String(Math.round(v));
 
 function span(secs) {
-  if (secs < 90) return `${Math.round(secs)} seconds`;
+  if (secs < 90) return `${Math.round(secs)} second${Math.round(secs) === 1 ? '' : 's'}`;
   const m = Math.round(secs / 60);
   return `${m} minute${m === 1 ? '' : 's'}`;
 }
