@@ -103,6 +103,9 @@ func adminCharts(t *testing.T, b *consoleBrowser) {
 	b.checkAccessibility("admin-metrics-dark")
 	b.colorScheme("light")
 	b.viewport(375, 800)
+	// The charts are redrawn for the narrow width (not scaled down).
+	b.run(b.waitJS(`[...document.querySelectorAll('svg.chart-svg')].every((s) => ` +
+		`Number(s.getAttribute('width')) <= s.closest('figure').clientWidth)`))
 	var overflow bool
 	b.eval(`document.documentElement.scrollWidth > window.innerWidth`, &overflow)
 	if overflow {
@@ -210,6 +213,11 @@ func adminTopics(t *testing.T, b *consoleBrowser, api *apiClient) {
 	b.checkAccessibility("admin-topics")
 	b.run(chromedp.Click(chromedp.CSS(dead)), chromedp.WaitVisible(chromedp.CSS(`#dead-letters button[aria-label^="Replay event"]`)))
 	b.checkAccessibility("admin-topics-dlq")
+	var nullText bool
+	b.eval(`/\bnull\b/.test(document.querySelector('main').innerText)`, &nullText)
+	if nullText {
+		t.Error(`the dead letters show the text "null"`)
+	}
 	b.run(chromedp.Click(chromedp.CSS(`#dead-letters button[aria-label^="Replay event"]`)))
 	b.confirm()
 	waitStats(t, api, "doomed", "the replayed event dead-lettered again", func(s topicQueue) bool { return s.DeadLettered == 2 && s.DeadLetterDepth == 1 })

@@ -91,7 +91,7 @@ export async function render(root) {
           h('td', { class: 'actions' }, h('button', { type: 'button', class: 'link', 'aria-label': `Replay event ${d.event_id}`,
             onclick: () => replay(t, d.event_id) }, 'Replay'))))))) :
         h('p', { class: 'muted' }, 'No dead letters.'),
-      letters.length >= maxDeadLetters ? h('p', { class: 'muted' }, `Showing the first ${maxDeadLetters}; "Replay all" replays every one.`) : null);
+      letters.length >= maxDeadLetters ? h('p', { class: 'muted' }, `Showing the first ${maxDeadLetters}; "Replay all" replays every one.`) : '');
   }
 
   async function replay(t, eventId) {

@@ -76,7 +76,7 @@ function row(id) {
     fill(u) {
       name.textContent = u.display_name || '';
       clear(status).append(h('span', { class: u.suspended ? 'tag tag-warn' : 'tag' }, u.suspended ? 'suspended' : 'active'),
-        isAdminUser(u) ? h('span', { class: 'tag' }, 'admin') : null);
+        isAdminUser(u) ? h('span', { class: 'tag' }, 'admin') : '');
       keys.textContent = String((u.keys || []).length);
     },
     fail(err) { clear(status).append(h('span', { class: 'error-text' }, errorText(err))); },
