@@ -34,8 +34,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/cairn-s3/cairn/internal/account"
 )
 
 // Defaults of Config.
@@ -45,11 +43,26 @@ const (
 	DefaultMaxSessions     = 10000
 )
 
-// Accounts is what the console needs of the account service: the user
-// owning an access key (with its key pairs, flags and capabilities).
+// Accounts is what the console needs of the account service: the owner of
+// an access key, or an error that is ErrUnknownKey.
 type Accounts interface {
-	InfoByAccessKey(ctx context.Context, accessKey string) (account.User, error)
+	KeyOwner(ctx context.Context, accessKey string) (KeyOwner, error)
 }
+
+// KeyOwner is the user owning an access key, as the console sees it.
+type KeyOwner struct {
+	UserID      string // "tenant$uid" for a user of a tenant
+	DisplayName string
+	SecretKey   string // the key's secret, compared at sign-in
+	Suspended   bool
+	// Admin is whether the admin API lets the user in at all (admin or
+	// system users, and users with the "users" capability): the console
+	// shows its admin pages to them; the admin API still decides.
+	Admin bool
+}
+
+// ErrUnknownKey is what Accounts.KeyOwner answers for a key nobody owns.
+var ErrUnknownKey = errors.New("console: unknown access key")
 
 // History serves the server's recent metrics as the JSON of
 // GET /api/metrics/history (package metrics implements it).

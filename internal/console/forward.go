@@ -108,7 +108,7 @@ func (c *Console) sign(req *http.Request, s *session) error {
 func forwardHeader(k string) bool {
 	ck := http.CanonicalHeaderKey(k)
 	for _, h := range forwardedHeaders {
-		if ck == h {
+		if ck == http.CanonicalHeaderKey(h) { // Content-MD5 arrives as Content-Md5
 			return true
 		}
 	}

@@ -6,11 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cairn-s3/cairn/internal/server"
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
 
@@ -123,7 +123,14 @@ func readAll(t testing.TB, resp *http.Response) string {
 	return string(b)
 }
 
-var _ = server.DefaultConsoleAddress
+func mustURL(t testing.TB, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
 
 // getURL GETs url with a plain client (no cookies) and returns the body,
 // failing unless the status is 200.
@@ -138,4 +145,19 @@ func getURL(t testing.TB, u string) string {
 		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
 	}
 	return body
+}
+
+// createUser creates a user with a key pair through the console's admin
+// forwarding, as root; extra is more of the admin API's query (&admin=true).
+func createUser(t testing.TB, root *apiClient, uid, ak, sk, extra string) {
+	t.Helper()
+	root.expect(http.StatusOK, "PUT", "/api/admin/user?uid="+uid+"&display-name="+uid+"&access-key="+ak+"&secret-key="+sk+extra, nil, nil)
+}
+
+// rootClient is a client signed in as the server's root user.
+func rootClient(t testing.TB, srv *servertest.Running) *apiClient {
+	t.Helper()
+	c := newClient(t, srv.ConsoleURL)
+	c.signIn(srv.RootAccessKey, srv.RootSecretKey)
+	return c
 }

@@ -14,7 +14,7 @@ func (c *Console) serveHistory(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	u, err := c.user(r.Context(), s)
-	if err != nil || !isAdmin(u) {
+	if err != nil || !u.Admin {
 		writeError(w, http.StatusForbidden, "AccessDenied", "the metrics history is for admins")
 		return
 	}

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/tenant"
 )
 
@@ -81,10 +80,10 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if old := c.session(r); old != nil {
 		c.sessions.remove(old.id)
 	}
-	s := c.sessions.create(u.ID, req.AccessKey, req.SecretKey)
+	s := c.sessions.create(u.UserID, req.AccessKey, req.SecretKey)
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: s.id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(c.cfg.SessionLifetime / time.Second)})
-	c.log.InfoContext(r.Context(), "console sign-in", "user", u.ID, "remote", r.RemoteAddr)
+		SameSite: http.SameSiteStrictMode, MaxAge: max(1, int(c.cfg.SessionLifetime/time.Second))})
+	c.log.InfoContext(r.Context(), "console sign-in", "user", u.UserID, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, c.describe(s, u))
 }
 
@@ -93,25 +92,23 @@ var errInvalidCredentials = errors.New("console: invalid credentials")
 // verify returns the user owning the key pair, or errInvalidCredentials.
 // The secret is compared in constant time, and compared (against a dummy)
 // even when the key is unknown, so timing tells no more than the answer.
-func (c *Console) verify(ctx context.Context, accessKey, secretKey string) (account.User, error) {
+func (c *Console) verify(ctx context.Context, accessKey, secretKey string) (KeyOwner, error) {
 	if accessKey == "" || secretKey == "" {
-		return account.User{}, errInvalidCredentials
+		return KeyOwner{}, errInvalidCredentials
 	}
-	u, err := c.cfg.Accounts.InfoByAccessKey(ctx, accessKey)
-	if err != nil && !errors.Is(err, account.ErrNoSuchKey) {
-		return account.User{}, err
+	u, err := c.cfg.Accounts.KeyOwner(ctx, accessKey)
+	if err != nil && !errors.Is(err, ErrUnknownKey) {
+		return KeyOwner{}, err
 	}
-	want, found := "\x00no key", false
-	for _, k := range u.Keys {
-		if k.AccessKey == accessKey {
-			want, found = k.SecretKey, true
-		}
+	want, found := u.SecretKey, err == nil
+	if !found {
+		want = "\x00no key"
 	}
 	// Hashing first makes the comparison independent of the lengths.
 	got, exp := sha256.Sum256([]byte(secretKey)), sha256.Sum256([]byte(want))
 	match := subtle.ConstantTimeCompare(got[:], exp[:]) == 1
-	if err != nil || !found || !match || u.Suspended {
-		return account.User{}, errInvalidCredentials
+	if !found || !match || u.Suspended {
+		return KeyOwner{}, errInvalidCredentials
 	}
 	return u, nil
 }
@@ -132,7 +129,7 @@ func (c *Console) currentSession(w http.ResponseWriter, r *http.Request, s *sess
 
 // user reads the session's user again, failing if its key no longer
 // verifies (removed, secret rotated, user suspended).
-func (c *Console) user(ctx context.Context, s *session) (account.User, error) {
+func (c *Console) user(ctx context.Context, s *session) (KeyOwner, error) {
 	return c.verify(ctx, s.accessKey, s.secretKey)
 }
 
@@ -149,14 +146,8 @@ func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request) {
 }
 
 // describe is the page's view of a session: never the secret.
-func (c *Console) describe(s *session, u account.User) sessionJSON {
-	t, _ := tenant.SplitUser(u.ID)
-	return sessionJSON{User: u.ID, Tenant: t, DisplayName: u.DisplayName, Admin: isAdmin(u),
+func (c *Console) describe(s *session, u KeyOwner) sessionJSON {
+	t, _ := tenant.SplitUser(u.UserID)
+	return sessionJSON{User: u.UserID, Tenant: t, DisplayName: u.DisplayName, Admin: u.Admin,
 		CSRFToken: s.csrf, Expires: s.expires.UTC().Format(time.RFC3339), Endpoint: c.cfg.Endpoint}
-}
-
-// isAdmin is adminapi's rule: admin and system users, and users with the
-// "users" capability, may use the admin pages.
-func isAdmin(u account.User) bool {
-	return u.Admin || u.System || u.HasCap("users", "read")
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/console"
 )
 
@@ -22,6 +23,8 @@ type ConsoleConfig struct {
 	// Endpoint is the S3 endpoint URL the console shows and presigns
 	// for; the S3 listener's address (loopback for a wildcard) if empty.
 	Endpoint string
+	// MaxSessions bounds the sessions kept in memory (10000 if zero).
+	MaxSessions int
 }
 
 // DefaultConsoleAddress is the console address of `cairn server`.
@@ -34,8 +37,8 @@ func (c ConsoleConfig) validate() error {
 	if _, _, err := net.SplitHostPort(c.Address); err != nil {
 		return fmt.Errorf("console address %q: want host:port: %w", c.Address, err)
 	}
-	if c.SessionLifetime < 0 {
-		return fmt.Errorf("console session lifetime %v is negative", c.SessionLifetime)
+	if c.SessionLifetime < 0 || c.MaxSessions < 0 {
+		return fmt.Errorf("console session lifetime %v or max sessions %d is negative", c.SessionLifetime, c.MaxSessions)
 	}
 	return nil
 }
@@ -52,8 +55,8 @@ func (s *Server) newConsole(history console.History) (net.Listener, error) {
 		endpoint = loopbackURL(s.ln.Addr())
 	}
 	c, err := console.New(console.Config{
-		S3: s.handler, Accounts: s.accounts, Endpoint: endpoint, Region: s.cfg.Region, History: history,
-		SessionLifetime: cc.SessionLifetime, Logger: s.log.With("component", "console"),
+		S3: s.handler, Accounts: consoleAccounts{s.accounts}, Endpoint: endpoint, Region: s.cfg.Region, History: history,
+		SessionLifetime: cc.SessionLifetime, MaxSessions: cc.MaxSessions, Logger: s.log.With("component", "console"),
 	})
 	if err != nil {
 		return nil, err
@@ -112,4 +115,29 @@ func loopbackURL(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// consoleAccounts adapts the account service to console.Accounts.
+type consoleAccounts struct{ accts *account.Service }
+
+func (a consoleAccounts) KeyOwner(ctx context.Context, accessKey string) (console.KeyOwner, error) {
+	u, err := a.accts.InfoByAccessKey(ctx, accessKey)
+	if errors.Is(err, account.ErrNoSuchKey) {
+		return console.KeyOwner{}, console.ErrUnknownKey
+	}
+	if err != nil {
+		return console.KeyOwner{}, err
+	}
+	o := console.KeyOwner{UserID: u.ID, DisplayName: u.DisplayName, Suspended: u.Suspended,
+		// adminapi's rule for letting a user in at all.
+		Admin: u.Admin || u.System || u.HasCap("users", "read") || u.HasCap("users", "write")}
+	for _, k := range u.Keys {
+		if k.AccessKey == accessKey {
+			o.SecretKey = k.SecretKey
+		}
+	}
+	if o.SecretKey == "" {
+		return console.KeyOwner{}, console.ErrUnknownKey
+	}
+	return o, nil
 }

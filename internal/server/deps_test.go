@@ -33,6 +33,9 @@ func TestImportDirection(t *testing.T) {
 		"script":     {"server", "cli", "store/local", "s3api", "adminapi", "lua"},
 		// The operation table's row shape is a leaf both adapters share.
 		"optable": {"server", "cli", "store", "s3api", "snsapi", "psapi", "adminapi", "auth", "account", "notify", "s3err"},
+		// The console reaches the store only through the S3 handler it is
+		// given: no store, no other adapter, no authorization of its own.
+		"console": {"server", "cli", "account", "store", "kv", "s3api", "snsapi", "psapi", "adminapi", "auth", "notify", "queue", "pubsub", "optable", "live"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()
@@ -45,6 +48,27 @@ func TestImportDirection(t *testing.T) {
 				if d == mod+b || strings.HasPrefix(d, mod+b+"/") {
 					t.Errorf("%s imports %s", pkg, d)
 				}
+			}
+		}
+	}
+}
+
+// TestOnlyServerImportsConsole: the console is an adapter the composition
+// root wires; no other package may import it.
+func TestOnlyServerImportsConsole(t *testing.T) {
+	const mod = "github.com/cairn-s3/cairn/"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, mod+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] == mod+"internal/server" {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if imp == mod+"internal/console" {
+				t.Errorf("%s imports %s; only internal/server may", fields[0], imp)
 			}
 		}
 	}
