@@ -23,92 +23,95 @@ export function age(s) {
 }
 
 export async function render(root) {
-  const ctl = new AbortController();
-  const list = h('div', { class: 'table-wrap', id: 'topic-list' });
-  const dlq = h('div', { id: 'dead-letters' });
-  const refresh = h('button', { type: 'button', id: 'topics-refresh' }, 'Refresh');
+  const page = { ctl: new AbortController(), list: h('div', { class: 'table-wrap', id: 'topic-list' }), dlq: h('div', { id: 'dead-letters' }) };
+  page.load = () => load(page);
+  const refresh = h('button', { type: 'button', id: 'topics-refresh', onclick: () => page.load() }, 'Refresh');
   root.append(h('h1', {}, 'Topics and queues'),
     h('p', { class: 'muted' }, 'Every tenant\'s topics. Persistent topics queue their events; events that ran out of retries become dead letters, which can be replayed.'),
-    h('div', { class: 'row' }, refresh), list, dlq);
-  refresh.addEventListener('click', () => load());
+    h('div', { class: 'row' }, refresh), page.list, page.dlq);
+  await page.load();
+  return () => page.ctl.abort();
+}
 
-  async function load() {
-    let topics;
-    try {
-      topics = ((await adminJSON('GET', 'topic')) || {}).topics || [];
-    } catch (err) {
-      clear(list).append(h('p', { class: 'error-text', role: 'alert' }, `Listing topics failed: ${errorText(err)}`));
-      return;
-    }
-    if (!topics.length) {
-      clear(list).append(h('p', { class: 'muted' }, 'No topics yet.'));
-      return;
-    }
-    topics.sort((a, b) => (a.owner || '').localeCompare(b.owner || '') || a.name.localeCompare(b.name));
-    const rows = topics.map((t) => row(t, () => showDeadLetters(t)));
-    clear(list).append(h('table', { 'aria-labelledby': 'topics-caption' },
-      h('caption', { id: 'topics-caption', class: 'visually-hidden' }, 'Topics with their queues'),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Topic'), h('th', { scope: 'col', class: 'hide-narrow' }, 'Owner'),
-        h('th', { scope: 'col', class: 'num' }, 'Queued'), h('th', { scope: 'col', class: 'num' }, 'Oldest pending'),
-        h('th', { scope: 'col', class: 'num hide-narrow' }, 'Delivered'), h('th', { scope: 'col', class: 'num hide-narrow' }, 'Failed'),
-        h('th', { scope: 'col', class: 'num' }, 'Dead letters'))),
-      h('tbody', {}, rows.map((r) => r.tr))));
-    const queue = rows.slice();
-    const worker = async () => {
-      while (queue.length && !ctl.signal.aborted) {
-        const r = queue.shift();
-        if (!r.topic.dest || !r.topic.dest.persistent) { r.notPersistent(); continue; }
-        try {
-          r.fill(await adminJSON('GET', 'topic', topicQuery(r.topic, { stats: '' })));
-        } catch (err) { r.fail(err); }
-      }
-    };
-    await Promise.all(Array.from({ length: workers }, worker));
+// load lists the topics, then reads the queue statistics of the
+// persistent ones a few at a time.
+async function load(page) {
+  let topics;
+  try {
+    topics = ((await adminJSON('GET', 'topic')) || {}).topics || [];
+  } catch (err) {
+    clear(page.list).append(h('p', { class: 'error-text', role: 'alert' }, `Listing topics failed: ${errorText(err)}`));
+    return;
   }
-
-  async function showDeadLetters(t) {
-    const title = `Dead letters of ${t.name}`;
-    clear(dlq).append(h('h2', { id: 'dlq-title', tabindex: '-1' }, title), h('p', { class: 'muted' }, 'Loading…'));
-    dlq.querySelector('h2').focus();
-    let doc;
-    try {
-      doc = await adminJSON('GET', 'topic', topicQuery(t, { dlq: '', 'max-entries': String(maxDeadLetters) }));
-    } catch (err) {
-      clear(dlq).append(h('h2', { id: 'dlq-title' }, title), h('p', { class: 'error-text', role: 'alert' }, errorText(err)));
-      return;
+  if (!topics.length) {
+    clear(page.list).append(h('p', { class: 'muted' }, 'No topics yet.'));
+    return;
+  }
+  topics.sort((a, b) => (a.owner || '').localeCompare(b.owner || '') || a.name.localeCompare(b.name));
+  const rows = topics.map((t) => row(t, () => showDeadLetters(page, t)));
+  clear(page.list).append(h('table', { 'aria-labelledby': 'topics-caption' },
+    h('caption', { id: 'topics-caption', class: 'visually-hidden' }, 'Topics with their queues'),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Topic'), h('th', { scope: 'col', class: 'hide-narrow' }, 'Owner'),
+      h('th', { scope: 'col', class: 'num' }, 'Queued'), h('th', { scope: 'col', class: 'num' }, 'Oldest pending'),
+      h('th', { scope: 'col', class: 'num hide-narrow' }, 'Delivered'), h('th', { scope: 'col', class: 'num hide-narrow' }, 'Failed'),
+      h('th', { scope: 'col', class: 'num' }, 'Dead letters'))),
+    h('tbody', {}, rows.map((r) => r.tr))));
+  const queue = rows.slice();
+  const worker = async () => {
+    while (queue.length && !page.ctl.signal.aborted) {
+      const r = queue.shift();
+      if (!r.topic.dest || !r.topic.dest.persistent) { r.notPersistent(); continue; }
+      try {
+        r.fill(await adminJSON('GET', 'topic', topicQuery(r.topic, { stats: '' })));
+      } catch (err) { r.fail(err); }
     }
-    const letters = (doc && doc.dead_letters) || [];
-    const replayAll = h('button', { type: 'button', class: 'primary', id: 'dlq-replay-all', disabled: !letters.length }, 'Replay all');
-    replayAll.addEventListener('click', () => replay(t));
-    clear(dlq).append(h('h2', { id: 'dlq-title', tabindex: '-1' }, title), h('div', { class: 'row' }, replayAll),
-      letters.length ? h('div', { class: 'table-wrap' }, h('table', { 'aria-labelledby': 'dlq-title' },
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Object'), h('th', { scope: 'col', class: 'hide-narrow' }, 'Queued'),
-          h('th', { scope: 'col', class: 'num' }, 'Attempts'), h('th', { scope: 'col' }, 'Last error'),
-          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
-        h('tbody', {}, letters.map((d) => h('tr', {},
-          h('th', { scope: 'row', class: 'name' }, d.key || d.event_id), h('td', { class: 'hide-narrow' }, timeEl(d.enqueued)),
-          h('td', { class: 'num' }, String(d.attempts)), h('td', { class: 'name' }, d.last_error || ''),
-          h('td', { class: 'actions' }, h('button', { type: 'button', class: 'link', 'aria-label': `Replay event ${d.event_id}`,
-            onclick: () => replay(t, d.event_id) }, 'Replay'))))))) :
-        h('p', { class: 'muted' }, 'No dead letters.'),
-      letters.length >= maxDeadLetters ? h('p', { class: 'muted' }, `Showing the first ${maxDeadLetters}; "Replay all" replays every one.`) : '');
-  }
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
+}
 
-  async function replay(t, eventId) {
-    const what = eventId ? `event ${eventId}` : `every dead letter of ${t.name}`;
-    if (!await confirmDialog(`Replay ${what}? It is queued again for delivery.`, { ok: 'Replay', danger: false })) return;
-    try {
-      const q = topicQuery(t, { replay: '' });
-      if (eventId) q['event-id'] = eventId;
-      const res = await adminJSON('POST', 'topic', q);
-      toast(`${(res && res.replayed) || 0} event(s) of ${t.name} queued again`);
-      await load();
-      await showDeadLetters(t);
-    } catch (err) { toastError('Replaying')(err); }
+async function showDeadLetters(page, t) {
+  const title = () => h('h2', { id: 'dlq-title', tabindex: '-1' }, `Dead letters of ${t.name}`);
+  clear(page.dlq).append(title(), h('p', { class: 'muted' }, 'Loading…'));
+  page.dlq.querySelector('h2').focus();
+  let doc;
+  try {
+    doc = await adminJSON('GET', 'topic', topicQuery(t, { dlq: '', 'max-entries': String(maxDeadLetters) }));
+  } catch (err) {
+    clear(page.dlq).append(title(), h('p', { class: 'error-text', role: 'alert' }, errorText(err)));
+    return;
   }
+  const letters = (doc && doc.dead_letters) || [];
+  const replayAll = h('button', { type: 'button', class: 'primary', id: 'dlq-replay-all', disabled: !letters.length,
+    onclick: () => replay(page, t) }, 'Replay all');
+  clear(page.dlq).append(title(), h('div', { class: 'row' }, replayAll),
+    letters.length ? deadLetterTable(page, t, letters) : h('p', { class: 'muted' }, 'No dead letters.'),
+    letters.length >= maxDeadLetters ? h('p', { class: 'muted' }, `Showing the first ${maxDeadLetters}; "Replay all" replays every one.`) : '');
+}
 
-  await load();
-  return () => ctl.abort();
+function deadLetterTable(page, t, letters) {
+  return h('div', { class: 'table-wrap' }, h('table', { 'aria-labelledby': 'dlq-title' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Object'), h('th', { scope: 'col', class: 'hide-narrow' }, 'Queued'),
+      h('th', { scope: 'col', class: 'num' }, 'Attempts'), h('th', { scope: 'col' }, 'Last error'),
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+    h('tbody', {}, letters.map((d) => h('tr', {},
+      h('th', { scope: 'row', class: 'name' }, d.key || d.event_id), h('td', { class: 'hide-narrow' }, timeEl(d.enqueued)),
+      h('td', { class: 'num' }, String(d.attempts)), h('td', { class: 'name' }, d.last_error || ''),
+      h('td', { class: 'actions' }, h('button', { type: 'button', class: 'link', 'aria-label': `Replay event ${d.event_id}`,
+        onclick: () => replay(page, t, d.event_id) }, 'Replay')))))));
+}
+
+// replay queues one dead letter (or all of the topic's) again.
+async function replay(page, t, eventId) {
+  const what = eventId ? `event ${eventId}` : `every dead letter of ${t.name}`;
+  if (!await confirmDialog(`Replay ${what}? It is queued again for delivery.`, { ok: 'Replay', danger: false })) return;
+  try {
+    const q = topicQuery(t, { replay: '' });
+    if (eventId) q['event-id'] = eventId;
+    const res = await adminJSON('POST', 'topic', q);
+    toast(`${(res && res.replayed) || 0} event(s) of ${t.name} queued again`);
+    await page.load();
+    await showDeadLetters(page, t);
+  } catch (err) { toastError('Replaying')(err); }
 }
 
 function row(t, onDeadLetters) {

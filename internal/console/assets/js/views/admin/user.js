@@ -37,126 +37,127 @@ function withoutSecrets(u) {
 
 export async function render(root, params) {
   const id = params.user;
-  const heading = h('h1', {}, `User ${id}`);
-  const info = h('div', { id: 'user-info' });
-  const keyBox = h('div', { id: 'user-new-key', 'aria-live': 'polite' });
-  const keys = h('div', { class: 'table-wrap', id: 'user-keys' });
-  root.append(h('p', { class: 'breadcrumbs' }, h('a', { href: '#/admin/users' }, 'Users'), ' / ', id), heading, info,
-    h('h2', { id: 'keys-title' }, 'Access keys'), keyBox, keys);
-  let user = null;
+  const page = {
+    id,
+    self: !!(params.session && params.session.user === id),
+    info: h('div', { id: 'user-info' }),
+    keyBox: h('div', { id: 'user-new-key', 'aria-live': 'polite' }),
+    keys: h('div', { class: 'table-wrap', id: 'user-keys' }),
+    user: null,
+  };
+  page.load = () => load(page);
+  root.append(h('p', { class: 'breadcrumbs' }, h('a', { href: '#/admin/users' }, 'Users'), ' / ', id),
+    h('h1', {}, `User ${id}`), page.info, h('h2', { id: 'keys-title' }, 'Access keys'), page.keyBox, page.keys);
+  await page.load();
+}
 
-  async function load() {
-    try {
-      user = withoutSecrets(await adminJSON('GET', 'user', { uid: id }));
-    } catch (err) {
-      clear(info).append(h('p', { class: 'error-text', role: 'alert' }, `Reading ${id} failed: ${errorText(err)}`));
-      clear(keys);
-      return;
-    }
-    showInfo();
-    showKeys();
+// load reads the user and shows it; secrets are dropped at once.
+async function load(page) {
+  try {
+    page.user = withoutSecrets(await adminJSON('GET', 'user', { uid: page.id }));
+  } catch (err) {
+    clear(page.info).append(h('p', { class: 'error-text', role: 'alert' }, `Reading ${page.id} failed: ${errorText(err)}`));
+    clear(page.keys);
+    return;
   }
+  showInfo(page);
+  showKeys(page);
+}
 
-  function showInfo() {
-    const suspended = !!user.suspended;
-    const toggle = h('button', { type: 'button', id: 'user-suspend' }, suspended ? 'Enable user' : 'Suspend user');
-    const remove = h('button', { type: 'button', class: 'danger', id: 'user-delete' }, 'Delete user');
-    toggle.addEventListener('click', () => setSuspended(!suspended));
-    remove.addEventListener('click', removeUser);
-    clear(info).append(h('dl', { class: 'kv card' },
-      h('dt', {}, 'Display name'), h('dd', {}, user.display_name || '—'),
-      h('dt', {}, 'Email'), h('dd', {}, user.email || '—'),
-      h('dt', {}, 'Tenant'), h('dd', {}, user.tenant || '(default)'),
-      h('dt', {}, 'Status'), h('dd', { id: 'user-status' }, suspended ? 'suspended' : 'active'),
-      h('dt', {}, 'Capabilities'), h('dd', {}, (user.caps || []).map((c) => `${c.type}=${c.perm}`).join('; ') || 'none'),
-      h('dt', {}, 'Created'), h('dd', {}, timeEl(user.create_date) || '—')),
-    h('div', { class: 'row' }, toggle, remove));
+function showInfo(page) {
+  const { user } = page;
+  const suspended = !!user.suspended;
+  const toggle = h('button', { type: 'button', id: 'user-suspend' }, suspended ? 'Enable user' : 'Suspend user');
+  const remove = h('button', { type: 'button', class: 'danger', id: 'user-delete' }, 'Delete user');
+  toggle.addEventListener('click', () => setSuspended(page, !suspended));
+  remove.addEventListener('click', () => removeUser(page));
+  clear(page.info).append(h('dl', { class: 'kv card' },
+    h('dt', {}, 'Display name'), h('dd', {}, user.display_name || '—'),
+    h('dt', {}, 'Email'), h('dd', {}, user.email || '—'),
+    h('dt', {}, 'Tenant'), h('dd', {}, user.tenant || '(default)'),
+    h('dt', {}, 'Status'), h('dd', { id: 'user-status' }, suspended ? 'suspended' : 'active'),
+    h('dt', {}, 'Capabilities'), h('dd', {}, (user.caps || []).map((c) => `${c.type}=${c.perm}`).join('; ') || 'none'),
+    h('dt', {}, 'Created'), h('dd', {}, timeEl(user.create_date) || '—')),
+  h('div', { class: 'row' }, toggle, remove));
+}
+
+function showKeys(page) {
+  const ks = page.user.keys || [];
+  const create = h('div', { class: 'row' }, h('button', { type: 'button', id: 'user-create-key', onclick: () => createKey(page) }, 'Create key'));
+  if (!ks.length) {
+    clear(page.keys).append(h('p', { class: 'muted' }, 'No keys: the user cannot sign requests.'), create);
+    return;
   }
+  clear(page.keys).append(h('table', { 'aria-labelledby': 'keys-title' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Access key'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+    h('tbody', {}, ks.map((k) => h('tr', { 'data-key': k.access_key },
+      h('th', { scope: 'row' }, h('code', {}, k.access_key)),
+      h('td', { class: 'actions' },
+        h('button', { type: 'button', class: 'link', 'aria-label': `Rotate key ${k.access_key}`, onclick: () => rotate(page, k.access_key) }, 'Rotate'),
+        h('button', { type: 'button', class: 'link', 'aria-label': `Remove key ${k.access_key}`, onclick: () => removeKey(page, k.access_key) }, 'Remove')))))),
+  create);
+}
 
-  function showKeys() {
-    const ks = user.keys || [];
-    if (!ks.length) {
-      clear(keys).append(h('p', { class: 'muted' }, 'No keys: the user cannot sign requests.'), createKeyButton());
-      return;
-    }
-    clear(keys).append(h('table', { 'aria-labelledby': 'keys-title' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Access key'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
-      h('tbody', {}, ks.map((k) => h('tr', { 'data-key': k.access_key },
-        h('th', { scope: 'row' }, h('code', {}, k.access_key)),
-        h('td', { class: 'actions' },
-          h('button', { type: 'button', class: 'link', 'aria-label': `Rotate key ${k.access_key}`, onclick: () => rotate(k.access_key) }, 'Rotate'),
-          h('button', { type: 'button', class: 'link', 'aria-label': `Remove key ${k.access_key}`, onclick: () => removeKey(k.access_key) }, 'Remove')))))),
-    createKeyButton());
+// newKey creates a generated key and returns it (the one not held before).
+async function newKey(page) {
+  const before = new Set((page.user.keys || []).map((k) => k.access_key));
+  const all = await adminJSON('PUT', 'user', { key: '', uid: page.id, 'key-type': 's3', 'generate-key': 'true' });
+  const made = (all || []).find((k) => !before.has(k.access_key));
+  if (!made) throw new Error('the new key is not in the answer');
+  return made;
+}
+
+async function createKey(page) {
+  try {
+    const k = await newKey(page);
+    showNewKey(page.keyBox, page.id, k);
+    toast(`Key ${k.access_key} created`);
+    await page.load();
+  } catch (err) { toastError('Creating a key')(err); }
+}
+
+// rotate makes a new key, shows its secret once, then removes the old.
+async function rotate(page, old) {
+  const msg = `Rotate key ${old}? A new key is made and ${old} is removed: clients using it stop working.` +
+    (page.self ? ' If you signed in with it, sign in again with the new key.' : '');
+  if (!await confirmDialog(msg, { ok: 'Rotate', danger: true })) return;
+  let k;
+  try {
+    k = await newKey(page);
+  } catch (err) { toastError('Rotating: creating the new key')(err); return; }
+  showNewKey(page.keyBox, page.id, k);
+  try {
+    await adminJSON('DELETE', 'user', { key: '', uid: page.id, 'access-key': old });
+    toast(`Key ${old} replaced by ${k.access_key}`);
+  } catch (err) {
+    toastError(`Rotating: the new key exists, removing ${old} failed`)(err);
   }
+  await page.load();
+}
 
-  function createKeyButton() {
-    return h('div', { class: 'row' }, h('button', { type: 'button', id: 'user-create-key', onclick: createKey }, 'Create key'));
-  }
+async function removeKey(page, ak) {
+  if (!await confirmDialog(`Remove key ${ak}? Clients using it stop working.`, { ok: 'Remove key' })) return;
+  try {
+    await adminJSON('DELETE', 'user', { key: '', uid: page.id, 'access-key': ak });
+    toast(`Key ${ak} removed`);
+    await page.load();
+  } catch (err) { toastError(`Removing ${ak}`)(err); }
+}
 
-  // newKey creates a generated key and returns it (the one not held before).
-  async function newKey() {
-    const before = new Set((user.keys || []).map((k) => k.access_key));
-    const all = await adminJSON('PUT', 'user', { key: '', uid: id, 'key-type': 's3', 'generate-key': 'true' });
-    const made = (all || []).find((k) => k.user === id && !before.has(k.access_key)) || (all || []).find((k) => !before.has(k.access_key));
-    if (!made) throw new Error('the new key is not in the answer');
-    return made;
-  }
+async function setSuspended(page, v) {
+  try {
+    await adminJSON('POST', 'user', { uid: page.id, suspended: String(v) });
+    toast(`User ${page.id} ${v ? 'suspended' : 'enabled'}`);
+    await page.load();
+    document.getElementById('user-suspend')?.focus();
+  } catch (err) { toastError(v ? 'Suspending' : 'Enabling')(err); }
+}
 
-  async function createKey() {
-    try {
-      const k = await newKey();
-      showNewKey(keyBox, id, k);
-      toast(`Key ${k.access_key} created`);
-      await load();
-    } catch (err) { toastError('Creating a key')(err); }
-  }
-
-  // rotate makes a new key, shows its secret once, then removes the old.
-  async function rotate(old) {
-    const self = params.session && params.session.user === id;
-    const msg = `Rotate key ${old}? A new key is made and ${old} is removed: clients using it stop working.` +
-      (self ? ' If you signed in with it, sign in again with the new key.' : '');
-    if (!await confirmDialog(msg, { ok: 'Rotate', danger: true })) return;
-    let k;
-    try {
-      k = await newKey();
-    } catch (err) { toastError('Rotating: creating the new key')(err); return; }
-    showNewKey(keyBox, id, k);
-    try {
-      await adminJSON('DELETE', 'user', { key: '', uid: id, 'access-key': old });
-      toast(`Key ${old} replaced by ${k.access_key}`);
-    } catch (err) {
-      toastError(`Rotating: the new key exists, removing ${old} failed`)(err);
-    }
-    await load();
-  }
-
-  async function removeKey(ak) {
-    if (!await confirmDialog(`Remove key ${ak}? Clients using it stop working.`, { ok: 'Remove key' })) return;
-    try {
-      await adminJSON('DELETE', 'user', { key: '', uid: id, 'access-key': ak });
-      toast(`Key ${ak} removed`);
-      await load();
-    } catch (err) { toastError(`Removing ${ak}`)(err); }
-  }
-
-  async function setSuspended(v) {
-    try {
-      await adminJSON('POST', 'user', { uid: id, suspended: String(v) });
-      toast(`User ${id} ${v ? 'suspended' : 'enabled'}`);
-      await load();
-      document.getElementById('user-suspend')?.focus();
-    } catch (err) { toastError(v ? 'Suspending' : 'Enabling')(err); }
-  }
-
-  async function removeUser() {
-    if (!await confirmDialog(`Delete user ${id} and its keys? Its buckets stay.`, { ok: 'Delete user' })) return;
-    try {
-      await adminJSON('DELETE', 'user', { uid: id });
-      toast(`User ${id} deleted`);
-      location.hash = '#/admin/users';
-    } catch (err) { toastError(`Deleting ${id}`)(err); }
-  }
-
-  await load();
+async function removeUser(page) {
+  if (!await confirmDialog(`Delete user ${page.id} and its keys? Its buckets stay.`, { ok: 'Delete user' })) return;
+  try {
+    await adminJSON('DELETE', 'user', { uid: page.id });
+    toast(`User ${page.id} deleted`);
+    location.hash = '#/admin/users';
+  } catch (err) { toastError(`Deleting ${page.id}`)(err); }
 }
