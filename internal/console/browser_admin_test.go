@@ -36,6 +36,7 @@ func TestBrowserAdmin(t *testing.T) {
 	api := newClient(t, srv.ConsoleURL)
 	api.signIn(srv.RootAccessKey, srv.RootSecretKey)
 	deadLetter(t, api, "doomed")
+	tenantTopic(t, api, srv)
 	api.expect(http.StatusOK, "PUT", "/api/s3/charted", nil, nil)
 	api.expect(http.StatusNotFound, "GET", "/api/s3/no-such-bucket", nil, nil)
 	q := url.Values{"uid": {"plain"}, "display-name": {"Plain"}, "access-key": {plainAccessKey}, "secret-key": {plainSecretKey}}
@@ -143,6 +144,9 @@ func adminUsers(t *testing.T, b *consoleBrowser, srv *servertest.Running) {
 	}
 	newClient(t, srv.ConsoleURL).signIn(newKey, newSecret)
 	b.checkAccessibility("admin-user")
+	b.colorScheme("dark")
+	b.checkAccessibility("admin-user-dark")
+	b.colorScheme("light")
 	b.run(chromedp.Click(chromedp.CSS(`#hide-new-secret`)))
 	var leaked bool
 	b.eval(`document.body.innerText.includes(`+jsString(newSecret)+`) || document.body.innerText.includes(`+jsString(oldSecret)+`)`, &leaked)
@@ -162,6 +166,22 @@ func adminUsers(t *testing.T, b *consoleBrowser, srv *servertest.Running) {
 	if resp := newClient(t, srv.ConsoleURL).signInResp(newKey, newSecret); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("a deleted user signs in: %d", resp.StatusCode)
 	}
+}
+
+// tenantTopic makes a persistent topic of a tenant's user (its stats are
+// read with the tenant named).
+func tenantTopic(t *testing.T, api *apiClient, srv *servertest.Running) {
+	t.Helper()
+	q := url.Values{"uid": {"acme$bob"}, "display-name": {"Bob"}, "access-key": {"ACMEBOBKEY0000000000"},
+		"secret-key": {"acme-bob-secret-00000000000000000000000"}}
+	api.expect(http.StatusOK, "PUT", "/api/admin/user?"+q.Encode(), nil, nil)
+	bob := newClient(t, srv.ConsoleURL)
+	bob.signIn("ACMEBOBKEY0000000000", "acme-bob-secret-00000000000000000000000")
+	form := url.Values{"Action": {"CreateTopic"}, "Name": {"acme-events"},
+		"Attributes.entry.1.key": {"push-endpoint"}, "Attributes.entry.1.value": {"http://127.0.0.1:1/"},
+		"Attributes.entry.2.key": {"persistent"}, "Attributes.entry.2.value": {"true"}}
+	bob.expect(http.StatusOK, "POST", "/api/s3/", strings.NewReader(form.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 }
 
 // deadLetter makes a persistent topic whose endpoint refuses, with one
@@ -210,9 +230,14 @@ func adminTopics(t *testing.T, b *consoleBrowser, api *apiClient) {
 	b.open("#/admin/topics")
 	dead := `#topic-list tr[data-topic$="/doomed"] button[aria-label^="Dead letters of doomed"]`
 	b.run(b.waitJS(`document.querySelector(`+jsString(dead)+`)?.textContent === '1'`))
+	// A tenant's topic: its stats are found (read with its tenant).
+	b.run(b.waitJS(`document.querySelector('#topic-list tr[data-topic="acme$bob/acme-events"] td.num')?.textContent === '0'`))
 	b.checkAccessibility("admin-topics")
 	b.run(chromedp.Click(chromedp.CSS(dead)), chromedp.WaitVisible(chromedp.CSS(`#dead-letters button[aria-label^="Replay event"]`)))
 	b.checkAccessibility("admin-topics-dlq")
+	b.colorScheme("dark")
+	b.checkAccessibility("admin-topics-dlq-dark")
+	b.colorScheme("light")
 	var nullText bool
 	b.eval(`/\bnull\b/.test(document.querySelector('main').innerText)`, &nullText)
 	if nullText {

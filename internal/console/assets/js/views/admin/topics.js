@@ -27,7 +27,7 @@ export async function render(root) {
   page.load = () => load(page);
   const refresh = h('button', { type: 'button', id: 'topics-refresh', onclick: () => page.load() }, 'Refresh');
   root.append(h('h1', {}, 'Topics and queues'),
-    h('p', { class: 'muted' }, 'Every tenant\'s topics. Persistent topics queue their events; events that ran out of retries become dead letters, which can be replayed.'),
+    h('p', { class: 'muted' }, 'The topics of every tenant that has users. Persistent topics queue their events; events that ran out of retries become dead letters, which can be replayed.'),
     h('div', { class: 'row' }, refresh), page.list, page.dlq);
   await page.load();
   return () => page.ctl.abort();
@@ -38,7 +38,7 @@ export async function render(root) {
 async function load(page) {
   let topics;
   try {
-    topics = ((await adminJSON('GET', 'topic')) || {}).topics || [];
+    topics = await allTopics(page.ctl.signal);
   } catch (err) {
     clear(page.list).append(h('p', { class: 'error-text', role: 'alert' }, `Listing topics failed: ${errorText(err)}`));
     return;
@@ -67,6 +67,23 @@ async function load(page) {
     }
   };
   await Promise.all(Array.from({ length: workers }, worker));
+}
+
+// allTopics lists the topics of every tenant: the admin API lists one
+// tenant's at a time, and the tenants are those of the users.
+async function allTopics(signal) {
+  const ids = ((await adminJSON('GET', 'user', { list: '' })) || {}).keys || [];
+  const tenants = [...new Set(['', ...ids.map(tenantOf)])].sort();
+  const out = [];
+  const worker = async () => {
+    while (tenants.length && !signal.aborted) {
+      const tenant = tenants.shift();
+      const doc = await adminJSON('GET', 'topic', tenant ? { tenant } : {});
+      out.push(...((doc && doc.topics) || []));
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
+  return out;
 }
 
 async function showDeadLetters(page, t) {
