@@ -46,9 +46,8 @@ func derivePoint(prev, cur *totals) point {
 	}
 }
 
-// rates are the per-second increases of the labels that grew, the
-// busiest historyLabels of them by name and the rest summed as
-// OtherSeries.
+// rates are the per-second increases of the labels that grew: the
+// busiest historyLabels of them, and the rest summed as OtherSeries.
 func rates(prev, cur map[string]float64, secs float64) []labelled {
 	var out []labelled
 	for l, v := range cur {

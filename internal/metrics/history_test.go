@@ -166,3 +166,23 @@ func TestHistoryRunStops(t *testing.T) {
 		t.Error("Run made no point")
 	}
 }
+
+// Sampling reads only the charted collectors: never the storage usage
+// count (a listing of the store) that a scrape runs.
+func TestHistorySourceSkipsUsage(t *testing.T) {
+	counts := 0
+	m := metrics.New(prometheus.NewRegistry(), metrics.Sources{Usage: func(context.Context) (metrics.Usage, error) {
+		counts++
+		return metrics.Usage{}, nil
+	}})
+	h := metrics.NewHistory(m.HistorySource(), metrics.HistoryOptions{})
+	for i := range 3 {
+		h.Sample(t0.Add(time.Duration(i) * time.Minute))
+	}
+	if counts != 0 {
+		t.Errorf("sampling counted the storage usage %d times", counts)
+	}
+	if _, err := m.Registry().Gather(); err != nil || counts != 1 {
+		t.Errorf("a scrape counted it %d times (%v), want 1", counts, err)
+	}
+}
