@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -83,7 +84,8 @@ type Config struct {
 	Endpoint string
 	// Region is the region requests are signed for.
 	Region string
-	// History, if set, serves GET /api/metrics/history (404 without).
+	// History, if set (a nil pointer counts as unset), serves
+	// GET /api/metrics/history (404 without).
 	History History
 	// SessionLifetime is how long a session lives after sign-in
 	// (DefaultSessionLifetime if zero).
@@ -91,6 +93,11 @@ type Config struct {
 	// MaxSessions bounds the sessions kept in memory; signing in beyond it
 	// evicts the oldest (DefaultMaxSessions if zero).
 	MaxSessions int
+	// LocalHostsOnly answers only requests whose Host is an IP address or
+	// localhost. Set it when the listener is on loopback: a page of another
+	// site whose name is made to resolve to 127.0.0.1 (DNS rebinding) then
+	// cannot reach the console as an origin of its own.
+	LocalHostsOnly bool
 	// Logger receives the console's logs; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
@@ -133,6 +140,10 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// A nil *metrics.History (metrics off) in the interface is no history.
+	if v := reflect.ValueOf(cfg.History); cfg.History != nil && v.Kind() == reflect.Pointer && v.IsNil() {
+		cfg.History = nil
+	}
 	return &Console{
 		cfg: cfg, log: cfg.Logger, endpoint: ep,
 		sessions: newSessions(cfg.MaxSessions, cfg.SessionLifetime, cfg.Now),
@@ -142,6 +153,10 @@ func New(cfg Config) (*Console, error) {
 
 // ServeHTTP routes a request to the page or the API.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c.cfg.LocalHostsOnly && !localHost(r.Host) {
+		writeError(w, http.StatusForbidden, "InvalidHost", "the console answers only at an IP address or localhost")
+		return
+	}
 	p := r.URL.Path
 	if !strings.HasPrefix(p, "/api/") {
 		c.assets.ServeHTTP(w, r)

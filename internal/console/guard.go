@@ -1,7 +1,9 @@
 package console
 
 import (
+	"net"
 	"net/http"
+	"strings"
 )
 
 // Names of the session cookie and the CSRF header.
@@ -60,3 +62,13 @@ func (c *Console) session(r *http.Request) *session {
 }
 
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// localHost reports whether a Host header names an IP address or
+// localhost (with or without a port).
+func localHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return strings.EqualFold(host, "localhost") || net.ParseIP(host) != nil
+}

@@ -84,3 +84,34 @@ func TestForeignOrigin(t *testing.T) {
 	// The console's own origin is fine.
 	c.expect(200, "PUT", "/api/s3/origin-bucket", nil, http.Header{"Origin": {srv.ConsoleURL}, "Sec-Fetch-Site": {"same-origin"}})
 }
+
+// TestHostCheck: on a loopback listener the console answers only at an IP
+// address or localhost, so a DNS-rebinding page (evil.example resolving to
+// 127.0.0.1) gets nothing, not even the page.
+func TestHostCheck(t *testing.T) {
+	srv := startServer(t, servertest.Options{})
+	port := srv.ConsoleURL[strings.LastIndex(srv.ConsoleURL, ":")+1:]
+	for host, want := range map[string]int{
+		"evil.example:" + port: http.StatusForbidden,
+		"evil.example":         http.StatusForbidden,
+		"localhost:" + port:    http.StatusOK,
+		"127.0.0.1:" + port:    http.StatusOK,
+	} {
+		for _, path := range []string{"/", "/api/session"} {
+			req, _ := http.NewRequest("GET", srv.ConsoleURL+path, nil)
+			req.Host = host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readAll(t, resp)
+			got := resp.StatusCode
+			if path == "/api/session" && got == http.StatusUnauthorized {
+				got = http.StatusOK // reached the API: no session, as expected
+			}
+			if got != want {
+				t.Errorf("Host %s %s: %d %s", host, path, resp.StatusCode, body)
+			}
+		}
+	}
+}

@@ -185,3 +185,22 @@ func TestSessionsBounded(t *testing.T) {
 	b.expect(http.StatusOK, "GET", "/api/session", nil, nil)
 	c.expect(http.StatusOK, "GET", "/api/session", nil, nil)
 }
+
+// TestTenantUser: a user of a tenant signs in as tenant$uid and works in
+// its tenant's namespace; replacing its secret ends the session.
+func TestTenantUser(t *testing.T) {
+	srv := startServer(t, servertest.Options{})
+	root := rootClient(t, srv)
+	root.expect(200, "PUT", "/api/admin/user?tenant=acme&uid=tina&display-name=Tina&access-key=TINAKEY0000000000001&secret-key=tina-secret-000000000000000000000000001", nil, nil)
+	c := newClient(t, srv.ConsoleURL)
+	s := c.signIn("TINAKEY0000000000001", "tina-secret-000000000000000000000000001")
+	if s.User != "acme$tina" || s.Tenant != "acme" || s.DisplayName != "Tina" || s.Admin {
+		t.Fatalf("session %+v", s)
+	}
+	c.expect(200, "PUT", "/api/s3/tenant-bucket", nil, nil)
+	if got := root.expect(200, "GET", "/api/admin/bucket?tenant=acme", nil, nil); !strings.Contains(got, "tenant-bucket") {
+		t.Errorf("acme's buckets: %s", got)
+	}
+	root.expect(200, "PUT", "/api/admin/user?key&uid=acme$tina&access-key=TINAKEY0000000000001&secret-key=rotated-secret-0000000000000000000000001", nil, nil)
+	c.expect(401, "GET", "/api/session", nil, nil)
+}

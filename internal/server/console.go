@@ -56,6 +56,7 @@ func (s *Server) newConsole(history console.History) (net.Listener, error) {
 	}
 	c, err := console.New(console.Config{
 		S3: s.handler, Accounts: consoleAccounts{s.accounts}, Endpoint: endpoint, Region: s.cfg.Region, History: history,
+		LocalHostsOnly:  isLoopbackAddress(cc.Address),
 		SessionLifetime: cc.SessionLifetime, MaxSessions: cc.MaxSessions, Logger: s.log.With("component", "console"),
 	})
 	if err != nil {
@@ -140,4 +141,10 @@ func (a consoleAccounts) KeyOwner(ctx context.Context, accessKey string) (consol
 		return console.KeyOwner{}, console.ErrUnknownKey
 	}
 	return o, nil
+}
+
+// isLoopbackAddress reports whether a host:port listens on loopback only.
+func isLoopbackAddress(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	return err == nil && isLoopbackHost(host)
 }
