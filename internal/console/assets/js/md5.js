@@ -51,3 +51,20 @@ export function contentMD5(text) {
 export function md5Hex(text) {
   return Array.from(md5(new TextEncoder().encode(text)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+// CRC-32 (IEEE) table, for x-amz-checksum-crc32: S3 accepts it wherever it
+// requires Content-MD5 (DeleteObjects, object lock), and as an x-amz-*
+// header it needs no special case in the console's forwarder.
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+// checksumCRC32 is the base64 big-endian CRC-32 of a string's UTF-8 bytes.
+export function checksumCRC32(text) {
+  let c = 0xffffffff;
+  for (const b of new TextEncoder().encode(text)) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  c = (c ^ 0xffffffff) >>> 0;
+  return btoa(String.fromCharCode(c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff));
+}

@@ -4,7 +4,7 @@
 // deal with data, not documents.
 import * as api from './api.js';
 import { kids, kid, txt, root, xmlEscape, header } from './ui.js';
-import { contentMD5 } from './md5.js';
+import { contentMD5, checksumCRC32 } from './md5.js';
 
 // call is api.s3 with a bucket and optional key.
 export function call(method, bucket, key, opts = {}) {
@@ -12,11 +12,11 @@ export function call(method, bucket, key, opts = {}) {
   return api.s3(method, path, opts);
 }
 
-// sendXML sends a small XML document with its Content-MD5 (which S3
-// requires for some of them, and which is harmless for the others).
+// sendXML sends a small XML document with its Content-MD5 and CRC-32
+// (S3 requires one for some of them; they are harmless for the others).
 export function sendXML(method, bucket, key, query, body) {
   return call(method, bucket, key, {
-    query, body, headers: { 'Content-Type': 'application/xml', 'Content-MD5': contentMD5(body) },
+    query, body, headers: { 'Content-Type': 'application/xml', 'Content-MD5': contentMD5(body), 'x-amz-checksum-crc32': checksumCRC32(body) },
   });
 }
 

@@ -134,6 +134,11 @@ class Item {
     const parts = Math.ceil(this.file.size / rec.partSize);
     const etags = new Map(done);
     for (const [n] of done) this.sent += this.partLength(rec, n);
+    // The data attributes let people's tools (and the browser tests) see
+    // how far a multipart upload got and what a resume skipped.
+    this.el.dataset.parts = String(parts);
+    this.el.dataset.partsDone = String(done.size);
+    this.el.dataset.resumedParts = String(done.size);
     if (done.size) this.setStatus(`Resuming: ${done.size} of ${parts} parts already stored`);
     this.progress();
     const todo = [];
@@ -142,6 +147,7 @@ class Item {
       while (todo.length) {
         const n = todo.shift();
         etags.set(n, await this.sendPart(rec, n));
+        this.el.dataset.partsDone = String(etags.size);
       }
     };
     this.cancel.addEventListener('click', () => abortRemembered(rec).catch(() => {}), { once: true });

@@ -20,8 +20,9 @@ export async function render(root, params) {
   const status = h('p', { class: 'muted', id: 'list-status', 'aria-live': 'polite' });
   const prev = h('button', { type: 'button', id: 'page-prev', disabled: true }, 'Previous page');
   const next = h('button', { type: 'button', id: 'page-next', disabled: true }, 'Next page');
+  const refresh = h('button', { type: 'button', id: 'refresh' }, 'Refresh');
   const bulk = h('button', { type: 'button', class: 'danger', id: 'delete-selected', disabled: true }, 'Delete selected');
-  const panel = h('aside', { class: 'panel', id: 'detail-panel', 'aria-labelledby': 'detail-title', hidden: true });
+  const panel = h('aside', { class: 'panel', id: 'detail-panel', 'aria-label': 'Object details', hidden: true });
   const layout = h('div', { class: 'layout-split' });
   const base = prefix + state.search;
   const reload = () => load(state.page);
@@ -38,7 +39,7 @@ export async function render(root, params) {
       h('th', { scope: 'col', class: 'hide-narrow' }, 'Last modified'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
     tbody);
   layout.append(h('div', {}, h('div', { class: 'table-wrap' }, table), status,
-    h('div', { class: 'row' }, prev, next, h('span', { class: 'spacer' }), bulk)), panel);
+    h('div', { class: 'row' }, prev, next, refresh, h('span', { class: 'spacer' }), bulk)), panel);
   root.append(layout, uploadPanel(bucket, () => prefix, () => reload()));
 
   const ops = {
@@ -61,6 +62,7 @@ export async function render(root, params) {
   });
   bulk.addEventListener('click', () => deleteSelected(bucket, state.sel, () => { state.sel.clear(); bulk.disabled = true; bulk.textContent = 'Delete selected'; reload(); }));
   prev.addEventListener('click', () => load(state.page - 1));
+  refresh.addEventListener('click', reload);
   next.addEventListener('click', () => load(state.page + 1));
   root.addEventListener('pagesize', (e) => { state.size = e.detail; state.pages = [{}]; load(0); });
 
