@@ -62,15 +62,8 @@ func navLinks(b *consoleBrowser) []string {
 	return nav
 }
 
-func (b *consoleBrowser) text(sel string) string {
-	b.t.Helper()
-	var s string
-	b.eval(`(document.querySelector(`+jsString(sel)+`)?.textContent || '').trim()`, &s)
-	return s
-}
-
-// confirm clicks the confirmation dialog's button that is not Cancel.
-func (b *consoleBrowser) confirm() {
+// acceptDialog clicks the confirmation dialog's button that is not Cancel.
+func (b *consoleBrowser) acceptDialog() {
 	b.t.Helper()
 	b.run(chromedp.WaitVisible(chromedp.CSS(`dialog[open]`)),
 		chromedp.Click(chromedp.CSS(`dialog[open] button:first-of-type`)),
@@ -85,7 +78,7 @@ func adminCharts(t *testing.T, b *consoleBrowser) {
 		return `[...document.querySelectorAll('figure.chart .chart-summary th[scope=row]')].some((th) => th.textContent === ` + jsString(name) + `)`
 	}
 	// The page refreshes itself; wait for a sample after the requests.
-	b.run(b.waitJS(hasRow("CreateBucket")+` && `+hasRow("NoSuchBucket")+
+	b.run(b.waitJS(hasRow("CreateBucket") + ` && ` + hasRow("NoSuchBucket") +
 		` && document.querySelectorAll('figure.chart svg[role=img] path').length >= 4`))
 	var headings []string
 	b.eval(`[...document.querySelectorAll('main h1')].map((h) => h.textContent)`, &headings)
@@ -131,8 +124,8 @@ func adminUsers(t *testing.T, b *consoleBrowser, srv *servertest.Running) {
 	b.checkAccessibility("admin-users")
 
 	b.open("#/admin/users/alice")
-	b.run(chromedp.Click(chromedp.CSS(`button[aria-label="Rotate key `+oldKey+`"]`)))
-	b.confirm()
+	b.run(chromedp.Click(chromedp.CSS(`button[aria-label="Rotate key ` + oldKey + `"]`)))
+	b.acceptDialog()
 	b.run(b.waitJS(`(document.querySelector('#new-access-key')?.textContent || '') !== '' && ` +
 		`!document.querySelector('tr[data-key=` + jsString(oldKey) + `]') && !!document.querySelector('#user-keys tr[data-key]')`))
 	newKey, newSecret := b.text(`#new-access-key`), b.text(`#new-secret-key`)
@@ -161,7 +154,7 @@ func adminUsers(t *testing.T, b *consoleBrowser, srv *servertest.Running) {
 	b.run(chromedp.Click(chromedp.CSS(`#user-suspend`)), b.waitJS(`document.querySelector('#user-status')?.textContent === 'active'`))
 	newClient(t, srv.ConsoleURL).signIn(newKey, newSecret)
 	b.run(chromedp.Click(chromedp.CSS(`#user-delete`)))
-	b.confirm()
+	b.acceptDialog()
 	b.run(b.waitJS(`location.hash === '#/admin/users' && !!document.querySelector('#user-list tr[data-user="root"]') && !document.querySelector('#user-list tr[data-user="alice"]')`))
 	if resp := newClient(t, srv.ConsoleURL).signInResp(newKey, newSecret); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("a deleted user signs in: %d", resp.StatusCode)
@@ -229,7 +222,7 @@ func waitStats(t *testing.T, api *apiClient, topic, what string, ok func(topicQu
 func adminTopics(t *testing.T, b *consoleBrowser, api *apiClient) {
 	b.open("#/admin/topics")
 	dead := `#topic-list tr[data-topic$="/doomed"] button[aria-label^="Dead letters of doomed"]`
-	b.run(b.waitJS(`document.querySelector(`+jsString(dead)+`)?.textContent === '1'`))
+	b.run(b.waitJS(`document.querySelector(` + jsString(dead) + `)?.textContent === '1'`))
 	// A tenant's topic: its stats are found (read with its tenant).
 	b.run(b.waitJS(`document.querySelector('#topic-list tr[data-topic="acme$bob/acme-events"] td.num')?.textContent === '0'`))
 	b.checkAccessibility("admin-topics")
@@ -244,7 +237,7 @@ func adminTopics(t *testing.T, b *consoleBrowser, api *apiClient) {
 		t.Error(`the dead letters show the text "null"`)
 	}
 	b.run(chromedp.Click(chromedp.CSS(`#dead-letters button[aria-label^="Replay event"]`)))
-	b.confirm()
+	b.acceptDialog()
 	waitStats(t, api, "doomed", "the replayed event dead-lettered again", func(s topicQueue) bool { return s.DeadLettered == 2 && s.DeadLetterDepth == 1 })
 }
 
