@@ -81,6 +81,7 @@ type Metrics struct {
 	integrity prometheus.Counter
 	delivery  prometheus.Histogram
 	endpoints *endpointCollector
+	queues    prometheus.Collector // nil without Sources.Queues
 }
 
 // New registers Cairn's collectors, the Go runtime and the process
@@ -114,7 +115,8 @@ func New(reg *prometheus.Registry, src Sources) *Metrics {
 		reg.MustRegister(eventCollector(src.Events))
 	}
 	if src.Queues != nil {
-		reg.MustRegister(queueCollector(src.Queues))
+		m.queues = queueCollector(src.Queues)
+		reg.MustRegister(m.queues)
 	}
 	if src.Usage != nil {
 		ttl := src.UsageTTL
@@ -128,6 +130,19 @@ func New(reg *prometheus.Registry, src Sources) *Metrics {
 
 // Registry returns the registry the collectors are on.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// HistorySource gathers the collectors a History charts (requests,
+// durations, bytes, deliveries, queues) and no others: sampling every few
+// seconds must not run the storage usage count or the runtime collectors
+// a scrape does.
+func (m *Metrics) HistorySource() prometheus.Gatherer {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m.requests, m.duration, m.bytes, m.delivery)
+	if m.queues != nil {
+		reg.MustRegister(m.queues)
+	}
+	return reg
+}
 
 // Begin counts a request in flight; call the returned func when it is done.
 func (m *Metrics) Begin() (done func()) {

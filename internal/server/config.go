@@ -119,6 +119,10 @@ type MetricsConfig struct {
 	// Address, if set, is a host:port where a listener of its own serves
 	// GET /metrics too.
 	Address string
+	// HistoryStep is how often the in-memory history the console charts
+	// is sampled (metrics.DefaultHistoryStep, 10s, if zero); it keeps
+	// metrics.DefaultHistoryPoints samples.
+	HistoryStep time.Duration
 }
 
 // NotificationConfig tunes bucket notifications and the delivery of

@@ -56,6 +56,7 @@ type Server struct {
 	root     Root
 	handler  http.Handler
 	metrics  *metrics.Metrics // nil when disabled
+	history  *metrics.History // nil when metrics are disabled
 	mln      net.Listener     // the metrics listener, if any
 	dln      net.Listener     // the debug (pprof) listener, if any
 	cln      net.Listener     // the console listener, if any
@@ -233,12 +234,12 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
 		ln: ln, root: root, where: opened.Where, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
-		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs, drainer: opened.Drainer, notifs: n}
+		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs, drainer: opened.Drainer, notifs: n,
+		history: newHistory(m, cfg.Metrics, log)}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
-	// The console forwards to s.handler. (A metrics history, when the
-	// metrics keep one, is passed here.)
-	if s.cln, err = s.newConsole(nil); err != nil {
+	// The console forwards to s.handler and charts the metrics history.
+	if s.cln, err = s.newConsole(s.consoleHistory()); err != nil {
 		_ = ln.Close()
 		if mln != nil {
 			_ = mln.Close()
@@ -453,6 +454,7 @@ func (s *Server) run(ctx context.Context) error {
 	go func() { serveErr <- hs.Serve(s.ln) }()
 	stopMetrics := s.serveMetrics()
 	defer stopMetrics()
+	defer s.startHistory(ctx)()
 	stopScrub := s.startScrub(ctx)
 	defer stopScrub() // also below, before the store closes
 	if s.lua != nil {

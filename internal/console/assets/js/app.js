@@ -76,7 +76,15 @@ async function renderRoute() {
   const navMatch = match && match.nav ? match : routes.find((r) => r.nav && path.startsWith(r.pattern));
   renderNav(navMatch);
   clear(main);
-  if (!match || (match.admin && !session.admin)) {
+  if (match && match.admin && !session.admin) {
+    // The admin API refuses them anyway; say so rather than "not found".
+    main.append(h('h1', { tabindex: '-1' }, 'Access denied'),
+      h('p', { class: 'error-text', id: 'admin-denied' }, 'This page is for administrators: your user has no admin capabilities.'),
+      h('p', {}, h('a', { href: '#/buckets' }, 'Back to buckets')));
+    focusHeading(main);
+    return;
+  }
+  if (!match) {
     main.append(h('h1', { tabindex: '-1' }, 'Not found'), h('p', {}, h('a', { href: '#/buckets' }, 'Back to buckets')));
     focusHeading(main);
     return;
@@ -84,7 +92,12 @@ async function renderRoute() {
   document.title = `${match.title} – Cairn console`;
   params = { ...params, query, session };
   try {
-    const cleanup = await match.render(main, params);
+    // Each route renders into a container of its own: a view still
+    // loading when the route changes appends to a detached node, not
+    // below the next page.
+    const view = h('div', { class: 'view' });
+    main.append(view);
+    const cleanup = await match.render(view, params);
     if (seq === current.seq) current.cleanup = typeof cleanup === 'function' ? cleanup : null;
     else if (typeof cleanup === 'function') cleanup();
   } catch (err) {
