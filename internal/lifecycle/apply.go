@@ -1,0 +1,122 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/reqctx"
+	"github.com/cairn-s3/cairn/internal/store"
+)
+
+// Principal is the requester lifecycle events name (RGW's).
+const Principal = "rgw lifecycle"
+
+// requestID is the x-amz-request-id of lifecycle events (RGW's).
+const requestID = "0"
+
+// Event names per action: RGW's, then the AWS-style one (spec §3.2).
+var eventNames = map[Action][]string{
+	ExpireCurrent:        {"ObjectLifecycle:Expiration:Current", "LifecycleExpiration:Delete"},
+	ExpireNoncurrent:     {"ObjectLifecycle:Expiration:NonCurrent", "LifecycleExpiration:Delete"},
+	ExpireDeleteMarker:   {"ObjectLifecycle:Expiration:DeleteMarker", "LifecycleExpiration:DeleteMarkerCreated"},
+	TransitionCurrent:    {"ObjectLifecycle:Transition:Current", "LifecycleTransition"},
+	TransitionNoncurrent: {"ObjectLifecycle:Transition:NonCurrent", "LifecycleTransition"},
+	AbortUpload:          {"ObjectLifecycle:Expiration:AbortMultipartUpload"},
+}
+
+// errSkip aborts a change whose version is locked or no longer the one
+// the rule was decided on: the version stays, the walk goes on.
+var errSkip = errors.New("lifecycle: version locked or changed")
+
+// eventContext makes the store's commit emit the action's events, with
+// RGW's lifecycle principal and request id.
+func eventContext(ctx context.Context, a Action) context.Context {
+	return reqctx.With(ctx, &reqctx.Info{RequestID: requestID, Op: "Lifecycle", UserID: Principal, EventNames: eventNames[a]})
+}
+
+// apply carries out a decision on a listed version. A version that is
+// locked, gone or changed since it was listed is left alone.
+func (w *Worker) apply(ctx context.Context, b *store.Bucket, oi *store.ObjectInfo, d Decision, st *State) error {
+	if d.Action == Keep {
+		return nil
+	}
+	ectx := eventContext(ctx, d.Action)
+	var err error
+	switch d.Action {
+	case ExpireCurrent:
+		opts := store.DeleteOptions{Owner: b.Owner, Check: w.removable(oi)}
+		_, err = w.st.DeleteObject(ectx, b.Name, oi.Key, opts)
+	case ExpireNoncurrent, ExpireDeleteMarker:
+		_, err = w.st.DeleteObject(ectx, b.Name, oi.Key, store.DeleteOptions{VersionID: oi.VersionID, Check: w.removable(oi)})
+	case TransitionCurrent, TransitionNoncurrent:
+		_, err = w.st.UpdateObject(ectx, b.Name, oi.Key, oi.VersionID, func(cur *store.ObjectInfo) error {
+			if !same(cur, oi) {
+				return errSkip
+			}
+			cur.Meta.StorageClass = d.StorageClass
+			return nil
+		})
+	}
+	return w.count(ctx, b, oi, d, st, oi.Size, err)
+}
+
+// abort aborts an incomplete upload.
+func (w *Worker) abort(ctx context.Context, b *store.Bucket, up *store.Upload, d Decision, st *State) error {
+	err := w.st.AbortMultipartUpload(eventContext(ctx, d.Action), b.Name, up.Key, up.UploadID)
+	return w.count(ctx, b, &store.ObjectInfo{Key: up.Key, VersionID: up.UploadID}, d, st, 0, err)
+}
+
+// count records an applied decision; per-version failures are logged and
+// skipped (the next pass retries them), a canceled context stops the walk.
+func (w *Worker) count(ctx context.Context, b *store.Bucket, oi *store.ObjectInfo, d Decision, st *State, size int64, err error) error {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, store.ErrNoSuchKey), errors.Is(err, store.ErrNoSuchVersion), errors.Is(err, store.ErrNoSuchUpload):
+		return nil // removed meanwhile
+	case errors.Is(err, errSkip):
+		st.Skipped++
+		return nil
+	default:
+		st.Skipped++
+		w.log.Warn("lifecycle action failed", "bucket", b.Name, "key", oi.Key, "version", oi.VersionID,
+			"action", d.Action.String(), "rule", d.RuleID, "err", err)
+		return nil
+	}
+	switch d.Action {
+	case TransitionCurrent, TransitionNoncurrent:
+		st.Transitioned++
+	case AbortUpload:
+		st.Aborted++
+	default:
+		st.Removed++
+	}
+	if w.opts.Observe != nil {
+		w.opts.Observe(d.Action, size)
+	}
+	return nil
+}
+
+// removable is the DeleteOptions.Check of a lifecycle removal: the version
+// about to go must be the one listed, and neither under a legal hold nor
+// under retention (lifecycle never bypasses GOVERNANCE).
+func (w *Worker) removable(listed *store.ObjectInfo) func(store.ObjectInfo) error {
+	return func(cur store.ObjectInfo) error {
+		if !same(&cur, listed) {
+			return errSkip
+		}
+		m := cur.Meta
+		if m.LegalHold == "ON" || m.LockMode != "" && m.LockRetainUntil.After(w.opts.Now()) {
+			return errSkip
+		}
+		return nil
+	}
+}
+
+// same reports whether cur is still the version that was listed.
+func same(cur, listed *store.ObjectInfo) bool {
+	return cur.VersionID == listed.VersionID && cur.ETag == listed.ETag &&
+		cur.LastModified.Truncate(time.Millisecond).Equal(listed.LastModified.Truncate(time.Millisecond))
+}
