@@ -194,7 +194,9 @@ func ExpirationHeader(at time.Time, ruleID string) string {
 	return `expiry-date="` + at.UTC().Format(http.TimeFormat) + `", rule-id="` + ruleID + `"`
 }
 
-func hasPrefix(key, prefix string) bool { return len(key) >= len(prefix) && key[:len(prefix)] == prefix }
+func hasPrefix(key, prefix string) bool {
+	return len(key) >= len(prefix) && key[:len(prefix)] == prefix
+}
 
 // className treats an empty class as STANDARD.
 func className(c string) string {

@@ -63,10 +63,10 @@ type xmlConfig struct {
 }
 
 type xmlRule struct {
-	ID         string    `xml:"ID"`
-	Prefix     *string   `xml:"Prefix"`
-	Filter     *xmlAnd   `xml:"Filter"`
-	Status     string    `xml:"Status"`
+	ID         string  `xml:"ID"`
+	Prefix     *string `xml:"Prefix"`
+	Filter     *xmlAnd `xml:"Filter"`
+	Status     string  `xml:"Status"`
 	Expiration *struct {
 		Date                      string `xml:"Date"`
 		Days                      int    `xml:"Days"`
@@ -77,7 +77,7 @@ type xmlRule struct {
 		NoncurrentDays          int `xml:"NoncurrentDays"`
 		NewerNoncurrentVersions int `xml:"NewerNoncurrentVersions"`
 	} `xml:"NoncurrentVersionExpiration"`
-	NoncurrentVersionTransitions []xmlTransition `xml:"NoncurrentVersionTransition"`
+	NoncurrentVersionTransitions   []xmlTransition `xml:"NoncurrentVersionTransition"`
 	AbortIncompleteMultipartUpload *struct {
 		DaysAfterInitiation int `xml:"DaysAfterInitiation"`
 	} `xml:"AbortIncompleteMultipartUpload"`
