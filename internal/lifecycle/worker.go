@@ -109,6 +109,9 @@ func (w *Worker) Run(ctx context.Context) error {
 // process does: a finished pass is followed by a new one.
 func (w *Worker) Process(ctx context.Context, bucket string) error {
 	if bucket != "" {
+		if _, err := w.st.GetBucket(ctx, bucket); err != nil {
+			return err
+		}
 		return w.walkBucket(ctx, bucket, true)
 	}
 	return w.walkAll(ctx, true)

@@ -76,6 +76,8 @@ type Config struct {
 	BallastPercent float64
 	// Lua configures request scripting.
 	Lua LuaConfig
+	// Lifecycle tunes the lifecycle worker (always running).
+	Lifecycle LifecycleConfig
 }
 
 // Storage backends (Config.Store).
@@ -234,6 +236,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.Metrics.Address); err != nil {
 			errs = append(errs, fmt.Errorf("metrics address %q: want host:port: %w", c.Metrics.Address, err))
 		}
+	}
+	if err := c.Lifecycle.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Debug.validate(); err != nil {
 		errs = append(errs, err)

@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/lifecycle"
 	"github.com/cairn-s3/cairn/internal/live"
 	"github.com/cairn-s3/cairn/internal/lua"
 	"github.com/cairn-s3/cairn/internal/lua/luapkg"
@@ -60,6 +61,7 @@ type Server struct {
 	live     *live.Hub
 	// scripts are the Lua scripts and package allowlist (on the metadata kv).
 	scripts *script.Store
+	lc      *lifecycle.Worker
 	lua     *lua.Engine      // nil without scripting
 	luaPkgs *luapkg.Packages // the shipped packages the engine uses, owned here
 
@@ -189,6 +191,7 @@ func New(cfg Config) (s *Server, err error) {
 		n.pubsub = psvc
 	}
 	enableLive(api, hub, m)
+	lc := newLifecycle(st, cfg, m)
 	enableClusterMetrics(m, opened.Cluster, log)
 	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
 		Logger: log.With("component", "snsapi")}).Serve)
@@ -196,7 +199,7 @@ func New(cfg Config) (s *Server, err error) {
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
 		PubSub:        adminPubSub, Counters: n.counters, LuaCounters: luaCounters(luaEngine), Buckets: st,
 		Scripts: &adminapi.Scripts{Store: scripts, Check: lua.Check, Shipped: luapkg.Shipped()},
-		Cluster: clusterAPI(opened.Cluster),
+		Cluster: clusterAPI(opened.Cluster), Lifecycle: lifecycleAdmin{lc},
 		Scrub: scrubAPI(st, func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
 		})})
@@ -228,7 +231,7 @@ func New(cfg Config) (s *Server, err error) {
 	}
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
 		ln: ln, root: root, where: opened.Where, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
-		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs}
+		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs, lc: lc}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	return s, nil
@@ -432,6 +435,8 @@ func (s *Server) run(ctx context.Context) error {
 	defer stopMetrics()
 	stopScrub := s.startScrub(ctx)
 	defer stopScrub() // also below, before the store closes
+	stopLifecycle := s.startLifecycle(ctx)
+	defer stopLifecycle() // also below, before the store closes
 	if s.lua != nil {
 		s.lua.Start()      // the background script
 		defer s.closeLua() // also below, before the store closes
@@ -465,6 +470,7 @@ func (s *Server) run(ctx context.Context) error {
 		}
 	}
 	s.inflight.Wait() // handlers outlive a forced Close; the store must not
+	stopLifecycle()   // its commits queue events too
 	stopQueue()
 	if !queueStopped {
 		if err := <-queueErr; err != nil {
