@@ -85,6 +85,7 @@ type serverFlags struct {
 	ballastSize string
 	// lua holds the --lua-* flags.
 	lua luaFlags
+	lc  lcFlags
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -149,6 +150,7 @@ secret key is printed once, on that first start only.`,
 	fl.StringVar(&f.pubsub.DataBucketPrefix, "pubsub-data-bucket-prefix", "pubsub-", "data_bucket_prefix shown in subscriptions")
 	fl.StringVar(&f.pubsub.DataOIDPrefix, "pubsub-data-oid-prefix", "", "data_oid_prefix: prefix of event names and markers")
 	addLuaFlags(fl, &f.lua)
+	addLifecycleFlags(fl, e, &f.lc)
 	return cmd
 }
 
@@ -177,11 +179,16 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	lcCfg, err := f.lc.config()
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{
 		Store:       f.store,
 		Ceph:        f.ceph,
 		RadosOpener: e.ext.RadosStore,
 		Lua:         luaCfg,
+		Lifecycle:   lcCfg,
 		Scrub:       scrub,
 		BallastSize: ballast, BallastPercent: ballastPercent,
 		DataDir:       f.dataDir,
