@@ -33,6 +33,10 @@ type LifecycleStatus struct {
 	Transitioned int64     `json:"objects_transitioned"`
 	Aborted      int64     `json:"uploads_aborted"`
 	Skipped      int64     `json:"skipped"`
+	// Totals over every pass of the bucket.
+	TotalRemoved      int64 `json:"total_objects_removed"`
+	TotalTransitioned int64 `json:"total_objects_transitioned"`
+	TotalAborted      int64 `json:"total_uploads_aborted"`
 }
 
 // listLifecycle: GET /admin/lc → {"buckets": [<status>]}.

@@ -88,10 +88,13 @@ func (w *Worker) count(ctx context.Context, b *store.Bucket, oi *store.ObjectInf
 	switch d.Action {
 	case TransitionCurrent, TransitionNoncurrent:
 		st.Transitioned++
+		st.Totals.Transitioned++
 	case AbortUpload:
 		st.Aborted++
+		st.Totals.Aborted++
 	default:
 		st.Removed++
+		st.Totals.Removed++
 	}
 	if w.opts.Observe != nil {
 		w.opts.Observe(d.Action, size)

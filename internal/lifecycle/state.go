@@ -58,6 +58,15 @@ type State struct {
 	Transitioned int64 `json:"transitioned"`
 	Aborted      int64 `json:"aborted"`
 	Skipped      int64 `json:"skipped"` // locked or failed versions
+	// Totals count every pass of this bucket instance.
+	Totals Totals `json:"totals"`
+}
+
+// Totals are a bucket's counters over all passes.
+type Totals struct {
+	Removed      int64 `json:"removed"`
+	Transitioned int64 `json:"transitioned"`
+	Aborted      int64 `json:"aborted"`
 }
 
 // Marker is a delete marker the walk has seen.

@@ -19,9 +19,13 @@ func (w *Worker) stepVersions(ctx context.Context, b *store.Bucket, cfg *Config,
 		if err := w.pace(ctx); err != nil {
 			return err
 		}
-		if err := w.visit(ctx, b, cfg, st, &res.Versions[i]); err != nil {
+		oi := &res.Versions[i]
+		if err := w.visit(ctx, b, cfg, st, oi); err != nil {
 			return err
 		}
+		// The cursor moves past each entry done, so a pass stopped
+		// mid-page (a shutdown) resumes after it.
+		st.KeyMarker, st.IDMarker = oi.Key, markerID(oi)
 	}
 	if res.IsTruncated && res.NextKeyMarker != "" {
 		st.KeyMarker, st.IDMarker = res.NextKeyMarker, res.NextVersionIDMarker
@@ -93,6 +97,7 @@ func (w *Worker) stepUploads(ctx context.Context, b *store.Bucket, cfg *Config, 
 				return err
 			}
 		}
+		st.KeyMarker, st.IDMarker = up.Key, up.UploadID
 	}
 	if res.IsTruncated && res.NextKeyMarker != "" {
 		st.KeyMarker, st.IDMarker = res.NextKeyMarker, res.NextUploadIDMarker
@@ -100,4 +105,12 @@ func (w *Worker) stepUploads(ctx context.Context, b *store.Bucket, cfg *Config, 
 	}
 	st.Phase, st.KeyMarker, st.IDMarker = phaseDone, "", ""
 	return nil
+}
+
+// markerID is the version-id marker that lists the versions after oi.
+func markerID(oi *store.ObjectInfo) string {
+	if oi.VersionID == "" {
+		return "" // unversioned: one version per key, continue after the key
+	}
+	return oi.VersionID
 }

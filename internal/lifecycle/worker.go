@@ -184,10 +184,14 @@ func (w *Worker) advance(ctx context.Context, name string, startNew bool) (finis
 			return true, nil
 		}
 		st = State{Bucket: name, Created: b.Created, Cycle: w.cycle(now), Phase: phaseVersions,
-			Status: StatusProcessing, Started: now}
+			Status: StatusProcessing, Started: now, Totals: st.Totals}
 	}
 	if err := w.step(ctx, &b, &st); err != nil {
 		if ctx.Err() != nil {
+			// Stopped mid-page: keep what was done, the cursor is past it.
+			if err := saveState(context.WithoutCancel(ctx), w.kv, &st); err != nil {
+				w.log.Warn("lifecycle: save cursor at stop", "bucket", name, "err", err)
+			}
 			return false, ctx.Err()
 		}
 		st.Phase, st.Status, st.Error, st.Finished = phaseDone, StatusFailed, err.Error(), w.opts.Now()

@@ -24,6 +24,9 @@ type LifecycleConfig struct {
 	// Rate bounds the object versions and uploads examined per second
 	// (0: unlimited).
 	Rate float64
+	// PageSize is how many entries one step lists before it saves the
+	// cursor (1000 if zero).
+	PageSize int
 }
 
 func (c LifecycleConfig) validate() error {
@@ -45,7 +48,8 @@ func (c LifecycleConfig) validate() error {
 func newLifecycle(st Backend, cfg Config, m *metrics.Metrics) *lifecycle.Worker {
 	win, _ := lifecycle.ParseWindow(cfg.Lifecycle.Window) // validated
 	opts := lifecycle.Options{Day: cfg.Lifecycle.DebugInterval, Window: win, Rate: cfg.Lifecycle.Rate,
-		Logger: cfg.Logger.With("component", "lifecycle")}
+		PageSize: cfg.Lifecycle.PageSize,
+		Logger:   cfg.Logger.With("component", "lifecycle")}
 	if m != nil {
 		opts.Observe = func(a lifecycle.Action, size int64) { m.ObserveLifecycle(metricAction(a), size) }
 	}
@@ -87,7 +91,8 @@ func (a lifecycleAdmin) List(ctx context.Context) ([]adminapi.LifecycleStatus, e
 	for _, st := range sts {
 		out = append(out, adminapi.LifecycleStatus{Bucket: st.Bucket, Status: st.Status, Error: st.Error,
 			Started: st.Started, Finished: st.Finished, Removed: st.Removed, Transitioned: st.Transitioned,
-			Aborted: st.Aborted, Skipped: st.Skipped})
+			Aborted: st.Aborted, Skipped: st.Skipped, TotalRemoved: st.Totals.Removed,
+			TotalTransitioned: st.Totals.Transitioned, TotalAborted: st.Totals.Aborted})
 	}
 	return out, nil
 }

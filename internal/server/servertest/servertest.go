@@ -69,6 +69,8 @@ type Options struct {
 	Store       string
 	Ceph        server.CephConfig
 	RadosOpener server.StoreOpener
+	// Lifecycle tunes the lifecycle worker (a real day if zero).
+	Lifecycle server.LifecycleConfig
 }
 
 // Running is a started server.
@@ -122,6 +124,7 @@ func Start(t testing.TB, opts Options) *Running {
 		BallastSize: opts.BallastSize,
 		Lua:         opts.Lua,
 		Store:       opts.Store, Ceph: opts.Ceph, RadosOpener: opts.RadosOpener,
+		Lifecycle: opts.Lifecycle,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
