@@ -1,0 +1,127 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/cairn-s3/cairn/internal/server"
+	"github.com/cairn-s3/cairn/internal/server/servertest"
+)
+
+// lcNever is a lifecycle of real days: within a test, nothing is due.
+var lcNever = server.LifecycleConfig{DebugInterval: 24 * time.Hour}
+
+// TestLifecycleExpirationFilters: in an unversioned bucket, Expiration
+// removes exactly the objects its filters select (prefix, tag, And of
+// prefix and tags, size bounds), and a disabled rule removes nothing.
+func TestLifecycleExpirationFilters(t *testing.T) {
+	g := startLCGateway(t, servertest.Options{})
+	b := newName("lc-filters")
+	g.mkBucket(t, b, false)
+	g.putLifecycle(t, b,
+		expireRule("logs", "logs/", 1),
+		s3types.LifecycleRule{ID: aws.String("tagged"), Status: s3types.ExpirationStatusEnabled,
+			Filter: &s3types.LifecycleRuleFilter{Tag: &s3types.Tag{Key: aws.String("tmp"), Value: aws.String("yes")}},
+			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(1)}},
+		s3types.LifecycleRule{ID: aws.String("and"), Status: s3types.ExpirationStatusEnabled,
+			Filter: &s3types.LifecycleRuleFilter{And: &s3types.LifecycleRuleAndOperator{Prefix: aws.String("and/"),
+				Tags: []s3types.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("b"), Value: aws.String("2")}}}},
+			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(1)}},
+		s3types.LifecycleRule{ID: aws.String("size"), Status: s3types.ExpirationStatusEnabled,
+			Filter: &s3types.LifecycleRuleFilter{And: &s3types.LifecycleRuleAndOperator{Prefix: aws.String("size/"),
+				ObjectSizeGreaterThan: aws.Int64(10), ObjectSizeLessThan: aws.Int64(100)}},
+			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(1)}},
+		s3types.LifecycleRule{ID: aws.String("off"), Status: s3types.ExpirationStatusDisabled, Filter: prefixFilter("off/"),
+			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(1)}},
+	)
+	gone := []string{"logs/a", "logs/b", "t/x", "and/both", "size/mid"}
+	stay := []string{"other/a", "t/y", "and/one", "size/small", "size/large", "off/a"}
+	for _, k := range gone {
+		tags := ""
+		switch k {
+		case "t/x":
+			tags = "tmp=yes"
+		case "and/both":
+			tags = "a=1&b=2"
+		}
+		g.put(t, b, k, body(k), tags)
+	}
+	g.put(t, b, "other/a", "x", "")
+	g.put(t, b, "t/y", "x", "tmp=no")
+	g.put(t, b, "and/one", "x", "a=1")
+	g.put(t, b, "size/small", "0123456789", "")         // 10: not greater than 10
+	g.put(t, b, "size/large", strings.Repeat("x", 100), "") // 100: not less than 100
+	g.put(t, b, "off/a", "x", "")
+	for _, k := range gone {
+		lcWaitFor(t, "expiration of "+k, func() bool { return !g.exists(t, b, k) })
+	}
+	lcProcess(t, g.srv, b) // one more whole pass: what stays, stays
+	for _, k := range stay {
+		if !g.exists(t, b, k) {
+			t.Errorf("%s was removed; no enabled rule selects it", k)
+		}
+	}
+	if st := lcList(t, g.srv)[b]; st.TotalRemoved != int64(len(gone)) || st.Status == "" {
+		t.Errorf("lc list %s: %+v, want %d removed in total", b, st, len(gone))
+	}
+}
+
+// body returns a 50-byte body (the size rule's middle) for size/mid.
+func body(k string) string {
+	if k == "size/mid" {
+		return strings.Repeat("m", 50)
+	}
+	return "data of " + k
+}
+
+// TestLifecycleExpirationHeader: PUT, GET and HEAD answer x-amz-expiration
+// with the date S3 computes (midnight UTC after the rule's days) and the
+// rule's id, for objects a rule expires, and nothing for others.
+func TestLifecycleExpirationHeader(t *testing.T) {
+	g := startLCGateway(t, servertest.Options{Lifecycle: lcNever})
+	b := newName("lc-header")
+	g.mkBucket(t, b, false)
+	g.putLifecycle(t, b, expireRule("rule-7", "logs/", 7))
+	ctx := context.Background()
+	var got []string
+	var mtime time.Time
+	put, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("logs/a"), Body: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, aws.ToString(put.Expiration))
+	head, err := g.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("logs/a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mtime = aws.ToTime(head.LastModified)
+	got = append(got, aws.ToString(head.Expiration))
+	obj, err := g.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("logs/a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj.Body.Close()
+	got = append(got, aws.ToString(obj.Expiration))
+	day := mtime.UTC().Add(7 * 24 * time.Hour).Truncate(24 * time.Hour).Add(24 * time.Hour)
+	want := `expiry-date="` + day.Format(http.TimeFormat) + `", rule-id="rule-7"`
+	for i, h := range got {
+		if h != want {
+			t.Errorf("%s x-amz-expiration = %q, want %q", []string{"PUT", "HEAD", "GET"}[i], h, want)
+		}
+	}
+	g.put(t, b, "other", "x", "")
+	head, err = g.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("other")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Expiration != nil {
+		t.Errorf("HEAD other: x-amz-expiration = %q, want none", *head.Expiration)
+	}
+}
