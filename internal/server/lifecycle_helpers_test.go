@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -166,3 +167,14 @@ func expireRule(id, prefix string, days int32) s3types.LifecycleRule {
 		Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(days)}}
 }
 
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+func readAll(t *testing.T, r io.Reader) string {
+	t.Helper()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
