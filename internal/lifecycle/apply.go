@@ -50,11 +50,10 @@ func (w *Worker) apply(ctx context.Context, b *store.Bucket, oi *store.ObjectInf
 	case ExpireNoncurrent, ExpireDeleteMarker:
 		_, err = w.st.DeleteObject(ectx, b.Name, oi.Key, store.DeleteOptions{VersionID: oi.VersionID, Check: w.removable(oi)})
 	case TransitionCurrent, TransitionNoncurrent:
-		_, err = w.st.UpdateObject(ectx, b.Name, oi.Key, oi.VersionID, func(cur *store.ObjectInfo) error {
-			if !same(cur, oi) {
+		_, err = w.st.TransitionObject(ectx, b.Name, oi.Key, oi.VersionID, d.StorageClass, func(cur store.ObjectInfo) error {
+			if !same(&cur, oi) {
 				return errSkip
 			}
-			cur.Meta.StorageClass = d.StorageClass
 			return nil
 		})
 	}

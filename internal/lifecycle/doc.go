@@ -6,8 +6,10 @@
 // The walk keeps a cursor per bucket in the kv store, so a pass resumes
 // after a restart where it stopped; it lists page by page, so its memory
 // does not grow with the number of objects; and it changes objects only
-// through the store's ordinary operations, whose commits carry the events
-// (the context names RGW's lifecycle events and principal).
+// through the store's operations (deletes, TransitionObject,
+// AbortMultipartUpload), whose commits carry the events: the context names
+// RGW's lifecycle events and principal, so each event exists iff its
+// change does.
 //
 // Storage classes are labels on one tier of storage: a transition
 // relabels the version, no data moves.

@@ -21,7 +21,7 @@ type Store interface {
 	ListMultipartUploads(ctx context.Context, bucket string, opts store.ListUploadsOptions) (store.ListUploadsResult, error)
 	DeleteObject(ctx context.Context, bucket, key string, opts store.DeleteOptions) (store.DeleteResult, error)
 	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
-	UpdateObject(ctx context.Context, bucket, key, versionID string, fn func(*store.ObjectInfo) error) (store.ObjectInfo, error)
+	TransitionObject(ctx context.Context, bucket, key, versionID, storageClass string, check func(store.ObjectInfo) error) (store.ObjectInfo, error)
 }
 
 // Options tune the worker.

@@ -18,17 +18,19 @@ import (
 // records (its own event name and the AWS-style one), with principal
 // "rgw lifecycle" and request id "0"; no ObjectRemoved record is sent.
 // A versioned key goes through all three expirations: current (marker
-// added), noncurrent (version removed), then its lone marker.
+// added), noncurrent (version removed), then its lone marker; a transition
+// and an upload's abort send theirs too.
 func TestLifecycleEventsPersistentTopic(t *testing.T) {
 	g := startLCGateway(t, servertest.Options{})
 	sink := newHTTPSink(t)
 	arn := g.topic(t, newName("lc-topic"), sink.topicAttrs(true))
 	ctx := context.Background()
 	events := []s3types.Event{"s3:ObjectLifecycle:*", "s3:LifecycleExpiration:*", "s3:LifecycleTransition", "s3:ObjectRemoved:*"}
-	unv, ver := newName("lc-ev-u"), newName("lc-ev-v")
+	unv, ver, tr := newName("lc-ev-u"), newName("lc-ev-v"), newName("lc-ev-t")
 	g.mkBucket(t, unv, false)
 	g.mkBucket(t, ver, true)
-	for _, b := range []string{unv, ver} {
+	g.mkBucket(t, tr, false)
+	for _, b := range []string{unv, ver, tr} {
 		if _, err := g.s3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
 			Bucket: aws.String(b), NotificationConfiguration: &s3types.NotificationConfiguration{TopicConfigurations: []s3types.TopicConfiguration{{
 				Id: aws.String("lc-" + b), TopicArn: aws.String(arn), Events: events}}},
@@ -43,12 +45,21 @@ func TestLifecycleEventsPersistentTopic(t *testing.T) {
 		NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1)}}
 	g.putLifecycle(t, unv, rule)
 	g.putLifecycle(t, ver, rule)
+	g.put(t, tr, "t", "relabel me", "")
+	if _, err := g.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(tr), Key: aws.String("up")}); err != nil {
+		t.Fatal(err)
+	}
+	g.putLifecycle(t, tr, s3types.LifecycleRule{ID: aws.String("tr"), Status: s3types.ExpirationStatusEnabled, Filter: prefixFilter(""),
+		Transitions:                    []s3types.Transition{{Days: aws.Int32(1), StorageClass: s3types.TransitionStorageClassGlacier}},
+		AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(1)}})
 
 	want := []string{
 		unv + " old ObjectLifecycle:Expiration:Current", unv + " old LifecycleExpiration:Delete",
 		ver + " k ObjectLifecycle:Expiration:Current", ver + " k LifecycleExpiration:Delete",
 		ver + " k ObjectLifecycle:Expiration:NonCurrent", ver + " k LifecycleExpiration:Delete",
 		ver + " k ObjectLifecycle:Expiration:DeleteMarker", ver + " k LifecycleExpiration:DeleteMarkerCreated",
+		tr + " t ObjectLifecycle:Transition:Current", tr + " t LifecycleTransition",
+		tr + " up ObjectLifecycle:Expiration:AbortMultipartUpload",
 	}
 	var got []string
 	ids := map[string]bool{}
