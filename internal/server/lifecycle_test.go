@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -70,6 +71,22 @@ func TestLifecycleExpirationFilters(t *testing.T) {
 	}
 	if st := lcList(t, g.srv)[b]; st.TotalRemoved != int64(len(gone)) || st.Status == "" {
 		t.Errorf("lc list %s: %+v, want %d removed in total", b, st, len(gone))
+	}
+	resp, text := send(t, rootCreds(g.srv), newRequest(t, http.MethodGet, g.srv.URL+"/metrics", nil))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", resp.StatusCode)
+	}
+	var size int
+	for _, k := range gone {
+		size += len(body(k))
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`cairn_lifecycle_objects_total{action="expire"} %d`, len(gone)),
+		fmt.Sprintf(`cairn_lifecycle_bytes_total{action="expire"} %d`, size),
+	} {
+		if !strings.Contains(string(text), want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }
 
