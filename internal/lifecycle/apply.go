@@ -35,29 +35,67 @@ func eventContext(ctx context.Context, a Action) context.Context {
 	return reqctx.With(ctx, &reqctx.Info{RequestID: requestID, Op: "Lifecycle", UserID: Principal, EventNames: eventNames[a]})
 }
 
-// apply carries out a decision on a listed version. A version that is
-// locked, gone or changed since it was listed is left alone.
-func (w *Worker) apply(ctx context.Context, b *store.Bucket, oi *store.ObjectInfo, d Decision, st *State) error {
-	if d.Action == Keep {
-		return nil
+// batch is a page's decided actions, applied together at its end.
+type batch struct {
+	jobs []job
+}
+
+type job struct {
+	oi store.ObjectInfo
+	d  Decision
+}
+
+func (p *batch) add(oi store.ObjectInfo, d Decision) {
+	if d.Action != Keep {
+		p.jobs = append(p.jobs, job{oi: oi, d: d})
 	}
-	ectx := eventContext(ctx, d.Action)
-	var err error
-	switch d.Action {
-	case ExpireCurrent:
-		opts := store.DeleteOptions{Owner: b.Owner, Check: w.removable(oi)}
-		_, err = w.st.DeleteObject(ectx, b.Name, oi.Key, opts)
-	case ExpireNoncurrent, ExpireDeleteMarker:
-		_, err = w.st.DeleteObject(ectx, b.Name, oi.Key, store.DeleteOptions{VersionID: oi.VersionID, Check: w.removable(oi)})
-	case TransitionCurrent, TransitionNoncurrent:
-		_, err = w.st.TransitionObject(ectx, b.Name, oi.Key, oi.VersionID, d.StorageClass, func(cur store.ObjectInfo) error {
-			if !same(&cur, oi) {
-				return errSkip
+}
+
+// applyBatch carries out a page's actions: the removals of each kind in
+// one DeleteObjects (few commits, each entry with its own check and
+// event), transitions one by one. A version that is locked, gone or
+// changed since it was listed is left alone.
+func (w *Worker) applyBatch(ctx context.Context, b *store.Bucket, st *State, page *batch) error {
+	for _, a := range []Action{ExpireCurrent, ExpireNoncurrent, ExpireDeleteMarker} {
+		var jobs []job
+		var entries []store.DeleteEntry
+		for _, j := range page.jobs {
+			if j.d.Action != a {
+				continue
 			}
-			return nil
-		})
+			opts := store.DeleteOptions{Check: w.removable(&j.oi)}
+			if a == ExpireCurrent {
+				opts.Owner = b.Owner // of the marker a versioned bucket gets
+			} else {
+				opts.VersionID = j.oi.VersionID
+			}
+			jobs, entries = append(jobs, j), append(entries, store.DeleteEntry{Key: j.oi.Key, Options: opts})
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		for i, out := range w.st.DeleteObjects(eventContext(ctx, a), b.Name, entries) {
+			if err := w.count(ctx, b, &jobs[i].oi, jobs[i].d, st, jobs[i].oi.Size, out.Err); err != nil {
+				return err
+			}
+		}
 	}
-	return w.count(ctx, b, oi, d, st, oi.Size, err)
+	for _, j := range page.jobs {
+		if j.d.Action != TransitionCurrent && j.d.Action != TransitionNoncurrent {
+			continue
+		}
+		_, err := w.st.TransitionObject(eventContext(ctx, j.d.Action), b.Name, j.oi.Key, j.oi.VersionID, j.d.StorageClass,
+			func(cur store.ObjectInfo) error {
+				if !same(&cur, &j.oi) {
+					return errSkip
+				}
+				return nil
+			})
+		if err := w.count(ctx, b, &j.oi, j.d, st, j.oi.Size, err); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // abort aborts an incomplete upload.

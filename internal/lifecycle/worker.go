@@ -19,7 +19,7 @@ type Store interface {
 	GetBucket(ctx context.Context, name string) (store.Bucket, error)
 	ListObjectVersions(ctx context.Context, bucket string, opts store.ListVersionsOptions) (store.ListVersionsResult, error)
 	ListMultipartUploads(ctx context.Context, bucket string, opts store.ListUploadsOptions) (store.ListUploadsResult, error)
-	DeleteObject(ctx context.Context, bucket, key string, opts store.DeleteOptions) (store.DeleteResult, error)
+	DeleteObjects(ctx context.Context, bucket string, entries []store.DeleteEntry) []store.DeleteOutcome
 	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
 	TransitionObject(ctx context.Context, bucket, key, versionID, storageClass string, check func(store.ObjectInfo) error) (store.ObjectInfo, error)
 }
@@ -188,10 +188,8 @@ func (w *Worker) advance(ctx context.Context, name string, startNew bool) (finis
 	}
 	if err := w.step(ctx, &b, &st); err != nil {
 		if ctx.Err() != nil {
-			// Stopped mid-page: keep what was done, the cursor is past it.
-			if err := saveState(context.WithoutCancel(ctx), w.kv, &st); err != nil {
-				w.log.Warn("lifecycle: save cursor at stop", "bucket", name, "err", err)
-			}
+			// Stopped mid-step: nothing of it was applied, the saved
+			// cursor is where the next start resumes.
 			return false, ctx.Err()
 		}
 		st.Phase, st.Status, st.Error, st.Finished = phaseDone, StatusFailed, err.Error(), w.opts.Now()
