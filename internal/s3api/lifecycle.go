@@ -152,7 +152,8 @@ func (a *API) deleteBucketLifecycle(w http.ResponseWriter, r *http.Request, req 
 }
 
 // setExpirationHeader answers x-amz-expiration for a current version that
-// a rule of its bucket will expire (PUT, GET, HEAD), as S3 does: the date
+// a rule of its bucket will expire (PUT, copy, multipart completion, GET,
+// HEAD), as S3 does: the date
 // in S3 days (midnight UTC after the rule's days) and the rule's id.
 func setExpirationHeader(h http.Header, b *store.Bucket, oi *store.ObjectInfo, versionID string) {
 	raw := b.Config[lifecycleConfig]

@@ -98,7 +98,8 @@ func body(k string) string {
 	return "data of " + k
 }
 
-// TestLifecycleExpirationHeader: PUT, GET and HEAD answer x-amz-expiration
+// TestLifecycleExpirationHeader: PUT, GET, HEAD, CopyObject and
+// CompleteMultipartUpload answer x-amz-expiration
 // with the date S3 computes (midnight UTC after the rule's days) and the
 // rule's id, for objects a rule expires, and nothing for others.
 func TestLifecycleExpirationHeader(t *testing.T) {
@@ -107,32 +108,43 @@ func TestLifecycleExpirationHeader(t *testing.T) {
 	g.mkBucket(t, b, false)
 	g.putLifecycle(t, b, expireRule("rule-7", "logs/", 7))
 	ctx := context.Background()
-	var got []string
-	var mtime time.Time
+	// want is what S3 answers for key: midnight UTC after its mtime + 7 days.
+	want := func(key string) string {
+		head, err := g.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := aws.ToTime(head.LastModified).UTC().Add(7 * 24 * time.Hour).Truncate(24 * time.Hour).Add(24 * time.Hour)
+		return `expiry-date="` + day.Format(http.TimeFormat) + `", rule-id="rule-7"`
+	}
+	check := func(op, key, got string) {
+		t.Helper()
+		if w := want(key); got != w {
+			t.Errorf("%s x-amz-expiration = %q, want %q", op, got, w)
+		}
+	}
 	put, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("logs/a"), Body: strings.NewReader("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, aws.ToString(put.Expiration))
+	check("PUT", "logs/a", aws.ToString(put.Expiration))
 	head, err := g.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("logs/a")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mtime = aws.ToTime(head.LastModified)
-	got = append(got, aws.ToString(head.Expiration))
+	check("HEAD", "logs/a", aws.ToString(head.Expiration))
 	obj, err := g.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("logs/a")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	obj.Body.Close()
-	got = append(got, aws.ToString(obj.Expiration))
-	day := mtime.UTC().Add(7 * 24 * time.Hour).Truncate(24 * time.Hour).Add(24 * time.Hour)
-	want := `expiry-date="` + day.Format(http.TimeFormat) + `", rule-id="rule-7"`
-	for i, h := range got {
-		if h != want {
-			t.Errorf("%s x-amz-expiration = %q, want %q", []string{"PUT", "HEAD", "GET"}[i], h, want)
-		}
+	check("GET", "logs/a", aws.ToString(obj.Expiration))
+	cp, err := g.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(b), Key: aws.String("logs/copy"), CopySource: aws.String(b + "/logs/a")})
+	if err != nil {
+		t.Fatal(err)
 	}
+	check("CopyObject", "logs/copy", aws.ToString(cp.Expiration))
+	check("CompleteMultipartUpload", "logs/mp", completeExpiration(t, g, b, "logs/mp"))
 	g.put(t, b, "other", "x", "")
 	head, err = g.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("other")})
 	if err != nil {
@@ -141,4 +153,26 @@ func TestLifecycleExpirationHeader(t *testing.T) {
 	if head.Expiration != nil {
 		t.Errorf("HEAD other: x-amz-expiration = %q, want none", *head.Expiration)
 	}
+}
+
+// completeExpiration uploads key in one part and returns the completion's
+// x-amz-expiration.
+func completeExpiration(t *testing.T, g *gateway, bucket, key string) string {
+	t.Helper()
+	ctx := context.Background()
+	up, err := g.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := g.s3.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: up.UploadId,
+		PartNumber: aws.Int32(1), Body: strings.NewReader("part")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := g.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		UploadId: up.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: []s3types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.Expiration)
 }
