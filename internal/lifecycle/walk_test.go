@@ -82,3 +82,35 @@ func TestWalkResumesEveryEntry(t *testing.T) {
 		t.Errorf("state %+v, want COMPLETE with 3 removed (a's 2 oldest, b's lone marker)", s)
 	}
 }
+
+// TestForgetGoneBuckets: the cursor of a deleted bucket is dropped, and a
+// bucket re-created under the name starts afresh.
+func TestForgetGoneBuckets(t *testing.T) {
+	ctx := context.Background()
+	st, err := local.Open(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := map[string][]byte{ConfigKey: []byte(`<LifecycleConfiguration><Rule><ID>r</ID><Prefix></Prefix><Status>Enabled</Status>` +
+		`<Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>`)}
+	if err := st.CreateBucket(ctx, store.Bucket{Name: "gone", Created: time.Now(), Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	w := New(st, st.KV(), Options{Day: time.Hour})
+	if err := w.walkAll(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := loadState(ctx, st.KV(), "gone"); err != nil || s.Status != StatusComplete {
+		t.Fatalf("state %+v, %v; want a complete pass", s, err)
+	}
+	if err := st.DeleteBucket(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.walkAll(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.KV().Get(ctx, stateKey("gone")); err == nil {
+		t.Error("the deleted bucket's cursor is still there")
+	}
+}

@@ -255,7 +255,7 @@ func (w *Worker) forgetGone(ctx context.Context, bs []store.Bucket) error {
 		if err != nil {
 			return err
 		}
-		if name := string(p.Key[len(statePrefix):]); !have[name] {
+		if !have[string(p.Key[len(statePrefix):])] {
 			gone.Delete(p.Key)
 		}
 	}
