@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -21,16 +22,25 @@ type lcFlags struct {
 	debugInterval int // seconds
 	window        string
 	rate          float64
+	envErr        error // a malformed environment default
 }
 
 func addLifecycleFlags(fl *pflag.FlagSet, e env, f *lcFlags) {
 	var debug int
-	if v := e.get(EnvLCDebugInterval, ""); v != "" {
-		_, _ = fmt.Sscan(v, &debug)
-	}
 	var rate float64
+	if v := e.get(EnvLCDebugInterval, ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.envErr = fmt.Errorf("%s=%q: want seconds", EnvLCDebugInterval, v)
+		}
+		debug = n
+	}
 	if v := e.get(EnvLCRate, ""); v != "" {
-		_, _ = fmt.Sscan(v, &rate)
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			f.envErr = fmt.Errorf("%s=%q: want objects per second", EnvLCRate, v)
+		}
+		rate = r
 	}
 	fl.IntVar(&f.debugInterval, "lc-debug-interval", debug,
 		"seconds a lifecycle day lasts, for tests (rgw_lc_debug_interval); with it the lifecycle worker runs continuously; 0 is a real day (env "+EnvLCDebugInterval+")")
@@ -41,6 +51,9 @@ func addLifecycleFlags(fl *pflag.FlagSet, e env, f *lcFlags) {
 }
 
 func (f lcFlags) config() (server.LifecycleConfig, error) {
+	if f.envErr != nil {
+		return server.LifecycleConfig{}, f.envErr
+	}
 	if f.debugInterval < 0 {
 		return server.LifecycleConfig{}, fmt.Errorf("--lc-debug-interval %d: want seconds, 0 for a real day", f.debugInterval)
 	}
