@@ -42,7 +42,15 @@ type Options struct {
 	// Observe, if set, counts what the worker did (metrics).
 	Observe func(a Action, size int64)
 	Now     func() time.Time
+	// Lock, if set, is taken around every step: gateways sharing a store
+	// (RADOS) step one at a time, as each step reads and writes the cursor
+	// and two walks of one bucket would repeat its actions. ok is false
+	// while another gateway holds it.
+	Lock func(ctx context.Context) (unlock func(), ok bool, err error)
 }
+
+// errBusy means another gateway holds the lock of the steps.
+var errBusy = errors.New("lifecycle: another gateway is stepping")
 
 // Worker applies every bucket's lifecycle rules.
 type Worker struct {
@@ -144,11 +152,22 @@ func (w *Worker) walkAll(ctx context.Context, force bool) error {
 // walkBucket steps a bucket's pass to its end (starting one if due, or if
 // force).
 func (w *Worker) walkBucket(ctx context.Context, name string, force bool) error {
-	for first := true; ; first = false {
-		done, err := w.advance(ctx, name, force && first)
+	startNew := force
+	for {
+		done, err := w.advance(ctx, name, startNew)
+		if errors.Is(err, errBusy) {
+			if !force {
+				return nil // the next round tries again
+			}
+			if err := sleep(ctx, 100*time.Millisecond); err != nil {
+				return err
+			}
+			continue // the same step again
+		}
 		if err != nil || done {
 			return err
 		}
+		startNew = false
 		if !force && !w.opts.Window.Contains(w.opts.Now()) {
 			return nil
 		}
@@ -163,6 +182,16 @@ func (w *Worker) advance(ctx context.Context, name string, startNew bool) (finis
 	defer w.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return false, err
+	}
+	if w.opts.Lock != nil {
+		unlock, ok, err := w.opts.Lock(ctx)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, errBusy
+		}
+		defer unlock()
 	}
 	b, err := w.st.GetBucket(ctx, name)
 	if errors.Is(err, store.ErrNoSuchBucket) {
@@ -276,10 +305,15 @@ func (w *Worker) pace(ctx context.Context) error {
 	}
 	wait := w.next.Sub(now)
 	w.next = w.next.Add(time.Duration(float64(time.Second) / w.opts.Rate))
-	if wait <= 0 {
+	return sleep(ctx, wait)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(wait)
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -53,7 +53,30 @@ func newLifecycle(st Backend, cfg Config, m *metrics.Metrics) *lifecycle.Worker 
 	if m != nil {
 		opts.Observe = func(a lifecycle.Action, size int64) { m.ObserveLifecycle(metricAction(a), size) }
 	}
+	if l, ok := st.(locker); ok { // gateways sharing the store step one at a time
+		ttl := lockTTL(cfg.Lifecycle)
+		opts.Lock = func(ctx context.Context) (func(), bool, error) { return l.TryLock(ctx, "lc", ttl) }
+	}
 	return lifecycle.New(st, st.KV(), opts)
+}
+
+// locker is a store several gateways share, with a lock of its own (RADOS).
+type locker interface {
+	TryLock(ctx context.Context, name string, ttl time.Duration) (unlock func(), ok bool, err error)
+}
+
+// lockTTL outlasts a lifecycle step (one page, paced at the rate) by far,
+// so only a dead gateway's lock lapses.
+func lockTTL(c LifecycleConfig) time.Duration {
+	ttl := 10 * time.Minute
+	if c.Rate > 0 {
+		page := c.PageSize
+		if page <= 0 {
+			page = 1000
+		}
+		ttl = max(ttl, 2*time.Duration(float64(page)/c.Rate*float64(time.Second)))
+	}
+	return ttl
 }
 
 // metricAction is the metrics label of a lifecycle action.
