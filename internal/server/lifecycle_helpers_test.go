@@ -167,7 +167,6 @@ func expireRule(id, prefix string, days int32) s3types.LifecycleRule {
 		Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(days)}}
 }
 
-
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 func readAll(t *testing.T, r io.Reader) string {

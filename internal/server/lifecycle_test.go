@@ -29,7 +29,7 @@ func TestLifecycleExpirationFilters(t *testing.T) {
 	g.putLifecycle(t, b,
 		expireRule("logs", "logs/", 1),
 		s3types.LifecycleRule{ID: aws.String("tagged"), Status: s3types.ExpirationStatusEnabled,
-			Filter: &s3types.LifecycleRuleFilter{Tag: &s3types.Tag{Key: aws.String("tmp"), Value: aws.String("yes")}},
+			Filter:     &s3types.LifecycleRuleFilter{Tag: &s3types.Tag{Key: aws.String("tmp"), Value: aws.String("yes")}},
 			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(1)}},
 		s3types.LifecycleRule{ID: aws.String("and"), Status: s3types.ExpirationStatusEnabled,
 			Filter: &s3types.LifecycleRuleFilter{And: &s3types.LifecycleRuleAndOperator{Prefix: aws.String("and/"),
@@ -57,7 +57,7 @@ func TestLifecycleExpirationFilters(t *testing.T) {
 	g.put(t, b, "other/a", "x", "")
 	g.put(t, b, "t/y", "x", "tmp=no")
 	g.put(t, b, "and/one", "x", "a=1")
-	g.put(t, b, "size/small", "0123456789", "")         // 10: not greater than 10
+	g.put(t, b, "size/small", "0123456789", "")             // 10: not greater than 10
 	g.put(t, b, "size/large", strings.Repeat("x", 100), "") // 100: not less than 100
 	g.put(t, b, "off/a", "x", "")
 	for _, k := range gone {
