@@ -155,12 +155,12 @@ func (a *API) deleteBucketLifecycle(w http.ResponseWriter, r *http.Request, req 
 // a rule of its bucket will expire (PUT, copy, multipart completion, GET,
 // HEAD), as S3 does: the date
 // in S3 days (midnight UTC after the rule's days) and the rule's id.
-func setExpirationHeader(h http.Header, b *store.Bucket, oi *store.ObjectInfo, versionID string) {
+func (a *API) setExpirationHeader(h http.Header, b *store.Bucket, oi *store.ObjectInfo, versionID string) {
 	raw := b.Config[lifecycleConfig]
 	if len(raw) == 0 || oi.DeleteMarker || versionID != "" && !oi.IsLatest {
 		return
 	}
-	c, err := lifecycle.Parse(raw)
+	c, err := a.lifecycles.Parse(raw)
 	if err != nil {
 		return
 	}

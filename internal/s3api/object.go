@@ -55,7 +55,7 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	sums, typ := objectChecksums(oi.Meta)
 	setChecksumHeaders(h, sums, typ)
 	setSSEHeaders(h, oi.Meta.SSE)
-	setExpirationHeader(h, &b, &oi, "")
+	a.setExpirationHeader(h, &b, &oi, "")
 	return nil
 }
 
@@ -87,7 +87,7 @@ func (a *API) getObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	}
 	defer body.Close()
 	data := a.scriptData(r, req, lua.GetData, body, s.rng.Offset, s.rng.Length)
-	setExpirationHeader(h, &req.auth.bucket, &oi, g.versionID)
+	a.setExpirationHeader(h, &req.auth.bucket, &oi, g.versionID)
 	w.WriteHeader(g.writeHeaders(h, oi, s, true))
 	if _, err := io.CopyBuffer(w, data, make([]byte, copyBufferSize(oi.Size))); err != nil {
 		// The status line is gone; the only honest signal left is to cut
@@ -121,7 +121,7 @@ func (a *API) headObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return g.readError(h, oi, err)
 	}
-	setExpirationHeader(h, &req.auth.bucket, &oi, g.versionID)
+	a.setExpirationHeader(h, &req.auth.bucket, &oi, g.versionID)
 	w.WriteHeader(g.writeHeaders(h, oi, s, false))
 	return nil
 }
