@@ -47,6 +47,12 @@
 //
 //	POST   /admin/scrub[?rate=N][&upgrade-legacy]   verify all object data: {"objects", ..., "damaged": [...]}
 //
+// and, when Config.Lifecycle is set, radosgw-admin's lc list and lc process
+// ("buckets" capability):
+//
+//	GET    /admin/lc                                {"buckets": [{"bucket", "tenant", "status", "started", "finished", "objects_removed", ...}]}
+//	POST   /admin/lc?process[&bucket=B[&tenant=T]]  run a pass now (every bucket without bucket=); answers when done
+//
 // and, when Config.Scripts is set, radosgw-admin's script and
 // script-package commands (admins only; C is a context in any case):
 //
@@ -104,6 +110,8 @@ type Config struct {
 	LuaCounters func() map[string]int64
 	// Scrub, if set, serves POST /admin/scrub.
 	Scrub Scrubber
+	// Lifecycle, if set, serves /admin/lc.
+	Lifecycle Lifecycle
 	// Buckets, if set, serves the bucket listing and stats (GET /admin/bucket).
 	Buckets BucketLister
 	// Scripts, if set, serves the Lua script and package operations.
@@ -125,6 +133,7 @@ type API struct {
 	countersFn func() map[string]int64
 	luaFn      func() map[string]int64
 	scrubFn    Scrubber
+	lifecycle  Lifecycle
 	buckets    BucketLister
 	scripts    *Scripts
 	clusterFn  ClusterStatuser
@@ -140,7 +149,8 @@ func New(accounts *account.Service, a Authenticator, cfg Config) *API {
 	}
 	return &API{accounts: accounts, auth: a, log: cfg.Logger, hostID: cfg.HostID, notify: cfg.Notifications,
 		pubsub: cfg.PubSub, countersFn: cfg.Counters, luaFn: cfg.LuaCounters, scrubFn: cfg.Scrub, buckets: cfg.Buckets,
-		scripts: cfg.Scripts, clusterFn: cfg.Cluster}
+		lifecycle: cfg.Lifecycle,
+		scripts:   cfg.Scripts, clusterFn: cfg.Cluster}
 }
 
 // handler serves one admin operation for an authorized caller and returns

@@ -130,6 +130,9 @@ func subscriptionRoutes() []route {
 		admin("RemoveSubscription", del, s, "", "buckets", true, "admin_subscription_delete", (*API).removeSubscription),
 		admin("GetCounters", get, "/admin/counters", "", "buckets", false, "admin_counters", (*API).counters),
 		admin("Scrub", post, "/admin/scrub", "", "buckets", true, "admin_scrub", (*API).scrub),
+		admin("ProcessLifecycle", post, "/admin/lc", "process", "buckets", true, "admin_lc_process", (*API).processLifecycle),
+		admin("ListLifecycle", get, "/admin/lc", "", "buckets", false, "admin_lc_list", (*API).listLifecycle),
+		unsupported("/admin/lc", ""),
 	}
 }
 

@@ -54,7 +54,7 @@ take a key of their own (user create, user modify, key create, key rm) use
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
 	cmd.AddCommand(newUserCmd(e, f), newKeyCmd(e, f), newCapsCmd(e, f), newAdminBucketCmd(e, f), newTopicCmd(e, f),
 		newNotificationCmd(e, f), newSubscriptionCmd(e, f), newCountersCmd(e, f), newFsckCmd(e), newScrubCmd(e, f),
-		newScriptCmd(e, f), newScriptPackageCmd(e, f), newClusterCmd(e, f))
+		newScriptCmd(e, f), newScriptPackageCmd(e, f), newClusterCmd(e, f), newLCCmd(e, f))
 	return cmd
 }
 

@@ -93,6 +93,7 @@ type serverFlags struct {
 	// --console-session-lifetime as given.
 	console         server.ConsoleConfig
 	consoleLifetime string
+	lc              lcFlags
 }
 
 func newServerCmd(e env) *cobra.Command {
@@ -167,6 +168,7 @@ secret key is printed once, on that first start only.`,
 		`serve the web console on this host:port; "" turns it off (env `+EnvConsoleAddress+`)`)
 	fl.StringVar(&f.consoleLifetime, "console-session-lifetime", e.get(EnvConsoleSessionLifetime, "12h"),
 		"how long a console sign-in lasts (env "+EnvConsoleSessionLifetime+")")
+	addLifecycleFlags(fl, e, &f.lc)
 	return cmd
 }
 
@@ -198,12 +200,17 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if f.console.SessionLifetime, err = time.ParseDuration(f.consoleLifetime); err != nil || f.console.SessionLifetime <= 0 {
 		return fmt.Errorf("--console-session-lifetime %q: want a positive duration such as 12h", f.consoleLifetime)
 	}
+	lcCfg, err := f.lc.config()
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{
 		Console:     f.console,
 		Store:       f.store,
 		Ceph:        f.ceph,
 		RadosOpener: e.ext.RadosStore,
 		Lua:         luaCfg,
+		Lifecycle:   lcCfg,
 		Scrub:       scrub,
 		BallastSize: ballast, BallastPercent: ballastPercent,
 		DataDir:       f.dataDir,

@@ -118,6 +118,10 @@ func TestServerBadFlags(t *testing.T) {
 	fails(t, nil, "--body-idle-timeout", "server", "--body-idle-timeout", "soon")
 	fails(t, nil, "--body-idle-timeout", "server", "--body-idle-timeout", "0s")
 	fails(t, map[string]string{EnvMaxAnonymousBodies: "-1"}, "--max-anonymous-bodies", "server")
+	fails(t, map[string]string{EnvData: t.TempDir()}, "work window", "server", "--address", "127.0.0.1:0", "--lc-work-window", "9-5")
+	fails(t, nil, "--lc-debug-interval", "server", "--lc-debug-interval", "-1")
+	fails(t, map[string]string{EnvLCDebugInterval: "soon"}, EnvLCDebugInterval, "server")
+	fails(t, map[string]string{EnvData: t.TempDir()}, "lifecycle rate", "server", "--address", "127.0.0.1:0", "--lc-rate", "-2")
 }
 
 // TestServerBodyIdleTimeoutEnv: the body idle timeout from the

@@ -188,16 +188,14 @@ func (h *Hub) Hook(ctx context.Context, c store.Change, w store.RecordWriter) er
 // because the closure moves the change to the heap, which Hook's idle
 // path must not pay for.
 func (h *Hub) arrange(ctx context.Context, c store.Change, w store.RecordWriter) {
-	var op, user, reqID string
-	if info := reqctx.From(ctx); info != nil {
-		op, user, reqID = info.Op, info.UserID, info.RequestID
+	info := reqctx.From(ctx)
+	var user, reqID string
+	if info != nil {
+		user, reqID = info.UserID, info.RequestID
 	}
-	w.AfterCommit(func() { h.publish(c, op, user, reqID) })
-}
-
-// publish sends a committed change to the bucket's matching listeners.
-func (h *Hub) publish(c store.Change, op, user, reqID string) {
-	h.fanOut(c, notify.ChangeEvent(c.Kind, op, c.Bucket.Versioning), user, reqID)
+	// One event per change: of lifecycle's two names, RGW's own.
+	ev := notify.ChangeEvents(&c, info).Primary()
+	w.AfterCommit(func() { h.fanOut(c, ev, user, reqID) })
 }
 
 // WantsAccess reports whether a listener of bucket asked for

@@ -79,6 +79,8 @@ type Metrics struct {
 	bytes     *prometheus.CounterVec
 	inflight  prometheus.Gauge
 	integrity prometheus.Counter
+	lcObjects *prometheus.CounterVec
+	lcBytes   *prometheus.CounterVec
 	delivery  prometheus.Histogram
 	endpoints *endpointCollector
 	queues    prometheus.Collector // nil without Sources.Queues
@@ -108,6 +110,12 @@ func New(reg *prometheus.Registry, src Sources) *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}}),
 		integrity: f.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "integrity_errors_total",
 			Help: "Stored data that failed verification (block checksum, header, truncated or missing data file), on reads and scrubs."}),
+		lcObjects: f.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "lifecycle", Name: "objects_total",
+			Help: "Object versions, delete markers and uploads lifecycle rules expired, transitioned or aborted, by action."},
+			[]string{"action"}),
+		lcBytes: f.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "lifecycle", Name: "bytes_total",
+			Help: "Bytes of the object versions lifecycle rules expired or transitioned, by action."},
+			[]string{"action"}),
 		endpoints: newEndpointCollector(),
 	}
 	reg.MustRegister(m.endpoints)
@@ -168,6 +176,15 @@ func (m *Metrics) ObserveRequest(r Request) {
 
 // ObserveIntegrityError counts one integrity error of the store.
 func (m *Metrics) ObserveIntegrityError() { m.integrity.Inc() }
+
+// ObserveLifecycle counts one lifecycle action ("expire",
+// "transition" or "abort") on a version of size bytes.
+func (m *Metrics) ObserveLifecycle(action string, size int64) {
+	m.lcObjects.WithLabelValues(action).Inc()
+	if action != "abort" {
+		m.lcBytes.WithLabelValues(action).Add(float64(max(size, 0)))
+	}
+}
 
 // ObserveDelivery records the commit→ack latency of one persistent event.
 func (m *Metrics) ObserveDelivery(latency time.Duration) {

@@ -29,7 +29,8 @@ func ChangeRecordInput(c *store.Change, ev EventType, src RecordSource) *RecordI
 	if eventTime.IsZero() {
 		eventTime = c.Object.LastModified
 	}
-	if ev&ObjectRemoved != 0 || eventTime.IsZero() {
+	// Removals and background work (lifecycle) report when they happened.
+	if ev&(ObjectRemoved|ObjectLifecycle|LifecycleExpiration|LifecycleTransition) != 0 || eventTime.IsZero() {
 		eventTime = src.Now
 	}
 	principal := src.User

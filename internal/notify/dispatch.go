@@ -202,49 +202,26 @@ func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWri
 	if info == nil {
 		info = &reqctx.Info{}
 	}
-	ev := ChangeEvent(c.Kind, info.Op, b.Versioning)
+	evs := ChangeEvents(&c, info).Singles()
 	var pushes []Push
 	matched := false
 	for i := range ms {
 		m := &ms[i]
-		if !m.matches(ev, &c.Object) {
-			continue
-		}
-		t, err := d.cfg.Topics.Get(ctx, m.topicTenant, m.topicName)
-		if errors.Is(err, ErrNoSuchTopic) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if !d.deliverable(&m.Notification, t, b.Owner) {
-			d.log.DebugContext(ctx, "notification skipped: the bucket may no longer use its topic",
-				"bucket", b.Name, "notification", m.ID, "topic", t.ARN(d.cfg.Options.Zonegroup))
-			continue
-		}
-		matched = true
-		in := d.recordInput(&c, ev, info, m.ID, t)
-		in.Ordinal = i
-		body, err := BuildRecord(in)
-		if err != nil {
-			return err
-		}
-		// The record's eventId is also the message id every driver sends,
-		// so consumers can drop the copies at-least-once delivery makes.
-		id := EventID(in.Sequence, in.Ordinal, in.Object.ETag)
-		if t.Persistent && t.Endpoint != "" && d.cfg.Queue != nil {
-			err := d.cfg.Queue.Enqueue(w, queue.Event{ID: id, Topic: t.QueueName(), Key: b.Name + "/" + c.Object.Key, Body: body})
-			switch {
-			case errors.Is(err, queue.ErrQueueFull):
-				return s3err.SlowDown.WithCause(err)
-			case errors.Is(err, queue.ErrUnknownTopic):
-				continue // deleted concurrently
-			case err != nil:
+		for j, ev := range evs {
+			if !m.matches(ev, &c.Object) {
+				continue
+			}
+			// A change of two event types (lifecycle) gives each matching
+			// notification one record per type, with ids of their own.
+			p, ok, err := d.record(ctx, w, &c, m, ev, i+j*len(ms))
+			if err != nil {
 				return err
 			}
-			continue
+			if p != nil {
+				pushes = append(pushes, *p)
+			}
+			matched = matched || ok
 		}
-		pushes = append(pushes, t.push(id, body))
 	}
 	if matched {
 		d.trig.Add(1)
@@ -256,7 +233,52 @@ func (d *Dispatcher) Hook(ctx context.Context, c store.Change, w store.RecordWri
 	return nil
 }
 
+// record builds the record of one event type for a matching notification
+// and queues it in the commit (persistent topics) or returns its push
+// (synchronous ones); ok reports that the notification's topic took it.
+func (d *Dispatcher) record(ctx context.Context, w store.RecordWriter, c *store.Change, m *matcher, ev EventType, ordinal int) (p *Push, ok bool, err error) {
+	b := &c.Bucket
+	t, err := d.cfg.Topics.Get(ctx, m.topicTenant, m.topicName)
+	if errors.Is(err, ErrNoSuchTopic) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !d.deliverable(&m.Notification, t, b.Owner) {
+		d.log.DebugContext(ctx, "notification skipped: the bucket may no longer use its topic",
+			"bucket", b.Name, "notification", m.ID, "topic", t.ARN(d.cfg.Options.Zonegroup))
+		return nil, false, nil
+	}
+	in := d.recordInput(c, ev, reqctx.From(ctx), m.ID, t)
+	in.Ordinal = ordinal
+	body, err := BuildRecord(in)
+	if err != nil {
+		return nil, false, err
+	}
+	// The record's eventId is also the message id every driver sends,
+	// so consumers can drop the copies at-least-once delivery makes.
+	id := EventID(in.Sequence, in.Ordinal, in.Object.ETag)
+	if t.Persistent && t.Endpoint != "" && d.cfg.Queue != nil {
+		err := d.cfg.Queue.Enqueue(w, queue.Event{ID: id, Topic: t.QueueName(), Key: b.Name + "/" + c.Object.Key, Body: body})
+		switch {
+		case errors.Is(err, queue.ErrQueueFull):
+			return nil, false, s3err.SlowDown.WithCause(err)
+		case errors.Is(err, queue.ErrUnknownTopic):
+			return nil, true, nil // deleted concurrently
+		case err != nil:
+			return nil, false, err
+		}
+		return nil, true, nil
+	}
+	push := t.push(id, body)
+	return &push, true, nil
+}
+
 func (d *Dispatcher) recordInput(c *store.Change, ev EventType, info *reqctx.Info, configID string, t *Topic) *RecordInput {
+	if info == nil {
+		info = &reqctx.Info{}
+	}
 	in := ChangeRecordInput(c, ev, RecordSource{Zonegroup: d.cfg.Options.Zonegroup, HostID: d.cfg.HostID,
 		User: info.UserID, RequestID: info.RequestID, Now: d.cfg.Now()})
 	in.ConfigurationID, in.OpaqueData = configID, t.OpaqueData

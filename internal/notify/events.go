@@ -3,6 +3,7 @@ package notify
 import (
 	"strings"
 
+	"github.com/cairn-s3/cairn/internal/reqctx"
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
@@ -151,6 +152,29 @@ func (t EventType) Singles() []EventType {
 	}
 	return out
 }
+
+// ChangeEvents returns the event types a committed change emits: those
+// the request's context names (lifecycle sends two, RGW's name and the
+// AWS-style one, spec §3.2 note 3), or else the one its kind implies.
+func ChangeEvents(c *store.Change, info *reqctx.Info) EventType {
+	if info == nil {
+		return ChangeEvent(c.Kind, "", c.Bucket.Versioning)
+	}
+	if len(info.EventNames) > 0 {
+		var ev EventType
+		for _, n := range info.EventNames {
+			if t, ok := eventNames[n]; ok && emittedNames[t] != "" {
+				ev |= t
+			}
+		}
+		return ev
+	}
+	return ChangeEvent(c.Kind, info.Op, c.Bucket.Versioning)
+}
+
+// Primary is the lowest event type of t: the one a consumer that takes a
+// single event per change (the live stream, pull subscriptions) reports.
+func (t EventType) Primary() EventType { return t & -t }
 
 // ChangeEvent maps a committed object change to the event type it emits.
 // op is the S3 operation (from reqctx) and distinguishes POST uploads from

@@ -202,11 +202,9 @@ func (s *Service) Hook(ctx context.Context, c store.Change, w store.RecordWriter
 	if len(plain) == 0 && len(s3conf) == 0 {
 		return nil
 	}
-	op := ""
-	if info := reqctx.From(ctx); info != nil {
-		op = info.Op
-	}
-	ev := notify.ChangeEvent(c.Kind, op, b.Versioning)
+	// A pull subscription gets one event per change: of lifecycle's two
+	// names, RGW's own.
+	ev := notify.ChangeEvents(&c, reqctx.From(ctx)).Primary()
 	e := &change{svc: s, c: &c, ev: ev, bucketID: notify.BucketID(b)}
 	e.hash = Hash(e.bucketID, c.Object.Key, instance(c.Object.VersionID))
 	matched := false

@@ -12,6 +12,11 @@ type Info struct {
 	UserID    string // "" for anonymous requests
 	SourceIP  string
 	Host      string
+	// EventNames, if set, replace the event the change's kind implies
+	// (names without "s3:", each one event type): background work such as
+	// lifecycle expiration removes objects with the store's ordinary
+	// operations and names the events RGW emits for it.
+	EventNames []string
 }
 
 type key struct{}

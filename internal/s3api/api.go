@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/lifecycle"
 	"github.com/cairn-s3/cairn/internal/lua"
 	"github.com/cairn-s3/cairn/internal/optable"
 	"github.com/cairn-s3/cairn/internal/reqctx"
@@ -85,6 +86,8 @@ type API struct {
 	mounts map[string]bool
 	notes  *notifications // set by EnableNotifications
 	bodies *bodyGuard
+	// lifecycles are the parsed lifecycle rules x-amz-expiration reads.
+	lifecycles lifecycle.Cache
 }
 
 // Handler serves one operation. It returns an error instead of writing

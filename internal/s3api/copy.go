@@ -216,6 +216,7 @@ func (a *API) copyObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	}
 	setVersionHeaders(h, oi.VersionID, false)
 	setSSEHeaders(h, oi.Meta.SSE)
+	a.setExpirationHeader(h, &req.auth.bucket, &oi, "")
 	return writeXML(w, copyObjectResult{
 		Xmlns: s3Namespace, LastModified: isoTime(oi.LastModified), ETag: quoteETag(oi.ETag),
 		checksumResult: checksumFields(oi.Meta.Checksums),

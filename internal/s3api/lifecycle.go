@@ -7,13 +7,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/lifecycle"
 	"github.com/cairn-s3/cairn/internal/s3err"
+	"github.com/cairn-s3/cairn/internal/store"
 )
 
 // lifecycleConfig is the bucket Config key of the lifecycle configuration,
-// stored as the validated XML document. Cairn keeps and returns it; it
-// does not expire or transition objects.
-const lifecycleConfig = "lifecycle"
+// stored as the validated XML document; package lifecycle runs it.
+const lifecycleConfig = lifecycle.ConfigKey
 
 const (
 	maxLifecycleRules = 1000
@@ -148,4 +149,22 @@ func (a *API) putBucketLifecycle(w http.ResponseWriter, r *http.Request, req *Re
 
 func (a *API) deleteBucketLifecycle(w http.ResponseWriter, r *http.Request, req *Request) error {
 	return a.deleteBucketConfig(w, r, req, lifecycleConfig)
+}
+
+// setExpirationHeader answers x-amz-expiration for a current version that
+// a rule of its bucket will expire (PUT, copy, multipart completion, GET,
+// HEAD), as S3 does: the date
+// in S3 days (midnight UTC after the rule's days) and the rule's id.
+func (a *API) setExpirationHeader(h http.Header, b *store.Bucket, oi *store.ObjectInfo, versionID string) {
+	raw := b.Config[lifecycleConfig]
+	if len(raw) == 0 || oi.DeleteMarker || versionID != "" && !oi.IsLatest {
+		return
+	}
+	c, err := a.lifecycles.Parse(raw)
+	if err != nil {
+		return
+	}
+	if at, id, ok := c.Expiry(oi.Key, oi.Meta.Tags, oi.Size, oi.LastModified); ok {
+		h.Set("X-Amz-Expiration", lifecycle.ExpirationHeader(at, id))
+	}
 }

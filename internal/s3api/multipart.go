@@ -185,6 +185,7 @@ func (a *API) completeMultipartUpload(w http.ResponseWriter, r *http.Request, re
 		w.Header().Set("X-Amz-Version-Id", o.VersionID)
 	}
 	setSSEHeaders(w.Header(), o.Meta.SSE)
+	a.setExpirationHeader(w.Header(), &req.auth.bucket, &o, "")
 	c, typ := objectChecksums(o.Meta)
 	return writeXML(w, completeMultipartUploadResult{
 		Location: a.objectLocation(r, req), Bucket: req.BucketName(), Key: req.Key, ETag: quoteETag(o.ETag),

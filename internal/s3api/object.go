@@ -55,6 +55,7 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	sums, typ := objectChecksums(oi.Meta)
 	setChecksumHeaders(h, sums, typ)
 	setSSEHeaders(h, oi.Meta.SSE)
+	a.setExpirationHeader(h, &b, &oi, "")
 	return nil
 }
 
@@ -86,6 +87,7 @@ func (a *API) getObject(w http.ResponseWriter, r *http.Request, req *Request) er
 	}
 	defer body.Close()
 	data := a.scriptData(r, req, lua.GetData, body, s.rng.Offset, s.rng.Length)
+	a.setExpirationHeader(h, &req.auth.bucket, &oi, g.versionID)
 	w.WriteHeader(g.writeHeaders(h, oi, s, true))
 	if _, err := io.CopyBuffer(w, data, make([]byte, copyBufferSize(oi.Size))); err != nil {
 		// The status line is gone; the only honest signal left is to cut
@@ -119,6 +121,7 @@ func (a *API) headObject(w http.ResponseWriter, r *http.Request, req *Request) e
 	if err != nil {
 		return g.readError(h, oi, err)
 	}
+	a.setExpirationHeader(h, &req.auth.bucket, &oi, g.versionID)
 	w.WriteHeader(g.writeHeaders(h, oi, s, false))
 	return nil
 }

@@ -78,6 +78,8 @@ type Config struct {
 	Lua LuaConfig
 	// Console configures the web console (off unless Console.Address).
 	Console ConsoleConfig
+	// Lifecycle tunes the lifecycle worker (always running).
+	Lifecycle LifecycleConfig
 }
 
 // Storage backends (Config.Store).
@@ -246,6 +248,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Console.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Lifecycle.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Debug.validate(); err != nil {

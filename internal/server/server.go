@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-s3/cairn/internal/account"
 	"github.com/cairn-s3/cairn/internal/adminapi"
 	"github.com/cairn-s3/cairn/internal/auth"
+	"github.com/cairn-s3/cairn/internal/lifecycle"
 	"github.com/cairn-s3/cairn/internal/live"
 	"github.com/cairn-s3/cairn/internal/lua"
 	"github.com/cairn-s3/cairn/internal/lua/luapkg"
@@ -65,6 +66,7 @@ type Server struct {
 	live     *live.Hub
 	// scripts are the Lua scripts and package allowlist (on the metadata kv).
 	scripts *script.Store
+	lc      *lifecycle.Worker
 	lua     *lua.Engine      // nil without scripting
 	luaPkgs *luapkg.Packages // the shipped packages the engine uses, owned here
 
@@ -195,6 +197,7 @@ func New(cfg Config) (s *Server, err error) {
 		n.pubsub = psvc
 	}
 	enableLive(api, hub, m)
+	lc := newLifecycle(st, cfg, m)
 	enableClusterMetrics(m, opened.Cluster, log)
 	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
 		Logger: log.With("component", "snsapi")}).Serve)
@@ -202,7 +205,7 @@ func New(cfg Config) (s *Server, err error) {
 		Notifications: &adminapi.Notifications{Dispatcher: n.disp, Queues: n.queue, Buckets: st},
 		PubSub:        adminPubSub, Counters: n.counters, LuaCounters: luaCounters(luaEngine), Buckets: st,
 		Scripts: &adminapi.Scripts{Store: scripts, Check: lua.Check, Shipped: luapkg.Shipped()},
-		Cluster: clusterAPI(opened.Cluster),
+		Cluster: clusterAPI(opened.Cluster), Lifecycle: lifecycleAdmin{lc},
 		Scrub: scrubAPI(st, func(ctx context.Context, rate int64, upgrade bool) (any, error) {
 			return s.scrubNow(ctx, local.ScrubOptions{Rate: rate, UpgradeLegacy: upgrade})
 		})})
@@ -235,7 +238,7 @@ func New(cfg Config) (s *Server, err error) {
 	s = &Server{cfg: cfg, log: log, store: st, accounts: accts, s3: api, notify: n.disp, queue: n.queue, pool: n.pool,
 		ln: ln, root: root, where: opened.Where, metrics: m, mln: mln, dln: dln, pubsub: psvc, live: hub,
 		scripts: scripts, lua: luaEngine, luaPkgs: luaPkgs, drainer: opened.Drainer, notifs: n,
-		history: newHistory(m, cfg.Metrics, log)}
+		history: newHistory(m, cfg.Metrics, log), lc: lc}
 	ps = psvc
 	s.handler = s.track(route(api, s3api.WaitForPushes(n.disp, api), admin, mh))
 	// The console forwards to s.handler and charts the metrics history.
@@ -457,6 +460,8 @@ func (s *Server) run(ctx context.Context) error {
 	defer s.startHistory(ctx)()
 	stopScrub := s.startScrub(ctx)
 	defer stopScrub() // also below, before the store closes
+	stopLifecycle := s.startLifecycle(ctx)
+	defer stopLifecycle() // also below, before the store closes
 	if s.lua != nil {
 		s.lua.Start()      // the background script
 		defer s.closeLua() // also below, before the store closes
@@ -494,6 +499,7 @@ func (s *Server) run(ctx context.Context) error {
 		}
 	}
 	s.inflight.Wait() // handlers outlive a forced Close; the store must not
+	stopLifecycle()   // its commits queue events too
 	stopQueue()
 	if !queueStopped {
 		if err := <-queueErr; err != nil {

@@ -430,7 +430,15 @@ type ObjectStore interface {
 	DeleteObjects(ctx context.Context, bucket string, entries []DeleteEntry) []DeleteOutcome
 	CopyObject(ctx context.Context, src CopySource, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error)
 	// UpdateObject applies fn to a version's metadata (tags, ACL) in place.
+	// It is no object change: no hook runs.
 	UpdateObject(ctx context.Context, bucket, key, versionID string, fn func(*ObjectInfo) error) (ObjectInfo, error)
+	// TransitionObject relabels a version's storage class in place (a
+	// lifecycle transition: storage classes are labels, no data moves).
+	// check, if set, is called with the version first, under the same
+	// lock as the change; an error aborts it and is returned. The
+	// ChangeHook runs with ChangeTransition and the relabeled version. A
+	// delete marker cannot be relabeled (ErrMethodNotAllowed).
+	TransitionObject(ctx context.Context, bucket, key, versionID, storageClass string, check func(ObjectInfo) error) (ObjectInfo, error)
 	ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error)
 	ListObjectVersions(ctx context.Context, bucket string, opts ListVersionsOptions) (ListVersionsResult, error)
 }
@@ -442,6 +450,9 @@ type MultipartStore interface {
 	// CompleteMultipartUpload checks parts (order, ETags, minimum size) and
 	// commits the object; its ETag is md5(concat(part md5s)) + "-N".
 	CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart, opts CompleteOptions) (ObjectInfo, error)
+	// AbortMultipartUpload removes an upload and its parts; the ChangeHook
+	// runs with ChangeAbortUpload (Object names the key, no version, with
+	// the upload's metadata and owner, LastModified the abort's time).
 	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
 	ListParts(ctx context.Context, bucket, key, uploadID string, opts ListPartsOptions) (ListPartsResult, error)
 	ListMultipartUploads(ctx context.Context, bucket string, opts ListUploadsOptions) (ListUploadsResult, error)
@@ -465,6 +476,13 @@ const (
 	ChangeCompleteMultipart                         // CompleteMultipartUpload
 	ChangeDelete                                    // a version or an unversioned object removed
 	ChangeDeleteMarkerCreated                       // a delete marker added
+	// ChangeTransition is a version's storage class relabeled
+	// (TransitionObject). No S3 request makes it: the caller names its
+	// events (lifecycle, through reqctx).
+	ChangeTransition
+	// ChangeAbortUpload is an incomplete multipart upload aborted; S3
+	// sends no event for it unless the caller names one (lifecycle).
+	ChangeAbortUpload
 )
 
 func (k ChangeKind) String() string {
@@ -479,6 +497,10 @@ func (k ChangeKind) String() string {
 		return "Delete"
 	case ChangeDeleteMarkerCreated:
 		return "DeleteMarkerCreated"
+	case ChangeTransition:
+		return "Transition"
+	case ChangeAbortUpload:
+		return "AbortUpload"
 	}
 	return "Unknown"
 }

@@ -72,6 +72,8 @@ type Options struct {
 	// Console configures the web console (off if Console.Address is
 	// empty; use 127.0.0.1:0 for a free port, see Running.ConsoleURL).
 	Console server.ConsoleConfig
+	// Lifecycle tunes the lifecycle worker (a real day if zero).
+	Lifecycle server.LifecycleConfig
 }
 
 // Running is a started server.
@@ -126,7 +128,8 @@ func Start(t testing.TB, opts Options) *Running {
 		BallastSize: opts.BallastSize,
 		Lua:         opts.Lua,
 		Store:       opts.Store, Ceph: opts.Ceph, RadosOpener: opts.RadosOpener,
-		Console: opts.Console,
+		Console:   opts.Console,
+		Lifecycle: opts.Lifecycle,
 	})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)

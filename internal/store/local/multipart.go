@@ -310,6 +310,10 @@ func (s *Store) AbortMultipartUpload(ctx context.Context, bucket, key, uploadID 
 	t := s.newTxn(ctx)
 	defer t.close()
 	garbage := t.dropUpload(up, all, nil)
+	aborted := store.ObjectInfo{Bucket: bucket, Key: key, LastModified: time.Now().UTC(), Owner: up.Owner, Meta: up.Meta}
+	if err := s.reportUpdate(t, reader{db: s.db}, bucket, aborted, store.ChangeAbortUpload); err != nil {
+		return err
+	}
 	if err := t.commit(); err != nil {
 		return err
 	}

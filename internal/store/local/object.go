@@ -604,6 +604,26 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 
 // UpdateObject applies fn to a version's metadata in place.
 func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string, fn func(*store.ObjectInfo) error) (store.ObjectInfo, error) {
+	return s.update(ctx, bucket, key, versionID, fn, 0)
+}
+
+// TransitionObject relabels a version's storage class, reporting the
+// change to the hook.
+func (s *Store) TransitionObject(ctx context.Context, bucket, key, versionID, class string, check func(store.ObjectInfo) error) (store.ObjectInfo, error) {
+	return s.update(ctx, bucket, key, versionID, func(info *store.ObjectInfo) error {
+		if check != nil {
+			if err := check(*info); err != nil {
+				return err
+			}
+		}
+		info.Meta.StorageClass = class
+		return nil
+	}, store.ChangeTransition)
+}
+
+// update applies fn to a version's metadata in place, in one commit that
+// reports kind to the hook (none if 0).
+func (s *Store) update(ctx context.Context, bucket, key, versionID string, fn func(*store.ObjectInfo) error, kind store.ChangeKind) (store.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -613,7 +633,8 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 	mu := s.keyLock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-	_, v, info, err := s.find(reader{db: s.db}, bucket, key, versionID)
+	r := reader{db: s.db}
+	_, v, info, err := s.find(r, bucket, key, versionID)
 	if err != nil {
 		return info, err
 	}
@@ -627,8 +648,26 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 	if err := t.setJSON(versionKey(bucket, key, v.Seq), v); err != nil {
 		return store.ObjectInfo{}, err
 	}
+	if kind != 0 {
+		if err := s.reportUpdate(t, r, bucket, info, kind); err != nil {
+			return store.ObjectInfo{}, err
+		}
+	}
 	if err := t.commit(); err != nil {
 		return store.ObjectInfo{}, err
 	}
 	return info, nil
+}
+
+// reportUpdate runs the hook for a change that writes no new version.
+func (s *Store) reportUpdate(t *txn, r reader, bucket string, info store.ObjectInfo, kind store.ChangeKind) error {
+	b, err := s.readBucket(r, bucket)
+	if err != nil {
+		return err
+	}
+	seq, err := s.nextSeq()
+	if err != nil {
+		return err
+	}
+	return t.change(kind, b, info, seq)
 }

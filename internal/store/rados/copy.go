@@ -45,11 +45,31 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 // UpdateObject applies fn to a version's metadata in place, in one guarded
 // write of the key's shard. It is not an object change: no hook runs.
 func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string, fn func(*store.ObjectInfo) error) (store.ObjectInfo, error) {
+	return s.update(ctx, bucket, key, versionID, fn, 0)
+}
+
+// TransitionObject relabels a version's storage class in the same way,
+// reporting the change to the hook in the same write.
+func (s *Store) TransitionObject(ctx context.Context, bucket, key, versionID, class string, check func(store.ObjectInfo) error) (store.ObjectInfo, error) {
+	return s.update(ctx, bucket, key, versionID, func(info *store.ObjectInfo) error {
+		if check != nil {
+			if err := check(*info); err != nil {
+				return err
+			}
+		}
+		info.Meta.StorageClass = class
+		return nil
+	}, store.ChangeTransition)
+}
+
+// update applies fn to a version's metadata, retrying conflicts; kind,
+// if not 0, is reported to the hook.
+func (s *Store) update(ctx context.Context, bucket, key, versionID string, fn func(*store.ObjectInfo) error, kind store.ChangeKind) (store.ObjectInfo, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return store.ObjectInfo{}, err
 		}
-		info, err := s.tryUpdate(ctx, bucket, key, versionID, fn)
+		info, err := s.tryUpdate(ctx, bucket, key, versionID, fn, kind)
 		if !errors.Is(err, errConflict) {
 			return info, err
 		}
@@ -60,7 +80,7 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 	return store.ObjectInfo{}, fmt.Errorf("rados: update %s/%s: %w", bucket, key, errConflict)
 }
 
-func (s *Store) tryUpdate(ctx context.Context, bucket, key, versionID string, fn func(*store.ObjectInfo) error) (store.ObjectInfo, error) {
+func (s *Store) tryUpdate(ctx context.Context, bucket, key, versionID string, fn func(*store.ObjectInfo) error, kind store.ChangeKind) (store.ObjectInfo, error) {
 	ks, err := s.loadKey(bucket, key)
 	if err != nil {
 		return store.ObjectInfo{}, err
@@ -108,6 +128,15 @@ func (s *Store) tryUpdate(ctx context.Context, bucket, key, versionID string, fn
 	}
 	if err := t.setJSON(headRow(key), h); err != nil {
 		return store.ObjectInfo{}, err
+	}
+	if kind != 0 {
+		seq, err := s.seq.next(ks.lastSeq())
+		if err != nil {
+			return store.ObjectInfo{}, err
+		}
+		if err := t.change(kind, ks.rec.Bucket, info, nil, seq); err != nil {
+			return store.ObjectInfo{}, err
+		}
 	}
 	return info, t.commit()
 }

@@ -362,6 +362,14 @@ func (s *Store) tryAbort(ctx context.Context, bucket, key, uploadID string) erro
 			return err
 		}
 	}
+	seq, err := s.seq.next(0)
+	if err != nil {
+		return err
+	}
+	aborted := store.ObjectInfo{Bucket: bucket, Key: key, LastModified: time.Now().UTC(), Owner: st.up.Owner, Meta: st.up.Meta}
+	if err := t.change(store.ChangeAbortUpload, st.rec.Bucket, aborted, nil, seq); err != nil {
+		return err
+	}
 	return t.commit()
 }
 

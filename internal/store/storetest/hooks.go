@@ -31,6 +31,7 @@ func RunHooks(t *testing.T, open func(t *testing.T, hook store.ChangeHook) (stor
 		{"SequencePerObject", testHookSequence},
 		{"DeleteObjectsChangePerKey", testHookDeleteObjects},
 		{"BucketRecords", testBucketRecords},
+		{"TransitionAndAbort", testHookTransitionAbort},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -502,5 +503,51 @@ func testBucketRecords(h *hookEnv) {
 	}
 	if _, err := h.kv.Get(h.ctx, []byte("derived/old")); !errors.Is(err, kv.ErrNotFound) {
 		h.t.Errorf("record the update deleted: %v", err)
+	}
+}
+
+// testHookTransitionAbort: a storage-class transition and an upload's
+// abort are reported (lifecycle emits events for them); a refused check
+// changes and reports nothing; a delete marker cannot be relabeled.
+func testHookTransitionAbort(h *hookEnv) {
+	h.mkbucket("b", store.Enabled)
+	v1 := h.put("b", "k", []byte("one"))
+	h.put("b", "k", []byte("two"))
+	h.take()
+	errNo := errors.New("no")
+	if _, err := h.b.TransitionObject(h.ctx, "b", "k", v1.VersionID, "GLACIER", func(store.ObjectInfo) error { return errNo }); !errors.Is(err, errNo) {
+		h.t.Fatalf("TransitionObject with a failing check: %v, want its error", err)
+	}
+	if cs := h.take(); len(cs) != 0 {
+		h.t.Errorf("refused transition reported %+v", cs)
+	}
+	var checked store.ObjectInfo
+	got, err := h.b.TransitionObject(h.ctx, "b", "k", v1.VersionID, "GLACIER", func(oi store.ObjectInfo) error { checked = oi; return nil })
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if checked.VersionID != v1.VersionID || checked.ETag != v1.ETag || got.Meta.StorageClass != "GLACIER" {
+		h.t.Errorf("transition checked %+v, returned %+v", checked, got)
+	}
+	c := h.expectOne(store.ChangeTransition, "k", v1.VersionID)
+	if c.Object.Meta.StorageClass != "GLACIER" || c.Object.ETag != v1.ETag || c.Object.Size != 3 {
+		h.t.Errorf("transition change object = %+v", c.Object)
+	}
+	if oi, err := h.b.HeadObject(h.ctx, "b", "k", store.GetOptions{VersionID: v1.VersionID}); err != nil || oi.Meta.StorageClass != "GLACIER" {
+		h.t.Errorf("after transition: %+v, %v", oi.Meta, err)
+	}
+	dm := h.del("b", "k", "")
+	h.take()
+	if _, err := h.b.TransitionObject(h.ctx, "b", "k", dm.VersionID, "GLACIER", nil); !errors.Is(err, store.ErrMethodNotAllowed) {
+		h.t.Errorf("transition of a delete marker: %v, want ErrMethodNotAllowed", err)
+	}
+	up := h.create("b", "mp", store.PutOptions{Owner: "alice"})
+	h.part(up, 1, []byte("part"))
+	h.take()
+	if err := h.b.AbortMultipartUpload(h.ctx, "b", "mp", up.UploadID); err != nil {
+		h.t.Fatal(err)
+	}
+	if c := h.expectOne(store.ChangeAbortUpload, "mp", ""); c.Object.Owner != "alice" || c.Object.LastModified.IsZero() {
+		h.t.Errorf("abort change object = %+v", c.Object)
 	}
 }
