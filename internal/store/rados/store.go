@@ -52,6 +52,10 @@ type Options struct {
 	GCInterval   time.Duration
 	GarbageDelay time.Duration
 	IntentTTL    time.Duration
+	// FullCheckInterval is how often the store reads the pool's full flag
+	// (see poolFullness). Zero means DefaultFullCheckInterval; negative
+	// never (writes then meet a full pool only as their data writes fail).
+	FullCheckInterval time.Duration
 }
 
 // Store is the RADOS backend. Its methods are safe for concurrent use, and
@@ -64,6 +68,8 @@ type Store struct {
 	log    *slog.Logger
 	seq    seqLease
 	hinted sync.Map // record segments whose hint row exists (kv.go)
+	// fullness follows the pool's full flag; nil if not checked.
+	fullness *poolFullness
 
 	gcStop, gcDone chan struct{}
 	closeOnce      sync.Once
@@ -102,6 +108,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		io.Destroy()
 		return nil, err
 	}
+	if every := opts.FullCheckInterval; every >= 0 {
+		if every == 0 {
+			every = DefaultFullCheckInterval
+		}
+		s.watchFullness(opts.Conn, opts.Pool, every)
+	}
 	if opts.GCInterval > 0 {
 		gd, ttl := opts.GarbageDelay, opts.IntentTTL
 		if gd <= 0 {
@@ -122,6 +134,9 @@ func (s *Store) Close() error {
 		if s.gcStop != nil {
 			close(s.gcStop)
 			<-s.gcDone
+		}
+		if s.fullness != nil {
+			s.fullness.close()
 		}
 		s.io.Destroy()
 	})
@@ -184,6 +199,8 @@ func (l *seqLease) lease() error {
 			start = beUint64(v)
 		}
 		op := newWriteOp()
+		// Deletes take sequences too: the counter must move on a full pool.
+		op.freesSpace()
 		op.omapEqual(rowSeq, old)
 		op.omapSet(map[string][]byte{rowSeq: wrap(be64(start + seqBlock))})
 		err = op.operate(io, metaOID)
