@@ -67,7 +67,11 @@ func Open(ctx context.Context, p server.StoreParams) (*server.OpenedStore, error
 		_ = rs.Close()
 		return nil, err
 	}
-	return &server.OpenedStore{Backend: rs, Keys: keys, Where: "pool " + pool, Peers: rs.peers,
+	if rs.live, err = newLiveRelay(rs.io, conn.GetInstanceID(), log.With("component", "live-relay")); err != nil {
+		_ = rs.Close()
+		return nil, err
+	}
+	return &server.OpenedStore{Backend: rs, Keys: keys, Where: "pool " + pool, Peers: rs.peers, Live: rs.live,
 		Cluster: func(ctx context.Context) (cephstatus.Status, error) { return cephstatus.Fetch(ctx, conn) }}, nil
 }
 
@@ -167,9 +171,13 @@ type radosBackend struct {
 	conn  *rados.Conn
 	io    *rados.IOContext
 	peers *radosPeers
+	live  *liveRelay
 }
 
 func (r *radosBackend) Close() error {
+	if r.live != nil {
+		r.live.close()
+	}
 	if r.peers != nil {
 		r.peers.close()
 	}
