@@ -170,3 +170,50 @@ func openEvents(t *testing.T, ctx context.Context, gw *servertest.Running, bucke
 	}()
 	return out
 }
+
+// A registration whose gateway died (here: a row no watch backs) is
+// removed by the first gateway whose relayed change it did not reach, so
+// writes stop paying for it.
+func TestLiveStaleRegistrationRemoved(t *testing.T) {
+	conn := radostest.Conn(t)
+	prefix := radostest.PoolPrefix(t, conn)
+	gw := servertest.Start(t, servertest.Options{
+		Store:       server.StoreRados,
+		Ceph:        server.CephConfig{ConfFile: radostest.ConfPath(t), User: "client.admin", PoolPrefix: prefix},
+		RadosOpener: radosopen.Open,
+	})
+	ioctx, err := conn.OpenIOContext(prefix + ".cairn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ioctx.Destroy()
+	c := rootClient(gw)
+	const bucket = "live-stale"
+	if _, err := c.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	row := bucket + "\n999999\n42" // a gateway that is gone, and its watch
+	if err := ioctx.SetOmap("cairn.live", map[string][]byte{row: nil}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ioctx.NotifyWithTimeout("cairn.live", []byte("+"+row), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if _, err := c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"),
+			Body: strings.NewReader("v")}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := ioctx.GetAllOmapValues("cairn.live", "", "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return
+		}
+		if i == 100 {
+			t.Fatalf("stale live registration still there after %d PUTs: %v", i, rows)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

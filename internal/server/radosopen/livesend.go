@@ -76,7 +76,9 @@ func (r *liveRelay) notifyBatch(bucket string, batch []liveEvent) {
 		return
 	}
 	acks, timeouts, err := r.io.NotifyWithTimeout(liveBucketOID(bucket), data, liveNotifyTimeout)
-	if err != nil && !errors.Is(err, syscall.ETIMEDOUT) && len(acks) == 0 && len(timeouts) == 0 {
+	// ETIMEDOUT: some watcher did not acknowledge in time (listed in
+	// timeouts); ENOENT: the object is gone, so nobody watches it.
+	if err != nil && !isErrno(err, syscall.ETIMEDOUT) && !isErrno(err, syscall.ENOENT) {
 		// Not sent: the next batch reports the loss.
 		r.log.Warn("live relay: notify", "bucket", bucket, "err", err)
 		r.addDrops(bucket, b.Dropped+int64(len(batch)))
@@ -108,4 +110,17 @@ func (r *liveRelay) forgetStale(row liveRow) {
 	}
 	// Our own announcement is not applied to us (it names another gateway).
 	r.apply(append([]byte{rowRemoved}, row.key()...))
+}
+
+// isErrno reports whether err is errno, as a syscall.Errno or as go-ceph's
+// error (which carries it negated).
+func isErrno(err error, errno syscall.Errno) bool {
+	if errors.Is(err, errno) {
+		return true
+	}
+	ec, ok := errors.AsType[interface {
+		error
+		ErrorCode() int
+	}](err)
+	return ok && ec.ErrorCode() == -int(errno)
 }
