@@ -118,6 +118,8 @@ func TestServerBadFlags(t *testing.T) {
 	fails(t, nil, "--body-idle-timeout", "server", "--body-idle-timeout", "soon")
 	fails(t, nil, "--body-idle-timeout", "server", "--body-idle-timeout", "0s")
 	fails(t, map[string]string{EnvMaxAnonymousBodies: "-1"}, "--max-anonymous-bodies", "server")
+	fails(t, nil, "--ceph-mon-timeout", "server", "--ceph-mon-timeout", "500ms")
+	fails(t, map[string]string{EnvOSDTimeout: "forever"}, "--ceph-osd-timeout", "server")
 }
 
 // TestServerBodyIdleTimeoutEnv: the body idle timeout from the
