@@ -84,6 +84,7 @@ type liveRelay struct {
 
 	syncMu   sync.Mutex
 	watching map[string]*bucketWatch // under syncMu
+	closed   bool                    // under syncMu
 
 	q      chan liveEvent
 	dropMu sync.Mutex
@@ -167,12 +168,15 @@ func (r *liveRelay) remoteRows(bucket string) []liveRow {
 
 // close stops everything and unregisters this gateway's watches.
 func (r *liveRelay) close() {
-	close(r.stop)
+	// Unregister while the registry watch still acknowledges our own
+	// announcements (or each would wait out liveNotifyTimeout).
 	r.syncMu.Lock()
+	r.closed = true
 	for b, bw := range r.watching {
 		r.unwatch(b, bw)
 	}
 	r.syncMu.Unlock()
+	close(r.stop)
 	r.wg.Wait()
 }
 

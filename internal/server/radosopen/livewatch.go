@@ -26,10 +26,8 @@ func (r *liveRelay) Sync(bucket string) {
 	}
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
-	select {
-	case <-r.stop:
+	if r.closed {
 		return
-	default:
 	}
 	want, bw := h.Listening(bucket), r.watching[bucket]
 	switch {
