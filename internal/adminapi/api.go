@@ -336,7 +336,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, reqID, op strin
 		a.log.DebugContext(r.Context(), "admin request rejected", "op", op, "code", e.Code, "request_id", reqID, "err", err)
 	}
 	msg := e.Message
-	if e.Status >= 500 && e.Code != errNotImplemented.Code {
+	if e.Code == errInternal.Code {
 		msg = errInternal.Message // never leak internal causes
 	}
 	body, _ := json.Marshal(errorDoc{Code: e.Code, Message: msg, RequestID: reqID, HostID: a.hostID})

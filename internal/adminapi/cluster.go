@@ -3,6 +3,8 @@ package adminapi
 import (
 	"context"
 	"errors"
+	"net/http"
+	"syscall"
 )
 
 // ClusterStatuser returns the status of the cluster the store lives in
@@ -29,5 +31,30 @@ func (a *API) clusterStatus(ctx context.Context, _ query) (any, error) {
 	if a.clusterFn == nil {
 		return nil, errNoCluster
 	}
-	return a.clusterFn(ctx)
+	st, err := a.clusterFn(ctx)
+	if timedOut(err) {
+		e := *errClusterTimeout
+		e.cause = err
+		return nil, &e
+	}
+	return st, err
+}
+
+// errClusterTimeout answers a status the monitors did not give within the
+// gateway's --ceph-mon-timeout (librados' ETIMEDOUT): most often they lost
+// quorum.
+var errClusterTimeout = &apiError{"ServiceUnavailable", http.StatusServiceUnavailable,
+	"The Ceph monitors did not answer within the gateway's --ceph-mon-timeout: is there a monitor quorum?", nil}
+
+// timedOut reports whether err is ETIMEDOUT, as a syscall.Errno or as
+// go-ceph's error (which carries the negative errno).
+func timedOut(err error) bool {
+	if errors.Is(err, syscall.ETIMEDOUT) {
+		return true
+	}
+	ec, ok := errors.AsType[interface {
+		error
+		ErrorCode() int
+	}](err)
+	return ok && ec.ErrorCode() == -int(syscall.ETIMEDOUT)
 }

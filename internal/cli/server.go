@@ -42,6 +42,8 @@ const (
 	EnvCephConf   = "CAIRN_CEPH_CONF"
 	EnvCephUser   = "CAIRN_CEPH_USER"
 	EnvPoolPrefix = "CAIRN_POOL_PREFIX"
+	EnvMonTimeout = "CAIRN_CEPH_MON_TIMEOUT"
+	EnvOSDTimeout = "CAIRN_CEPH_OSD_TIMEOUT"
 )
 
 // Background scrub defaults of `cairn server`: weekly, as Ceph deep-scrubs,
@@ -84,6 +86,9 @@ type serverFlags struct {
 	bodyIdleTimeout, maxAnonymousBodies string
 	// scrubInterval and scrubRate are --scrub-interval and --scrub-rate.
 	scrubInterval, scrubRate string
+	// cephMonTimeout and cephOSDTimeout are --ceph-mon-timeout and
+	// --ceph-osd-timeout.
+	cephMonTimeout, cephOSDTimeout string
 	// ballastSize is --ballast-size: a size such as 64MiB, a percentage of
 	// the disk such as 1%, or 0 (off).
 	ballastSize string
@@ -124,6 +129,10 @@ secret key is printed once, on that first start only.`,
 		"--store rados: the store lives in pool PREFIX.cairn, created with the cluster's defaults if missing (env "+EnvPoolPrefix+")")
 	fl.DurationVar(&f.ceph.DrainLease, "drain-lease", 0,
 		"--store rados: how long a gateway's hold on delivering an index shard's events lasts unrenewed; a dead gateway's shards are taken over within it (default 10s)")
+	fl.StringVar(&f.cephMonTimeout, "ceph-mon-timeout", e.get(EnvMonTimeout, server.DefaultMonTimeout.String()),
+		"--store rados: a monitor command (cluster status) that gets no answer this long fails, e.g. when the monitors lost quorum (env "+EnvMonTimeout+")")
+	fl.StringVar(&f.cephOSDTimeout, "ceph-osd-timeout", e.get(EnvOSDTimeout, server.DefaultOSDTimeout.String()),
+		"--store rados: an object operation that gets no answer this long fails with 503 instead of hanging; keep it above the OSD failover time (env "+EnvOSDTimeout+")")
 	fl.StringVar(&f.address, "address", e.get(EnvAddress, d.Address), "listen address host:port (env "+EnvAddress+")")
 	fl.StringVar(&f.domain, "domain", e.get(EnvDomain, ""), "domain for virtual-hosted-style requests <bucket>.<domain> (env "+EnvDomain+")")
 	fl.StringVar(&f.region, "region", e.get(EnvRegion, d.Region), "region (env "+EnvRegion+")")
@@ -189,6 +198,9 @@ func runServer(cmd *cobra.Command, e env, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := cephTimeouts(&f.ceph, f.cephMonTimeout, f.cephOSDTimeout); err != nil {
+		return err
+	}
 	ballast, ballastPercent, err := parseBallast(f.ballastSize)
 	if err != nil {
 		return err
@@ -249,6 +261,21 @@ func bodyBounds(idle, maxAnon string) (time.Duration, int, error) {
 		return 0, 0, fmt.Errorf("--max-anonymous-bodies %q: want a positive number", maxAnon)
 	}
 	return d, n, nil
+}
+
+// cephTimeouts parses --ceph-mon-timeout and --ceph-osd-timeout into c.
+func cephTimeouts(c *server.CephConfig, mon, osd string) error {
+	for _, t := range []struct {
+		flag, v string
+		to      *time.Duration
+	}{{"--ceph-mon-timeout", mon, &c.MonTimeout}, {"--ceph-osd-timeout", osd, &c.OSDTimeout}} {
+		d, err := time.ParseDuration(t.v)
+		if err != nil || d < time.Second {
+			return fmt.Errorf("%s %q: want a duration of at least 1s, such as 30s", t.flag, t.v)
+		}
+		*t.to = d
+	}
+	return nil
 }
 
 // scrubConfig parses --scrub-interval and --scrub-rate.

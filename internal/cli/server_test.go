@@ -122,6 +122,8 @@ func TestServerBadFlags(t *testing.T) {
 	fails(t, nil, "--lc-debug-interval", "server", "--lc-debug-interval", "-1")
 	fails(t, map[string]string{EnvLCDebugInterval: "soon"}, EnvLCDebugInterval, "server")
 	fails(t, map[string]string{EnvData: t.TempDir()}, "lifecycle rate", "server", "--address", "127.0.0.1:0", "--lc-rate", "-2")
+	fails(t, nil, "--ceph-mon-timeout", "server", "--ceph-mon-timeout", "500ms")
+	fails(t, map[string]string{EnvOSDTimeout: "forever"}, "--ceph-osd-timeout", "server")
 }
 
 // TestServerBodyIdleTimeoutEnv: the body idle timeout from the

@@ -72,6 +72,55 @@ type Hub struct {
 	snap  atomic.Pointer[map[string][]*Listener]
 	count atomic.Int64
 	done  chan struct{}
+	// relay reaches the listeners of other gateways; nil on a single one.
+	relay Relay
+}
+
+// Relay carries committed changes between the hubs of gateways that share
+// a store, so that a listener sees the changes made through any of them
+// (the RADOS store's watch/notify, package radosopen). Like the hub, it
+// may drop events under load but must then report how many.
+type Relay interface {
+	// Wanted reports whether a listener on another gateway watches
+	// bucket. It is asked on every change, so it must be a lookup.
+	Wanted(bucket string) bool
+	// Send hands a change's record to those gateways without blocking.
+	Send(bucket string, ev notify.EventType, key string, record []byte)
+	// Sync makes the other gateways send bucket's changes here, or stop,
+	// as Listening(bucket) says now. It is called after every Subscribe
+	// (before the stream starts: it may block for a round trip to the
+	// cluster, and must be cheap when nothing changes) and after the last
+	// listener of a bucket left.
+	Sync(bucket string)
+}
+
+// SetRelay connects the hub to the other gateways; call it before any
+// Subscribe.
+func (h *Hub) SetRelay(r Relay) { h.relay = r }
+
+// Listening reports whether this hub has listeners of bucket.
+func (h *Hub) Listening(bucket string) bool {
+	m := h.snap.Load()
+	return m != nil && len((*m)[bucket]) > 0
+}
+
+// Deliver fans out a change another gateway relayed: its record, built
+// there, goes to the matching listeners of bucket. dropped counts events
+// of the bucket the relay lost before this one; every listener of the
+// bucket is told of them as a gap (some may not have matched its filter).
+func (h *Hub) Deliver(bucket string, ev notify.EventType, key string, record []byte, dropped int64) {
+	m := h.snap.Load()
+	if m == nil {
+		return
+	}
+	for _, l := range (*m)[bucket] {
+		if dropped > 0 {
+			l.addGap(dropped)
+		}
+		if l.matches(ev, key) {
+			l.send(record)
+		}
+	}
 }
 
 // New returns a hub.
@@ -126,23 +175,43 @@ func (h *Hub) Subscribe(bucket string, f Filter) (*Listener, error) {
 	}
 	l := &Listener{hub: h, bucket: bucket, mask: mask, prefix: f.Prefix, suffix: f.Suffix,
 		ch: make(chan Event, h.cfg.Buffer)}
+	if err := h.add(l); err != nil {
+		return nil, err
+	}
+	if h.relay != nil {
+		// Every time, not only for the first listener: a second one must
+		// not start before the first one's registration is done.
+		h.relay.Sync(bucket)
+	}
+	return l, nil
+}
+
+// add registers l.
+func (h *Hub) add(l *Listener) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
 	case h.closed:
-		return nil, s3err.SlowDown.WithMessage("The server is shutting down.").WithCause(ErrClosed)
+		return s3err.SlowDown.WithMessage("The server is shutting down.").WithCause(ErrClosed)
 	case int(h.count.Load()) >= h.cfg.MaxListeners:
-		return nil, s3err.SlowDown.WithMessage("Too many live event listeners (%d).", h.cfg.MaxListeners).
+		return s3err.SlowDown.WithMessage("Too many live event listeners (%d).", h.cfg.MaxListeners).
 			WithCause(ErrTooManyListeners)
 	}
-	h.subs[bucket] = append(h.subs[bucket], l)
+	h.subs[l.bucket] = append(h.subs[l.bucket], l)
 	h.count.Add(1)
 	h.publishSnapshot()
-	return l, nil
+	return nil
 }
 
 // remove unregisters a listener.
 func (h *Hub) remove(l *Listener) {
+	if h.drop(l) && h.relay != nil {
+		h.relay.Sync(l.bucket)
+	}
+}
+
+// drop unregisters l, reporting whether its bucket has no listener left.
+func (h *Hub) drop(l *Listener) (last bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ls := h.subs[l.bucket]
@@ -160,6 +229,7 @@ func (h *Hub) remove(l *Listener) {
 		h.subs[l.bucket] = ls
 	}
 	h.publishSnapshot()
+	return len(ls) == 0
 }
 
 // publishSnapshot replaces the lock-free copy of subs. Called under mu.
@@ -176,8 +246,7 @@ func (h *Hub) publishSnapshot() {
 // published once the commit is durable and readable. For a bucket nobody
 // listens to it costs one map lookup.
 func (h *Hub) Hook(ctx context.Context, c store.Change, w store.RecordWriter) error {
-	m := h.snap.Load()
-	if m == nil || len((*m)[c.Bucket.Name]) == 0 {
+	if !h.Listening(c.Bucket.Name) && (h.relay == nil || !h.relay.Wanted(c.Bucket.Name)) {
 		return nil
 	}
 	h.arrange(ctx, c, w)
@@ -195,7 +264,24 @@ func (h *Hub) arrange(ctx context.Context, c store.Change, w store.RecordWriter)
 	}
 	// One event per change: of lifecycle's two names, RGW's own.
 	ev := notify.ChangeEvents(&c, info).Primary()
-	w.AfterCommit(func() { h.fanOut(c, ev, user, reqID) })
+	w.AfterCommit(func() { h.publish(c, ev, user, reqID) })
+}
+
+// publish sends a committed change to the bucket's matching listeners,
+// here and, through the relay, on other gateways.
+func (h *Hub) publish(c store.Change, ev notify.EventType, user, reqID string) {
+	body := h.fanOut(c, ev, user, reqID)
+	if h.relay == nil || !h.relay.Wanted(c.Bucket.Name) {
+		return
+	}
+	if body == nil {
+		var err error
+		if body, err = notify.BuildRecord(h.recordInput(c, ev, user, reqID)); err != nil {
+			h.cfg.Logger.Warn("live event record", "bucket", c.Bucket.Name, "key", c.Object.Key, "err", err)
+			return
+		}
+	}
+	h.relay.Send(c.Bucket.Name, ev, c.Object.Key, body)
 }
 
 // WantsAccess reports whether a listener of bucket asked for
@@ -226,11 +312,12 @@ func (h *Hub) Accessed(ctx context.Context, ev notify.EventType, b store.Bucket,
 }
 
 // fanOut sends the event of c to the bucket's matching listeners. The
-// record is built once, and only if someone wants it.
-func (h *Hub) fanOut(c store.Change, ev notify.EventType, user, reqID string) {
+// record is built once, and only if someone wants it; it is returned (nil
+// if not built).
+func (h *Hub) fanOut(c store.Change, ev notify.EventType, user, reqID string) []byte {
 	m := h.snap.Load()
 	if m == nil {
-		return
+		return nil
 	}
 	var body []byte
 	for _, l := range (*m)[c.Bucket.Name] {
@@ -241,11 +328,12 @@ func (h *Hub) fanOut(c store.Change, ev notify.EventType, user, reqID string) {
 			var err error
 			if body, err = notify.BuildRecord(h.recordInput(c, ev, user, reqID)); err != nil {
 				h.cfg.Logger.Warn("live event record", "bucket", c.Bucket.Name, "key", c.Object.Key, "err", err)
-				return
+				return nil
 			}
 		}
 		l.send(body)
 	}
+	return body
 }
 
 // recordInput fills a record the way the notification dispatcher does
@@ -336,6 +424,14 @@ func (l *Listener) Close() { l.closeOnce.Do(func() { l.hub.remove(l) }) }
 
 func (l *Listener) matches(ev notify.EventType, key string) bool {
 	return l.mask&ev != 0 && strings.HasPrefix(key, l.prefix) && strings.HasSuffix(key, l.suffix)
+}
+
+// addGap counts n events lost before the next one (on another gateway).
+func (l *Listener) addGap(n int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending += n
+	l.dropped.Add(n)
 }
 
 // send queues a record without ever blocking the writer that committed

@@ -46,6 +46,17 @@ var storeErrors = []struct {
 	{store.ErrStorageFull, s3err.StorageFull},
 	{syscall.ENOSPC, s3err.StorageFull},
 	{syscall.EDQUOT, s3err.StorageFull},
+	// A storage cluster that did not answer within its client's timeout
+	// (the RADOS store's --ceph-osd-timeout and --ceph-mon-timeout): the
+	// request may succeed later.
+	{syscall.ETIMEDOUT, s3err.ServiceUnavailable.WithMessage("The storage cluster did not answer in time; please retry.")},
+}
+
+// errorCoder is an error carrying a negative errno (go-ceph's errors of
+// librados calls), which the table matches as that syscall.Errno.
+type errorCoder interface {
+	error
+	ErrorCode() int
 }
 
 // toS3 returns the S3 error for err: an *s3err.Error in its chain, a mapped
@@ -57,6 +68,14 @@ func toS3(err error) *s3err.Error {
 	for _, m := range storeErrors {
 		if errors.Is(err, m.err) {
 			return m.s3.WithCause(err)
+		}
+	}
+	if ec, ok := errors.AsType[errorCoder](err); ok && ec.ErrorCode() < 0 {
+		errno := syscall.Errno(-ec.ErrorCode())
+		for _, m := range storeErrors {
+			if errors.Is(errno, m.err) {
+				return m.s3.WithCause(err)
+			}
 		}
 	}
 	if errors.Is(err, context.Canceled) {

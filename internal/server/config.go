@@ -102,12 +102,28 @@ type CephConfig struct {
 	// shard's events lasts unrenewed: a dead gateway's shards are taken
 	// over within it (zero: rados.DefaultDrainTTL, 10 s).
 	DrainLease time.Duration
+	// MonTimeout bounds every monitor command (cluster status, pool
+	// creation): without it librados waits forever for a quorum that is
+	// gone. Zero takes DefaultMonTimeout.
+	MonTimeout time.Duration
+	// OSDTimeout bounds every object operation, so a request against
+	// placement groups no OSD serves fails instead of hanging. It must
+	// outlast an OSD failover (the heartbeat grace and peering), or
+	// requests that would have completed fail. Zero takes
+	// DefaultOSDTimeout.
+	OSDTimeout time.Duration
 }
 
 // Defaults of CephConfig.
 const (
 	DefaultCephUser   = "client.admin"
 	DefaultPoolPrefix = "default"
+	// A monitor election takes seconds; a mon command that has waited
+	// 15 s waits for a quorum that is not coming back soon.
+	DefaultMonTimeout = 15 * time.Second
+	// Ceph's default heartbeat grace is 20 s, peering a few more: a
+	// minute lets every failover finish.
+	DefaultOSDTimeout = 60 * time.Second
 )
 
 // Pool returns the name of the RADOS store's pool.
@@ -191,6 +207,12 @@ func (c Config) withDefaults() Config {
 		if c.Ceph.PoolPrefix == "" {
 			c.Ceph.PoolPrefix = DefaultPoolPrefix
 		}
+		if c.Ceph.MonTimeout == 0 {
+			c.Ceph.MonTimeout = DefaultMonTimeout
+		}
+		if c.Ceph.OSDTimeout == 0 {
+			c.Ceph.OSDTimeout = DefaultOSDTimeout
+		}
 	}
 	if c.DataDir == "" {
 		c.DataDir = d.DataDir
@@ -230,6 +252,13 @@ func (c Config) Validate() error {
 		}
 		if p := c.Ceph.PoolPrefix; p == "" || strings.ContainsAny(p, "/ \t\n") {
 			errs = append(errs, fmt.Errorf("pool prefix %q: want a non-empty name without '/' or spaces", p))
+		}
+		// librados counts whole seconds.
+		if t := c.Ceph.MonTimeout; t < time.Second {
+			errs = append(errs, fmt.Errorf("ceph mon timeout %s: want at least 1s", t))
+		}
+		if t := c.Ceph.OSDTimeout; t < time.Second {
+			errs = append(errs, fmt.Errorf("ceph osd timeout %s: want at least 1s", t))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("store %q: want %s or %s", c.Store, StoreLocal, StoreRados))

@@ -135,6 +135,10 @@ func New(cfg Config) (s *Server, err error) {
 	if opened.Peers != nil {
 		opened.Peers.Listen(accts.Forget)
 	}
+	if opened.Live != nil {
+		hub.SetRelay(opened.Live)
+		opened.Live.Attach(hub)
+	}
 	scripts := script.New(st.KV(), script.Options{})
 	root, err := bootstrapRoot(context.Background(), accts, cfg.RootAccessKey, cfg.RootSecretKey)
 	if err != nil {

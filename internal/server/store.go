@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-s3/cairn/internal/cephstatus"
 	"github.com/cairn-s3/cairn/internal/kv"
+	"github.com/cairn-s3/cairn/internal/live"
 	"github.com/cairn-s3/cairn/internal/sse"
 	"github.com/cairn-s3/cairn/internal/store"
 	"github.com/cairn-s3/cairn/internal/store/local"
@@ -35,6 +36,9 @@ type OpenedStore struct {
 	Where string
 	// Peers, if not nil, reaches the other gateways sharing the store.
 	Peers Peers
+	// Live, if not nil, carries live events between the gateways sharing
+	// the store.
+	Live LiveRelay
 	// Cluster, if not nil, reads the status of the store's Ceph cluster
 	// (GET /admin/cluster and the cairn_ceph_* metrics).
 	Cluster ClusterStatus
@@ -76,6 +80,13 @@ type Peers interface {
 	// Listen calls forget with the access keys another gateway changed,
 	// none meaning all of them (the channel was lost and is back).
 	Listen(forget func(accessKeys ...string))
+}
+
+// LiveRelay is a live.Relay that delivers what it receives to a hub.
+type LiveRelay interface {
+	live.Relay
+	// Attach sets the hub relayed events go to (before serving).
+	Attach(h *live.Hub)
 }
 
 // StoreOpener opens a store other than the local one. The RADOS opener

@@ -20,6 +20,9 @@
 #                                        OSD, which only the heartbeat grace
 #                                        finds (a killed one is refused
 #                                        connections and marked down at once)
+#   test/ceph/cluster.sh mon-stop|mon-start DIR
+#                                        SIGTERM / restart the only monitor:
+#                                        a cluster without quorum (timeouts)
 #
 # DIR defaults to ${TMPDIR:-/tmp}/cairn-ceph. Everything the cluster owns
 # lives in DIR (config, data, sockets, logs, pid files), and the monitor's
@@ -325,5 +328,7 @@ osd-kill) stop_daemon "osd.${3:?osd id}" KILL ;;
 osd-start) start_osd "${3:?osd id}" ;;
 osd-freeze) signal_daemon "osd.${3:?osd id}" STOP ;;
 osd-thaw) signal_daemon "osd.${3:?osd id}" CONT ;;
-*) die "usage: $0 start|stop|env|status|wait [DIR] | osd-stop|osd-kill|osd-start|osd-freeze|osd-thaw DIR ID" ;;
+mon-stop) stop_daemon mon.a TERM ;;
+mon-start) ceph-mon -c "$DIR/ceph.conf" -i a ;;
+*) die "usage: $0 start|stop|env|status|wait [DIR] | osd-stop|osd-kill|osd-start|osd-freeze|osd-thaw DIR ID | mon-stop|mon-start DIR" ;;
 esac

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +67,11 @@ func Open(ctx context.Context, p server.StoreParams) (*server.OpenedStore, error
 		_ = rs.Close()
 		return nil, err
 	}
-	return &server.OpenedStore{Backend: rs, Keys: keys, Where: "pool " + pool, Peers: rs.peers,
+	if rs.live, err = newLiveRelay(rs.io, conn.GetInstanceID(), log.With("component", "live-relay")); err != nil {
+		_ = rs.Close()
+		return nil, err
+	}
+	return &server.OpenedStore{Backend: rs, Keys: keys, Where: "pool " + pool, Peers: rs.peers, Live: rs.live,
 		Drainer: shardDrainer{st: st, ttl: c.DrainLease},
 		Cluster: func(ctx context.Context) (cephstatus.Status, error) { return cephstatus.Fetch(ctx, conn) }}, nil
 }
@@ -86,16 +91,29 @@ func connectCeph(c server.CephConfig) (*rados.Conn, error) {
 		conn.Shutdown()
 		return nil, fmt.Errorf("rados: read ceph.conf %q: %w", c.ConfFile, err)
 	}
-	// Without a bound, Connect waits forever for a monitor that is not there.
-	if err := conn.SetConfigOption("client_mount_timeout", connectTimeout); err != nil {
-		conn.Shutdown()
-		return nil, fmt.Errorf("rados: set client_mount_timeout: %w", err)
+	// Without bounds, librados waits forever for a monitor or an OSD that
+	// is not there: at connect, in mon commands, in object operations.
+	for _, o := range []struct{ name, value string }{
+		{"client_mount_timeout", connectTimeout},
+		{"rados_mon_op_timeout", seconds(c.MonTimeout)},
+		{"rados_osd_op_timeout", seconds(c.OSDTimeout)},
+	} {
+		if err := conn.SetConfigOption(o.name, o.value); err != nil {
+			conn.Shutdown()
+			return nil, fmt.Errorf("rados: set %s=%s: %w", o.name, o.value, err)
+		}
 	}
 	if err := conn.Connect(); err != nil {
 		conn.Shutdown()
 		return nil, fmt.Errorf("rados: connect as %s: %w", c.User, err)
 	}
 	return conn, nil
+}
+
+// seconds formats d as librados' timeouts take it, whole seconds (at
+// least 1; 0 would mean no bound at all).
+func seconds(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10)
 }
 
 // ensurePool creates pool with the cluster's defaults unless it exists
@@ -154,9 +172,13 @@ type radosBackend struct {
 	conn  *rados.Conn
 	io    *rados.IOContext
 	peers *radosPeers
+	live  *liveRelay
 }
 
 func (r *radosBackend) Close() error {
+	if r.live != nil {
+		r.live.close()
+	}
 	if r.peers != nil {
 		r.peers.close()
 	}

@@ -87,7 +87,7 @@ func (s *Store) CreateBucket(ctx context.Context, b store.Bucket) error {
 
 func (s *Store) removeShards(rec *bucketRecord) {
 	for n := range rec.Shards {
-		if err := s.io.Delete(shardOID(rec.ID, n)); err != nil && !isNotFound(err) {
+		if err := s.remove(shardOID(rec.ID, n)); err != nil && !isNotFound(err) {
 			s.log.Warn("rados: remove index shard", "object", shardOID(rec.ID, n), "err", err)
 		}
 	}

@@ -8,9 +8,11 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"syscall"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -37,6 +39,9 @@ type received struct {
 // collector finds the stripes of a gateway that died mid-write. On error,
 // nothing it wrote remains.
 func (s *Store) receive(ctx context.Context, oid string, body io.Reader, size int64, wantMD5 []byte) (received, error) {
+	if s.poolFull() {
+		return received{}, store.ErrStorageFull
+	}
 	in := received{seg: segment{ID: newID()}, oid: oid}
 	in.intent = timedRow(rowIntent, in.seg.ID)
 	if err := s.writeIntent(oid, in.intent, in.seg); err != nil {
@@ -58,6 +63,9 @@ func (s *Store) receive(ctx context.Context, oid string, body io.Reader, size in
 // receiveInline reads a small body of declared size into nv (no stripes,
 // no intent: the commit writes it), checking size and md5.
 func (s *Store) receiveInline(ctx context.Context, body io.Reader, size int64, wantMD5 []byte, nv *newVersion) error {
+	if s.poolFull() {
+		return store.ErrStorageFull
+	}
 	buf := make([]byte, size+1) // one more byte to see a body longer than declared
 	n, _, err := store.ReadFull(ctx, body, buf)
 	if err != nil {
@@ -106,6 +114,7 @@ func (s *Store) discard(in received) {
 	s.removeSegments(in.seg)
 	op := newWriteOp()
 	defer op.release()
+	op.freesSpace()
 	op.omapRm([]string{in.intent})
 	if err := op.operate(s.io, in.oid); err != nil && !isNotFound(err) {
 		s.log.Warn("rados: remove intent row", "object", in.oid, "err", err)
@@ -132,8 +141,8 @@ func (s *Store) writeStripes(ctx context.Context, body io.Reader, size int64, se
 			stripe, off := seg.Size/stripeSize, seg.Size%stripeSize
 			for len(chunk) > 0 {
 				m := min(int64(len(chunk)), stripeSize-off)
-				if err := s.io.Write(stripeOID(seg.ID, stripe), chunk[:m], uint64(off)); err != nil {
-					return fmt.Errorf("rados: write data: %w", err)
+				if err := s.writeData(stripeOID(seg.ID, stripe), chunk[:m], off); err != nil {
+					return err
 				}
 				seg.Size += m
 				chunk = chunk[m:]
@@ -153,6 +162,35 @@ func (s *Store) writeStripes(ctx context.Context, body io.Reader, size int64, se
 	return nil
 }
 
+// remove deletes an object, also on a full pool (librados' own remove
+// would wait for space like any write).
+func (s *Store) remove(oid string) error {
+	op := newWriteOp()
+	defer op.release()
+	op.freesSpace()
+	op.remove()
+	return op.operate(s.io, oid)
+}
+
+// poolFull reports whether the pool was full at the last check.
+func (s *Store) poolFull() bool { return s.fullness != nil && s.fullness.full.Load() }
+
+// writeData writes b at off of a stripe object through a write operation,
+// whose flags (unlike io.Write's) make a full pool refuse at once.
+func (s *Store) writeData(oid string, b []byte, off int64) error {
+	op := newWriteOp()
+	defer op.release()
+	op.write(b, off)
+	if err := op.operate(s.io, oid); err != nil {
+		if s.fullness != nil && (errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.ENOSPC)) {
+			// Known before the next check: inline bodies are refused too.
+			s.fullness.full.Store(true)
+		}
+		return fmt.Errorf("rados: write data: %w", err)
+	}
+	return nil
+}
+
 // maxBodySize bounds one body (object or part), as S3 does (5 TiB).
 const maxBodySize = 5 << 40
 
@@ -163,7 +201,7 @@ func (s *Store) removeSegments(segs ...segment) {
 	for _, seg := range segs {
 		stripes := (seg.Size + stripeSize - 1) / stripeSize
 		for i := range max(stripes, 1) {
-			err := s.io.Delete(stripeOID(seg.ID, i))
+			err := s.remove(stripeOID(seg.ID, i))
 			if isNotFound(err) && seg.Size == maxBodySize {
 				break
 			}

@@ -56,6 +56,7 @@ func (s *Store) tryDelete(ctx context.Context, bucket, key string, opts store.De
 		Modified: time.Now().UTC(), Owner: opts.Owner}
 	t := s.newTxn(ctx, ks.oid, map[string][]byte{headRow(key): ks.raw})
 	defer t.close()
+	t.freesSpace()
 	var hidden *store.ObjectInfo
 	if l := ks.latest(); l != nil {
 		hi := l.info(bucket, key, b.Versioning, false)
@@ -111,6 +112,7 @@ func (s *Store) tryVersionDelete(ctx context.Context, ks *keyState, bucket, key 
 	}
 	t := s.newTxn(ctx, ks.oid, map[string][]byte{headRow(key): ks.raw, versionRow(key, v.Seq): raw})
 	defer t.close()
+	t.freesSpace()
 	t.rmRow(versionRow(key, v.Seq))
 	if err := t.garbage(v.Data); err != nil {
 		return store.DeleteResult{}, err

@@ -74,6 +74,7 @@ func (s *Store) collect(ctx context.Context, oid, prefix string, cutoff time.Tim
 		// pass removes what is left.
 		s.removeSegments(segs...)
 		op := newWriteOp()
+		op.freesSpace()
 		op.omapEqual(r.Key, r.Value)
 		op.omapRm([]string{r.Key})
 		err = op.operate(s.io, oid)

@@ -271,6 +271,7 @@ func (k kvStore) Apply(ctx context.Context, b *kv.Batch) error {
 			continue
 		}
 		rm := newWriteOp()
+		rm.freesSpace()
 		rm.omapRm([]string{rowRecord + esc(string(o.Key))})
 		err = rm.operate(k.s.io, oid)
 		rm.release()

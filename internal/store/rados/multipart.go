@@ -352,6 +352,7 @@ func (s *Store) tryAbort(ctx context.Context, bucket, key, uploadID string) erro
 	}
 	t := s.newTxn(ctx, st.oid, map[string][]byte{uploadRow(key, uploadID): st.raw})
 	defer t.close()
+	t.freesSpace()
 	for k, v := range raws {
 		t.op.omapEqual(k, v)
 		t.rmRow(k)

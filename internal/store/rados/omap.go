@@ -29,7 +29,7 @@ func getRows(io *rados.IOContext, oid string, keys ...string) (map[string][]byte
 	op := rados.CreateReadOp()
 	defer op.Release()
 	step := op.GetOmapValuesByKeys(keys)
-	if err := op.Operate(io, oid, rados.OperationNoFlag); err != nil {
+	if err := opCause(op.Operate(io, oid, rados.OperationNoFlag)); err != nil {
 		if isNotFound(err) {
 			return map[string][]byte{}, nil
 		}
@@ -68,7 +68,7 @@ func rangeRows(io *rados.IOContext, oid, startAfter, prefix string, max int) ([]
 	op := rados.CreateReadOp()
 	defer op.Release()
 	step := op.GetOmapValues(startAfter, prefix, uint64(max))
-	if err := op.Operate(io, oid, rados.OperationNoFlag); err != nil {
+	if err := opCause(op.Operate(io, oid, rados.OperationNoFlag)); err != nil {
 		if isNotFound(err) {
 			return nil, false, nil
 		}
@@ -181,6 +181,16 @@ func (m merged) seek(after string) {
 	for _, c := range m {
 		c.seek(after)
 	}
+}
+
+// opCause returns the librados error of a go-ceph read operation: its
+// OperationError has no Unwrap, which would hide the errno (ENOENT,
+// ETIMEDOUT) from errors.Is and from the S3 error mapping.
+func opCause(err error) error {
+	if oe, ok := errors.AsType[rados.OperationError](err); ok && oe.OpError != nil {
+		return oe.OpError
+	}
+	return err
 }
 
 func isNotFound(err error) bool { return errors.Is(err, rados.ErrNotFound) }

@@ -52,6 +52,10 @@ type Options struct {
 	GCInterval   time.Duration
 	GarbageDelay time.Duration
 	IntentTTL    time.Duration
+	// FullCheckInterval is how often the store reads the pool's full flag
+	// (see poolFullness). Zero means DefaultFullCheckInterval; negative
+	// never (writes then meet a full pool only as their data writes fail).
+	FullCheckInterval time.Duration
 }
 
 // Store is the RADOS backend. Its methods are safe for concurrent use, and
@@ -65,6 +69,8 @@ type Store struct {
 	seq    seqLease
 	hinted sync.Map // record segments whose hint row exists (kv.go)
 	drains drainSet // shards this gateway drains (drain.go)
+	// fullness follows the pool's full flag; nil if not checked.
+	fullness *poolFullness
 
 	gcStop, gcDone chan struct{}
 	closeOnce      sync.Once
@@ -103,6 +109,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		io.Destroy()
 		return nil, err
 	}
+	if every := opts.FullCheckInterval; every >= 0 {
+		if every == 0 {
+			every = DefaultFullCheckInterval
+		}
+		s.watchFullness(opts.Conn, opts.Pool, every)
+	}
 	if opts.GCInterval > 0 {
 		gd, ttl := opts.GarbageDelay, opts.IntentTTL
 		if gd <= 0 {
@@ -125,6 +137,9 @@ func (s *Store) Close() error {
 			<-s.gcDone
 		}
 		s.drains.notifiers.Wait()
+		if s.fullness != nil {
+			s.fullness.close()
+		}
 		s.io.Destroy()
 	})
 	return nil
@@ -186,6 +201,8 @@ func (l *seqLease) lease() error {
 			start = beUint64(v)
 		}
 		op := newWriteOp()
+		// Deletes take sequences too: the counter must move on a full pool.
+		op.freesSpace()
 		op.omapEqual(rowSeq, old)
 		op.omapSet(map[string][]byte{rowSeq: wrap(be64(start + seqBlock))})
 		err = op.operate(io, metaOID)

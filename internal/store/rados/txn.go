@@ -45,6 +45,9 @@ func (s *Store) newTxn(ctx context.Context, oid string, guards map[string][]byte
 	return t
 }
 
+// freesSpace lets the commit through a full pool or cluster (deletes).
+func (t *txn) freesSpace() { t.op.freesSpace() }
+
 func (t *txn) setRow(key string, value []byte) {
 	delete(t.rm, key)
 	t.set[key] = wrap(value)

@@ -30,9 +30,24 @@ type writeOp struct {
 	op    C.rados_write_op_t
 	cmem  []unsafe.Pointer
 	steps int
+	flags C.int // operate's flags: fullTry, or fullForce once freesSpace
 }
 
-func newWriteOp() *writeOp { return &writeOp{op: C.rados_create_write_op()} }
+// On a full pool (its quota) or cluster, librados pauses writes until
+// space returns, which a request would wait out to its timeout. With
+// FULL_TRY the OSD answers EDQUOT or ENOSPC at once (the S3 layer's 507);
+// FULL_FORCE lets through the operations that free space.
+const (
+	fullTry   = C.LIBRADOS_OPERATION_FULL_TRY
+	fullForce = C.LIBRADOS_OPERATION_FULL_FORCE
+)
+
+func newWriteOp() *writeOp { return &writeOp{op: C.rados_create_write_op(), flags: fullTry} }
+
+// freesSpace marks an operation that removes data (a delete, a delete
+// marker, a garbage row), so that it also runs on a full pool or cluster:
+// deleting is how users get out of a full cluster.
+func (w *writeOp) freesSpace() { w.flags = fullForce }
 
 // release frees the operation and every buffer its steps referenced.
 func (w *writeOp) release() {
@@ -70,6 +85,18 @@ func (w *writeOp) create(exclusive bool) {
 		flag = C.LIBRADOS_CREATE_EXCLUSIVE
 	}
 	C.rados_write_op_create(w.op, flag, nil)
+	w.steps++
+}
+
+// write writes b at offset off of the object (b is copied).
+func (w *writeOp) write(b []byte, off int64) {
+	p, n := w.cbytes(b)
+	C.rados_write_op_write(w.op, p, n, C.uint64_t(off))
+	w.steps++
+}
+
+func (w *writeOp) remove() {
+	C.rados_write_op_remove(w.op)
 	w.steps++
 }
 
@@ -130,7 +157,7 @@ func (w *writeOp) operate(io *rados.IOContext, oid string) error {
 	}
 	coid := C.CString(oid)
 	defer C.free(unsafe.Pointer(coid))
-	ret := C.rados_write_op_operate2(w.op, C.rados_ioctx_t(io.Pointer()), coid, nil, 0)
+	ret := C.rados_write_op_operate2(w.op, C.rados_ioctx_t(io.Pointer()), coid, nil, w.flags)
 	return opError(int(ret), oid)
 }
 

@@ -1,0 +1,127 @@
+//go:build rados
+
+package radosopen
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ceph/go-ceph/rados"
+)
+
+// bucketWatch is this gateway's watch of one bucket's live object.
+type bucketWatch struct {
+	w    *rados.Watcher
+	row  liveRow
+	quit chan struct{}
+	done chan struct{}
+}
+
+// Sync implements live.Relay: it watches bucket while the hub has
+// listeners of it and stops once it has none.
+func (r *liveRelay) Sync(bucket string) {
+	h := r.hub.Load()
+	if h == nil {
+		return
+	}
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
+	if r.closed {
+		return
+	}
+	want, bw := h.Listening(bucket), r.watching[bucket]
+	switch {
+	case want && bw == nil:
+		if err := r.watch(bucket); err != nil {
+			// The listener still gets this gateway's changes.
+			r.log.Warn("cannot receive other gateways' live events", "bucket", bucket, "err", err)
+		}
+	case !want && bw != nil:
+		r.unwatch(bucket, bw)
+	}
+}
+
+// watch starts receiving bucket's events. Under syncMu.
+func (r *liveRelay) watch(bucket string) error {
+	oid := liveBucketOID(bucket)
+	if err := forceOp(r.io, oid, func(op *rados.WriteOp) { op.Create(rados.CreateIdempotent) }); err != nil {
+		return fmt.Errorf("rados: create %s: %w", oid, err)
+	}
+	w, err := r.io.Watch(oid)
+	if err != nil {
+		return fmt.Errorf("rados: watch %s: %w", oid, err)
+	}
+	// The row is written once the watch exists, so a notify sent by
+	// anyone who read the row reaches the watch (see forgetStale).
+	bw := &bucketWatch{w: w, row: liveRow{bucket: bucket, gid: r.gid, cookie: uint64(w.ID())},
+		quit: make(chan struct{}), done: make(chan struct{})}
+	if err := r.register(bw.row, true); err != nil {
+		_ = w.Delete()
+		return err
+	}
+	r.watching[bucket] = bw
+	r.wg.Add(1)
+	go r.bucketLoop(bw)
+	return nil
+}
+
+// unwatch stops receiving bucket's events. Under syncMu.
+func (r *liveRelay) unwatch(bucket string, bw *bucketWatch) {
+	delete(r.watching, bucket)
+	if err := r.register(bw.row, false); err != nil {
+		r.log.Warn("cannot unregister a live watch", "bucket", bucket, "err", err)
+	}
+	close(bw.quit)
+	<-bw.done
+	_ = bw.w.Delete()
+}
+
+// bucketLoop delivers a bucket's relayed events to the hub. A lost watch
+// is set up again (with a new row) if listeners remain.
+func (r *liveRelay) bucketLoop(bw *bucketWatch) {
+	defer r.wg.Done()
+	defer close(bw.done)
+	for {
+		select {
+		case <-bw.quit:
+			return
+		case ev := <-bw.w.Events():
+			r.deliver(bw.row.bucket, ev.Data)
+			_ = ev.Ack(nil)
+		case err := <-bw.w.Errors():
+			r.log.Warn("live watch lost; re-establishing", "bucket", bw.row.bucket, "err", err)
+			go r.rewatch(bw)
+			<-bw.quit // unwatch, called by rewatch, waits for done
+			return
+		}
+	}
+}
+
+// rewatch replaces a lost watch if it is still the bucket's.
+func (r *liveRelay) rewatch(bw *bucketWatch) {
+	r.syncMu.Lock()
+	if r.watching[bw.row.bucket] == bw {
+		r.unwatch(bw.row.bucket, bw)
+	}
+	r.syncMu.Unlock()
+	r.Sync(bw.row.bucket)
+}
+
+// deliver hands a relayed batch to the hub.
+func (r *liveRelay) deliver(bucket string, data []byte) {
+	h := r.hub.Load()
+	var b liveBatch
+	if h == nil || json.Unmarshal(data, &b) != nil || b.From == r.gid {
+		return
+	}
+	for i, e := range b.Events {
+		dropped := int64(0)
+		if i == 0 {
+			dropped = b.Dropped
+		}
+		h.Deliver(bucket, e.Event, e.Key, e.Record, dropped)
+	}
+	if len(b.Events) == 0 && b.Dropped > 0 {
+		h.Deliver(bucket, 0, "", nil, b.Dropped)
+	}
+}
