@@ -43,7 +43,7 @@ func TestDebugAddressRefusesNonLoopback(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:6060", "example.com:6060"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd := exec.CommandContext(ctx, cairnBin, "server", "--data", t.TempDir(), "--address", freeLoopbackAddr(t),
-			"--debug-address", addr)
+			"--debug-address", addr, "--console-address", "")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()

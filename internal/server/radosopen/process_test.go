@@ -59,7 +59,7 @@ func startProc(t *testing.T, bin, conf, prefix string, flags ...string) *gateway
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"server", "--store", "rados", "--ceph-conf", conf, "--pool-prefix", prefix, "--address", addr}, flags...)
+	args := append([]string{"server", "--store", "rados", "--ceph-conf", conf, "--pool-prefix", prefix, "--address", addr, "--console-address", ""}, flags...)
 	g.cmd = exec.Command(bin, args...)
 	g.cmd.Env = append(os.Environ(), "CAIRN_ROOT_ACCESS_KEY="+procAccessKey, "CAIRN_ROOT_SECRET_KEY="+procSecretKey)
 	g.cmd.Stdout, g.cmd.Stderr = logFile, logFile

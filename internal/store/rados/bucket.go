@@ -81,7 +81,6 @@ func (s *Store) CreateBucket(ctx context.Context, b store.Bucket) error {
 		}
 		return err
 	}
-	s.drains.poke() // take the new shards now, not at the next pass
 	return nil
 }
 

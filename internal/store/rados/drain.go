@@ -4,7 +4,9 @@ package rados
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -285,10 +287,67 @@ func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !rec.Evented {
+			continue
+		}
+		s.evented.Store(rec.ID, true)
 		for n := range rec.Shards {
 			out[shardOID(rec.ID, n)] = rec.Shards
 		}
 	}
+}
+
+// markEvented marks the bucket of shard oid Evented, if it is not yet,
+// before a commit writes event records there: the mark comes first, so
+// no shard holds records its gateways would not drain (a gateway dying
+// between the two leaves a mark and no record, which costs only polling).
+// The drain loop here is poked to take the shards at once; other
+// gateways take their share at their next pass.
+func (s *Store) markEvented(ctx context.Context, name, oid string) error {
+	id, ok := bucketIDOfShard(oid)
+	if !ok {
+		return nil // the metadata object is always drained
+	}
+	if _, ok := s.evented.Load(id); ok {
+		return nil
+	}
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		rec, raw, err := s.readBucket(name)
+		if err != nil {
+			return err
+		}
+		if rec.ID != id {
+			// Deleted (and maybe recreated) meanwhile: the commit's
+			// guard that the shard is open fails it.
+			return nil
+		}
+		if rec.Evented {
+			s.evented.Store(id, true)
+			return nil
+		}
+		rec.Evented = true
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("rados: encode: %w", err)
+		}
+		op := newWriteOp()
+		op.omapEqual(rowBucket+name, raw)
+		op.omapSet(map[string][]byte{rowBucket + name: wrap(data)})
+		err = op.operate(s.io, metaOID)
+		op.release()
+		if err == nil {
+			s.evented.Store(id, true)
+			s.drains.poke()
+			return nil
+		}
+		if !errors.Is(err, errConflict) {
+			return err
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("rados: mark bucket %s evented: %w", name, errConflict)
 }
 
 // RecordSequence numbers a record written outside a commit (a replayed

@@ -4,6 +4,7 @@ package rados
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,7 +58,15 @@ func (d *drainWatch) held(gw string, oids []string) int {
 // is consumed by exactly one of them; when one stops, the other takes its
 // shards at its next pass.
 func TestDrainOneHolderPerShard(t *testing.T) {
-	a, b := twoGateways(t, nil)
+	// Changes to b1 write records, to b2 none (a bucket without
+	// notifications): only b1's shards and the metadata object are drained.
+	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
+		if c.Bucket.Name != "b1" {
+			return nil
+		}
+		return w.Put([]byte("q/test/"+c.Object.Key), []byte("event"))
+	}
+	a, b := twoGateways(t, hook)
 	ctx := context.Background()
 	for _, name := range []string{"b1", "b2"} {
 		if err := a.CreateBucket(ctx, store.Bucket{Name: name, Owner: "o"}); err != nil {
@@ -67,6 +76,29 @@ func TestDrainOneHolderPerShard(t *testing.T) {
 	units, err := a.drainUnits(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(units) != 1 {
+		t.Fatalf("drain units before any record: %v, want the metadata object only", units)
+	}
+	for _, name := range []string{"b1", "b2"} {
+		if _, err := b.PutObject(ctx, name, "k", strings.NewReader("x"), store.PutOptions{Size: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if units, err = a.drainUnits(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec, _, err := a.readBucket("b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(units) != 1+rec.Shards {
+		t.Fatalf("drain units after records in b1 only: %v, want the metadata object and b1's %d shards", units, rec.Shards)
+	}
+	for n := range rec.Shards {
+		if units[shardOID(rec.ID, n)] == 0 {
+			t.Fatalf("b1's shard %d is not drained: %v", n, units)
+		}
 	}
 	var oids []string
 	for oid := range units {

@@ -35,6 +35,19 @@ const (
 
 func shardOID(bucketID string, n int) string { return fmt.Sprintf("idx.%s.%d", bucketID, n) }
 
+// bucketIDOfShard is the bucket id in an index shard's name.
+func bucketIDOfShard(oid string) (string, bool) {
+	rest, ok := strings.CutPrefix(oid, "idx.")
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 {
+		return "", false
+	}
+	return rest[:i], true
+}
+
 // stripeOID names stripe n of a body: stripe 0 is the body's head object.
 func stripeOID(dataID string, n int64) string { return fmt.Sprintf("d.%s.%d", dataID, n) }
 
@@ -114,6 +127,11 @@ type bucketRecord struct {
 	Bucket store.Bucket `json:"bucket"`
 	ID     string       `json:"id"`     // names its index shards; new for every creation
 	Shards int          `json:"shards"` // fixed at creation
+	// Evented is set before the first commit that writes event records
+	// to one of the bucket's shards, and never cleared: only such
+	// buckets' shards are drained (drainUnits), so buckets without
+	// notifications cost the gateways no leases and no polling.
+	Evented bool `json:"evented,omitempty"`
 }
 
 func (r *bucketRecord) shardOID(key string) string { return shardOID(r.ID, shardOf(key, r.Shards)) }

@@ -61,14 +61,15 @@ type Options struct {
 // Store is the RADOS backend. Its methods are safe for concurrent use, and
 // any number of Stores (gateways) may share one pool.
 type Store struct {
-	io     *rados.IOContext
-	hook   store.ChangeHook
-	shards int
-	inline int
-	log    *slog.Logger
-	seq    seqLease
-	hinted sync.Map // record segments whose hint row exists (kv.go)
-	drains drainSet // shards this gateway drains (drain.go)
+	io      *rados.IOContext
+	hook    store.ChangeHook
+	shards  int
+	inline  int
+	log     *slog.Logger
+	seq     seqLease
+	hinted  sync.Map // record segments whose hint row exists (kv.go)
+	evented sync.Map // ids of buckets known to be marked Evented (drain.go)
+	drains  drainSet // shards this gateway drains (drain.go)
 	// fullness follows the pool's full flag; nil if not checked.
 	fullness *poolFullness
 

@@ -28,8 +28,9 @@ type txn struct {
 	aborted []func() // AfterAbort callbacks
 	done    bool
 	ok      bool
-	ranks   int  // records numbered by RecordSequence
-	records bool // the commit writes hook records
+	ranks   int    // records numbered by RecordSequence
+	records bool   // the commit writes hook records
+	bucket  string // the changed bucket, once change ran
 }
 
 // newTxn starts a commit to shard oid guarded by the shard being open
@@ -122,7 +123,7 @@ func (t *txn) change(kind store.ChangeKind, b store.Bucket, info store.ObjectInf
 	if t.s.hook == nil {
 		return nil
 	}
-	t.seq = seq
+	t.seq, t.bucket = seq, b.Name
 	c := store.Change{Kind: kind, Object: info, Hidden: hidden, Bucket: b, Sequence: seq, Time: info.LastModified}
 	if err := t.s.hook(t.ctx, c, t); err != nil {
 		return fmt.Errorf("rados: change hook: %w", err)
@@ -140,6 +141,11 @@ func (t *txn) commit() error {
 	// acknowledgement, so the write is abandoned rather than committed.
 	if err := t.ctx.Err(); err != nil {
 		return err
+	}
+	if t.records && t.bucket != "" {
+		if err := t.s.markEvented(t.ctx, t.bucket, t.oid); err != nil {
+			return err
+		}
 	}
 	t.op.omapSet(t.set)
 	rm := make([]string, 0, len(t.rm))
