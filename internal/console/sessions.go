@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -19,6 +20,11 @@ type session struct {
 	userID    string
 	created   time.Time
 	expires   time.Time
+	// ended is done once the session is removed, evicted or found
+	// expired: forwarded requests still running under it (a live event
+	// stream never ends by itself) stop then.
+	ended context.Context
+	end   context.CancelFunc
 }
 
 // LogValue keeps a logged session down to its user: never its secret.
@@ -46,6 +52,7 @@ func (t *sessions) create(userID, accessKey, secretKey string) *session {
 	now := t.now()
 	s := &session{id: randomToken(), csrf: randomToken(), accessKey: accessKey, secretKey: secretKey,
 		userID: userID, created: now, expires: now.Add(t.lifetime)}
+	s.ended, s.end = context.WithCancel(context.Background())
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sweepLocked(now)
@@ -69,7 +76,7 @@ func (t *sessions) get(id string) *session {
 		return nil
 	}
 	if !t.now().Before(s.expires) {
-		delete(t.byID, id)
+		t.deleteLocked(s)
 		return nil
 	}
 	return s
@@ -79,7 +86,15 @@ func (t *sessions) get(id string) *session {
 func (t *sessions) remove(id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.byID, id)
+	if s := t.byID[id]; s != nil {
+		t.deleteLocked(s)
+	}
+}
+
+// deleteLocked drops s from the table and ends its requests.
+func (t *sessions) deleteLocked(s *session) {
+	delete(t.byID, s.id)
+	s.end()
 }
 
 // sweepLocked drops expired and removed sessions from the front of order.
@@ -92,7 +107,7 @@ func (t *sessions) sweepLocked(now time.Time) {
 			break
 		}
 		if t.byID[s.id] == s {
-			delete(t.byID, s.id)
+			t.deleteLocked(s)
 		}
 	}
 	t.order = t.order[i:]
@@ -114,7 +129,7 @@ func (t *sessions) evictOldestLocked() {
 		s := t.order[0]
 		t.order = t.order[1:]
 		if t.byID[s.id] == s {
-			delete(t.byID, s.id)
+			t.deleteLocked(s)
 			return
 		}
 	}

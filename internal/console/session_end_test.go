@@ -1,0 +1,62 @@
+package console_test
+
+import (
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/cairn-s3/cairn/internal/server"
+	"github.com/cairn-s3/cairn/internal/server/servertest"
+)
+
+// streamEnds reads a live stream until it ends and reports whether it did
+// within 30 s: a bound under the client's timeout, not a timing
+// assertion, as the stream of a live session never ends by itself.
+func streamEnds(t *testing.T, resp *http.Response) (ended bool, body string) {
+	t.Helper()
+	done := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(resp.Body)
+		done <- string(b)
+	}()
+	select {
+	case b := <-done:
+		return true, b
+	case <-time.After(30 * time.Second):
+		resp.Body.Close()
+		return false, <-done
+	}
+}
+
+// TestLiveStreamEndsWithSession: a live event stream opened through the
+// console ends when its session does, by sign-out or by expiry: signing
+// out on a shared computer must not leave a tab receiving the bucket's
+// events.
+func TestLiveStreamEndsWithSession(t *testing.T) {
+	t.Run("sign-out", func(t *testing.T) {
+		srv := startServer(t, servertest.Options{})
+		c := rootClient(t, srv)
+		c.expect(200, "PUT", "/api/s3/end-bucket", nil, nil)
+		resp := c.do("GET", "/api/s3/end-bucket?events=s3:ObjectCreated:*", nil, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream: %d %s", resp.StatusCode, readAll(t, resp))
+		}
+		c.expect(http.StatusNoContent, "DELETE", "/api/session", nil, nil)
+		if ended, _ := streamEnds(t, resp); !ended {
+			t.Error("the live stream outlives the signed-out session")
+		}
+	})
+	t.Run("expiry", func(t *testing.T) {
+		srv := startServer(t, servertest.Options{Console: server.ConsoleConfig{SessionLifetime: 2 * time.Second}})
+		c := rootClient(t, srv)
+		c.expect(200, "PUT", "/api/s3/expiry-bucket", nil, nil)
+		resp := c.do("GET", "/api/s3/expiry-bucket?events", nil, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream: %d %s", resp.StatusCode, readAll(t, resp))
+		}
+		if ended, _ := streamEnds(t, resp); !ended {
+			t.Error("the live stream outlives the expired session")
+		}
+	})
+}
