@@ -30,21 +30,27 @@ type session struct {
 // LogValue keeps a logged session down to its user: never its secret.
 func (s *session) LogValue() slog.Value { return slog.StringValue(s.userID) }
 
+// maxSessionsPerUser bounds one user's sessions: signing in beyond it
+// ends that user's own oldest session, so that one user (anyone with a
+// key pair) signing in over and over cannot fill the table and evict
+// everyone else's.
+const maxSessionsPerUser = 32
+
 // sessions is the bounded in-memory session table. When full, signing in
-// evicts the oldest session: memory stays bounded whatever a client does,
-// and the worst an attacker with valid keys can do is sign others out.
+// evicts the oldest session: memory stays bounded whatever a client does.
 type sessions struct {
 	max      int
 	lifetime time.Duration
 	now      func() time.Time
 
-	mu    sync.Mutex
-	byID  map[string]*session
-	order []*session // by creation; may hold removed sessions, skipped lazily
+	mu     sync.Mutex
+	byID   map[string]*session
+	byUser map[string]int // live sessions per user
+	order  []*session     // by creation; may hold removed sessions, skipped lazily
 }
 
 func newSessions(max int, lifetime time.Duration, now func() time.Time) *sessions {
-	return &sessions{max: max, lifetime: lifetime, now: now, byID: make(map[string]*session)}
+	return &sessions{max: max, lifetime: lifetime, now: now, byID: make(map[string]*session), byUser: make(map[string]int)}
 }
 
 // create stores a new session for the user's key pair.
@@ -56,10 +62,14 @@ func (t *sessions) create(userID, accessKey, secretKey string) *session {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sweepLocked(now)
+	if t.byUser[userID] >= maxSessionsPerUser {
+		t.evictOldestOfLocked(userID)
+	}
 	for len(t.byID) >= t.max {
 		t.evictOldestLocked()
 	}
 	t.byID[s.id] = s
+	t.byUser[userID]++
 	t.order = append(t.order, s)
 	return s
 }
@@ -94,6 +104,9 @@ func (t *sessions) remove(id string) {
 // deleteLocked drops s from the table and ends its requests.
 func (t *sessions) deleteLocked(s *session) {
 	delete(t.byID, s.id)
+	if t.byUser[s.userID]--; t.byUser[s.userID] <= 0 {
+		delete(t.byUser, s.userID)
+	}
 	s.end()
 }
 
@@ -129,6 +142,16 @@ func (t *sessions) evictOldestLocked() {
 		s := t.order[0]
 		t.order = t.order[1:]
 		if t.byID[s.id] == s {
+			t.deleteLocked(s)
+			return
+		}
+	}
+}
+
+// evictOldestOfLocked ends the user's oldest live session.
+func (t *sessions) evictOldestOfLocked(userID string) {
+	for _, s := range t.order {
+		if s.userID == userID && t.byID[s.id] == s {
 			t.deleteLocked(s)
 			return
 		}

@@ -60,3 +60,20 @@ func TestLiveStreamEndsWithSession(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionsOfOneUserCannotEvictOthers: one user signing in over and
+// over (any user with a key pair can) fills the session table with its
+// own sessions only up to a per-user bound, evicting its own oldest, so
+// it cannot sign everyone else out.
+func TestSessionsOfOneUserCannotEvictOthers(t *testing.T) {
+	srv := startServer(t, servertest.Options{Console: server.ConsoleConfig{MaxSessions: 40}})
+	admin := rootClient(t, srv)
+	createUser(t, admin, "flooder", "FLOODERKEY0000000001", "flooder-secret-00000000000000000000001", "")
+	first := newClient(t, srv.ConsoleURL)
+	first.signIn("FLOODERKEY0000000001", "flooder-secret-00000000000000000000001")
+	for range 100 {
+		newClient(t, srv.ConsoleURL).signIn("FLOODERKEY0000000001", "flooder-secret-00000000000000000000001")
+	}
+	admin.expect(http.StatusOK, "GET", "/api/session", nil, nil)
+	first.expect(http.StatusUnauthorized, "GET", "/api/session", nil, nil) // the flooder's own oldest went
+}
