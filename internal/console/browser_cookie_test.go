@@ -91,3 +91,51 @@ func TestBrowserPlantedSessionCookie(t *testing.T) {
 		t.Errorf("root signed in again: user %q, buckets %.200q", user, buckets)
 	}
 }
+
+// TestBrowserAPINotLoadableAsCode: the page's CSP allows scripts and
+// styles of its own origin ('self'), and objects are served from that
+// origin under /api/s3/. So an object of type text/javascript must not be
+// loadable as a script (nor a worker, nor a stylesheet): else any markup
+// injection would run stored code despite the CSP.
+func TestBrowserAPINotLoadableAsCode(t *testing.T) {
+	srv := startServer(t, servertest.Options{})
+	root := rootClient(t, srv)
+	root.expect(200, "PUT", "/api/s3/code-bucket", nil, nil)
+	root.expect(200, "PUT", "/api/s3/code-bucket/evil.js", strings.NewReader("globalThis.__pwned = (globalThis.__pwned || 0) + 1; if (typeof WorkerGlobalScope !== 'undefined') postMessage('ran');"),
+		http.Header{"Content-Type": {"text/javascript"}})
+	root.expect(200, "PUT", "/api/s3/code-bucket/evil.css", strings.NewReader("body { --pwned: 1; }"),
+		http.Header{"Content-Type": {"text/css"}})
+	b := startBrowser(t, srv)
+	b.signIn(srv.RootAccessKey, srv.RootSecretKey)
+	var out struct {
+		Script, Module, Worker, Style string
+		Fetched                   int
+	}
+	b.eval(`(async () => {
+  const load = (el) => new Promise((res) => { el.onload = () => res('loaded'); el.onerror = () => res('refused'); document.head.append(el); });
+  const out = {};
+  const s = document.createElement('script'); s.src = '/api/s3/code-bucket/evil.js';
+  out.Script = await load(s);
+  if (window.__pwned) out.Script += ' and ran';
+  try { await import('/api/s3/code-bucket/evil.js?m'); out.Module = 'loaded ran=' + (window.__pwned || 0); } catch (e) { out.Module = 'refused'; }
+  out.Worker = await new Promise((res) => {
+    try {
+      const w = new Worker('/api/s3/code-bucket/evil.js?w');
+      w.onmessage = () => res('ran'); w.onerror = () => res('refused');
+    } catch (e) { res('refused'); }
+  });
+  const l = document.createElement('link'); l.rel = 'stylesheet'; l.href = '/api/s3/code-bucket/evil.css';
+  out.Style = await load(l);
+  // The page's own calls still work.
+  out.Fetched = (await fetch('/api/s3/code-bucket/evil.js')).status;
+  return out;
+})()`, &out)
+	for name, got := range map[string]string{"script": out.Script, "module": out.Module, "worker": out.Worker, "stylesheet": out.Style} {
+		if got != "refused" {
+			t.Errorf("an object loaded as a %s from the console's origin: %s", name, got)
+		}
+	}
+	if out.Fetched != 200 {
+		t.Errorf("the page's own fetch of the object: %d", out.Fetched)
+	}
+}

@@ -30,6 +30,19 @@ func (c *Console) sameOrigin(r *http.Request) bool {
 	return false
 }
 
+// loadedAsCode reports whether the browser fetches the request to run or
+// apply it: as a script, module, worker or stylesheet (Fetch Metadata's
+// Sec-Fetch-Dest). The page's CSP trusts its own origin ('self'), and
+// objects are served from that origin under /api/s3/, so without this
+// any markup injection could load stored code past the CSP.
+func loadedAsCode(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "script", "worker", "sharedworker", "serviceworker", "style", "xslt", "audioworklet", "paintworklet":
+		return true
+	}
+	return false
+}
+
 // ownOrigin reports whether an Origin header names the console as this
 // request reached it: the same host and port. The scheme may differ (https
 // in the browser, http here) behind a proxy that terminates TLS and keeps
