@@ -98,7 +98,7 @@ func (c *Console) forward(w http.ResponseWriter, r *http.Request, s *session, pa
 		writeError(w, http.StatusInternalServerError, "InternalError", "could not sign the request")
 		return
 	}
-	c.cfg.S3.ServeHTTP(w, req)
+	c.cfg.S3.ServeHTTP(&noStoreWriter{ResponseWriter: w}, req)
 }
 
 // sign signs req with the session's key pair (SigV4, unsigned payload).

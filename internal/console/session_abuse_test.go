@@ -3,6 +3,7 @@ package console_test
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +77,30 @@ func TestSessionsOfOneUserCannotEvictOthers(t *testing.T) {
 	}
 	admin.expect(http.StatusOK, "GET", "/api/session", nil, nil)
 	first.expect(http.StatusUnauthorized, "GET", "/api/session", nil, nil) // the flooder's own oldest went
+}
+
+// TestForwardedAnswersNotCached: an object's own Cache-Control and Expires
+// (set by whoever uploaded it, or asked for with response-cache-control)
+// must not make a signed-in user's answer cacheable: the browser would
+// keep it on disk past sign-out, and a shared cache in front of the
+// console could hand it to anyone. Forwarded answers are no-store.
+func TestForwardedAnswersNotCached(t *testing.T) {
+	srv := startServer(t, servertest.Options{})
+	c := rootClient(t, srv)
+	c.expect(200, "PUT", "/api/s3/cache-bucket", nil, nil)
+	c.expect(200, "PUT", "/api/s3/cache-bucket/private", strings.NewReader("private"), http.Header{
+		"Cache-Control": {"public, max-age=31536000"}, "Expires": {"Thu, 01 Dec 2039 16:00:00 GMT"}})
+	for _, path := range []string{
+		"/api/s3/cache-bucket/private",
+		"/api/s3/cache-bucket/private?response-cache-control=public&response-expires=Thu%2C%2001%20Dec%202039%2016%3A00%3A00%20GMT",
+	} {
+		for _, method := range []string{"GET", "HEAD"} {
+			resp := c.do(method, path, nil, nil)
+			readAll(t, resp)
+			if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Expires") != "" {
+				t.Errorf("%s %s: %d, Cache-Control %q, Expires %q", method, path, resp.StatusCode,
+					resp.Header.Values("Cache-Control"), resp.Header.Get("Expires"))
+			}
+		}
+	}
 }
