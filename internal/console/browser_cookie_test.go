@@ -109,7 +109,7 @@ func TestBrowserAPINotLoadableAsCode(t *testing.T) {
 	b.signIn(srv.RootAccessKey, srv.RootSecretKey)
 	var out struct {
 		Script, Module, Worker, Style string
-		Fetched                   int
+		Fetched                       int
 	}
 	b.eval(`(async () => {
   const load = (el) => new Promise((res) => { el.onload = () => res('loaded'); el.onerror = () => res('refused'); document.head.append(el); });
