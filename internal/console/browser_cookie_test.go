@@ -138,4 +138,20 @@ func TestBrowserAPINotLoadableAsCode(t *testing.T) {
 	if out.Fetched != 200 {
 		t.Errorf("the page's own fetch of the object: %d", out.Fetched)
 	}
+
+	// Opened as a page of the console's origin (a link to it, typed), an
+	// HTML or SVG object runs no script: API answers are sandboxed.
+	for name, typ := range map[string]string{"evil.html": "text/html", "evil.svg": "image/svg+xml"} {
+		body := `<html><body><script>document.title = 'ran';</script></body></html>`
+		if typ == "image/svg+xml" {
+			body = `<svg xmlns="http://www.w3.org/2000/svg"><script>document.title = 'ran';</script></svg>`
+		}
+		root.expect(200, "PUT", "/api/s3/code-bucket/"+name, strings.NewReader(body), http.Header{"Content-Type": {typ}})
+		var title string
+		b.run(chromedp.Navigate(srv.ConsoleURL+"/api/s3/code-bucket/"+name), b.waitJS(`document.readyState === 'complete'`))
+		b.eval(`document.title`, &title) // inline scripts ran before the document completed
+		if title == "ran" {
+			t.Errorf("%s opened through the console ran its script: title %q", name, title)
+		}
+	}
 }
