@@ -173,6 +173,10 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "InvalidOrigin", "the request comes from another origin than the console's")
 		return
 	}
+	if loadedAsCode(r) {
+		writeError(w, http.StatusForbidden, "InvalidFetchDestination", "the console's API is not loadable as a script, worker or stylesheet")
+		return
+	}
 	switch {
 	case p == "/api/session":
 		c.serveSession(w, r)

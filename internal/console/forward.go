@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -70,7 +71,12 @@ func (c *Console) forward(w http.ResponseWriter, r *http.Request, s *session, pa
 	if r.ContentLength == 0 {
 		body = http.NoBody
 	}
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), body)
+	// The request lives no longer than its session: signing out (or the
+	// session's expiry) ends a live stream or a transfer still running.
+	ctx, cancel := context.WithTimeout(r.Context(), s.expires.Sub(c.cfg.Now()))
+	defer cancel()
+	defer context.AfterFunc(s.ended, cancel)()
+	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "InvalidRequest", "the request cannot be forwarded")
 		return
@@ -92,7 +98,7 @@ func (c *Console) forward(w http.ResponseWriter, r *http.Request, s *session, pa
 		writeError(w, http.StatusInternalServerError, "InternalError", "could not sign the request")
 		return
 	}
-	c.cfg.S3.ServeHTTP(w, req)
+	c.cfg.S3.ServeHTTP(&noStoreWriter{ResponseWriter: w}, req)
 }
 
 // sign signs req with the session's key pair (SigV4, unsigned payload).

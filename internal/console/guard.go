@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -24,6 +25,19 @@ func (c *Console) sameOrigin(r *http.Request) bool {
 	}
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
+		return true
+	}
+	return false
+}
+
+// loadedAsCode reports whether the browser fetches the request to run or
+// apply it: as a script, module, worker or stylesheet (Fetch Metadata's
+// Sec-Fetch-Dest). The page's CSP trusts its own origin ('self'), and
+// objects are served from that origin under /api/s3/, so without this
+// any markup injection could load stored code past the CSP.
+func loadedAsCode(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "script", "worker", "sharedworker", "serviceworker", "style", "xslt", "audioworklet", "paintworklet":
 		return true
 	}
 	return false
@@ -60,13 +74,32 @@ func (c *Console) withSession(w http.ResponseWriter, r *http.Request, next func(
 	next(w, r, s)
 }
 
-// session returns the live session of the request's cookie, or nil.
+// session returns the live session of the request's cookies, or nil.
+// Cookies ignore ports, so a page of another port of this host (an HTML
+// object the S3 endpoint serves, say) can plant a cairn_session cookie
+// with a longer path, which the browser then sends first. So every
+// cookie of the name is looked at: planted values naming no session are
+// ignored (they would lock the reader out), and two live sessions are
+// ambiguous, one of them possibly the planter's own, so neither is used
+// (signing in again ends both and starts one).
 func (c *Console) session(r *http.Request) *session {
-	ck, err := r.Cookie(CookieName)
-	if err != nil {
-		return nil
+	if live := c.presented(r); len(live) == 1 {
+		return live[0]
 	}
-	return c.sessions.get(ck.Value)
+	return nil
+}
+
+// presented returns the distinct live sessions the request's cookies name.
+// All are looked at (no cap a planter could fill with junk first); the
+// header size limit bounds them.
+func (c *Console) presented(r *http.Request) []*session {
+	var live []*session
+	for _, ck := range r.CookiesNamed(CookieName) {
+		if s := c.sessions.get(ck.Value); s != nil && !slices.Contains(live, s) {
+			live = append(live, s)
+		}
+	}
+	return live
 }
 
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }

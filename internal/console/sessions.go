@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -19,26 +20,37 @@ type session struct {
 	userID    string
 	created   time.Time
 	expires   time.Time
+	// ended is done once the session is removed, evicted or found
+	// expired: forwarded requests still running under it (a live event
+	// stream never ends by itself) stop then.
+	ended context.Context
+	end   context.CancelFunc
 }
 
 // LogValue keeps a logged session down to its user: never its secret.
 func (s *session) LogValue() slog.Value { return slog.StringValue(s.userID) }
 
+// maxSessionsPerUser bounds one user's sessions: signing in beyond it
+// ends that user's own oldest session, so that one user (anyone with a
+// key pair) signing in over and over cannot fill the table and evict
+// everyone else's.
+const maxSessionsPerUser = 32
+
 // sessions is the bounded in-memory session table. When full, signing in
-// evicts the oldest session: memory stays bounded whatever a client does,
-// and the worst an attacker with valid keys can do is sign others out.
+// evicts the oldest session: memory stays bounded whatever a client does.
 type sessions struct {
 	max      int
 	lifetime time.Duration
 	now      func() time.Time
 
-	mu    sync.Mutex
-	byID  map[string]*session
-	order []*session // by creation; may hold removed sessions, skipped lazily
+	mu     sync.Mutex
+	byID   map[string]*session
+	byUser map[string]int // live sessions per user
+	order  []*session     // by creation; may hold removed sessions, skipped lazily
 }
 
 func newSessions(max int, lifetime time.Duration, now func() time.Time) *sessions {
-	return &sessions{max: max, lifetime: lifetime, now: now, byID: make(map[string]*session)}
+	return &sessions{max: max, lifetime: lifetime, now: now, byID: make(map[string]*session), byUser: make(map[string]int)}
 }
 
 // create stores a new session for the user's key pair.
@@ -46,13 +58,18 @@ func (t *sessions) create(userID, accessKey, secretKey string) *session {
 	now := t.now()
 	s := &session{id: randomToken(), csrf: randomToken(), accessKey: accessKey, secretKey: secretKey,
 		userID: userID, created: now, expires: now.Add(t.lifetime)}
+	s.ended, s.end = context.WithCancel(context.Background())
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sweepLocked(now)
+	if t.byUser[userID] >= maxSessionsPerUser {
+		t.evictOldestOfLocked(userID)
+	}
 	for len(t.byID) >= t.max {
 		t.evictOldestLocked()
 	}
 	t.byID[s.id] = s
+	t.byUser[userID]++
 	t.order = append(t.order, s)
 	return s
 }
@@ -69,7 +86,7 @@ func (t *sessions) get(id string) *session {
 		return nil
 	}
 	if !t.now().Before(s.expires) {
-		delete(t.byID, id)
+		t.deleteLocked(s)
 		return nil
 	}
 	return s
@@ -79,7 +96,18 @@ func (t *sessions) get(id string) *session {
 func (t *sessions) remove(id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.byID, id)
+	if s := t.byID[id]; s != nil {
+		t.deleteLocked(s)
+	}
+}
+
+// deleteLocked drops s from the table and ends its requests.
+func (t *sessions) deleteLocked(s *session) {
+	delete(t.byID, s.id)
+	if t.byUser[s.userID]--; t.byUser[s.userID] <= 0 {
+		delete(t.byUser, s.userID)
+	}
+	s.end()
 }
 
 // sweepLocked drops expired and removed sessions from the front of order.
@@ -92,7 +120,7 @@ func (t *sessions) sweepLocked(now time.Time) {
 			break
 		}
 		if t.byID[s.id] == s {
-			delete(t.byID, s.id)
+			t.deleteLocked(s)
 		}
 	}
 	t.order = t.order[i:]
@@ -114,7 +142,17 @@ func (t *sessions) evictOldestLocked() {
 		s := t.order[0]
 		t.order = t.order[1:]
 		if t.byID[s.id] == s {
-			delete(t.byID, s.id)
+			t.deleteLocked(s)
+			return
+		}
+	}
+}
+
+// evictOldestOfLocked ends the user's oldest live session.
+func (t *sessions) evictOldestOfLocked(userID string) {
+	for _, s := range t.order {
+		if s.userID == userID && t.byID[s.id] == s {
+			t.deleteLocked(s)
 			return
 		}
 	}

@@ -77,7 +77,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "InternalError", "could not read the account")
 		return
 	}
-	if old := c.session(r); old != nil {
+	for _, old := range c.presented(r) {
 		c.sessions.remove(old.id)
 	}
 	s := c.sessions.create(u.UserID, req.AccessKey, req.SecretKey)
