@@ -30,7 +30,10 @@ func (w *Worker) stepVersions(ctx context.Context, b *store.Bucket, cfg *Config,
 	if last {
 		w.flushPending(b, cfg, st, &page)
 	}
-	if err := w.applyBatch(ctx, b, st, &page); err != nil {
+	// A page decided is applied whole, even if the server stops meanwhile
+	// (it is bounded by the page size): its changes and the cursor past
+	// them are saved together, so the counts stay exact across restarts.
+	if err := w.applyBatch(context.WithoutCancel(ctx), b, st, &page); err != nil {
 		return err
 	}
 	if !last {
@@ -97,8 +100,8 @@ func (w *Worker) stepUploads(ctx context.Context, b *store.Bucket, cfg *Config, 
 			aborts, ds = append(aborts, up), append(ds, d)
 		}
 	}
-	for i := range aborts {
-		if err := w.abort(ctx, b, &aborts[i], ds[i], st); err != nil {
+	for i := range aborts { // applied whole, as stepVersions' page
+		if err := w.abort(context.WithoutCancel(ctx), b, &aborts[i], ds[i], st); err != nil {
 			return err
 		}
 	}

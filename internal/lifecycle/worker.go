@@ -217,8 +217,8 @@ func (w *Worker) advance(ctx context.Context, name string, startNew bool) (finis
 	}
 	if err := w.step(ctx, &b, &st); err != nil {
 		if ctx.Err() != nil {
-			// Stopped mid-step: nothing of it was applied, the saved
-			// cursor is where the next start resumes.
+			// Stopped while deciding a page: nothing of it was applied,
+			// the saved cursor is where the next start resumes.
 			return false, ctx.Err()
 		}
 		st.Phase, st.Status, st.Error, st.Finished = phaseDone, StatusFailed, err.Error(), w.opts.Now()
@@ -226,7 +226,8 @@ func (w *Worker) advance(ctx context.Context, name string, startNew bool) (finis
 	if st.Phase == phaseDone && st.Status == StatusProcessing {
 		st.Status, st.Finished = StatusComplete, w.opts.Now()
 	}
-	if err := saveState(ctx, w.kv, &st); err != nil {
+	// Saved even if the server is stopping: the page's changes are made.
+	if err := saveState(context.WithoutCancel(ctx), w.kv, &st); err != nil {
 		return false, fmt.Errorf("lifecycle: save cursor of %s: %w", name, err)
 	}
 	return st.Phase == phaseDone, nil
