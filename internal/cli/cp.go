@@ -93,5 +93,23 @@ func planCopy(ctx context.Context, x expander, srcs []string, dst transfer.Locat
 			jobs = append(jobs, job{src: en.loc, dst: d, size: en.size})
 		}
 	}
-	return jobs, nil
+	return jobs, distinctTargets(jobs)
+}
+
+// distinctTargets refuses two sources with one destination (keys "a/../b"
+// and "b" both become the file b; x/f and y/f copied to z/ both become
+// z/f): run at once they race on one file, and mv would remove both
+// sources while only one copy survives.
+func distinctTargets(jobs []job) error {
+	from := make(map[transfer.Location]transfer.Location, len(jobs))
+	for _, j := range jobs {
+		if j.dst.Path == "-" {
+			continue
+		}
+		if other, dup := from[j.dst]; dup {
+			return fmt.Errorf("%s and %s would both be written to %s: nothing copied", other, j.src, j.dst)
+		}
+		from[j.dst] = j.src
+	}
+	return nil
 }

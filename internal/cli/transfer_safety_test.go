@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cairn-s3/cairn/internal/server/servertest"
+)
+
+func putKey(t *testing.T, c *s3.Client, bucket, key, body string) {
+	t.Helper()
+	if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An object moved onto itself is refused by the server and stays.
+func TestMvOntoItselfKeepsTheObject(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	c := testClient(t, vars)
+	ok(t, vars, "mb", "s3://self")
+	putKey(t, c, "self", "d/k", "precious")
+	mustFail(t, vars, "InvalidRequest", "mv", "s3://self/d/k", "s3://self/d/k")
+	mustFail(t, vars, "InvalidRequest", "mv", "-r", "s3://self/d/", "s3://self/d/")
+	sameKeys(t, "mv onto itself", keysUnder(t, c, "self", ""), "d/k")
+}
+
+// Two sources with one destination are refused before anything is copied
+// or removed: mv used to remove both while one copy survived.
+func TestMvCollidingTargetsRefused(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	c := testClient(t, vars)
+	ok(t, vars, "mb", "s3://col")
+	putKey(t, c, "col", "p/a/../b", "one")
+	putKey(t, c, "col", "p/b", "two")
+	putKey(t, c, "col", "x/f", "one")
+	putKey(t, c, "col", "y/f", "two")
+	all := []string{"p/a/../b", "p/b", "x/f", "y/f"}
+	dst := t.TempDir()
+	mustFail(t, vars, "would both be written to "+dst+"/b", "mv", "-r", "s3://col/p/", dst)
+	if got := readTree(t, dst); len(got) != 0 {
+		t.Errorf("refused mv wrote %v", got)
+	}
+	mustFail(t, vars, "would both be written to s3://col/z/f", "mv", "s3://col/x/f", "s3://col/y/f", "s3://col/z/")
+	mustFail(t, vars, "would both be written", "sync", "s3://col/p/", dst)
+	sameKeys(t, "refused mv", keysUnder(t, c, "col", ""), all...)
+}
+
+// sync --delete removes only below the destination prefix, even when the
+// prefix holds wildcard characters.
+func TestSyncDeleteStaysInAWildcardLookingPrefix(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	c := testClient(t, vars)
+	ok(t, vars, "mb", "s3://swd")
+	putKey(t, c, "swd", "backup-old/keep", "keep")
+	putKey(t, c, "swd", "backup*/stale", "stale")
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"f": "x"})
+	ok(t, vars, "sync", "--delete", src, "s3://swd/backup*")
+	sameKeys(t, "sync --delete", keysUnder(t, c, "swd", ""), "backup*/f", "backup-old/keep")
+}
