@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"math"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -197,9 +199,11 @@ func (c *Config) Expiry(key string, tags map[string]string, size int64, mtime ti
 	return at, ruleID, ok
 }
 
-// ExpirationHeader formats x-amz-expiration.
+// ExpirationHeader formats x-amz-expiration. The rule id is URL-encoded
+// (S3 documents it so): a quote or comma in it would break the pairs.
 func ExpirationHeader(at time.Time, ruleID string) string {
-	return `expiry-date="` + at.UTC().Format(http.TimeFormat) + `", rule-id="` + ruleID + `"`
+	id := strings.ReplaceAll(url.QueryEscape(ruleID), "+", "%20")
+	return `expiry-date="` + at.UTC().Format(http.TimeFormat) + `", rule-id="` + id + `"`
 }
 
 func hasPrefix(key, prefix string) bool {

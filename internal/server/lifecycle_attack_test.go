@@ -42,3 +42,18 @@ func TestLifecycleFarDaysKeep(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycleExpirationHeaderEscapesRuleID: the rule id in
+// x-amz-expiration is URL-encoded, as S3 documents, so an id holding
+// quotes or commas cannot break the header's key="value" pairs.
+func TestLifecycleExpirationHeaderEscapesRuleID(t *testing.T) {
+	g := startLCGateway(t, servertest.Options{Lifecycle: lcNever})
+	b := newName("lc-ruleid")
+	g.mkBucket(t, b, false)
+	g.putLifecycle(t, b, expireRule(`x", rule-id="evil /é`, "", 7))
+	put := g.put(t, b, "k", "x", "")
+	_, id, _ := strings.Cut(aws.ToString(put.Expiration), `", rule-id=`)
+	if want := `"x%22%2C%20rule-id%3D%22evil%20%2F%C3%A9"`; id != want {
+		t.Errorf("x-amz-expiration rule-id = %s, want %s", id, want)
+	}
+}
