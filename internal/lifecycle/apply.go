@@ -151,8 +151,8 @@ func (w *Worker) count(ctx context.Context, b *store.Bucket, oi *store.ObjectInf
 // under retention (lifecycle never bypasses GOVERNANCE).
 func (w *Worker) removable(listed *store.ObjectInfo) func(store.ObjectInfo) error {
 	return func(cur store.ObjectInfo) error {
-		if !same(&cur, listed) {
-			return errSkip
+		if !same(&cur, listed) || cur.IsLatest != listed.IsLatest {
+			return errSkip // a noncurrent version current again is not what a noncurrent rule chose
 		}
 		m := cur.Meta
 		if m.LegalHold == "ON" || m.LockMode != "" && m.LockRetainUntil.After(w.opts.Now()) {

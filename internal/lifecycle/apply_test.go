@@ -14,7 +14,8 @@ import (
 // while it is listed and applied at its end (seconds later when paced).
 // What changed meanwhile stays: a current version overwritten by a newer
 // PUT gets no delete marker over the new one, and an object whose tags
-// changed (the rule's filter may no longer select it) is not removed.
+// changed (the rule's filter may no longer select it) is not removed, and
+// a noncurrent version that is current again is not removed as noncurrent.
 func TestApplySkipsWhatChangedSinceListing(t *testing.T) {
 	ctx := context.Background()
 	st, err := local.Open(t.TempDir(), local.Options{})
@@ -59,6 +60,27 @@ func TestApplySkipsWhatChangedSinceListing(t *testing.T) {
 	}
 	if len(res.Versions) != 2 || res.Versions[0].VersionID != newer.VersionID || !res.Versions[0].IsLatest {
 		t.Errorf("versions %+v: the newer PUT %s must stay current, under no marker", res.Versions, newer.VersionID)
+	}
+
+	// A noncurrent version that became current again (the newer one was
+	// deleted meanwhile) is no longer what NoncurrentVersionExpiration chose.
+	first := put("ver", "n", "first", nil)
+	second := put("ver", "n", "second", nil)
+	first.IsLatest = false // as listed
+	if _, err := st.DeleteObject(ctx, "ver", "n", store.DeleteOptions{VersionID: second.VersionID}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.GetBucket(ctx, "ver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := batch{}
+	page.add(first, Decision{Action: ExpireNoncurrent, RuleID: "r"})
+	if err := w.applyBatch(ctx, &b, &State{}, &page); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.HeadObject(ctx, "ver", "n", store.GetOptions{}); err != nil {
+		t.Errorf("a version current again was removed as noncurrent: %v", err)
 	}
 
 	tagged := put("plain", "t", "x", map[string]string{"tmp": "yes"})
