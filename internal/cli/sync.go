@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -116,8 +117,14 @@ func (x expander) existing(ctx context.Context, dst transfer.Location) (map[stri
 		})
 		return have, err
 	}
-	if _, err := os.Stat(dst.Path); errors.Is(err, os.ErrNotExist) {
+	fi, err := os.Stat(dst.Path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return have, nil
+	case err == nil && !fi.IsDir():
+		// A file is no tree to mirror; listed, it would be "extra" and
+		// --delete would remove it.
+		return nil, fmt.Errorf("sync: %s is a file, not a directory", dst.Path)
 	}
 	d, err := x.expand(ctx, dst.String())
 	if err != nil {

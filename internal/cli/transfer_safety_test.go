@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,4 +67,20 @@ func TestSyncDeleteStaysInAWildcardLookingPrefix(t *testing.T) {
 	writeTree(t, src, map[string]string{"f": "x"})
 	ok(t, vars, "sync", "--delete", src, "s3://swd/backup*")
 	sameKeys(t, "sync --delete", keysUnder(t, c, "swd", ""), "backup*/f", "backup-old/keep")
+}
+
+// sync --delete into a local file (not a directory) deletes nothing: the
+// file is not a tree that SRC mirrors.
+func TestSyncDeleteIntoAFileRefused(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	ok(t, vars, "mb", "s3://sdf")
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustFail(t, vars, "is a file, not a directory", "sync", "--delete", "s3://sdf/empty/", file)
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("sync --delete into a file removed it: %v", err)
+	}
 }
