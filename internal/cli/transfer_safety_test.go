@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
+	"testing/iotest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +86,24 @@ func TestSyncDeleteIntoAFileRefused(t *testing.T) {
 	mustFail(t, vars, "is a file, not a directory", "sync", "--delete", "s3://sdf/empty/", file)
 	if _, err := os.Stat(file); err != nil {
 		t.Errorf("sync --delete into a file removed it: %v", err)
+	}
+}
+
+// A standard input that fails after some parts leaves no object and no
+// multipart upload behind.
+func TestCpStdinFailingInputAborts(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	c := testClient(t, vars)
+	ok(t, vars, "mb", "s3://stdfail")
+	in := io.MultiReader(bytes.NewReader(make([]byte, 12<<20)), iotest.ErrReader(errors.New("disk on fire")))
+	r := runStdin(vars, in, "cp", "--part-size", "5MiB", "-", "s3://stdfail/k")
+	if r.code == 0 || !strings.Contains(r.stderr, "disk on fire") {
+		t.Fatalf("cp - with a failing input: %+v", r)
+	}
+	sameKeys(t, "after a failed stdin upload", keysUnder(t, c, "stdfail", ""))
+	ups, err := c.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String("stdfail")})
+	if err != nil || len(ups.Uploads) != 0 {
+		t.Errorf("uploads left: %+v, %v", ups, err)
 	}
 }
