@@ -109,7 +109,7 @@ func (x expander) existing(ctx context.Context, dst transfer.Location) (map[stri
 		if root != "" && !strings.HasSuffix(root, "/") {
 			root += "/"
 		}
-		err := walkS3(ctx, x.c, dst.Bucket, root, root, nil, func(en entry) error {
+		err := walkS3(ctx, x.c, dst.Bucket, root, root, nil, false, func(en entry) error {
 			if x.filters.included(en.rel) {
 				have[en.rel] = en
 			}

@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"io"
-	"testing/iotest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -106,4 +106,18 @@ func TestCpStdinFailingInputAborts(t *testing.T) {
 	if err != nil || len(ups.Uploads) != 0 {
 		t.Errorf("uploads left: %+v, %v", ups, err)
 	}
+}
+
+// rm -r removes the directory marker objects ("dir/") under the prefix,
+// as aws s3 rm --recursive does, and nothing outside "p/".
+func TestRmRecursiveRemovesDirectoryMarkers(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	c := testClient(t, vars)
+	ok(t, vars, "mb", "s3://rmm")
+	for _, k := range []string{"p/", "p/sub/", "p/sub/x", "px", "p-other/y"} {
+		putKey(t, c, "rmm", k, "")
+	}
+	ok(t, vars, "rm", "-r", "s3://rmm/p")
+	sameKeys(t, "rm -r", keysUnder(t, c, "rmm", ""), "p-other/y", "px")
 }
