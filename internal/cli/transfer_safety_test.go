@@ -121,3 +121,29 @@ func TestRmRecursiveRemovesDirectoryMarkers(t *testing.T) {
 	ok(t, vars, "rm", "-r", "s3://rmm/p")
 	sameKeys(t, "rm -r", keysUnder(t, c, "rmm", ""), "p-other/y", "px")
 }
+
+// A download's partial file is created afresh: a symlink planted under
+// its name (in a directory others can write) does not redirect the
+// write outside the destination.
+func TestDownloadIgnoresPlantedPartialSymlink(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	c := testClient(t, vars)
+	ok(t, vars, "mb", "s3://plant")
+	putKey(t, c, "plant", "f", "from the bucket")
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("untouched"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := t.TempDir()
+	if err := os.Symlink(victim, filepath.Join(dst, "f"+downloadSuffix)); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, vars, "cp", "s3://plant/f", filepath.Join(dst, "f"))
+	if b, _ := os.ReadFile(victim); string(b) != "untouched" {
+		t.Errorf("the planted link's target was written: %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "f")); string(b) != "from the bucket" {
+		t.Errorf("download: %q", b)
+	}
+}
