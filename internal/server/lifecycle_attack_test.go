@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
@@ -55,5 +56,42 @@ func TestLifecycleExpirationHeaderEscapesRuleID(t *testing.T) {
 	_, id, _ := strings.Cut(aws.ToString(put.Expiration), `", rule-id=`)
 	if want := `"x%22%2C%20rule-id%3D%22evil%20%2F%C3%A9"`; id != want {
 		t.Errorf("x-amz-expiration rule-id = %s, want %s", id, want)
+	}
+}
+
+// TestLifecycleBucketDefaultRetention: a version protected only by the
+// bucket's default retention (no lock headers on its PUT), COMPLIANCE or
+// GOVERNANCE, is never removed, even once noncurrent and due.
+func TestLifecycleBucketDefaultRetention(t *testing.T) {
+	g := startLCGateway(t, servertest.Options{})
+	ctx := context.Background()
+	for _, mode := range []s3types.ObjectLockRetentionMode{s3types.ObjectLockRetentionModeCompliance, s3types.ObjectLockRetentionModeGovernance} {
+		b := newName("lc-defret")
+		if _, err := g.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.s3.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: aws.String(b),
+			ObjectLockConfiguration: &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
+				Rule: &s3types.ObjectLockRule{DefaultRetention: &s3types.DefaultRetention{Mode: mode, Days: aws.Int32(1)}}}}); err != nil {
+			t.Fatal(err)
+		}
+		old := g.put(t, b, "k", "old", "")
+		g.put(t, b, "k", "new", "")
+		g.putLifecycle(t, b, s3types.LifecycleRule{ID: aws.String("nc"), Status: s3types.ExpirationStatusEnabled, Filter: prefixFilter(""),
+			NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1)}})
+		// A bucket without lock, same rule, written after: once its
+		// noncurrent version is gone, the rule is due for b's too (a debug
+		// day lasts 1s, the retention a real day).
+		ctl := newName("lc-defret-ctl")
+		g.mkBucket(t, ctl, true)
+		g.put(t, ctl, "k", "old", "")
+		g.put(t, ctl, "k", "new", "")
+		g.putLifecycle(t, ctl, s3types.LifecycleRule{ID: aws.String("nc"), Status: s3types.ExpirationStatusEnabled, Filter: prefixFilter(""),
+			NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1)}})
+		lcWaitFor(t, "the control's noncurrent version removed", func() bool { return len(g.versions(t, ctl, "")) == 1 })
+		lcProcess(t, g.srv, b)
+		if _, err := g.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("k"), VersionId: old.VersionId}); err != nil {
+			t.Errorf("%s: the noncurrent version under default retention was removed: %v", mode, err)
+		}
 	}
 }
