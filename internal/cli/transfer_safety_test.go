@@ -147,3 +147,21 @@ func TestDownloadIgnoresPlantedPartialSymlink(t *testing.T) {
 		t.Errorf("download: %q", b)
 	}
 }
+
+// A symbolic link loop in a local tree ends the walk: links to
+// directories are not followed (links to files are).
+func TestCpRecursiveSymlinkLoop(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	vars := s3Env(srv)
+	c := testClient(t, vars)
+	ok(t, vars, "mb", "s3://loop")
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"d/f": "x"})
+	for link, to := range map[string]string{"d/self": ".", "d/up": "..", "d/alias": "f"} {
+		if err := os.Symlink(to, filepath.Join(src, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok(t, vars, "cp", "-r", src, "s3://loop/p/")
+	sameKeys(t, "cp -r with link loops", keysUnder(t, c, "loop", ""), "p/d/alias", "p/d/f")
+}
