@@ -58,6 +58,15 @@ func runCopy(ctx context.Context, e env, t *transferFlags, args []string, move b
 	if err != nil {
 		return err
 	}
+	if move {
+		for _, j := range jobs {
+			// With new metadata the server takes a copy onto itself, and
+			// removing the source would then remove the only copy.
+			if j.src == j.dst {
+				return fmt.Errorf("mv: %s is its own destination: nothing moved", j.src)
+			}
+		}
+	}
 	if len(jobs) > 0 {
 		err = r.run(ctx, jobs)
 	}
