@@ -20,23 +20,22 @@ type Clock struct {
 const realDay = 24 * time.Hour
 
 // maxDays bounds a rule's days, which S3 takes up to any int: 10^6 days
-// (beyond the year 4700) is "never" here, and keeps the arithmetic in
-// range — days × 24h past ~106,000 days overflowed a Duration into the
-// past and expired everything at the next pass.
+// (beyond the year 4700) is "never" here. Days are added as dates, not
+// as a Duration: days × 24h past ~106,000 days overflowed into the past
+// and expired everything at the next pass.
 const maxDays = 1_000_000
 
 // After returns when days lifecycle days have passed since start.
 func (c Clock) After(start time.Time, days int) time.Time {
-	days = min(days, maxDays)
-	if c.Day <= 0 || c.Day == realDay || time.Duration(days) > math.MaxInt64/c.Day {
-		t := start.UTC().AddDate(0, 0, days)
-		m := t.Truncate(realDay)
-		if m.Before(t) {
-			m = m.Add(realDay)
-		}
-		return m
+	if c.Day > 0 && c.Day != realDay && time.Duration(days) <= math.MaxInt64/c.Day {
+		return start.Add(time.Duration(days) * c.Day)
 	}
-	return start.Add(time.Duration(days) * c.Day)
+	t := start.UTC().AddDate(0, 0, min(days, maxDays))
+	m := t.Truncate(realDay)
+	if m.Before(t) {
+		m = m.Add(realDay)
+	}
+	return m
 }
 
 // Action is what a rule does to a version or an upload.
