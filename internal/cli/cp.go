@@ -58,6 +58,15 @@ func runCopy(ctx context.Context, e env, t *transferFlags, args []string, move b
 	if err != nil {
 		return err
 	}
+	if move {
+		for _, j := range jobs {
+			// With new metadata the server takes a copy onto itself, and
+			// removing the source would then remove the only copy.
+			if j.src == j.dst {
+				return fmt.Errorf("mv: %s is its own destination: nothing moved", j.src)
+			}
+		}
+	}
 	if len(jobs) > 0 {
 		err = r.run(ctx, jobs)
 	}
@@ -93,5 +102,23 @@ func planCopy(ctx context.Context, x expander, srcs []string, dst transfer.Locat
 			jobs = append(jobs, job{src: en.loc, dst: d, size: en.size})
 		}
 	}
-	return jobs, nil
+	return jobs, distinctTargets(jobs)
+}
+
+// distinctTargets refuses two sources with one destination (keys "a/../b"
+// and "b" both become the file b; x/f and y/f copied to z/ both become
+// z/f): run at once they race on one file, and mv would remove both
+// sources while only one copy survives.
+func distinctTargets(jobs []job) error {
+	from := make(map[transfer.Location]transfer.Location, len(jobs))
+	for _, j := range jobs {
+		if j.dst.Path == "-" {
+			continue
+		}
+		if other, dup := from[j.dst]; dup {
+			return fmt.Errorf("%s and %s would both be written to %s: nothing copied", other, j.src, j.dst)
+		}
+		from[j.dst] = j.src
+	}
+	return nil
 }

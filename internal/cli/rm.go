@@ -33,7 +33,7 @@ prefix). A wildcard (s3://b/logs/*.gz) removes the matching objects.`,
 			if err != nil {
 				return err
 			}
-			x := expander{c: c, filters: &fl, recursive: recursive}
+			x := expander{c: c, filters: &fl, recursive: recursive, markers: true}
 			for _, a := range args {
 				if _, err := s3Arg(a); err != nil {
 					return err

@@ -28,6 +28,7 @@ type expander struct {
 	c         *s3.Client
 	filters   *filters
 	recursive bool
+	markers   bool // list directory marker objects too (rm: they are objects to remove)
 }
 
 func (x expander) expand(ctx context.Context, arg string) (source, error) {
@@ -63,14 +64,14 @@ func (x expander) expandS3(ctx context.Context, l transfer.Location, add func(en
 		}
 		prefix := l.Key[:i]
 		root := prefix[:strings.LastIndex(prefix, "/")+1]
-		return true, walkS3(ctx, x.c, l.Bucket, prefix, root, re.MatchString, add)
+		return true, walkS3(ctx, x.c, l.Bucket, prefix, root, re.MatchString, x.markers, add)
 	}
 	if x.recursive {
 		root := l.Key
 		if root != "" && !strings.HasSuffix(root, "/") {
 			root += "/"
 		}
-		return true, walkS3(ctx, x.c, l.Bucket, root, root, nil, add)
+		return true, walkS3(ctx, x.c, l.Bucket, root, root, nil, x.markers, add)
 	}
 	if l.Key == "" || strings.HasSuffix(l.Key, "/") {
 		return false, errPrefix(l)

@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,6 +84,9 @@ func runSync(ctx context.Context, e env, t *transferFlags, srcArg, dstArg string
 		}
 		jobs = append(jobs, job{src: en.loc, dst: to, size: en.size})
 	}
+	if err := distinctTargets(jobs); err != nil {
+		return err
+	}
 	if len(jobs) > 0 {
 		err = r.run(ctx, jobs)
 	}
@@ -96,10 +101,30 @@ func runSync(ctx context.Context, e env, t *transferFlags, srcArg, dstArg string
 // relative name.
 func (x expander) existing(ctx context.Context, dst transfer.Location) (map[string]entry, error) {
 	have := map[string]entry{}
-	if !dst.IsS3() {
-		if _, err := os.Stat(dst.Path); errors.Is(err, os.ErrNotExist) {
-			return have, nil
+	if dst.IsS3() {
+		// The destination is a prefix taken literally, never a wildcard:
+		// a "*" in it is part of the keys sync writes, and as a pattern it
+		// would let --delete reach keys outside the prefix.
+		root := dst.Key
+		if root != "" && !strings.HasSuffix(root, "/") {
+			root += "/"
 		}
+		err := walkS3(ctx, x.c, dst.Bucket, root, root, nil, false, func(en entry) error {
+			if x.filters.included(en.rel) {
+				have[en.rel] = en
+			}
+			return nil
+		})
+		return have, err
+	}
+	fi, err := os.Stat(dst.Path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return have, nil
+	case err == nil && !fi.IsDir():
+		// A file is no tree to mirror; listed, it would be "extra" and
+		// --delete would remove it.
+		return nil, fmt.Errorf("sync: %s is a file, not a directory", dst.Path)
 	}
 	d, err := x.expand(ctx, dst.String())
 	if err != nil {

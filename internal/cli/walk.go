@@ -44,15 +44,16 @@ func listObjects(ctx context.Context, c *s3.Client, bucket, prefix string, fn fu
 }
 
 // walkS3 calls fn for the objects under prefix whose key keep accepts,
-// each relative to root (a prefix of prefix).
-func walkS3(ctx context.Context, c *s3.Client, bucket, prefix, root string, keep func(key string) bool, fn func(entry) error) error {
+// each relative to root (a prefix of prefix). Directory marker objects
+// ("dir/") are left out unless markers is set (rm removes them too).
+func walkS3(ctx context.Context, c *s3.Client, bucket, prefix, root string, keep func(key string) bool, markers bool, fn func(entry) error) error {
 	return listObjects(ctx, c, bucket, prefix, func(o types.Object) error {
 		key := aws.ToString(o.Key)
 		if keep != nil && !keep(key) {
 			return nil
 		}
 		rel := strings.TrimPrefix(key, root)
-		if rel == "" || strings.HasSuffix(key, "/") {
+		if !markers && (rel == "" || strings.HasSuffix(key, "/")) {
 			return nil // a "directory marker" object has no file to become
 		}
 		return fn(entry{rel: rel, loc: transfer.Location{Bucket: bucket, Key: key}, size: aws.ToInt64(o.Size), mtime: aws.ToTime(o.LastModified)})

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/reqctx"
@@ -61,6 +62,12 @@ func (w *Worker) applyBatch(ctx context.Context, b *store.Bucket, st *State, pag
 		var entries []store.DeleteEntry
 		for _, j := range page.jobs {
 			if j.d.Action != a {
+				continue
+			}
+			if a == ExpireCurrent && !w.stillCurrent(ctx, b, &j.oi) {
+				if err := w.count(ctx, b, &j.oi, j.d, st, 0, errSkip); err != nil {
+					return err
+				}
 				continue
 			}
 			opts := store.DeleteOptions{Check: w.removable(&j.oi)}
@@ -144,8 +151,8 @@ func (w *Worker) count(ctx context.Context, b *store.Bucket, oi *store.ObjectInf
 // under retention (lifecycle never bypasses GOVERNANCE).
 func (w *Worker) removable(listed *store.ObjectInfo) func(store.ObjectInfo) error {
 	return func(cur store.ObjectInfo) error {
-		if !same(&cur, listed) {
-			return errSkip
+		if !same(&cur, listed) || cur.IsLatest != listed.IsLatest {
+			return errSkip // a noncurrent version current again is not what a noncurrent rule chose
 		}
 		m := cur.Meta
 		if m.LegalHold == "ON" || m.LockMode != "" && m.LockRetainUntil.After(w.opts.Now()) {
@@ -155,8 +162,25 @@ func (w *Worker) removable(listed *store.ObjectInfo) func(store.ObjectInfo) erro
 	}
 }
 
-// same reports whether cur is still the version that was listed.
+// stillCurrent reports whether the listed current version still is. In a
+// versioned or suspended bucket the removal only adds a delete marker,
+// which the store's Check does not guard: without this a PUT made since
+// the listing would be hidden (or, suspended, replaced) by the marker.
+// The store offers no conditional marker, so a PUT between this look and
+// the marker can still lose; the window is that of two calls, not of a
+// paced page.
+func (w *Worker) stillCurrent(ctx context.Context, b *store.Bucket, listed *store.ObjectInfo) bool {
+	if b.Versioning == store.Unversioned {
+		return true // a removal: Check guards it
+	}
+	cur, err := w.st.HeadObject(ctx, b.Name, listed.Key, store.GetOptions{})
+	return err == nil && same(&cur, listed)
+}
+
+// same reports whether cur is still the version that was listed, with the
+// tags a rule's filter judged.
 func same(cur, listed *store.ObjectInfo) bool {
 	return cur.VersionID == listed.VersionID && cur.ETag == listed.ETag &&
-		cur.LastModified.Truncate(time.Millisecond).Equal(listed.LastModified.Truncate(time.Millisecond))
+		cur.LastModified.Truncate(time.Millisecond).Equal(listed.LastModified.Truncate(time.Millisecond)) &&
+		maps.Equal(cur.Meta.Tags, listed.Meta.Tags)
 }

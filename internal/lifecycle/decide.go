@@ -1,7 +1,10 @@
 package lifecycle
 
 import (
+	"math"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -16,17 +19,23 @@ type Clock struct {
 
 const realDay = 24 * time.Hour
 
+// maxDays bounds a rule's days, which S3 takes up to any int: 10^6 days
+// (beyond the year 4700) is "never" here. Days are added as dates, not
+// as a Duration: days × 24h past ~106,000 days overflowed into the past
+// and expired everything at the next pass.
+const maxDays = 1_000_000
+
 // After returns when days lifecycle days have passed since start.
 func (c Clock) After(start time.Time, days int) time.Time {
-	if c.Day <= 0 || c.Day == realDay {
-		t := start.UTC().Add(time.Duration(days) * realDay)
-		m := t.Truncate(realDay)
-		if m.Before(t) {
-			m = m.Add(realDay)
-		}
-		return m
+	if c.Day > 0 && c.Day != realDay && time.Duration(days) <= math.MaxInt64/c.Day {
+		return start.Add(time.Duration(days) * c.Day)
 	}
-	return start.Add(time.Duration(days) * c.Day)
+	t := start.UTC().AddDate(0, 0, min(days, maxDays))
+	m := t.Truncate(realDay)
+	if m.Before(t) {
+		m = m.Add(realDay)
+	}
+	return m
 }
 
 // Action is what a rule does to a version or an upload.
@@ -189,9 +198,11 @@ func (c *Config) Expiry(key string, tags map[string]string, size int64, mtime ti
 	return at, ruleID, ok
 }
 
-// ExpirationHeader formats x-amz-expiration.
+// ExpirationHeader formats x-amz-expiration. The rule id is URL-encoded
+// (S3 documents it so): a quote or comma in it would break the pairs.
 func ExpirationHeader(at time.Time, ruleID string) string {
-	return `expiry-date="` + at.UTC().Format(http.TimeFormat) + `", rule-id="` + ruleID + `"`
+	id := strings.ReplaceAll(url.QueryEscape(ruleID), "+", "%20")
+	return `expiry-date="` + at.UTC().Format(http.TimeFormat) + `", rule-id="` + id + `"`
 }
 
 func hasPrefix(key, prefix string) bool {

@@ -99,3 +99,19 @@ func TestWindow(t *testing.T) {
 		t.Error("the empty window is not all day")
 	}
 }
+
+// TestClockFarDays: no number of days wraps into the past, with S3 days
+// or a debug day.
+func TestClockFarDays(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, clk := range []Clock{{}, {Day: time.Hour}, {Day: time.Second}} {
+		prev := t0
+		for _, days := range []int{1, 106_000, 107_000, 3_000_000, 1 << 31, 1<<63 - 1} {
+			at := clk.After(t0, days)
+			if at.Before(prev) {
+				t.Errorf("Day %v: %d days end at %v, before %v", clk.Day, days, at, prev)
+			}
+			prev = at
+		}
+	}
+}

@@ -239,6 +239,14 @@ func TestBucketLifecycle(t *testing.T) {
 		{"bad status", rule("x", "enabled", "<Days>1</Days>"), "MalformedXML"},
 		{"bad date", rule("x", "Enabled", "<Date>20200101</Date>"), "InvalidArgument"},
 		{"no rules", "", "MalformedXML"},
+		{"days zero", rule("x", "Enabled", "<Days>0</Days>"), "InvalidArgument"},
+		// A rule must say what it selects: a misspelled element must not
+		// make it a rule of the whole bucket.
+		{"neither prefix nor filter", `<Rule><ID>x</ID><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`, "MalformedXML"},
+		{"prefix and filter", `<Rule><ID>x</ID><Prefix>a</Prefix><Filter><Prefix>b</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`, "MalformedXML"},
+		{"unknown filter element", `<Rule><ID>x</ID><Filter><Prefx>logs/</Prefx></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`, "MalformedXML"},
+		{"unknown and element", `<Rule><ID>x</ID><Filter><And><Prefx>logs/</Prefx><Tag><Key>k</Key><Value>v</Value></Tag></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`, "MalformedXML"},
+		{"two conditions without and", `<Rule><ID>x</ID><Filter><Prefix>a</Prefix><Tag><Key>k</Key><Value>v</Value></Tag></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`, "MalformedXML"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := ts.Do(t, userRoot, http.MethodPut, "/lcb?lifecycle", []byte("<LifecycleConfiguration>"+tt.body+"</LifecycleConfiguration>"), nil)
@@ -246,6 +254,10 @@ func TestBucketLifecycle(t *testing.T) {
 				t.Fatalf("got %d %s, want 400 %s", resp.StatusCode, b, tt.code)
 			}
 		})
+	}
+	// The refused configurations changed nothing.
+	if got, err := ts.Root.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("lcb")}); err != nil || len(got.Rules) != 2 {
+		t.Fatalf("after refused puts: %+v, %v", got, err)
 	}
 	if _, err := ts.Root.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String("lcb")}); err != nil {
 		t.Fatal(err)

@@ -72,6 +72,64 @@ func validLifecycleDate(s string) bool {
 	return err == nil && t.UTC().Format("15:04:05") == "00:00:00"
 }
 
+// lifecycleFilter is a rule's Filter as S3's schema has it: at most one
+// condition, several only inside And; Unknown collects any other element.
+type lifecycleFilter struct {
+	Prefix      *string          `xml:"Prefix"`
+	Tags        []lifecycleTag   `xml:"Tag"`
+	SizeGreater *int64           `xml:"ObjectSizeGreaterThan"`
+	SizeLess    *int64           `xml:"ObjectSizeLessThan"`
+	And         *lifecycleAnd    `xml:"And"`
+	Unknown     []unknownElement `xml:",any"`
+}
+
+type lifecycleAnd struct {
+	Prefix      *string          `xml:"Prefix"`
+	Tags        []lifecycleTag   `xml:"Tag"`
+	SizeGreater *int64           `xml:"ObjectSizeGreaterThan"`
+	SizeLess    *int64           `xml:"ObjectSizeLessThan"`
+	Unknown     []unknownElement `xml:",any"`
+}
+
+type lifecycleTag struct {
+	Key     *string          `xml:"Key"`
+	Value   *string          `xml:"Value"`
+	Unknown []unknownElement `xml:",any"`
+}
+
+type unknownElement struct {
+	XMLName xml.Name
+}
+
+// validFilter reports whether a Filter follows S3's schema (which S3
+// enforces with MalformedXML): known elements only, one condition or an
+// And, tags with a key.
+func (f *innerXML) validFilter() bool {
+	var x lifecycleFilter
+	if xml.Unmarshal([]byte("<Filter>"+f.Inner+"</Filter>"), &x) != nil || len(x.Unknown) > 0 {
+		return false
+	}
+	n := len(x.Tags)
+	for _, present := range []bool{x.Prefix != nil, x.SizeGreater != nil, x.SizeLess != nil, x.And != nil} {
+		if present {
+			n++
+		}
+	}
+	if n > 1 || !validTags(x.Tags) {
+		return false
+	}
+	return x.And == nil || len(x.And.Unknown) == 0 && validTags(x.And.Tags)
+}
+
+func validTags(tags []lifecycleTag) bool {
+	for _, t := range tags {
+		if t.Key == nil || len(t.Unknown) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // validate checks a configuration and names rules sent without an ID.
 func (c *lifecycleConfiguration) validate() error {
 	if len(c.Rules) == 0 || len(c.Rules) > maxLifecycleRules {
@@ -95,7 +153,9 @@ func (c *lifecycleConfiguration) validate() error {
 		if r.Status != "Enabled" && r.Status != "Disabled" {
 			return s3err.MalformedXML
 		}
-		if r.Prefix != nil && r.Filter != nil {
+		// Exactly one of Prefix and Filter says what the rule selects: a
+		// misspelled one must not leave a rule of the whole bucket.
+		if (r.Prefix != nil) == (r.Filter != nil) || r.Filter != nil && !r.Filter.validFilter() {
 			return s3err.MalformedXML
 		}
 		if e := r.Expiration; e != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,7 +35,12 @@ func (c *Client) Download(ctx context.Context, bucket, key, dst string) error {
 		return err
 	}
 	tmp := dst + ".cairn-download"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	// Created afresh (O_EXCL after removing a leftover): a symlink planted
+	// under this name would otherwise take the write outside dst's directory.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
