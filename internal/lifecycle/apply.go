@@ -64,15 +64,10 @@ func (w *Worker) applyBatch(ctx context.Context, b *store.Bucket, st *State, pag
 			if j.d.Action != a {
 				continue
 			}
-			if a == ExpireCurrent && !w.stillCurrent(ctx, b, &j.oi) {
-				if err := w.count(ctx, b, &j.oi, j.d, st, 0, errSkip); err != nil {
-					return err
-				}
-				continue
-			}
 			opts := store.DeleteOptions{Check: w.removable(&j.oi)}
 			if a == ExpireCurrent {
 				opts.Owner = b.Owner // of the marker a versioned bucket gets
+				opts.CheckHidden = hidesListed(&j.oi)
 			} else {
 				opts.VersionID = j.oi.VersionID
 			}
@@ -162,19 +157,16 @@ func (w *Worker) removable(listed *store.ObjectInfo) func(store.ObjectInfo) erro
 	}
 }
 
-// stillCurrent reports whether the listed current version still is. In a
-// versioned or suspended bucket the removal only adds a delete marker,
-// which the store's Check does not guard: without this a PUT made since
-// the listing would be hidden (or, suspended, replaced) by the marker.
-// The store offers no conditional marker, so a PUT between this look and
-// the marker can still lose; the window is that of two calls, not of a
-// paced page.
-func (w *Worker) stillCurrent(ctx context.Context, b *store.Bucket, listed *store.ObjectInfo) bool {
-	if b.Versioning == store.Unversioned {
-		return true // a removal: Check guards it
+// hidesListed is the DeleteOptions.CheckHidden of a current version's
+// expiration: the marker must hide the version listed, not one written
+// since (checked under the store's lock or guard of the marker's write).
+func hidesListed(listed *store.ObjectInfo) func(*store.ObjectInfo) error {
+	return func(hidden *store.ObjectInfo) error {
+		if hidden == nil || !same(hidden, listed) {
+			return errSkip
+		}
+		return nil
 	}
-	cur, err := w.st.HeadObject(ctx, b.Name, listed.Key, store.GetOptions{})
-	return err == nil && same(&cur, listed)
 }
 
 // same reports whether cur is still the version that was listed, with the

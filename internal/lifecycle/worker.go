@@ -20,7 +20,6 @@ type Store interface {
 	ListObjectVersions(ctx context.Context, bucket string, opts store.ListVersionsOptions) (store.ListVersionsResult, error)
 	ListMultipartUploads(ctx context.Context, bucket string, opts store.ListUploadsOptions) (store.ListUploadsResult, error)
 	DeleteObjects(ctx context.Context, bucket string, entries []store.DeleteEntry) []store.DeleteOutcome
-	HeadObject(ctx context.Context, bucket, key string, opts store.GetOptions) (store.ObjectInfo, error)
 	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
 	TransitionObject(ctx context.Context, bucket, key, versionID, storageClass string, check func(store.ObjectInfo) error) (store.ObjectInfo, error)
 }

@@ -223,6 +223,13 @@ type DeleteOptions struct {
 	// remove (not when it only adds a delete marker), under the same lock
 	// as the removal; an error aborts the delete and is returned.
 	Check func(ObjectInfo) error
+	// CheckHidden, if set, is called when a delete adds a delete marker,
+	// under the same lock (or guard) as the write, with the version the
+	// marker will hide (nil if the key has none); an error aborts the
+	// delete and is returned. Lifecycle uses it so that a marker never
+	// hides (or, in a suspended bucket, replaces) a version written after
+	// the rule judged the key.
+	CheckHidden func(hidden *ObjectInfo) error
 }
 
 // DeleteResult reports what a delete did.

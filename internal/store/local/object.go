@@ -512,6 +512,16 @@ func (s *Store) stageDelete(t *txn, r reader, b store.Bucket, key string, opts s
 	if err != nil {
 		return store.DeleteResult{}, false, fmt.Errorf("local: %w", err)
 	}
+	if opts.CheckHidden != nil {
+		var hi *store.ObjectInfo
+		if hidden != nil {
+			info := hidden.info(b.Name, key, b.Versioning, true)
+			hi = &info
+		}
+		if err := opts.CheckHidden(hi); err != nil {
+			return store.DeleteResult{}, false, err
+		}
+	}
 	seq, err := s.nextSeq()
 	if err != nil {
 		return store.DeleteResult{}, false, err

@@ -48,6 +48,18 @@ func (s *Store) tryDelete(ctx context.Context, bucket, key string, opts store.De
 		return s.tryVersionDelete(ctx, ks, bucket, key, opts)
 	}
 	b := ks.rec.Bucket
+	if opts.CheckHidden != nil {
+		// The commit is guarded by the head row read here, so what is
+		// checked is what the marker hides.
+		var hi *store.ObjectInfo
+		if l := ks.latest(); l != nil {
+			info := l.info(bucket, key, b.Versioning, true)
+			hi = &info
+		}
+		if err := opts.CheckHidden(hi); err != nil {
+			return store.DeleteResult{}, err
+		}
+	}
 	seq, err := s.seq.next(ks.lastSeq())
 	if err != nil {
 		return store.DeleteResult{}, err

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -12,6 +13,7 @@ var deleteObjectsTests = []test{
 	{"Versioned", testDeleteObjectsVersioned},
 	{"EntriesIndependent", testDeleteObjectsIndependent},
 	{"MissingBucket", testDeleteObjectsMissingBucket},
+	{"CheckHidden", testDeleteCheckHidden},
 }
 
 func (e *env) deleteObjects(bucket string, entries ...store.DeleteEntry) []store.DeleteOutcome {
@@ -108,6 +110,41 @@ func testDeleteObjectsMissingBucket(e *env) {
 	for _, o := range e.deleteObjects("nope", del("a"), del("b")) {
 		if !errors.Is(o.Err, store.ErrNoSuchBucket) {
 			e.t.Errorf("outcome %+v, want ErrNoSuchBucket", o)
+		}
+	}
+}
+
+// CheckHidden sees the version a delete marker would hide (nil when the
+// key has none) and can refuse the marker; a suspended bucket's marker,
+// which replaces the null version, is refused the same way.
+func testDeleteCheckHidden(e *env) {
+	errStale := errors.New("not the version judged")
+	for _, vs := range []store.Versioning{store.Enabled, store.Suspended} {
+		bucket := "hidden-" + strings.ToLower(string(vs))
+		e.mkbucket(bucket, vs)
+		judged := e.put(bucket, "k", []byte("old"))
+		e.put(bucket, "k", []byte("new")) // written after judged was listed
+		var seen *store.ObjectInfo
+		_, err := e.b.DeleteObject(e.ctx, bucket, "k", store.DeleteOptions{CheckHidden: func(h *store.ObjectInfo) error {
+			seen = h
+			if h == nil || h.VersionID != judged.VersionID || h.ETag != judged.ETag {
+				return errStale
+			}
+			return nil
+		}})
+		if !errors.Is(err, errStale) {
+			e.t.Errorf("%s: delete hiding a newer version: %v, want the check's error", vs, err)
+		}
+		if seen == nil || !seen.IsLatest || seen.Size != 3 {
+			e.t.Errorf("%s: CheckHidden saw %+v, want the current version", vs, seen)
+		}
+		e.mustGet(bucket, "k", "", []byte("new"))
+		var none bool
+		if _, err := e.b.DeleteObject(e.ctx, bucket, "absent", store.DeleteOptions{CheckHidden: func(h *store.ObjectInfo) error {
+			none = h == nil
+			return nil
+		}}); err != nil || !none {
+			e.t.Errorf("%s: marker for a key without versions: err %v, check saw nil: %v", vs, err, none)
 		}
 	}
 }
