@@ -240,3 +240,17 @@ func OpenCopySource(ctx context.Context, objects ObjectGetter, src CopySource, c
 	}
 	return info, rc, nil
 }
+
+// Relabel is the metadata update of TransitionObject: the version's
+// storage class becomes class if check (when set) accepts the version.
+func Relabel(class string, check func(ObjectInfo) error) func(*ObjectInfo) error {
+	return func(info *ObjectInfo) error {
+		if check != nil {
+			if err := check(*info); err != nil {
+				return err
+			}
+		}
+		info.Meta.StorageClass = class
+		return nil
+	}
+}

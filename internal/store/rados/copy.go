@@ -51,15 +51,7 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 // TransitionObject relabels a version's storage class in the same way,
 // reporting the change to the hook in the same write.
 func (s *Store) TransitionObject(ctx context.Context, bucket, key, versionID, class string, check func(store.ObjectInfo) error) (store.ObjectInfo, error) {
-	return s.update(ctx, bucket, key, versionID, func(info *store.ObjectInfo) error {
-		if check != nil {
-			if err := check(*info); err != nil {
-				return err
-			}
-		}
-		info.Meta.StorageClass = class
-		return nil
-	}, store.ChangeTransition)
+	return s.update(ctx, bucket, key, versionID, store.Relabel(class, check), store.ChangeTransition)
 }
 
 // update applies fn to a version's metadata, retrying conflicts; kind,
