@@ -195,6 +195,12 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 			}
 			return fmt.Errorf("%w: %s", store.ErrBucketNotEmpty, name)
 		}
+		if err := s.keepRecords(ctx, rec); err != nil {
+			if rerr := s.setClosed(rec, false); rerr != nil {
+				s.log.Warn("rados: reopen bucket", "bucket", name, "err", rerr)
+			}
+			return err
+		}
 		op := newWriteOp()
 		op.omapEqual(rowBucket+name, raw)
 		op.omapRm([]string{rowBucket + name})
@@ -235,6 +241,9 @@ func (s *Store) resumeDelete(ctx context.Context, name string) {
 		return
 	}
 	empty, err := s.shardsEmpty(rec)
+	if err == nil && empty {
+		err = s.keepRecords(ctx, rec)
+	}
 	if err == nil && empty {
 		op := newWriteOp()
 		op.omapEqual(rowBucket+name, raw)
@@ -289,6 +298,48 @@ func (s *Store) shardsEmpty(rec *bucketRecord) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// keepRecords copies the event records still in a deleted bucket's shards
+// (undelivered events of acknowledged changes, subscription drafts not yet
+// moved) into the metadata object, which is always drained, under the same
+// keys. It runs while the shards are closed and before the bucket's record
+// goes, so a crash at any point leaves the records in a drained place; a
+// record also delivered by the shard's holder meanwhile, or copied by a
+// deletion that then fails, is delivered twice (at least once, never lost).
+func (s *Store) keepRecords(ctx context.Context, rec *bucketRecord) error {
+	for n := range rec.Shards {
+		c := newCursor(s.io, shardOID(rec.ID, n), rowRecord, "")
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			set := map[string][]byte{}
+			for len(set) < cursorPage {
+				r, ok, err := c.peek()
+				if err != nil {
+					return err
+				}
+				if !ok {
+					break
+				}
+				c.next()
+				set[rowKV+r.Key[len(rowRecord):]] = r.Value
+			}
+			if len(set) == 0 {
+				break
+			}
+			op := newWriteOp()
+			op.freesSpace()
+			op.omapSet(set)
+			err := op.operate(s.io, metaOID)
+			op.release()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // dropShards removes a deleted bucket's shards with the data their uploads
