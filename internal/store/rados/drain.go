@@ -303,7 +303,9 @@ func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
 // between the two leaves a mark and no record, which costs only polling).
 // The drain loop here is poked to take the shards at once; other
 // gateways take their share at their next pass.
-func (s *Store) markEvented(ctx context.Context, name, oid string) error {
+// freeing is true for a commit that frees space (a delete): its mark is
+// written on a full pool too, as the commit is.
+func (s *Store) markEvented(ctx context.Context, name, oid string, freeing bool) error {
 	id, ok := bucketIDOfShard(oid)
 	if !ok {
 		return nil // the metadata object is always drained
@@ -331,6 +333,9 @@ func (s *Store) markEvented(ctx context.Context, name, oid string) error {
 			return fmt.Errorf("rados: encode: %w", err)
 		}
 		op := newWriteOp()
+		if freeing {
+			op.freesSpace()
+		}
 		op.omapEqual(rowBucket+name, raw)
 		op.omapSet(map[string][]byte{rowBucket + name: wrap(data)})
 		err = op.operate(s.io, metaOID)

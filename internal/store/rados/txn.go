@@ -143,7 +143,7 @@ func (t *txn) commit() error {
 		return err
 	}
 	if t.records && t.bucket != "" {
-		if err := t.s.markEvented(t.ctx, t.bucket, t.oid); err != nil {
+		if err := t.s.markEvented(t.ctx, t.bucket, t.oid, t.op.flags == fullForce); err != nil {
 			return err
 		}
 	}
