@@ -1,34 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/cairn-s3/cairn/internal/syncbuf"
 
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader in
-// different goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // result is one in-process run of the command line.
 type result struct {
@@ -44,7 +25,7 @@ func runCLI(t *testing.T, vars map[string]string, args ...string) result {
 }
 
 func runCLIContext(ctx context.Context, vars map[string]string, args ...string) result {
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(ctx, args, env{
 		stdin:  strings.NewReader(""),
 		stdout: &stdout,

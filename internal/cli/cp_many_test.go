@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -221,7 +223,7 @@ func TestCpStandardStreams(t *testing.T) {
 }
 
 func TestProgressStopsAtTotal(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	p := &progress{w: &buf, total: 100}
 	p.done.Store(150) // a retried part counted twice
 	p.draw()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -17,7 +19,7 @@ import (
 
 // runStdin runs cairn with stdin as its standard input.
 func runStdin(vars map[string]string, stdin io.Reader, args ...string) result {
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(context.Background(), args, env{
 		stdin: stdin, stdout: &stdout, stderr: &stderr,
 		lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },

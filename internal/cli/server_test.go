@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -28,7 +30,7 @@ var (
 func startServer(t *testing.T, vars map[string]string, args ...string) (banner string, stop func() result) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"server", "--address", "127.0.0.1:0", "--console-address", "127.0.0.1:0"}, args...), env{

@@ -14,12 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
 
 // watching is a `cairn watch` running in the background.
 type watching struct {
-	stdout, stderr lockedBuffer
+	stdout, stderr syncbuf.Buffer
 	cancel         context.CancelFunc
 	done           chan int
 }

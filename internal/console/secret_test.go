@@ -1,40 +1,22 @@
 package console_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/cairn-s3/cairn/internal/syncbuf"
 
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // recorder is a RoundTripper that keeps a copy of every response's status
 // line, headers and body.
 type recorder struct {
 	next http.RoundTripper
-	seen lockedBuffer
+	seen syncbuf.Buffer
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -55,7 +37,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 // errors and sign-out, no response header or body and no log line (server
 // log at debug level, access log) contains the secret key.
 func TestSecretNeverLeaves(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := startServer(t, servertest.Options{Logger: logger, AccessLog: logger})
 	const secret = "erin-secret-very-recognisable-0000000001"

@@ -1,7 +1,6 @@
 package lua
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,36 +11,21 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/syncbuf"
 )
 
 // testEngine returns an engine over in-memory scripts whose log is buf.
-func testEngine(t testing.TB, cfg Config) (*Engine, *memScripts, *syncBuffer) {
+func testEngine(t testing.TB, cfg Config) (*Engine, *memScripts, *syncbuf.Buffer) {
 	t.Helper()
 	s := newMemScripts()
-	buf := &syncBuffer{}
+	buf := &syncbuf.Buffer{}
 	cfg.Scripts = s
 	cfg.RefreshInterval = -1 // poll at every execution
 	cfg.Logger = slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := New(cfg)
 	t.Cleanup(func() { _ = e.Close() })
 	return e, s, buf
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func testRequest() *Request {

@@ -1,7 +1,6 @@
 package s3api
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/syncbuf"
 
 	"github.com/cairn-s3/cairn/internal/auth"
 	"github.com/cairn-s3/cairn/internal/lua"
@@ -56,24 +57,7 @@ type scriptServer struct {
 	Engine  *lua.Engine
 	Scripts *memScripts
 	Dir     string // the scripts' io directory
-	Log     *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	Log     *syncbuf.Buffer
 }
 
 // newScriptServer starts a gateway with a Lua engine over in-memory scripts.
@@ -83,7 +67,7 @@ func newScriptServer(t testing.TB, cfg lua.Config) *scriptServer {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	ss := &scriptServer{Scripts: &memScripts{}, Dir: t.TempDir(), Log: &lockedBuffer{}}
+	ss := &scriptServer{Scripts: &memScripts{}, Dir: t.TempDir(), Log: &syncbuf.Buffer{}}
 	cfg.Scripts = ss.Scripts
 	cfg.IODir = ss.Dir
 	if cfg.RefreshInterval == 0 {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -236,7 +238,7 @@ func TestAccessLogKey(t *testing.T) {
 	)
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
-			var access syncBuffer
+			var access syncbuf.Buffer
 			h := slog.Handler(slog.NewTextHandler(&access, nil))
 			if format == "json" {
 				h = slog.NewJSONHandler(&access, nil)

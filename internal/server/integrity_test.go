@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/cairn-s3/cairn/internal/server"
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
@@ -99,7 +101,7 @@ func scrub(t *testing.T, srv *servertest.Running) scrubDoc {
 // blocks still work; each detection is logged (bucket, key, version,
 // block) and counted; scrub lists exactly the damaged objects.
 func TestIntegrityBitRot(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	srv := servertest.Start(t, servertest.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	creds := rootCreds(srv)
 	if resp, body := send(t, creds, newRequest(t, http.MethodPut, srv.URL+"/rot", nil)); resp.StatusCode != 200 {
@@ -289,7 +291,7 @@ func TestIntegrityLegacyStore(t *testing.T) {
 // TestIntegrityBackgroundScrub: the background scrub finds damage in an
 // object nobody reads, logs it and counts it.
 func TestIntegrityBackgroundScrub(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	srv := servertest.Start(t, servertest.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Scrub: server.ScrubConfig{Interval: 20 * time.Millisecond, Rate: 64 << 20}})
 	creds := rootCreds(srv)

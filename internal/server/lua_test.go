@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -115,7 +117,7 @@ func adminGet(t *testing.T, srv *servertest.Running, path string) string {
 func TestLuaRequestLogWritesAccessLog(t *testing.T) {
 	scripts := &luaScripts{}
 	scripts.put("postrequest", `assert(Request.Log() == 0)`)
-	var buf lockedBuf
+	var buf syncbuf.Buffer
 	srv := servertest.Start(t, servertest.Options{Lua: server.LuaConfig{Scripts: scripts},
 		AccessLog: slog.New(slog.NewTextHandler(&buf, nil))})
 	cl := sdkClient(srv)
@@ -125,21 +127,4 @@ func TestLuaRequestLogWritesAccessLog(t *testing.T) {
 	if !strings.Contains(buf.String(), "op=create_bucket bucket=logged key=\"\" status=200 code=\"\" source=lua") {
 		t.Fatalf("access log:\n%s", buf.String())
 	}
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

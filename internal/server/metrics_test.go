@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,8 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/cairn-s3/cairn/internal/syncbuf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -21,24 +21,6 @@ import (
 	"github.com/cairn-s3/cairn/internal/server"
 	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
-
-// syncBuffer is a goroutine-safe bytes.Buffer for logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 func sdkClient(srv *servertest.Running) *s3.Client {
 	return s3.New(s3.Options{
@@ -65,7 +47,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 // listener and on the metrics listener, keys never become series, the
 // "metrics" bucket is reserved, and the access log has one line per request.
 func TestMetricsEndpoint(t *testing.T) {
-	var access syncBuffer
+	var access syncbuf.Buffer
 	srv := servertest.Start(t, servertest.Options{
 		Metrics:   server.MetricsConfig{Address: "127.0.0.1:0"},
 		AccessLog: slog.New(slog.NewJSONHandler(&access, nil)),

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -148,7 +150,7 @@ scrape_configs:
 	pctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(pctx, bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		cancel()

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-s3/cairn/internal/syncbuf"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
@@ -20,7 +22,7 @@ import (
 // answers 501 NotImplemented and logs nothing at ERROR level (nothing failed
 // in the gateway); an anonymous probe is refused before it learns that.
 func TestUnsupportedIsNotAnError(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	srv := servertest.Start(t, servertest.Options{
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
