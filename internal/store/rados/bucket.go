@@ -107,21 +107,30 @@ func (s *Store) GetBucket(ctx context.Context, name string) (store.Bucket, error
 // ListBuckets returns every bucket, sorted by name.
 func (s *Store) ListBuckets(ctx context.Context) ([]store.Bucket, error) {
 	var out []store.Bucket
+	err := s.eachBucket(ctx, func(rec *bucketRecord) { out = append(out, rec.Bucket) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachBucket calls fn with every bucket record, in name order.
+func (s *Store) eachBucket(ctx context.Context, fn func(*bucketRecord)) error {
 	c := newCursor(s.io, metaOID, rowBucket, "")
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		r, ok, err := c.peek()
 		if err != nil || !ok {
-			return out, err
+			return err
 		}
 		c.next()
 		rec, err := decodeBucket(r.Value)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, rec.Bucket)
+		fn(rec)
 	}
 }
 

@@ -267,34 +267,23 @@ func (s *Store) stopDrain(oid string, h *held) {
 	<-h.done
 }
 
-// drainUnits maps every shard to drain to its bucket's shard count.
+// drainUnits maps every shard to drain (those of Evented buckets, and the
+// metadata object) to its bucket's shard count.
 func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{metaOID: 1}
-	c := newCursor(s.io, metaOID, rowBucket, "")
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		r, ok, err := c.peek()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return out, nil
-		}
-		c.next()
-		rec, err := decodeBucket(r.Value)
-		if err != nil {
-			return nil, err
-		}
+	err := s.eachBucket(ctx, func(rec *bucketRecord) {
 		if !rec.Evented {
-			continue
+			return
 		}
 		s.evented.Store(rec.ID, true)
 		for n := range rec.Shards {
 			out[shardOID(rec.ID, n)] = rec.Shards
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // markEvented marks the bucket of shard oid Evented, if it is not yet,

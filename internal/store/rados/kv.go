@@ -115,24 +115,15 @@ func (s *Store) recordShards(ctx context.Context, prefix string) ([]string, erro
 // shardOIDs lists every index shard of every bucket.
 func (s *Store) shardOIDs(ctx context.Context) ([]string, error) {
 	var out []string
-	c := newCursor(s.io, metaOID, rowBucket, "")
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		r, ok, err := c.peek()
-		if err != nil || !ok {
-			return out, err
-		}
-		c.next()
-		rec, err := decodeBucket(r.Value)
-		if err != nil {
-			return nil, err
-		}
+	err := s.eachBucket(ctx, func(rec *bucketRecord) {
 		for n := range rec.Shards {
 			out = append(out, shardOID(rec.ID, n))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func (k kvStore) Get(ctx context.Context, key []byte) ([]byte, error) {
