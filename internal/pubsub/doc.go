@@ -45,6 +45,9 @@
 //     write drafts that the holder of each index shard moves into the logs
 //     under a guard on the log's high position (shared.go): positions are
 //     allocated and visible at once, so readers on any gateway never skip.
+//     Each pass reads its drafts in one atomic page from the shard's head,
+//     so an object's events enter a log in its commits' order even when
+//     its commits come through different gateways.
 //   - Memory is bounded: pulls, expiry and startup page through the KV; per
 //     log only counters and the unsettled positions (at most the commits in
 //     flight) are kept.

@@ -1,7 +1,6 @@
 package pubsub
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -109,38 +108,58 @@ func (l *Log) appendDraft(w sharedWriter, d *draft) error {
 // movePage bounds the drafts one pass of MoveShard reads.
 const movePage = 512
 
+// pageScanner is a shard's kv.Store that reads a page of keys in one
+// atomic read (queue.PageScanner has the same method; RADOS: one omap
+// read). A pass must see its drafts at one instant: drafts sort by log,
+// then commit sequence, so an atomic page from the head that holds a
+// draft holds every earlier pending draft of the same object too. A read
+// in several pages is no such view: an object's early commit landing
+// behind the first page and its later one landing before the next would
+// be moved in the wrong order.
+type pageScanner interface {
+	ScanPage(ctx context.Context, prefix, after []byte, max int) ([]kv.Pair, error)
+}
+
 // MoveShard moves the drafts of one shard (its holder's kv.Store, whose
-// writes fail once the lease is lost) into their logs, oldest first; the
-// shard's drainer calls it when woken and periodically.
+// writes fail once the lease is lost, and a pageScanner) into their logs,
+// oldest first; the shard's drainer calls it when woken and periodically.
 func (s *Service) MoveShard(ctx context.Context, shard kv.Store) error {
+	ps, ok := shard.(pageScanner)
+	if !ok {
+		return fmt.Errorf("pubsub: move: the shard's store (%T) cannot read a page atomically", shard)
+	}
 	for range 64 {
-		var keys [][]byte
-		var drafts []*draft
-		for p, err := range shard.Scan(ctx, []byte(draftRoot), nil) {
-			if err != nil {
-				return fmt.Errorf("pubsub: move: %w", err)
-			}
-			d := &draft{}
-			if err := json.Unmarshal(p.Value, d); err != nil || d.Log == "" {
-				s.logger.Error("pubsub: corrupt event draft removed", "key", string(p.Key))
-				d = nil
-			}
-			keys, drafts = append(keys, bytes.Clone(p.Key)), append(drafts, d)
-			if len(keys) == movePage {
-				break
-			}
+		page, err := ps.ScanPage(ctx, []byte(draftRoot), nil, movePage)
+		if err != nil {
+			return fmt.Errorf("pubsub: move: %w", err)
 		}
-		if len(keys) == 0 {
+		if len(page) == 0 {
 			return nil
 		}
+		keys, drafts := s.decodeDrafts(page)
 		if err := s.moveDrafts(ctx, shard, keys, drafts); err != nil {
 			return err
 		}
-		if len(keys) < movePage {
+		if len(page) < movePage {
 			return nil
 		}
 	}
 	return nil
+}
+
+// decodeDrafts returns the keys and drafts of page; a corrupt draft is nil
+// (moveDrafts removes it).
+func (s *Service) decodeDrafts(page []kv.Pair) ([][]byte, []*draft) {
+	keys, drafts := make([][]byte, len(page)), make([]*draft, len(page))
+	for i, p := range page {
+		d := &draft{}
+		if err := json.Unmarshal(p.Value, d); err != nil || d.Log == "" {
+			s.logger.Error("pubsub: corrupt event draft removed", "key", string(p.Key))
+			d = nil
+		}
+		keys[i], drafts[i] = p.Key, d
+	}
+	return keys, drafts
 }
 
 // moveDrafts moves drafts (keys sort them by log, then commit order) log by

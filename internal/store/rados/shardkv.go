@@ -63,8 +63,8 @@ func (k shardKV) Scan(ctx context.Context, prefix, start []byte) iter.Seq2[kv.Pa
 	}
 }
 
-// ScanPage implements queue.PageScanner: one omap read is one atomic view
-// of the shard.
+// ScanPage implements queue.PageScanner (and the page reads of pubsub's
+// MoveShard): one omap read is one atomic view of the shard.
 func (k shardKV) ScanPage(ctx context.Context, prefix, after []byte, max int) ([]kv.Pair, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
