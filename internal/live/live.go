@@ -84,13 +84,19 @@ type Relay interface {
 	// Wanted reports whether a listener on another gateway watches
 	// bucket. It is asked on every change, so it must be a lookup.
 	Wanted(bucket string) bool
-	// Send hands a change's record to those gateways without blocking.
+	// WantsAccess reports whether a listener on another gateway asked for
+	// bucket's s3:ObjectAccessed events. It is asked on every served
+	// read, so it must be a lookup.
+	WantsAccess(bucket string) bool
+	// Send hands a change's or a read's record to those gateways without
+	// blocking, in the order of the calls.
 	Send(bucket string, ev notify.EventType, key string, record []byte)
-	// Sync makes the other gateways send bucket's changes here, or stop,
-	// as Listening(bucket) says now. It is called after every Subscribe
+	// Sync makes the other gateways send bucket's changes here (and its
+	// reads, if ListeningAccess), or stop, as Listening(bucket) and
+	// ListeningAccess(bucket) say now. It is called after every Subscribe
 	// (before the stream starts: it may block for a round trip to the
-	// cluster, and must be cheap when nothing changes) and after the last
-	// listener of a bucket left.
+	// cluster, and must be cheap when nothing changes) and after a
+	// listener left that was its bucket's last or asked for reads.
 	Sync(bucket string)
 }
 
@@ -205,8 +211,10 @@ func (h *Hub) add(l *Listener) error {
 
 // remove unregisters a listener.
 func (h *Hub) remove(l *Listener) {
-	if h.drop(l) && h.relay != nil {
-		h.relay.Sync(l.bucket)
+	if h.drop(l) || l.mask&notify.ObjectAccessed != 0 {
+		if h.relay != nil {
+			h.relay.Sync(l.bucket)
+		}
 	}
 }
 
@@ -271,9 +279,14 @@ func (h *Hub) arrange(ctx context.Context, c store.Change, w store.RecordWriter)
 // here and, through the relay, on other gateways.
 func (h *Hub) publish(c store.Change, ev notify.EventType, user, reqID string) {
 	body := h.fanOut(c, ev, user, reqID)
-	if h.relay == nil || !h.relay.Wanted(c.Bucket.Name) {
-		return
+	if h.relay != nil && h.relay.Wanted(c.Bucket.Name) {
+		h.relayOut(c, ev, user, reqID, body)
 	}
+}
+
+// relayOut sends the event of c to the other gateways, building its record
+// unless fanOut did.
+func (h *Hub) relayOut(c store.Change, ev notify.EventType, user, reqID string, body []byte) {
 	if body == nil {
 		var err error
 		if body, err = notify.BuildRecord(h.recordInput(c, ev, user, reqID)); err != nil {
@@ -284,10 +297,16 @@ func (h *Hub) publish(c store.Change, ev notify.EventType, user, reqID string) {
 	h.relay.Send(c.Bucket.Name, ev, c.Object.Key, body)
 }
 
-// WantsAccess reports whether a listener of bucket asked for
-// s3:ObjectAccessed events, so that a read looks up what Accessed needs
-// only then.
+// WantsAccess reports whether a listener of bucket, here or on another
+// gateway, asked for s3:ObjectAccessed events, so that a read looks up what
+// Accessed needs only then.
 func (h *Hub) WantsAccess(bucket string) bool {
+	return h.ListeningAccess(bucket) || (h.relay != nil && h.relay.WantsAccess(bucket))
+}
+
+// ListeningAccess reports whether a listener of bucket on this hub asked
+// for s3:ObjectAccessed events.
+func (h *Hub) ListeningAccess(bucket string) bool {
 	m := h.snap.Load()
 	if m == nil {
 		return false
@@ -301,14 +320,20 @@ func (h *Hub) WantsAccess(bucket string) bool {
 }
 
 // Accessed publishes a read of an object (ev is ObjectAccessedGet or
-// ObjectAccessedHead) to the bucket's matching listeners. A read commits
-// nothing: the caller reports it once it has been served.
+// ObjectAccessedHead) to the bucket's matching listeners, here and on the
+// other gateways that asked for reads (after the changes already sent
+// there). A read commits nothing: the caller reports it once it has been
+// served.
 func (h *Hub) Accessed(ctx context.Context, ev notify.EventType, b store.Bucket, obj store.ObjectInfo) {
 	var user, reqID string
 	if info := reqctx.From(ctx); info != nil {
 		user, reqID = info.UserID, info.RequestID
 	}
-	h.fanOut(store.Change{Bucket: b, Object: obj, Time: h.cfg.Now()}, ev, user, reqID)
+	c := store.Change{Bucket: b, Object: obj, Time: h.cfg.Now()}
+	body := h.fanOut(c, ev, user, reqID)
+	if h.relay != nil && h.relay.WantsAccess(b.Name) {
+		h.relayOut(c, ev, user, reqID, body)
+	}
 }
 
 // fanOut sends the event of c to the bucket's matching listeners. The

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -118,12 +119,17 @@ func TestTwoGatewaysLiveEvents(t *testing.T) {
 	}
 }
 
-// openEvents opens GET /{bucket}?events on gw as root and returns its
-// events as "EventName key" strings, without the "s3:" prefix; the
-// channel closes when the stream ends.
-func openEvents(t *testing.T, ctx context.Context, gw *servertest.Running, bucket string) <-chan string {
+// openEvents opens GET /{bucket}?events on gw as root, asking for the
+// given event names (none: every change), and returns its events as
+// "EventName key" strings, without the "s3:" prefix; the channel closes
+// when the stream ends.
+func openEvents(t *testing.T, ctx context.Context, gw *servertest.Running, bucket string, names ...string) <-chan string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, gw.URL+"/"+bucket+"?events", nil)
+	q := url.Values{"events": names}.Encode()
+	if q == "" {
+		q = "events"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, gw.URL+"/"+bucket+"?"+q, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,10 +10,13 @@ import (
 	"github.com/ceph/go-ceph/rados"
 )
 
-// Registry notifications carry one row change: '+' or '-', then the row.
+// Registry notifications carry one row change, a mark then the row: the
+// row was added or updated (its gateway does not want reads, or does), or
+// removed.
 const (
-	rowAdded   = '+'
-	rowRemoved = '-'
+	rowAdded      = '+'
+	rowAddedReads = '*'
+	rowRemoved    = '-'
 )
 
 // reload replaces the in-memory registry with the registry object's rows.
@@ -23,7 +26,7 @@ func (r *liveRelay) reload() error {
 		return fmt.Errorf("rados: read %s: %w", liveRegistryOID, err)
 	}
 	rows := map[string]map[liveRow]bool{}
-	for k := range all {
+	for k, v := range all {
 		row, ok := parseLiveRow(k)
 		if !ok || row.gid == r.gid {
 			continue
@@ -31,7 +34,7 @@ func (r *liveRelay) reload() error {
 		if rows[row.bucket] == nil {
 			rows[row.bucket] = map[liveRow]bool{}
 		}
-		rows[row.bucket][row] = true
+		rows[row.bucket][row] = string(v) == liveReadsMark
 	}
 	r.regMu.Lock()
 	r.rows = rows
@@ -53,12 +56,12 @@ func (r *liveRelay) apply(data []byte) {
 	defer r.regMu.Unlock()
 	set := r.rows[row.bucket]
 	switch data[0] {
-	case rowAdded:
+	case rowAdded, rowAddedReads:
 		if set == nil {
 			set = map[liveRow]bool{}
 			r.rows[row.bucket] = set
 		}
-		set[row] = true
+		set[row] = data[0] == rowAddedReads
 	case rowRemoved:
 		delete(set, row)
 		if len(set) == 0 {
@@ -68,33 +71,35 @@ func (r *liveRelay) apply(data []byte) {
 	r.publish()
 }
 
-// publish replaces the lock-free copy of rows. Called under regMu.
+// publish replaces the lock-free view of rows. Called under regMu.
 func (r *liveRelay) publish() {
-	m := make(map[string]map[liveRow]bool, len(r.rows))
+	v := &liveView{rows: make(map[string]map[liveRow]bool, len(r.rows)), reads: map[string]bool{}}
 	for b, set := range r.rows {
-		m[b] = maps.Clone(set)
+		v.rows[b] = maps.Clone(set)
+		for _, reads := range set {
+			v.reads[b] = v.reads[b] || reads
+		}
 	}
-	r.remote.Store(&m)
+	r.remote.Store(v)
 }
 
-// register writes (or removes) a row and announces it to every gateway,
-// waiting (bounded) until they recorded it.
-func (r *liveRelay) register(row liveRow, add bool) error {
-	op := rowRemoved
+// register writes (or updates, or removes: op) a row and announces it to
+// every gateway, waiting (bounded) until they recorded it.
+func (r *liveRelay) register(row liveRow, op byte) error {
 	err := forceOp(r.io, liveRegistryOID, func(w *rados.WriteOp) {
-		if add {
+		switch op {
+		case rowAdded:
 			w.SetOmap(map[string][]byte{row.key(): nil})
-		} else {
+		case rowAddedReads:
+			w.SetOmap(map[string][]byte{row.key(): []byte(liveReadsMark)})
+		default:
 			w.RmOmapKeys([]string{row.key()})
 		}
 	})
-	if add {
-		op = rowAdded
-	}
 	if err != nil {
 		return fmt.Errorf("rados: update %s: %w", liveRegistryOID, err)
 	}
-	_, timeouts, err := r.io.NotifyWithTimeout(liveRegistryOID, append([]byte{byte(op)}, row.key()...), liveNotifyTimeout)
+	_, timeouts, err := r.io.NotifyWithTimeout(liveRegistryOID, append([]byte{op}, row.key()...), liveNotifyTimeout)
 	if err != nil || len(timeouts) > 0 {
 		// A stalled gateway reloads the registry when its watch comes back.
 		r.log.Warn("not every gateway acknowledged a live watch change", "err", err, "unacknowledged", len(timeouts))

@@ -21,15 +21,17 @@ import (
 //
 //   - A gateway with listeners of bucket B watches object liveBucketOID(B)
 //     and registers that watch as an omap row of liveRegistryOID
-//     ("B\n<instance id>\n<watch cookie>"), announcing the row by a notify
-//     on the registry, which every gateway watches.
+//     ("B\n<instance id>\n<watch cookie>", valued liveReadsMark while a
+//     listener there asked for s3:ObjectAccessed events), announcing the
+//     row by a notify on the registry, which every gateway watches.
 //   - Each gateway keeps the registry in memory, so a change to a bucket
-//     nobody else watches costs one map lookup and nothing on the cluster.
-//   - Changes to a watched bucket are queued (bounded: overflow is counted
-//     and reported to the listeners as a gap) and sent by one goroutine, in
-//     commit order, in batches of at most liveBatchBytes per notify on
-//     liveBucketOID(B); the watching gateways fan them out to their
-//     listeners.
+//     nobody else watches costs one map lookup and nothing on the cluster,
+//     and so does a read of a bucket nobody else watches for reads.
+//   - Changes to a watched bucket (and reads of a bucket watched for reads)
+//     are queued (bounded: overflow is counted and reported to the
+//     listeners as a gap) and sent by one goroutine, in commit order, in
+//     batches of at most liveBatchBytes per notify on liveBucketOID(B); the
+//     watching gateways fan them out to their listeners.
 //   - A row whose watch no longer exists (its gateway died) is removed by
 //     the first sender whose notify it did not reach.
 const (
@@ -39,6 +41,9 @@ const (
 	liveBatchBytes    = 64 << 10
 	liveBatchCount    = 256
 	liveNotifyTimeout = time.Second
+	// liveReadsMark is the value of a registry row whose gateway has
+	// listeners of reads (the others' is empty).
+	liveReadsMark = "reads"
 )
 
 func liveBucketOID(bucket string) string { return liveBucketPrefix + bucket }
@@ -79,8 +84,8 @@ type liveRelay struct {
 	hub atomic.Pointer[live.Hub]
 
 	regMu  sync.Mutex
-	rows   map[string]map[liveRow]bool                 // other gateways' rows by bucket, under regMu
-	remote atomic.Pointer[map[string]map[liveRow]bool] // a copy of rows, replaced on change
+	rows   map[string]map[liveRow]bool // other gateways' rows by bucket (true: wants reads), under regMu
+	remote atomic.Pointer[liveView]    // made from rows, replaced on change
 
 	syncMu   sync.Mutex
 	watching map[string]*bucketWatch // under syncMu
@@ -122,10 +127,22 @@ func newLiveRelay(io *rados.IOContext, gid uint64, log *slog.Logger) (*liveRelay
 // Attach sets the hub relayed changes are delivered to.
 func (r *liveRelay) Attach(h *live.Hub) { r.hub.Store(h) }
 
+// liveView is the registry as the senders read it, without a lock.
+type liveView struct {
+	rows  map[string]map[liveRow]bool // as liveRelay.rows
+	reads map[string]bool             // the buckets some row of which wants reads
+}
+
 // Wanted implements live.Relay.
 func (r *liveRelay) Wanted(bucket string) bool {
-	m := r.remote.Load()
-	return m != nil && len((*m)[bucket]) > 0
+	v := r.remote.Load()
+	return v != nil && len(v.rows[bucket]) > 0
+}
+
+// WantsAccess implements live.Relay.
+func (r *liveRelay) WantsAccess(bucket string) bool {
+	v := r.remote.Load()
+	return v != nil && v.reads[bucket]
 }
 
 // Send implements live.Relay: it queues the event, or counts it lost.
@@ -155,12 +172,12 @@ func (r *liveRelay) addDrops(bucket string, n int64) {
 
 // remoteRows returns the other gateways' rows of bucket.
 func (r *liveRelay) remoteRows(bucket string) []liveRow {
-	m := r.remote.Load()
-	if m == nil {
+	v := r.remote.Load()
+	if v == nil {
 		return nil
 	}
-	rows := make([]liveRow, 0, len((*m)[bucket]))
-	for row := range (*m)[bucket] {
+	rows := make([]liveRow, 0, len(v.rows[bucket]))
+	for row := range v.rows[bucket] {
 		rows = append(rows, row)
 	}
 	return rows

@@ -104,7 +104,7 @@ func (r *liveRelay) notifyBatch(bucket string, batch []liveEvent) {
 // so a live watch always answers.
 func (r *liveRelay) forgetStale(row liveRow) {
 	r.log.Info("live relay: removing the watch of a gone gateway", "bucket", row.bucket, "gateway", row.gid)
-	if err := r.register(row, false); err != nil {
+	if err := r.register(row, rowRemoved); err != nil {
 		r.log.Warn("live relay: remove a stale watch", "bucket", row.bucket, "err", err)
 		return
 	}

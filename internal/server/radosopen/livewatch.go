@@ -11,14 +11,16 @@ import (
 
 // bucketWatch is this gateway's watch of one bucket's live object.
 type bucketWatch struct {
-	w    *rados.Watcher
-	row  liveRow
-	quit chan struct{}
-	done chan struct{}
+	w     *rados.Watcher
+	row   liveRow
+	reads bool // the row says this gateway wants the bucket's reads
+	quit  chan struct{}
+	done  chan struct{}
 }
 
 // Sync implements live.Relay: it watches bucket while the hub has
-// listeners of it and stops once it has none.
+// listeners of it and stops once it has none; its registration asks for
+// reads while some listener does.
 func (r *liveRelay) Sync(bucket string) {
 	h := r.hub.Load()
 	if h == nil {
@@ -29,20 +31,36 @@ func (r *liveRelay) Sync(bucket string) {
 	if r.closed {
 		return
 	}
-	want, bw := h.Listening(bucket), r.watching[bucket]
+	want, reads, bw := h.Listening(bucket), h.ListeningAccess(bucket), r.watching[bucket]
 	switch {
 	case want && bw == nil:
-		if err := r.watch(bucket); err != nil {
+		if err := r.watch(bucket, reads); err != nil {
 			// The listener still gets this gateway's changes.
 			r.log.Warn("cannot receive other gateways' live events", "bucket", bucket, "err", err)
 		}
 	case !want && bw != nil:
 		r.unwatch(bucket, bw)
+	case want && bw.reads != reads:
+		if err := r.register(bw.row, rowOp(reads)); err != nil {
+			// The listener still gets this gateway's reads.
+			r.log.Warn("cannot change what other gateways send of the live events", "bucket", bucket, "err", err)
+			return
+		}
+		bw.reads = reads
 	}
 }
 
-// watch starts receiving bucket's events. Under syncMu.
-func (r *liveRelay) watch(bucket string) error {
+// rowOp is the registration of a watch that wants reads or not.
+func rowOp(reads bool) byte {
+	if reads {
+		return rowAddedReads
+	}
+	return rowAdded
+}
+
+// watch starts receiving bucket's events, and its reads too if reads.
+// Under syncMu.
+func (r *liveRelay) watch(bucket string, reads bool) error {
 	oid := liveBucketOID(bucket)
 	if err := forceOp(r.io, oid, func(op *rados.WriteOp) { op.Create(rados.CreateIdempotent) }); err != nil {
 		return fmt.Errorf("rados: create %s: %w", oid, err)
@@ -53,9 +71,9 @@ func (r *liveRelay) watch(bucket string) error {
 	}
 	// The row is written once the watch exists, so a notify sent by
 	// anyone who read the row reaches the watch (see forgetStale).
-	bw := &bucketWatch{w: w, row: liveRow{bucket: bucket, gid: r.gid, cookie: uint64(w.ID())},
+	bw := &bucketWatch{w: w, row: liveRow{bucket: bucket, gid: r.gid, cookie: uint64(w.ID())}, reads: reads,
 		quit: make(chan struct{}), done: make(chan struct{})}
-	if err := r.register(bw.row, true); err != nil {
+	if err := r.register(bw.row, rowOp(reads)); err != nil {
 		_ = w.Delete()
 		return err
 	}
@@ -68,7 +86,7 @@ func (r *liveRelay) watch(bucket string) error {
 // unwatch stops receiving bucket's events. Under syncMu.
 func (r *liveRelay) unwatch(bucket string, bw *bucketWatch) {
 	delete(r.watching, bucket)
-	if err := r.register(bw.row, false); err != nil {
+	if err := r.register(bw.row, rowRemoved); err != nil {
 		r.log.Warn("cannot unregister a live watch", "bucket", bucket, "err", err)
 	}
 	close(bw.quit)
