@@ -219,3 +219,74 @@ func TestSharedPullReportsGapOfRetentionDuringScan(t *testing.T) {
 		t.Fatalf("B pulled %d events after %s while A expired them (err %v), want ErrGap", len(page.Events), p.old[0].ID, err)
 	}
 }
+
+// racingKV is a kv.Store whose next write (Apply or CompareAndApply)
+// first runs race, once it is set: another gateway writes between this
+// one's reads and its write.
+type racingKV struct {
+	kv.Store
+	mu   sync.Mutex
+	race func()
+}
+
+func (s *racingKV) runRace() {
+	s.mu.Lock()
+	race := s.race
+	s.race = nil
+	s.mu.Unlock()
+	if race != nil {
+		race()
+	}
+}
+
+func (s *racingKV) Apply(ctx context.Context, b *kv.Batch) error {
+	s.runRace()
+	return s.Store.Apply(ctx, b)
+}
+
+func (s *racingKV) CompareAndApply(ctx context.Context, key, old []byte, b *kv.Batch) (bool, error) {
+	s.runRace()
+	return s.Store.(compareApplier).CompareAndApply(ctx, key, old, b)
+}
+
+// Retention through B, whose clock is behind A's, reads the meta record,
+// then A's retention removes more and raises it: B's write must not lower
+// it back to what B removed.
+func TestSharedExpireKeepsOtherGatewaysHigherExpired(t *testing.T) {
+	ctx := t.Context()
+	p := newRetentionPair(t, 3)
+	first, err := ParseMarker(p.old[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseMarker(p.old[len(p.old)-1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	behind := func() time.Time { return posTime(first + 1).Add(p.opts.Retention) } // B expires old[0] only
+	race := &racingKV{Store: p.b.st.KV()}
+	b, err := New(race, p.opts.Retention, behind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.shared = true
+	race.mu.Lock()
+	race.race = func() { p.expireThroughA(t) }
+	race.mu.Unlock()
+	if _, err := b.Expire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	race.mu.Lock()
+	raced := race.race == nil
+	race.mu.Unlock()
+	if !raced {
+		t.Fatal("B's retention wrote nothing")
+	}
+	raw, err := p.b.st.KV().Get(ctx, metaKey(p.log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := decodeMeta(raw); err != nil || m.Expired != want {
+		t.Fatalf("meta after both retentions: %+v, %v; want Expired %d (A's)", m, err, want)
+	}
+}
