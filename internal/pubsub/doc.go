@@ -12,6 +12,8 @@
 //	psub/<log>/m                              meta: the highest position
 //	                                          allocated and the highest one
 //	                                          retention removed
+//	psub/<log>/h                              shared logs: the highest
+//	                                          position moved in (shared.go)
 //	pssub/<owner>/<name>                      a subscription (JSON)
 //	pstopic/<tenant>/<topic>/<owner>/<name>   a copy, found by topic
 //
@@ -38,7 +40,9 @@
 //   - An event leaves its log only by Ack (a synced batch) or by retention;
 //     a reader whose marker is before an expired event gets ErrGap, never a
 //     silent skip (the meta record keeps the highest expired position, so
-//     this survives restarts).
+//     this survives restarts). On a shared store the gateway that pulls
+//     reads that record after its scan, and retention only raises it under
+//     a guard, so any gateway's retention counts (shared_meta.go).
 //   - A pull with a visibility timeout hides returned events for that long
 //     and counts their deliveries durably; Nack shows them again at once.
 //   - On a store several gateways share (Options.Shared, RADOS), commits

@@ -249,10 +249,47 @@ func (l *Log) Pull(ctx context.Context, sub string, o PullOptions) (Page, error)
 	s := l.lookup(sub)
 	s.op.Lock()
 	defer s.op.Unlock()
-	if after > 0 && s.expired > after {
-		return Page{}, fmt.Errorf("%w: the reader is at %s, retention removed events up to %s",
-			ErrGap, posTime(after).Format(time.RFC3339Nano), posTime(s.expired).Format(time.RFC3339Nano))
+	if err := gapError(after, s.expired); err != nil {
+		return Page{}, err
 	}
+	page, b, err := l.scanVisible(ctx, sub, s, after, limit, o.Visibility)
+	if err != nil {
+		return Page{}, err
+	}
+	if l.shared {
+		// Another gateway's retention may have removed events after the
+		// marker, even while the scan ran: its meta record, read after
+		// the scan, tells (shared_meta.go).
+		expired, err := l.expiredShared(ctx, sub, s)
+		if err != nil {
+			return Page{}, fmt.Errorf("pubsub: pull: %w", err)
+		}
+		if err := gapError(after, expired); err != nil {
+			return Page{}, err
+		}
+	}
+	if len(b.Ops) > 0 {
+		if err := l.kv.Apply(ctx, b); err != nil {
+			return Page{}, fmt.Errorf("pubsub: pull: %w", err)
+		}
+	}
+	return page, nil
+}
+
+// gapError is ErrGap if retention removed events (up to expired) after a
+// reader's position after (0: the reader starts at the oldest event).
+func gapError(after, expired uint64) error {
+	if after > 0 && expired > after {
+		return fmt.Errorf("%w: the reader is at %s, retention removed events up to %s",
+			ErrGap, posTime(after).Format(time.RFC3339Nano), posTime(expired).Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// scanVisible returns up to limit visible events of log sub after position
+// after, and the batch that hides them for visibility (if positive); s.op
+// must be held.
+func (l *Log) scanVisible(ctx context.Context, sub string, s *logState, after uint64, limit int, visibility time.Duration) (Page, *kv.Batch, error) {
 	l.mu.Lock()
 	settled := s.settled()
 	l.mu.Unlock()
@@ -261,42 +298,37 @@ func (l *Log) Pull(ctx context.Context, sub string, o PullOptions) (Page, error)
 	}
 	now := l.now()
 	var page Page
-	var b kv.Batch
+	b := &kv.Batch{}
 	for p, err := range l.kv.Scan(ctx, eventPrefix(sub), eventKey(sub, after+1)) {
 		if err != nil {
-			return Page{}, fmt.Errorf("pubsub: pull: %w", err)
+			return Page{}, nil, fmt.Errorf("pubsub: pull: %w", err)
 		}
 		pos, err := keyPos(p.Key)
 		if err != nil {
-			return Page{}, err
+			return Page{}, nil, err
 		}
 		if pos > settled {
 			break
 		}
 		rec, err := decodeRecord(p.Value)
 		if err != nil {
-			return Page{}, fmt.Errorf("pubsub: pull %q: %w", p.Key, err)
+			return Page{}, nil, fmt.Errorf("pubsub: pull %q: %w", p.Key, err)
 		}
-		if o.Visibility > 0 && rec.InvisibleUntil.After(now) {
+		if visibility > 0 && rec.InvisibleUntil.After(now) {
 			continue
 		}
 		if len(page.Events) == limit {
 			page.Truncated = true
 			break
 		}
-		if o.Visibility > 0 {
+		if visibility > 0 {
 			rec.Deliveries++
-			rec.InvisibleUntil = now.Add(o.Visibility)
+			rec.InvisibleUntil = now.Add(visibility)
 			b.Put(bytes.Clone(p.Key), rec.encode())
 		}
 		page.Events = append(page.Events, Event{ID: rec.ID, Body: rec.Body, Time: rec.Time, Deliveries: rec.Deliveries})
 	}
-	if len(b.Ops) > 0 {
-		if err := l.kv.Apply(ctx, &b); err != nil {
-			return Page{}, fmt.Errorf("pubsub: pull: %w", err)
-		}
-	}
-	return page, nil
+	return page, b, nil
 }
 
 // find returns the key and record of event id in log sub; ok is false if
@@ -343,7 +375,13 @@ func (l *Log) Ack(ctx context.Context, sub string, ids ...string) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	b.Put(metaKey(sub), l.meta(s))
+	if !l.shared {
+		// The high position must outlive the last event's removal. A
+		// shared log keeps it in its "h" key instead, and its meta record
+		// is raised by retention only, under a guard (shared_meta.go): a
+		// write from this gateway's state could lower another's Expired.
+		b.Put(metaKey(sub), l.meta(s))
+	}
 	if err := l.kv.Apply(ctx, &b); err != nil {
 		return 0, fmt.Errorf("pubsub: ack: %w", err)
 	}
@@ -428,7 +466,7 @@ func (l *Log) expire(ctx context.Context, sub string, cutoff uint64) (int, error
 	s := l.lookup(sub)
 	s.op.Lock()
 	defer s.op.Unlock()
-	total := 0
+	total, conflicts := 0, 0
 	for {
 		var b kv.Batch
 		var top uint64
@@ -451,16 +489,36 @@ func (l *Log) expire(ctx context.Context, sub string, cutoff uint64) (int, error
 		if n == 0 {
 			return total, nil
 		}
-		prev := s.expired
-		s.expired = max(s.expired, top)
-		b.Put(metaKey(sub), l.meta(s))
-		if err := l.kv.Apply(ctx, &b); err != nil {
-			s.expired = prev
-			return total, fmt.Errorf("pubsub: expire: %w", err)
+		done, err := l.commitExpiry(ctx, sub, s, &b, top)
+		if err != nil {
+			return total, err
+		}
+		if !done { // another gateway's retention wrote the meta record: scan again
+			if conflicts++; conflicts == maxMoveAttempts {
+				return total, fmt.Errorf("pubsub: expire %q: the meta record kept changing", sub)
+			}
+			continue
 		}
 		s.depth.Add(-int64(n))
 		total += n
 	}
+}
+
+// commitExpiry applies b, which removes events of log sub up to top, with
+// the meta record raised to top; false if another gateway's retention
+// changed the meta record meanwhile (shared mode only).
+func (l *Log) commitExpiry(ctx context.Context, sub string, s *logState, b *kv.Batch, top uint64) (bool, error) {
+	if l.shared {
+		return l.commitExpiryShared(ctx, sub, s, b, top)
+	}
+	prev := s.expired
+	s.expired = max(s.expired, top)
+	b.Put(metaKey(sub), l.meta(s))
+	if err := l.kv.Apply(ctx, b); err != nil {
+		s.expired = prev
+		return false, fmt.Errorf("pubsub: expire: %w", err)
+	}
+	return true, nil
 }
 
 // Stats returns the state of log sub.
@@ -468,6 +526,11 @@ func (l *Log) Stats(ctx context.Context, sub string) Stats {
 	s := l.lookup(sub)
 	s.op.Lock()
 	st := Stats{Depth: s.depth.Load()}
+	if l.shared {
+		// Another gateway's retention counts too; on a failed read Stats
+		// (which reports no error) shows what this gateway knows.
+		_, _ = l.expiredShared(ctx, sub, s)
+	}
 	if s.expired > 0 {
 		st.Expired = posTime(s.expired)
 	}

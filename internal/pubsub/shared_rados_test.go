@@ -29,6 +29,13 @@ type sharedGateway struct {
 // separate process would.
 func openSharedGateway(t *testing.T, pool string) *sharedGateway {
 	t.Helper()
+	return openSharedGatewayWith(t, pool, Options{})
+}
+
+// openSharedGatewayWith is openSharedGateway with the service's options
+// (Shared is set).
+func openSharedGatewayWith(t *testing.T, pool string, opts Options) *sharedGateway {
+	t.Helper()
 	g := &sharedGateway{}
 	hook := func(ctx context.Context, c store.Change, w store.RecordWriter) error { return g.svc.Hook(ctx, c, w) }
 	st, err := rados.Open(t.Context(), rados.Options{Conn: radostest.Conn(t), Pool: pool, Shards: 1, Hook: hook})
@@ -37,7 +44,8 @@ func openSharedGateway(t *testing.T, pool string) *sharedGateway {
 	}
 	t.Cleanup(func() { st.Close() })
 	g.st = st
-	if g.svc, err = NewService(st.KV(), nil, Options{Shared: true}); err != nil {
+	opts.Shared = true
+	if g.svc, err = NewService(st.KV(), nil, opts); err != nil {
 		t.Fatal(err)
 	}
 	return g
