@@ -56,7 +56,7 @@ type uploadState struct {
 // upload reads an upload's record from its key's shard: an upload id used
 // with another key or bucket is not found there.
 func (s *Store) upload(bucket, key, uploadID string) (*uploadState, error) {
-	rec, _, err := s.readBucket(bucket)
+	rec, err := s.bucket(bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		// A shard closed by a bucket deletion in progress fails the guard:
 		// the bucket is then gone, or reopened for the retry.
-		rec, _, err := s.readBucket(bucket)
+		rec, err := s.bucketFor(bucket, attempt)
 		if err != nil {
 			return store.Upload{}, err
 		}
@@ -413,7 +413,7 @@ func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string, opt
 // initiation, merging the upload rows of its shards.
 func (s *Store) ListMultipartUploads(ctx context.Context, bucket string, opts store.ListUploadsOptions) (store.ListUploadsResult, error) {
 	var res store.ListUploadsResult
-	rec, _, err := s.readBucket(bucket)
+	rec, err := s.bucket(bucket)
 	if err != nil {
 		return res, err
 	}
