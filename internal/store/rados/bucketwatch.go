@@ -102,6 +102,9 @@ func (bw *bucketWatch) close() {
 // the old record. It notifies whether or not this gateway caches.
 func (s *Store) bucketsChanged(names ...string) {
 	s.buckets.invalidate(names...)
+	if s.quiet {
+		return
+	}
 	data, err := json.Marshal(names)
 	if err != nil {
 		return // strings always encode

@@ -84,6 +84,9 @@ type Store struct {
 	// bucketReads counts reads of bucket records from the cluster (tests
 	// assert that a steady state makes none).
 	bucketReads atomic.Uint64
+	// quiet, set by tests only, leaves out the notify of bucket record
+	// writes: the gateway that died between its write and its notify.
+	quiet bool
 
 	gcStop, gcDone chan struct{}
 	closeOnce      sync.Once
