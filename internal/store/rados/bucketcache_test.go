@@ -113,19 +113,19 @@ func recreateBehindB(t *testing.T, a, b *Store) {
 	if err := a.CreateBucket(ctx, store.Bucket{Name: "b", Owner: "o2"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := getErr(b, "b", "old"); !errors.Is(got, store.ErrNoSuchKey) {
-		t.Fatalf("B's GET of an object of the deleted bucket: %v, want ErrNoSuchKey", got)
-	}
-	putString(t, b, "b", "small", "new")
 	big := bytes.Repeat([]byte("s"), 64<<10) // past the inline threshold: stripes and an intent row
 	if _, err := b.PutObject(ctx, "b", "big", bytes.NewReader(big), store.PutOptions{Size: int64(len(big))}); err != nil {
 		t.Fatalf("B's striped PUT into the recreated bucket: %v", err)
 	}
+	putString(t, b, "b", "small", "new")
 	if got := getString(t, a, "b", "small"); got != "new" {
 		t.Fatalf("A reads %q from the recreated bucket", got)
 	}
 	if got := getString(t, a, "b", "big"); got != string(big) {
 		t.Fatalf("A reads %d bytes of the striped object", len(got))
+	}
+	if got := getErr(b, "b", "old"); !errors.Is(got, store.ErrNoSuchKey) {
+		t.Fatalf("B's GET of an object of the deleted bucket: %v, want ErrNoSuchKey", got)
 	}
 	res, err := b.ListObjects(ctx, "b", store.ListOptions{})
 	if err != nil || len(res.Objects) != 2 {
