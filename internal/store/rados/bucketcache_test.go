@@ -168,6 +168,22 @@ func TestBucketCacheStaleEntryAfterLostNotify(t *testing.T) {
 	if got := getErr(b, "b", "small"); !errors.Is(got, store.ErrNoSuchBucket) {
 		t.Fatalf("B's GET in a bucket deleted without notify: %v, want ErrNoSuchBucket", got)
 	}
+
+	// So does a part of an upload B started (not NoSuchUpload).
+	if err := a.CreateBucket(ctx, store.Bucket{Name: "b", Owner: "o"}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := b.CreateMultipartUpload(ctx, "b", "mp", store.PutOptions{}) // B caches the record
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteBucket(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.UploadPart(ctx, "b", "mp", up.UploadID, 1, strings.NewReader("p"), store.PartOptions{Size: 1})
+	if !errors.Is(err, store.ErrNoSuchBucket) {
+		t.Fatalf("B's part of an upload in a bucket deleted without notify: %v, want ErrNoSuchBucket", err)
+	}
 }
 
 // In a steady state a gateway reads no bucket record from the cluster:

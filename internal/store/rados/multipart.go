@@ -54,20 +54,37 @@ type uploadState struct {
 }
 
 // upload reads an upload's record from its key's shard: an upload id used
-// with another key or bucket is not found there.
+// with another key or bucket is not found there. A missing shard means the
+// record (cached) may be stale: it is read again, once.
 func (s *Store) upload(bucket, key, uploadID string) (*uploadState, error) {
 	rec, err := s.bucket(bucket)
 	if err != nil {
 		return nil, err
 	}
-	st := &uploadState{rec: rec, oid: rec.shardOID(key)}
-	if st.raw, err = getRow(s.io, st.oid, uploadRow(key, uploadID)); err != nil {
+	st, exists, err := s.readUpload(rec, key, uploadID)
+	if err == nil && !exists {
+		if rec, err = s.refreshBucket(bucket); err != nil {
+			return nil, err
+		}
+		st, _, err = s.readUpload(rec, key, uploadID)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if st.raw == nil {
 		return nil, fmt.Errorf("%w: %s", store.ErrNoSuchUpload, uploadID)
 	}
 	return st, decodeRow(st.raw, &st.up)
+}
+
+// readUpload reads an upload's row from key's shard of rec, telling
+// whether the shard exists.
+func (s *Store) readUpload(rec *bucketRecord, key, uploadID string) (*uploadState, bool, error) {
+	st := &uploadState{rec: rec, oid: rec.shardOID(key)}
+	row := uploadRow(key, uploadID)
+	rows, exists, err := getRowsOf(s.io, st.oid, row)
+	st.raw = rows[row]
+	return st, exists, err
 }
 
 // CreateMultipartUpload starts an upload of key: a row of its shard.
