@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ceph/go-ceph/rados"
+
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
@@ -295,4 +297,58 @@ func TestBucketCacheRules(t *testing.T) {
 	if _, ok := c.get("b", now); ok {
 		t.Fatal("a fill that started before the watch was lost was kept")
 	}
+}
+
+// A lost watch (here: its object deleted, which ends every watch on it)
+// empties the cache and bypasses it, so every request reads the record,
+// until the watch is back.
+func TestBucketCacheBypassedWhileWatchLost(t *testing.T) {
+	s := openFresh(t, nil)
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, store.Bucket{Name: "b", Owner: "o"}); err != nil {
+		t.Fatal(err)
+	}
+	putString(t, s, "b", "k", "v")
+	reads := func() uint64 {
+		before := s.bucketReads.Load()
+		if _, err := s.GetBucket(ctx, "b"); err != nil {
+			t.Fatal(err)
+		}
+		return s.bucketReads.Load() - before
+	}
+	if n := reads(); n != 0 {
+		t.Fatalf("%d reads with the watch up", n)
+	}
+	if err := s.io.Delete(bucketsOID); err != nil {
+		t.Fatal(err)
+	}
+	waitLive(t, s, false)
+	for range 3 {
+		if n := reads(); n != 1 {
+			t.Fatalf("%d reads of the record while the watch is lost, want 1 per request", n)
+		}
+	}
+	if err := s.io.Create(bucketsOID, rados.CreateIdempotent); err != nil {
+		t.Fatal(err)
+	}
+	waitLive(t, s, true)
+	reads() // fills
+	if n := reads(); n != 0 {
+		t.Fatalf("%d reads once the watch is back", n)
+	}
+}
+
+// waitLive waits (bounded) until the cache's watch state is live.
+func waitLive(t *testing.T, s *Store, live bool) {
+	t.Helper()
+	for range 300 {
+		s.buckets.mu.RLock()
+		got := s.buckets.live
+		s.buckets.mu.RUnlock()
+		if got == live {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the bucket cache's watch never became live=%v", live)
 }
