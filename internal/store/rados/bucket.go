@@ -13,12 +13,51 @@ import (
 	"github.com/cairn-s3/cairn/internal/store"
 )
 
+// bucket returns a bucket's record, from the cache if it holds it. Its
+// row's bytes are not returned: a write guarded by them reads the record
+// fresh (readBucket), since a cached copy may be stale by the time its
+// guard runs.
+func (s *Store) bucket(name string) (*bucketRecord, error) {
+	if rec, ok := s.buckets.get(name, time.Now()); ok {
+		return rec, nil
+	}
+	return s.fillBucket(name)
+}
+
+// refreshBucket is bucket reading the cluster: for a caller that met a
+// sign that its record is stale (a commit's guard failed, the index shard
+// is gone or closed).
+func (s *Store) refreshBucket(name string) (*bucketRecord, error) {
+	s.buckets.forget(name)
+	return s.fillBucket(name)
+}
+
+// bucketFor is bucket for attempt of a commit: a retry refreshes it.
+func (s *Store) bucketFor(name string, attempt int) (*bucketRecord, error) {
+	if attempt > 0 {
+		return s.refreshBucket(name)
+	}
+	return s.bucket(name)
+}
+
+// fillBucket reads a bucket's record from the cluster into the cache.
+func (s *Store) fillBucket(name string) (*bucketRecord, error) {
+	gen, started := s.buckets.generation(), time.Now()
+	rec, raw, err := s.readBucket(name)
+	if err != nil {
+		return nil, err
+	}
+	s.buckets.fill(rec, len(raw), gen, started)
+	return rec, nil
+}
+
 // readBucket returns a bucket's record and its row as stored (the bytes a
-// guard compares).
+// guard compares), read from the cluster.
 func (s *Store) readBucket(name string) (*bucketRecord, []byte, error) {
 	if name == "" {
 		return nil, nil, fmt.Errorf("%w: empty name", store.ErrNoSuchBucket)
 	}
+	s.bucketReads.Add(1)
 	raw, err := getRow(s.io, metaOID, rowBucket+name)
 	if err != nil {
 		return nil, nil, err
@@ -81,6 +120,10 @@ func (s *Store) CreateBucket(ctx context.Context, b store.Bucket) error {
 		}
 		return err
 	}
+	// No gateway caches an absent record, but one may still hold the
+	// record of an earlier bucket of this name whose deleter died before
+	// its notify.
+	s.bucketsChanged(b.Name)
 	return nil
 }
 
@@ -97,7 +140,7 @@ func (s *Store) GetBucket(ctx context.Context, name string) (store.Bucket, error
 	if err := ctx.Err(); err != nil {
 		return store.Bucket{}, err
 	}
-	rec, _, err := s.readBucket(name)
+	rec, err := s.bucket(name)
 	if err != nil {
 		return store.Bucket{}, err
 	}
@@ -169,6 +212,8 @@ func (s *Store) UpdateBucketRecords(ctx context.Context, name string, fn func(b 
 		err = op.operate(s.io, metaOID)
 		op.release()
 		if !errors.Is(err, errConflict) {
+			// An error may still have applied the write (a timeout).
+			s.bucketsChanged(name)
 			return err
 		}
 		if err := backoff(ctx, attempt); err != nil {
@@ -215,6 +260,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		op.omapRm([]string{rowBucket + name})
 		err = op.operate(s.io, metaOID)
 		op.release()
+		if !errors.Is(err, errConflict) {
+			s.bucketsChanged(name)
+		}
 		if errors.Is(err, errConflict) {
 			if rerr := s.setClosed(rec, false); rerr != nil {
 				return rerr
@@ -259,6 +307,9 @@ func (s *Store) resumeDelete(ctx context.Context, name string) {
 		op.omapRm([]string{rowBucket + name})
 		err = op.operate(s.io, metaOID)
 		op.release()
+		if !errors.Is(err, errConflict) {
+			s.bucketsChanged(name)
+		}
 		if err == nil {
 			s.dropShards(ctx, rec)
 			return

@@ -17,7 +17,7 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 	if err := store.CheckKey(dstKey); err != nil {
 		return store.ObjectInfo{}, err
 	}
-	rec, _, err := s.readBucket(dstBucket)
+	rec, err := s.bucket(dstBucket)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -27,14 +27,15 @@ func (s *Store) CopyObject(ctx context.Context, src store.CopySource, dstBucket,
 	}
 	defer rc.Close()
 	meta := store.CopyMeta(sinfo.Meta, opts)
-	nv := newVersion{kind: store.ChangeCopy, meta: meta, owner: opts.Owner}
+	nv := newVersion{kind: store.ChangeCopy, meta: meta, owner: opts.Owner, rec: rec}
 	if sinfo.Size <= int64(s.inline) {
 		if err := s.receiveInline(ctx, rc, sinfo.Size, nil, &nv); err != nil {
 			return store.ObjectInfo{}, err
 		}
 		return s.commitVersion(ctx, dstBucket, dstKey, nv)
 	}
-	in, err := s.receive(ctx, rec.shardOID(dstKey), rc, sinfo.Size, nil)
+	in, rec, err := s.receiveFor(ctx, rec, dstBucket, dstKey, rc, sinfo.Size, nil)
+	nv.rec = rec
 	rc.Close()
 	if err != nil {
 		return store.ObjectInfo{}, err

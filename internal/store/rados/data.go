@@ -88,6 +88,9 @@ func (s *Store) receiveInline(ctx context.Context, body io.Reader, size int64, w
 	return nil
 }
 
+// errIndexGone is writeIntent's error when the shard does not exist.
+var errIndexGone = fmt.Errorf("%w: its index is gone", store.ErrNoSuchBucket)
+
 // writeIntent records that stripes of seg may exist. Its size is the
 // largest the body may reach, so that removal covers every stripe.
 func (s *Store) writeIntent(oid, row string, seg segment) error {
@@ -102,7 +105,7 @@ func (s *Store) writeIntent(oid, row string, seg segment) error {
 	op.omapSet(map[string][]byte{row: wrap(data)})
 	if err := op.operate(s.io, oid); err != nil {
 		if isNotFound(err) {
-			return fmt.Errorf("%w: its index is gone", store.ErrNoSuchBucket)
+			return errIndexGone
 		}
 		return err
 	}

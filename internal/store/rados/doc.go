@@ -10,6 +10,8 @@
 //	cairn.meta      omap: "b/<bucket>" bucket records, "k/<key>" the kv
 //	                namespace (users, keys, topics, configs, subscriptions),
 //	                "s/seq" the sequence counter, leased in blocks
+//	cairn.buckets   no data: watched by every gateway, notified with the
+//	                names of bucket records a write changed (bucketcache.go)
 //	idx.<bid>.<n>   index shard n of bucket id bid; shard = fnv(key) mod N,
 //	                N fixed at creation (a new id per creation). omap:
 //	                "c/<key>"             key head: latest version (without

@@ -329,6 +329,9 @@ func (s *Store) markEvented(ctx context.Context, name, oid string, freeing bool)
 		op.omapSet(map[string][]byte{rowBucket + name: wrap(data)})
 		err = op.operate(s.io, metaOID)
 		op.release()
+		if !errors.Is(err, errConflict) {
+			s.bucketsChanged(name)
+		}
 		if err == nil {
 			s.evented.Store(id, true)
 			s.drains.poke()

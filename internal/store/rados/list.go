@@ -142,7 +142,7 @@ func (sc *scanner) page(ctx context.Context, marker string, max int, prefix func
 // marker.
 func (s *Store) ListObjects(ctx context.Context, bucket string, opts store.ListOptions) (store.ListResult, error) {
 	var res store.ListResult
-	rec, _, err := s.readBucket(bucket)
+	rec, err := s.bucket(bucket)
 	if err != nil {
 		return res, err
 	}
@@ -185,7 +185,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opts store.ListO
 // first per key.
 func (s *Store) ListObjectVersions(ctx context.Context, bucket string, opts store.ListVersionsOptions) (store.ListVersionsResult, error) {
 	var res store.ListVersionsResult
-	rec, _, err := s.readBucket(bucket)
+	rec, err := s.bucket(bucket)
 	if err != nil {
 		return res, err
 	}

@@ -54,20 +54,37 @@ type uploadState struct {
 }
 
 // upload reads an upload's record from its key's shard: an upload id used
-// with another key or bucket is not found there.
+// with another key or bucket is not found there. A missing shard means the
+// record (cached) may be stale: it is read again, once.
 func (s *Store) upload(bucket, key, uploadID string) (*uploadState, error) {
-	rec, _, err := s.readBucket(bucket)
+	rec, err := s.bucket(bucket)
 	if err != nil {
 		return nil, err
 	}
-	st := &uploadState{rec: rec, oid: rec.shardOID(key)}
-	if st.raw, err = getRow(s.io, st.oid, uploadRow(key, uploadID)); err != nil {
+	st, exists, err := s.readUpload(rec, key, uploadID)
+	if err == nil && !exists {
+		if rec, err = s.refreshBucket(bucket); err != nil {
+			return nil, err
+		}
+		st, _, err = s.readUpload(rec, key, uploadID)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if st.raw == nil {
 		return nil, fmt.Errorf("%w: %s", store.ErrNoSuchUpload, uploadID)
 	}
 	return st, decodeRow(st.raw, &st.up)
+}
+
+// readUpload reads an upload's row from key's shard of rec, telling
+// whether the shard exists.
+func (s *Store) readUpload(rec *bucketRecord, key, uploadID string) (*uploadState, bool, error) {
+	st := &uploadState{rec: rec, oid: rec.shardOID(key)}
+	row := uploadRow(key, uploadID)
+	rows, exists, err := getRowsOf(s.io, st.oid, row)
+	st.raw = rows[row]
+	return st, exists, err
 }
 
 // CreateMultipartUpload starts an upload of key: a row of its shard.
@@ -86,7 +103,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		// A shard closed by a bucket deletion in progress fails the guard:
 		// the bucket is then gone, or reopened for the retry.
-		rec, _, err := s.readBucket(bucket)
+		rec, err := s.bucketFor(bucket, attempt)
 		if err != nil {
 			return store.Upload{}, err
 		}
@@ -413,7 +430,7 @@ func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string, opt
 // initiation, merging the upload rows of its shards.
 func (s *Store) ListMultipartUploads(ctx context.Context, bucket string, opts store.ListUploadsOptions) (store.ListUploadsResult, error) {
 	var res store.ListUploadsResult
-	rec, _, err := s.readBucket(bucket)
+	rec, err := s.bucket(bucket)
 	if err != nil {
 		return res, err
 	}

@@ -21,6 +21,8 @@ type keyState struct {
 	raw  []byte   // the head row as stored; nil if the key has no version
 	head *keyHead // nil if the key has no version
 	rows map[string][]byte
+	// exists is false if the shard is missing (its bucket was deleted).
+	exists bool
 }
 
 // loadKey reads a key's bucket, head row and the extra rows of its shard
@@ -30,15 +32,22 @@ func (s *Store) loadKey(bucket, key string, extra ...string) (*keyState, error) 
 }
 
 // loadKeyIn is loadKey with the bucket's record, if the caller just read it.
+// A shard found missing or closed may mean that the record (cached, or
+// read before a deletion) is stale: the record is read again, once.
 func (s *Store) loadKeyIn(rec *bucketRecord, bucket, key string, extra ...string) (*keyState, error) {
 	var err error
 	if rec == nil {
-		if rec, _, err = s.readBucket(bucket); err != nil {
+		if rec, err = s.bucket(bucket); err != nil {
 			return nil, err
 		}
 	}
-	ks := &keyState{rec: rec, oid: rec.shardOID(key)}
-	ks.rows, err = getRows(s.io, ks.oid, append([]string{headRow(key), rowClosed}, extra...)...)
+	ks, err := s.loadShardRows(rec, key, extra)
+	if err == nil && (!ks.exists || ks.rows[rowClosed] != nil) {
+		if rec, err = s.refreshBucket(bucket); err != nil {
+			return nil, err
+		}
+		ks, err = s.loadShardRows(rec, key, extra)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +62,15 @@ func (s *Store) loadKeyIn(rec *bucketRecord, bucket, key string, extra ...string
 		}
 	}
 	return ks, nil
+}
+
+// loadShardRows reads key's head row, the shard's closed row and extra
+// rows from key's shard of rec.
+func (s *Store) loadShardRows(rec *bucketRecord, key string, extra []string) (*keyState, error) {
+	ks := &keyState{rec: rec, oid: rec.shardOID(key)}
+	var err error
+	ks.rows, ks.exists, err = getRowsOf(s.io, ks.oid, append([]string{headRow(key), rowClosed}, extra...)...)
+	return ks, err
 }
 
 func decodeRow(raw []byte, v any) error {
@@ -186,7 +204,7 @@ type newVersion struct {
 	intents []string
 	inline  []byte // a small body kept in the version row
 	// rec, if set, is the bucket's record the caller just read, used by
-	// the first attempt (saves a read of the metadata object per PUT).
+	// the first attempt (saves a lookup per PUT).
 	rec *bucketRecord
 }
 
@@ -196,11 +214,15 @@ type newVersion struct {
 func (s *Store) commitVersion(ctx context.Context, bucket, key string, nv newVersion) (store.ObjectInfo, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		info, err := s.tryCommitVersion(ctx, bucket, key, nv)
-		nv.rec = nil // a retry reads the bucket again
 		if !errors.Is(err, errConflict) {
 			return info, err
 		}
 		if err := backoff(ctx, attempt); err != nil {
+			return store.ObjectInfo{}, err
+		}
+		// The guard may have failed on the bucket (deleted, recreated,
+		// being deleted): a retry reads its record from the cluster.
+		if nv.rec, err = s.refreshBucket(bucket); err != nil {
 			return store.ObjectInfo{}, err
 		}
 	}
@@ -285,7 +307,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return store.ObjectInfo{}, err
 	}
 	// Fail before reading a body that could not be stored.
-	rec, _, err := s.readBucket(bucket)
+	rec, err := s.bucket(bucket)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
@@ -306,15 +328,32 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		withSums()
 		return s.commitVersion(ctx, bucket, key, nv)
 	}
-	in, err := s.receive(ctx, rec.shardOID(key), body, opts.Size, opts.ContentMD5)
+	in, rec, err := s.receiveFor(ctx, rec, bucket, key, body, opts.Size, opts.ContentMD5)
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
+	nv.rec = rec
 	if opts.MD5 != nil {
 		in.md5 = opts.MD5()
 	}
 	withSums()
 	return s.commitBody(ctx, bucket, key, in, nv)
+}
+
+// receiveFor is receive into key's shard of rec. If that shard is gone,
+// rec (cached) may have outlived its bucket: the body goes to the shard of
+// the record read again, if any. The body is not read before its intent
+// row is written, so the second attempt gets all of it.
+func (s *Store) receiveFor(ctx context.Context, rec *bucketRecord, bucket, key string, body io.Reader, size int64, wantMD5 []byte) (received, *bucketRecord, error) {
+	in, err := s.receive(ctx, rec.shardOID(key), body, size, wantMD5)
+	if !errors.Is(err, errIndexGone) {
+		return in, rec, err
+	}
+	if rec, err = s.refreshBucket(bucket); err != nil {
+		return received{}, nil, err
+	}
+	in, err = s.receive(ctx, rec.shardOID(key), body, size, wantMD5)
+	return in, rec, err
 }
 
 // commitBody commits a received body as a new version, or removes it.

@@ -26,23 +26,29 @@ func unwrap(v []byte) ([]byte, error) {
 // getRows reads rows of oid by name; missing rows (and a missing object)
 // are absent from the result. Values are returned as stored (wrapped).
 func getRows(io *rados.IOContext, oid string, keys ...string) (map[string][]byte, error) {
+	rows, _, err := getRowsOf(io, oid, keys...)
+	return rows, err
+}
+
+// getRowsOf is getRows telling whether the object exists.
+func getRowsOf(io *rados.IOContext, oid string, keys ...string) (rows map[string][]byte, exists bool, err error) {
 	op := rados.CreateReadOp()
 	defer op.Release()
 	step := op.GetOmapValuesByKeys(keys)
 	if err := opCause(op.Operate(io, oid, rados.OperationNoFlag)); err != nil {
 		if isNotFound(err) {
-			return map[string][]byte{}, nil
+			return map[string][]byte{}, false, nil
 		}
-		return nil, fmt.Errorf("rados: read %s: %w", oid, err)
+		return nil, false, fmt.Errorf("rados: read %s: %w", oid, err)
 	}
 	out := map[string][]byte{}
 	for {
 		kv, err := step.Next()
 		if err != nil {
-			return nil, fmt.Errorf("rados: read %s: %w", oid, err)
+			return nil, false, fmt.Errorf("rados: read %s: %w", oid, err)
 		}
 		if kv == nil {
-			return out, nil
+			return out, true, nil
 		}
 		out[kv.Key] = kv.Value
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ceph/go-ceph/rados"
@@ -56,6 +57,11 @@ type Options struct {
 	// (see poolFullness). Zero means DefaultFullCheckInterval; negative
 	// never (writes then meet a full pool only as their data writes fail).
 	FullCheckInterval time.Duration
+	// BucketCacheTTL bounds how long a gateway serves a bucket record from
+	// its cache (bucketcache.go); gateways invalidate each other's entries
+	// at once, this bounds only what a lost notification leaves. Zero
+	// means DefaultBucketCacheTTL; negative disables the cache.
+	BucketCacheTTL time.Duration
 }
 
 // Store is the RADOS backend. Its methods are safe for concurrent use, and
@@ -72,6 +78,15 @@ type Store struct {
 	drains  drainSet // shards this gateway drains (drain.go)
 	// fullness follows the pool's full flag; nil if not checked.
 	fullness *poolFullness
+	// buckets caches bucket records (nil: disabled), kept by bwatch.
+	buckets *bucketCache
+	bwatch  *bucketWatch
+	// bucketReads counts reads of bucket records from the cluster (tests
+	// assert that a steady state makes none).
+	bucketReads atomic.Uint64
+	// quiet, set by tests only, leaves out the notify of bucket record
+	// writes: the gateway that died between its write and its notify.
+	quiet bool
 
 	gcStop, gcDone chan struct{}
 	closeOnce      sync.Once
@@ -103,12 +118,25 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.seq.s = s
-	op := newWriteOp()
-	defer op.release()
-	op.create(false)
-	if err := op.operate(io, metaOID); err != nil {
-		io.Destroy()
-		return nil, err
+	for _, oid := range []string{metaOID, bucketsOID} {
+		op := newWriteOp()
+		op.create(false)
+		err := op.operate(io, oid)
+		op.release()
+		if err != nil {
+			io.Destroy()
+			return nil, err
+		}
+	}
+	ttl := opts.BucketCacheTTL
+	if ttl == 0 {
+		ttl = DefaultBucketCacheTTL
+	}
+	if s.buckets = newBucketCache(ttl); s.buckets != nil {
+		if s.bwatch, err = watchBuckets(io, s.buckets, s.log); err != nil {
+			io.Destroy()
+			return nil, fmt.Errorf("rados: watch %s: %w", bucketsOID, err)
+		}
 	}
 	if every := opts.FullCheckInterval; every >= 0 {
 		if every == 0 {
@@ -138,6 +166,9 @@ func (s *Store) Close() error {
 			<-s.gcDone
 		}
 		s.drains.notifiers.Wait()
+		if s.bwatch != nil {
+			s.bwatch.close()
+		}
 		if s.fullness != nil {
 			s.fullness.close()
 		}
