@@ -130,18 +130,18 @@ func (q *Queue) Refresh(ctx context.Context) (map[string]bool, error) {
 }
 
 // Kick has the workers of a Shared queue look for new events (a commit
-// wrote some): it starts one for each topic with events, finding topics
-// with one read each (if KV is a PageScanner), and wakes every worker.
+// wrote some): it wakes every running worker, then starts one for each
+// topic with events, finding topics with one read each (if KV is a
+// PageScanner). The running workers go first: the new event most likely
+// is theirs, and the reads of the discovery would delay its delivery.
 func (q *Queue) Kick(ctx context.Context) error {
-	if ps, ok := q.kv.(PageScanner); ok {
-		if err := q.discover(ctx, ps); err != nil {
-			return err
-		}
-	}
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	for _, t := range q.topics {
 		t.kick(false)
+	}
+	q.mu.Unlock()
+	if ps, ok := q.kv.(PageScanner); ok {
+		return q.discover(ctx, ps)
 	}
 	return nil
 }
@@ -235,7 +235,10 @@ func (w *worker) fillShared(ctx context.Context, ps PageScanner) {
 			n++
 		}
 	}
-	if len(page) == max && n > 0 {
+	// A full page may hide more events: look again now if some were
+	// loaded, or once removals free room in the page (flushed).
+	w.pageFull = len(page) == max
+	if w.pageFull && n > 0 {
 		t.mu.Lock()
 		t.more = true
 		t.mu.Unlock()
