@@ -130,20 +130,48 @@ func (q *Queue) Refresh(ctx context.Context) (map[string]bool, error) {
 }
 
 // Kick has the workers of a Shared queue look for new events (a commit
-// wrote some): it wakes every running worker, then starts one for each
-// topic with events, finding topics with one read each (if KV is a
-// PageScanner). The running workers go first: the new event most likely
-// is theirs, and the reads of the discovery would delay its delivery.
+// wrote some): it wakes every running worker, then has the topics with
+// events discovered (if KV is a PageScanner: one read per topic) and a
+// worker started for each, in the background, one discovery at a time
+// (kicks meanwhile make one more). The running workers go first and the
+// caller does not wait for the discovery: the new event most likely is a
+// running worker's, and the reads would delay it (and the next wakes).
+// Errors of the discovery are logged; Refresh starts the workers too.
 func (q *Queue) Kick(ctx context.Context) error {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	for _, t := range q.topics {
 		t.kick(false)
 	}
-	q.mu.Unlock()
-	if ps, ok := q.kv.(PageScanner); ok {
-		return q.discover(ctx, ps)
+	ps, ok := q.kv.(PageScanner)
+	switch {
+	case !ok || !q.running:
+	case q.discovering:
+		q.rediscover = true
+	default:
+		q.discovering = true
+		q.wg.Add(1)
+		go q.discoverLoop(q.runCtx, ps)
 	}
 	return nil
+}
+
+// discoverLoop discovers until no kick asked for another discovery.
+func (q *Queue) discoverLoop(ctx context.Context, ps PageScanner) {
+	defer q.wg.Done()
+	for {
+		if err := q.discover(ctx, ps); err != nil && ctx.Err() == nil {
+			q.log.Warn("queue: look for topics with new events", "err", err)
+		}
+		q.mu.Lock()
+		if !q.rediscover || ctx.Err() != nil {
+			q.discovering, q.rediscover = false, false
+			q.mu.Unlock()
+			return
+		}
+		q.rediscover = false
+		q.mu.Unlock()
+	}
 }
 
 // discover starts the workers of the topics with events.

@@ -188,10 +188,11 @@ func closeOnce(ch chan struct{}) {
 	}
 }
 
-// A kick wakes the running workers before discovering topics: a new event
-// of a topic being delivered is not held up by discovery's reads. Before,
-// Kick discovered first (two reads on RADOS before the event was even
-// looked for).
+// A kick wakes the running workers before discovering topics, and does
+// not wait for the discovery: a new event of a topic being delivered is
+// not held up by discovery's reads. Before, Kick discovered first (two
+// reads on RADOS before the event was even looked for, and the drainer's
+// next wake waited for them too).
 func TestSharedKickWakesBeforeDiscovery(t *testing.T) {
 	e := newSharedEnv(t)
 	// k1 starts the topic's worker; its send is held, so that no flush
@@ -212,8 +213,13 @@ func TestSharedKickWakesBeforeDiscovery(t *testing.T) {
 	if k := e.next(t); k != "k2" {
 		t.Fatalf("sent %s first, want k2 (k1 is held)", k)
 	}
+	// Nor does the kicker (the drainer, whose next wakes wait meanwhile).
+	select {
+	case <-kicked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Kick waits for the discovery")
+	}
 	e.kv.release()
-	<-kicked
 	close(gate)
 	if k := e.next(t); k != "k1" {
 		t.Fatalf("sent %s, want k1", k)
