@@ -99,6 +99,12 @@ func PoolPrefix(t testing.TB, conn *rados.Conn) string {
 	t.Helper()
 	prefix := PoolName(t) + "-"
 	t.Cleanup(func() {
+		// The gateways created their pools through connections of their
+		// own: conn lists the pools of the OSD map it last had.
+		if err := conn.WaitForLatestOSDMap(); err != nil {
+			t.Errorf("rados: wait for the latest OSD map: %v", err)
+			return
+		}
 		pools, err := conn.ListPools()
 		if err != nil {
 			t.Errorf("rados: list pools: %v", err)
