@@ -81,6 +81,8 @@ type Dispatcher struct {
 	mu    sync.Mutex
 	cache map[string]*bucketConf // bucket name → parsed notifications
 
+	delivery deliveryTopics // topics as delivery reads them
+
 	runMu   sync.Mutex     // orders wg.Add against Close
 	wg      sync.WaitGroup // pushes in flight
 	closed  bool           // under runMu

@@ -36,7 +36,7 @@ func (d *Dispatcher) topicOfQueue(ctx context.Context, name string) (*Topic, err
 // persistent topic, or false when the topic is gone or no longer
 // persistent (its events are then held until the queue is deleted).
 func (d *Dispatcher) QueuePolicy(name string) (queue.Policy, bool) {
-	t, err := d.topicOfQueue(context.Background(), name)
+	t, err := d.deliveryTopic(context.Background(), name)
 	if err != nil || !t.Persistent || t.Endpoint == "" {
 		return queue.Policy{}, false
 	}
@@ -60,9 +60,10 @@ var errTopicGone = errors.New("notify: topic no longer exists")
 
 // Send implements queue.Sender: it delivers a queued record with the
 // topic's settings as they are now (Squid: endpoint, args and opaque data
-// changes apply to queued events).
+// changes apply to queued events; another gateway's changes within
+// DeliveryTopicTTL, see deliveryTopics).
 func (d *Dispatcher) Send(ctx context.Context, ev queue.Event) error {
-	t, err := d.topicOfQueue(ctx, ev.Topic)
+	t, err := d.deliveryTopic(ctx, ev.Topic)
 	if errors.Is(err, ErrNoSuchTopic) {
 		return errTopicGone
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 
 	"github.com/cairn-s3/cairn/internal/kv"
 )
@@ -24,6 +25,9 @@ const MaxListTopics = 100
 // sees the same topics.
 type Topics struct {
 	kv kv.Store
+	// gen counts the changes made through this Topics, so that caches
+	// of topics (deliveryTopics) see them at once.
+	gen atomic.Uint64
 }
 
 // NewTopics returns the topic store over kv.
@@ -39,6 +43,7 @@ func (s *Topics) Put(ctx context.Context, t *Topic) error {
 	if err != nil {
 		return fmt.Errorf("notify: encode topic: %w", err)
 	}
+	defer s.gen.Add(1) // after the write: a read racing it caches under the old generation
 	return kv.Put(ctx, s.kv, topicKey(t.Tenant, t.Name), data)
 }
 
@@ -64,8 +69,12 @@ func decodeTopic(data []byte) (*Topic, error) {
 
 // Delete removes a topic; removing a missing topic is not an error.
 func (s *Topics) Delete(ctx context.Context, tenant, name string) error {
+	defer s.gen.Add(1)
 	return kv.Delete(ctx, s.kv, topicKey(tenant, name))
 }
+
+// generation changes with every change made through s.
+func (s *Topics) generation() uint64 { return s.gen.Load() }
 
 // List returns up to max topics of a tenant in name order, starting at the
 // name start (inclusive; "" for the beginning). keep, if not nil, filters

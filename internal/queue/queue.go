@@ -223,6 +223,8 @@ type Queue struct {
 	running bool
 	runCtx  context.Context
 	wg      sync.WaitGroup
+	// A Shared queue's discovery runs (Kick), and another is due.
+	discovering, rediscover bool
 
 	delivered, failed, dropped, dead, pending atomic.Int64
 }

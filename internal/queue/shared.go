@@ -130,20 +130,48 @@ func (q *Queue) Refresh(ctx context.Context) (map[string]bool, error) {
 }
 
 // Kick has the workers of a Shared queue look for new events (a commit
-// wrote some): it starts one for each topic with events, finding topics
-// with one read each (if KV is a PageScanner), and wakes every worker.
+// wrote some): it wakes every running worker, then has the topics with
+// events discovered (if KV is a PageScanner: one read per topic) and a
+// worker started for each, in the background, one discovery at a time
+// (kicks meanwhile make one more). The running workers go first and the
+// caller does not wait for the discovery: the new event most likely is a
+// running worker's, and the reads would delay it (and the next wakes).
+// Errors of the discovery are logged; Refresh starts the workers too.
 func (q *Queue) Kick(ctx context.Context) error {
-	if ps, ok := q.kv.(PageScanner); ok {
-		if err := q.discover(ctx, ps); err != nil {
-			return err
-		}
-	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, t := range q.topics {
 		t.kick(false)
 	}
+	ps, ok := q.kv.(PageScanner)
+	switch {
+	case !ok || !q.running:
+	case q.discovering:
+		q.rediscover = true
+	default:
+		q.discovering = true
+		q.wg.Add(1)
+		go q.discoverLoop(q.runCtx, ps)
+	}
 	return nil
+}
+
+// discoverLoop discovers until no kick asked for another discovery.
+func (q *Queue) discoverLoop(ctx context.Context, ps PageScanner) {
+	defer q.wg.Done()
+	for {
+		if err := q.discover(ctx, ps); err != nil && ctx.Err() == nil {
+			q.log.Warn("queue: look for topics with new events", "err", err)
+		}
+		q.mu.Lock()
+		if !q.rediscover || ctx.Err() != nil {
+			q.discovering, q.rediscover = false, false
+			q.mu.Unlock()
+			return
+		}
+		q.rediscover = false
+		q.mu.Unlock()
+	}
 }
 
 // discover starts the workers of the topics with events.
@@ -235,7 +263,10 @@ func (w *worker) fillShared(ctx context.Context, ps PageScanner) {
 			n++
 		}
 	}
-	if len(page) == max && n > 0 {
+	// A full page may hide more events: look again now if some were
+	// loaded, or once removals free room in the page (flushed).
+	w.pageFull = len(page) == max
+	if w.pageFull && n > 0 {
 		t.mu.Lock()
 		t.more = true
 		t.mu.Unlock()

@@ -92,6 +92,7 @@ type worker struct {
 	held      bool      // the topic is unknown: send nothing
 	lateRetry time.Time // after a failed read-back, not before
 	oldestAt  time.Time
+	pageFull  bool // a Shared worker's last page was full (fillShared)
 }
 
 type flushSet struct {
@@ -531,8 +532,11 @@ func (w *worker) flushed(err error) {
 	for _, s := range f.goneSeqs {
 		delete(w.gone, s)
 	}
-	if w.q.shared && len(f.goneSeqs) > 0 {
-		// Removals free room in the page a shared worker loads from.
+	if w.q.shared && w.pageFull && len(f.goneSeqs) > 0 {
+		// Removals free room in the full page a shared worker loads
+		// from. (A page with room held every event then; new ones wake
+		// the worker: a rescan after every removal would double the
+		// reads, and hold up the worker.)
 		w.t.mu.Lock()
 		w.t.more = true
 		w.t.mu.Unlock()

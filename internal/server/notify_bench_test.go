@@ -2,22 +2,21 @@ package server_test
 
 import (
 	"context"
-	"fmt"
-	"slices"
+	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cairn-s3/cairn/internal/server/servertest"
 )
 
 // BenchmarkNotificationLatency measures, for persistent topics, the time
 // from a PutObject's acknowledgement (and from its start) to the record's
-// arrival at the consumer, with PUTs paced at about 500/s. Metrics:
-// p50-ms/p99-ms (ack → consumer), p50-put-ms/p99-put-ms (PUT start →
-// consumer) and puts/s achieved.
+// arrival at the consumer, with PUTs paced at about 500/s (metrics: see
+// servertest.MeasureEventLatency). The RADOS analogue is
+// radosopen's BenchmarkPersistentEventLatency.
 //
 //	go test -run '^$' -bench NotificationLatency -benchtime 2000x ./internal/server
 func BenchmarkNotificationLatency(b *testing.B) {
@@ -34,85 +33,38 @@ func BenchmarkNotificationLatency(b *testing.B) {
 			arn := g.topic(b, topic, c.topicAttrs(true))
 			bucket := newName("bench")
 			g.bucket(b, bucket, arn)
-			benchLatency(b, g, c, bucket, 500)
+			servertest.MeasureEventLatency(b, servertest.EventLoad{
+				Rate: 500,
+				Put: func(ctx context.Context, _ int, key string) error {
+					_, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("v")})
+					return err
+				},
+				Arrivals: recordKeys(b, c.msgs),
+			})
 		})
 	}
 }
 
-func benchLatency(b *testing.B, g *gateway, c *consumer, bucket string, rate int) {
-	type stamp struct{ start, acked time.Time }
-	var mu sync.Mutex
-	stamps := make(map[string]stamp, b.N)
-	ackLat := make([]time.Duration, 0, b.N)
-	putLat := make([]time.Duration, 0, b.N)
+// recordKeys is the object key of every record in msgs, until the
+// benchmark ends.
+func recordKeys(b *testing.B, msgs <-chan []byte) <-chan string {
+	keys := make(chan string, cap(msgs))
 	done := make(chan struct{})
-	go func() { // consumer side
-		defer close(done)
-		for range b.N {
+	b.Cleanup(func() { close(done) })
+	go func() {
+		for {
 			select {
-			case m := <-c.msgs:
-				now := time.Now()
-				key := parseRecord(b, m).S3.Object.Key
-				mu.Lock()
-				s := stamps[key]
-				mu.Unlock()
-				if !s.acked.IsZero() && now.After(s.acked) {
-					ackLat = append(ackLat, now.Sub(s.acked))
-				} else {
-					ackLat = append(ackLat, 0) // arrived before the response was read
+			case m := <-msgs:
+				var env struct{ Records []record }
+				if err := json.Unmarshal(m, &env); err != nil || len(env.Records) != 1 {
+					b.Errorf("message %s: %v", m, err)
+					continue
 				}
-				putLat = append(putLat, now.Sub(s.start))
-			case <-time.After(30 * time.Second):
-				b.Errorf("consumer: %d of %d records within the time limit", len(putLat), b.N)
+				keys <- env.Records[0].S3.Object.Key
+			case <-done:
 				return
 			}
 		}
 	}()
-
-	ctx := context.Background()
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	begin := time.Now()
-	for i := range b.N {
-		<-tick.C
-		sem <- struct{}{}
-		wg.Add(1)
-		key := fmt.Sprintf("k%07d", i)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			start := time.Now()
-			mu.Lock()
-			stamps[key] = stamp{start: start}
-			mu.Unlock()
-			if _, err := g.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("v")}); err != nil {
-				b.Error(err)
-				return
-			}
-			acked := time.Now()
-			mu.Lock()
-			stamps[key] = stamp{start: start, acked: acked}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(begin)
-	<-done
-	b.StopTimer()
-	if len(putLat) == 0 {
-		return
-	}
-	slices.Sort(ackLat)
-	slices.Sort(putLat)
-	pct := func(d []time.Duration, p float64) float64 {
-		return float64(d[min(len(d)-1, int(float64(len(d))*p))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(ackLat, 0.50), "p50-ms")
-	b.ReportMetric(pct(ackLat, 0.99), "p99-ms")
-	b.ReportMetric(pct(putLat, 0.50), "p50-put-ms")
-	b.ReportMetric(pct(putLat, 0.99), "p99-put-ms")
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "puts/s")
+	return keys
 }

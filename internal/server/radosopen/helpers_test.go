@@ -23,13 +23,13 @@ import (
 // startGateways starts n gateways (real servers on loopback) on one fresh
 // pool of the test cluster, as `cairn server --store rados` would; the
 // pool is deleted when the test ends.
-func startGateways(t *testing.T, n int) []*servertest.Running {
+func startGateways(t testing.TB, n int) []*servertest.Running {
 	t.Helper()
 	return startGatewaysWith(t, n, server.NotificationConfig{})
 }
 
 // startGatewaysWith is startGateways with notification settings.
-func startGatewaysWith(t *testing.T, n int, nc server.NotificationConfig) []*servertest.Running {
+func startGatewaysWith(t testing.TB, n int, nc server.NotificationConfig) []*servertest.Running {
 	t.Helper()
 	conf := radostest.ConfPath(t)
 	prefix := radostest.PoolPrefix(t, radostest.Conn(t))

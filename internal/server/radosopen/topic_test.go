@@ -30,7 +30,7 @@ var fastDelivery = server.NotificationConfig{
 
 // sink is an HTTP push endpoint on loopback collecting the object keys of
 // the event records it receives.
-func sink(t *testing.T) (url string, keys <-chan string) {
+func sink(t testing.TB) (url string, keys <-chan string) {
 	ch := make(chan string, 10000)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -54,7 +54,7 @@ func sink(t *testing.T) (url string, keys <-chan string) {
 
 // persistentBucket creates a persistent topic pushing to url and a bucket
 // notifying it of every creation, through gw.
-func persistentBucket(t *testing.T, gw *servertest.Running, bucket, url string) {
+func persistentBucket(t testing.TB, gw *servertest.Running, bucket, url string) {
 	ctx := t.Context()
 	cp := credentials.NewStaticCredentialsProvider(gw.RootAccessKey, gw.RootSecretKey, "")
 	topic, err := sns.New(sns.Options{Region: "default", BaseEndpoint: aws.String(gw.URL), Credentials: cp}).CreateTopic(ctx,

@@ -99,10 +99,11 @@ func PoolPrefix(t testing.TB, conn *rados.Conn) string {
 	t.Helper()
 	prefix := PoolName(t) + "-"
 	t.Cleanup(func() {
-		// The gateways created the pools on connections of their own;
-		// this one's OSD map may predate them, and ListPools reads it.
+		// The gateways created their pools through connections of their
+		// own: conn lists the pools of the OSD map it last had.
 		if err := conn.WaitForLatestOSDMap(); err != nil {
 			t.Errorf("rados: wait for the latest OSD map: %v", err)
+			return
 		}
 		pools, err := conn.ListPools()
 		if err != nil {

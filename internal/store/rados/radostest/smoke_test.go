@@ -114,3 +114,33 @@ func TestPoolPrefixCleanup(t *testing.T) {
 		}
 	}
 }
+
+// A pool a gateway created (through its own connection) under the prefix
+// is deleted too: the cleanup's connection, idle since, first learns the
+// cluster's current pools. Before, it listed the pools of its stale OSD map
+// and left the gateways' pools behind (a shared test cluster ran out of
+// placement groups).
+func TestPoolPrefixCleanupOtherConnection(t *testing.T) {
+	var created string
+	t.Run("gateway", func(t *testing.T) {
+		created = PoolPrefix(t, Conn(t)) + "data"
+		gateway := Conn(t)
+		if err := gateway.MakePool(created); err != nil {
+			t.Fatalf("create %s: %v", created, err)
+		}
+	})
+	check := Conn(t)
+	if err := check.WaitForLatestOSDMap(); err != nil {
+		t.Fatal(err)
+	}
+	pools, err := check.ListPools()
+	if err != nil {
+		t.Fatalf("list pools: %v", err)
+	}
+	for _, name := range pools {
+		if name == created {
+			_ = check.DeletePool(created)
+			t.Fatalf("pool %s outlived its test", created)
+		}
+	}
+}
