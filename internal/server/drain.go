@@ -4,6 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cairn-s3/cairn/internal/metrics"
 	"github.com/cairn-s3/cairn/internal/queue"
 )
 
@@ -17,6 +20,32 @@ import (
 // commits uniquely in the cluster (RADOS: queue.Config.Sequence).
 type recordSequencer interface {
 	RecordSequence() (uint64, error)
+}
+
+// drainStats is a Drainer that counts its work (RADOS: rados.Store).
+type drainStats interface {
+	DrainProbes() uint64
+	DrainHeld() int
+}
+
+// enableDrainMetrics exports how many shards this gateway drains and how
+// many lease acquisitions it tried (none in a steady state: see the rados
+// package's drainers' directory).
+func enableDrainMetrics(m *metrics.Metrics, d Drainer) {
+	ds, ok := d.(drainStats)
+	if m == nil || !ok {
+		return
+	}
+	m.Registry().MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: metrics.Namespace, Subsystem: "rados", Name: "drain_shards_held",
+			Help: "Index shards whose events this gateway handles now (holds the drain lease of).",
+		}, func() float64 { return float64(ds.DrainHeld()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: metrics.Namespace, Subsystem: "rados", Name: "drain_probes_total",
+			Help: "Attempts to take a shard's drain lease (a read and a write each); flat when the gateways' shares are settled.",
+		}, func() float64 { return float64(ds.DrainProbes()) }),
+	)
 }
 
 // runQueues delivers persistent topics until ctx ends.

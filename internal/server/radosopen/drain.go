@@ -21,3 +21,7 @@ func (d shardDrainer) Drain(ctx context.Context, run func(context.Context, serve
 		run(ctx, server.DrainedShard{Name: sh.Lease.Name(), KV: sh.Lease.KV(), Shares: sh.Shares, Wake: sh.Wake, Watched: sh.Watched, SyncFull: sh.Lease.SyncFull})
 	}})
 }
+
+// DrainProbes and DrainHeld feed the drain metrics (server.drainStats).
+func (d shardDrainer) DrainProbes() uint64 { return d.st.DrainProbes() }
+func (d shardDrainer) DrainHeld() int      { return d.st.DrainHeld() }

@@ -92,6 +92,18 @@ func (d *drainSet) poke() {
 	}
 }
 
+// DrainProbes counts the shard lease acquisitions Drain tried since the
+// store opened: the cost the drainers' directory keeps out of a steady
+// state (cairn_rados_drain_probes_total).
+func (s *Store) DrainProbes() uint64 { return s.drains.probes.Load() }
+
+// DrainHeld is how many shards this gateway drains now.
+func (s *Store) DrainHeld() int {
+	s.drains.mu.Lock()
+	defer s.drains.mu.Unlock()
+	return len(s.drains.wakes)
+}
+
 // committed tells the holder of shard oid that a commit wrote records
 // there: this gateway's consumer at once, another gateway's through a
 // RADOS notification on the shard, which its holder watches (one in flight
