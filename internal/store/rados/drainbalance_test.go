@@ -153,3 +153,70 @@ func TestDrainBalancedWithoutProbes(t *testing.T) {
 		t.Fatalf("%d times two gateways consumed one shard at once", w.overlap)
 	}
 }
+
+// A live gateway that takes no shard (its membership renewed, its probes
+// failing) does not leave its fair share undrained: the other takes the
+// shards it has seen free for a whole TTL, past its own share, and keeps
+// them (no handing back and forth while the live set stays).
+func TestDrainOrphansTakenPastFairShare(t *testing.T) {
+	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
+		return w.Put(fmt.Appendf(nil, "q/%s/%020d", c.Object.Key, c.Sequence), []byte("event"))
+	}
+	a, b := twoGateways(t, hook)
+	ctx := context.Background()
+	for i := range 3 {
+		name := fmt.Sprint("ev", i)
+		if err := a.CreateBucket(ctx, store.Bucket{Name: name, Owner: "o"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.PutObject(ctx, name, "k", strings.NewReader("x"), store.PutOptions{Size: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	units, err := a.drainUnits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oids []string
+	for oid := range units {
+		oids = append(oids, oid)
+	}
+	const ttl = 1500 * time.Millisecond
+	// b is a member of the drainers that never takes a shard.
+	stuck := drainDir{s: b, cookie: newID(), ttl: ttl}
+	if err := stuck.renew(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sctx, stopStuck := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { stopStuck(); wg.Wait() }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(ttl / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-sctx.Done():
+				stuck.leave()
+				return
+			case <-tick.C:
+				_ = stuck.renew(sctx)
+			}
+		}
+	}()
+	w := &drainWatch{holders: map[string][]string{}}
+	actx, stopA := context.WithCancel(ctx)
+	defer stopA()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = a.Drain(actx, DrainOptions{TTL: ttl, Run: w.run("a")}) }()
+	waitFor(t, "a holds every shard, the stuck member's share too", func() bool { return w.held("a", oids) == len(oids) })
+	view, err := stuck.read(ctx)
+	if err != nil || !view.live[stuck.cookie] || len(view.live) != 2 {
+		t.Fatalf("live drainers while a holds all: %v, %v; want a and the stuck member", view, err)
+	}
+	time.Sleep(2 * ttl) // six passes
+	if n := w.held("a", oids); n != len(oids) {
+		t.Fatalf("a holds %d of %d shards after six more passes: it handed orphans back", n, len(oids))
+	}
+}

@@ -7,7 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -63,6 +66,11 @@ func (v *drainView) holder(oid string) string {
 func (v *drainView) heldByLive(oid, me string) bool {
 	h := v.holder(oid)
 	return h != "" && h != me && v.live[h]
+}
+
+// liveSet names the set of live gateways (sorted cookies).
+func (v *drainView) liveSet() string {
+	return strings.Join(slices.Sorted(maps.Keys(v.live)), ",")
 }
 
 // renew takes or extends this gateway's shared lock on the directory (the

@@ -21,7 +21,11 @@ import (
 //     holding more than that + 1 (idle shards first), so that the others
 //     take them at their next pass;
 //   - try the leases (probes) of shards no live gateway is recorded as
-//     holding, up to ceil(S/|G|) held.
+//     holding, up to ceil(S/|G|) held; past that share, only shards this
+//     gateway has seen free for a whole TTL (orphans: a live gateway that
+//     cannot take them must not leave them undrained). Having taken such
+//     orphans, it stops shedding until the live set changes, so that it
+//     does not hand them back and forth.
 // In steady state a pass costs the renewals, one directory write and one
 // directory read, and no probe. Without a directory (its read failed) a
 // pass falls back to probing every shard not held, with no cap.
@@ -33,6 +37,13 @@ type drainer struct {
 	run     func(context.Context, DrainShard)
 	dir     drainDir
 	holding map[string]*held
+	// freeSince is when a pass first saw each shard free (held by no
+	// live gateway), while it stays so.
+	freeSince map[string]time.Time
+	// live is the live set of the last pass (sorted cookies); adopted is
+	// true once orphans were taken past the fair share in that set.
+	live    string
+	adopted bool
 }
 
 // Drain holds and consumes shards until ctx ends, then stops every
@@ -43,7 +54,7 @@ func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
 	if ttl <= 0 {
 		ttl = DefaultDrainTTL
 	}
-	d := &drainer{s: s, ttl: ttl, run: opts.Run, holding: map[string]*held{},
+	d := &drainer{s: s, ttl: ttl, run: opts.Run, holding: map[string]*held{}, freeSince: map[string]time.Time{},
 		dir: drainDir{s: s, cookie: newID(), ttl: ttl}}
 	s.drains.mu.Lock()
 	s.drains.active = true
@@ -85,8 +96,11 @@ func (d *drainer) pass(ctx context.Context) {
 	if view != nil {
 		d.repair(view, units)
 		fair = fairShare(len(units), len(view.live))
+		if live := view.liveSet(); live != d.live {
+			d.live, d.adopted = live, false
+		}
 	}
-	if excess := len(d.holding) - fair; excess > 1 {
+	if excess := len(d.holding) - fair; excess > 1 && !d.adopted {
 		d.shed(ctx, excess)
 	}
 	d.take(ctx, view, units, fair)
@@ -189,19 +203,18 @@ func (d *drainer) shed(ctx context.Context, n int) {
 }
 
 // take tries the leases of shards not held by a live gateway (all not held
-// here if view is nil) while fewer than fair are held, in random order so
-// that gateways starting together seldom try the same ones.
+// here if view is nil): while fewer than fair are held, and orphans past
+// that. Random order: gateways starting together seldom try the same ones.
 func (d *drainer) take(ctx context.Context, view *drainView, units map[string]int, fair int) {
-	oids := make([]string, 0, len(units))
-	for oid := range units {
-		if d.holding[oid] == nil && (view == nil || !view.heldByLive(oid, d.dir.cookie)) {
-			oids = append(oids, oid)
-		}
-	}
+	oids := d.free(view, units)
 	rand.Shuffle(len(oids), func(i, j int) { oids[i], oids[j] = oids[j], oids[i] })
 	for _, oid := range oids {
-		if len(d.holding) >= fair || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return
+		}
+		orphan := time.Since(d.freeSince[oid]) >= d.ttl
+		if len(d.holding) >= fair && !orphan {
+			continue
 		}
 		d.s.drains.probes.Add(1)
 		l, err := d.s.AcquireShardLease(ctx, oid, d.ttl)
@@ -211,7 +224,12 @@ func (d *drainer) take(ctx context.Context, view *drainView, units map[string]in
 			}
 			continue
 		}
+		if len(d.holding) >= fair {
+			d.s.log.Info("rados: take an orphaned shard past the fair share", "object", oid, "fair", fair)
+			d.adopted = true
+		}
 		d.s.log.Debug("rados: draining shard", "object", oid, "epoch", l.Epoch)
+		delete(d.freeSince, oid)
 		d.start(ctx, oid, l, units[oid])
 		if view != nil {
 			if err := d.dir.claim(oid, view.holders[oid]); err != nil {
@@ -219,6 +237,26 @@ func (d *drainer) take(ctx context.Context, view *drainView, units map[string]in
 			}
 		}
 	}
+}
+
+// free lists the shards to drain that no live gateway holds (not held
+// here, nor recorded as held by another live one), noting since when.
+func (d *drainer) free(view *drainView, units map[string]int) []string {
+	now := time.Now()
+	var oids []string
+	since := make(map[string]time.Time, len(d.freeSince))
+	for oid := range units {
+		if d.holding[oid] != nil || (view != nil && view.heldByLive(oid, d.dir.cookie)) {
+			continue
+		}
+		oids = append(oids, oid)
+		since[oid] = now
+		if t, ok := d.freeSince[oid]; ok {
+			since[oid] = t
+		}
+	}
+	d.freeSince = since
+	return oids
 }
 
 // start runs the consumer on a shard just taken.
