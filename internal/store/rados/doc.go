@@ -95,6 +95,9 @@
 //     shards it has seen free for a whole TTL (orphans: a live gateway
 //     that cannot take them must not leave them undrained), and then stops
 //     shedding until G changes, so they are not handed back and forth.
+//   - Every draining gateway watches the directory: a gateway that marks
+//     a bucket Evented, hands shards over or stops notifies it, and the
+//     others run a pass at once rather than at their next (TTL/3 later).
 //   - A dead gateway's shard leases and membership lapse together (renewed
 //     in the same pass); the survivors then see its rows as stale, their
 //     share grow, and take its shards within the lease time, as before.

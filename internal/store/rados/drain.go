@@ -65,6 +65,7 @@ type drainSet struct {
 	pokeCh    chan struct{}   // a pass is due (new shards)
 	active    bool            // Drain runs: tell other gateways' holders of commits
 	notifying map[string]bool // shards being notified: true if again after
+	nudging   int             // drainers' nudges wanted (one goroutine sends them)
 	notifiers sync.WaitGroup  // notifications in flight (Close waits)
 	// probes counts lease acquisitions tried (AcquireShardLease: a read
 	// and a write each), the cost the directory keeps out of steady state.
@@ -277,6 +278,7 @@ func (s *Store) markEvented(ctx context.Context, name, oid string, freeing bool)
 		if err == nil {
 			s.evented.Store(id, true)
 			s.drains.poke()
+			s.nudgeDrainers() // the other gateways take their share at once
 			return nil
 		}
 		if !errors.Is(err, errConflict) {

@@ -220,3 +220,55 @@ func TestDrainOrphansTakenPastFairShare(t *testing.T) {
 		t.Fatalf("a holds %d of %d shards after six more passes: it handed orphans back", n, len(oids))
 	}
 }
+
+// When a bucket's shards become drained, every gateway takes its share at
+// once (a nudge through the directory's watch), not at its next pass: a
+// third of a lease, here 30 s, of delay for the events of the shards past
+// the committing gateway's share.
+func TestDrainNewBucketSharedAtOnce(t *testing.T) {
+	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
+		return w.Put(fmt.Appendf(nil, "q/%s/%020d", c.Object.Key, c.Sequence), []byte("event"))
+	}
+	a, b := twoGateways(t, hook)
+	ctx := context.Background()
+	w := &drainWatch{holders: map[string][]string{}}
+	const ttl = 90 * time.Second
+	dctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { stop(); wg.Wait() }()
+	for gw, st := range map[string]*Store{"a": a, "b": b} {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = st.Drain(dctx, DrainOptions{TTL: ttl, Run: w.run(gw)}) }()
+	}
+	meta := []string{metaOID}
+	waitFor(t, "the metadata object held", func() bool { return w.held("a", meta)+w.held("b", meta) == 1 })
+	waitFor(t, "both gateways are drainers", func() bool {
+		v, err := (&drainDir{s: a}).read(ctx)
+		return err == nil && len(v.live) == 2
+	})
+	if err := a.CreateBucket(ctx, store.Bucket{Name: "late", Owner: "o"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PutObject(ctx, "late", "k", strings.NewReader("x"), store.PutOptions{Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	units, err := a.drainUnits(ctx)
+	if err != nil || len(units) != 4 {
+		t.Fatalf("drain units = %v, %v; want the metadata object and 3 shards", units, err)
+	}
+	var oids []string
+	for oid := range units {
+		oids = append(oids, oid)
+	}
+	// Well before either gateway's next pass (every 30 s).
+	for range 100 {
+		if w.held("a", oids)+w.held("b", oids) == len(oids) {
+			if w.held("a", oids) != 2 || w.held("b", oids) != 2 {
+				t.Errorf("shares: a %d, b %d; want 2 each", w.held("a", oids), w.held("b", oids))
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("10 s after the bucket's first event, %d of its %d shards are held", w.held("a", oids)+w.held("b", oids), len(oids))
+}

@@ -251,3 +251,65 @@ func (d *cephDecoder) versioned() *cephDecoder {
 	body := d.take(int(d.u32()))
 	return &cephDecoder{b: body, err: d.err}
 }
+
+// nudgeDrainers has every draining gateway run a pass now (they watch the
+// directory): when a bucket's shards become drained, or a gateway hands
+// shards over, waiting for their next pass would delay those shards'
+// events by up to TTL/3. Nudges coalesce: one goroutine sends them while
+// more are wanted.
+func (s *Store) nudgeDrainers() {
+	d := &s.drains
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.nudging++
+	if d.nudging > 1 {
+		return
+	}
+	d.notifiers.Add(1)
+	go func() {
+		defer d.notifiers.Done()
+		for {
+			d.mu.Lock()
+			n := d.nudging
+			d.mu.Unlock()
+			if _, _, err := s.io.NotifyWithTimeout(drainersOID, nil, notifyTimeout); err != nil && !isNotFound(err) {
+				s.log.Debug("rados: nudge the drainers", "err", err)
+			}
+			d.mu.Lock()
+			d.nudging -= n
+			if d.nudging == 0 {
+				d.mu.Unlock()
+				return
+			}
+			d.mu.Unlock()
+		}
+	}()
+}
+
+// watchDrainers pokes this gateway's drain loop on every nudge until ctx
+// ends; without the watch, passes keep their pace.
+func (s *Store) watchDrainers(ctx context.Context) (stop func()) {
+	w, err := s.io.Watch(drainersOID)
+	if err != nil {
+		s.log.Warn("rados: watch the drainers", "err", err)
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { _ = w.Delete() }()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-w.Events():
+				_ = ev.Ack(nil)
+				s.drains.poke()
+			case err := <-w.Errors():
+				s.log.Warn("rados: drainers' watch lost", "err", err)
+				return
+			}
+		}
+	}()
+	return func() { <-done }
+}

@@ -67,18 +67,21 @@ func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
 			d.release(oid)
 		}
 		d.dir.leave()
+		s.nudgeDrainers() // the others take its shards now
 	}()
 	tick := time.NewTicker(ttl / 3)
 	defer tick.Stop()
 	pokes := s.drains.pokes()
+	d.pass(ctx) // creates the directory, which the watch needs
+	defer s.watchDrainers(ctx)()
 	for {
-		d.pass(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
 		case <-pokes:
 		}
+		d.pass(ctx)
 	}
 }
 
@@ -200,6 +203,7 @@ func (d *drainer) shed(ctx context.Context, n int) {
 		d.s.log.Info("rados: hand a shard over (more than a fair share held)", "object", c.oid, "busy", c.busy)
 		d.release(c.oid)
 	}
+	d.s.nudgeDrainers() // the others take them now
 }
 
 // take tries the leases of shards not held by a live gateway (all not held
