@@ -99,6 +99,11 @@ func PoolPrefix(t testing.TB, conn *rados.Conn) string {
 	t.Helper()
 	prefix := PoolName(t) + "-"
 	t.Cleanup(func() {
+		// The pools were created through other connections (the
+		// gateways'): without the latest OSD map this one lists none.
+		if err := conn.WaitForLatestOSDMap(); err != nil {
+			t.Errorf("rados: wait for the OSD map: %v", err)
+		}
 		pools, err := conn.ListPools()
 		if err != nil {
 			t.Errorf("rados: list pools: %v", err)
