@@ -11,15 +11,16 @@ import (
 	"time"
 )
 
-// A drain pass, every TTL/3 (or when a bucket becomes Evented):
+// A drain pass, every TTL/3, and at once when nudged (a bucket became
+// Evented, a gateway handed shards over or stopped: nudgeDrainers):
 //   - renew the leases held (their fencing needs it), dropping lost ones;
 //   - renew this gateway's membership of the drainers' directory and read
 //     it: the live gateways G and the recorded holder of each shard;
 //   - repair this gateway's own holder rows (missing, or left by a release
 //     whose removal failed);
 //   - with S shards to drain, release the excess over ceil(S/|G|) when
-//     holding more than that + 1 (idle shards first), so that the others
-//     take them at their next pass;
+//     holding more than that + 1 (idle shards first), and nudge the
+//     others to take them;
 //   - try the leases (probes) of shards no live gateway is recorded as
 //     holding, up to ceil(S/|G|) held; past that share, only shards this
 //     gateway has seen free for a whole TTL (orphans: a live gateway that
