@@ -203,6 +203,7 @@ func New(cfg Config) (s *Server, err error) {
 	enableLive(api, hub, m)
 	lc := newLifecycle(st, cfg, m)
 	enableClusterMetrics(m, opened.Cluster, log)
+	enableDrainMetrics(m, opened.Drainer)
 	api.Handle(s3api.OpSNS, snsapi.New(n.disp.Topics(), snsapi.Config{Options: *n.disp.Options(), Queues: n.queue,
 		Logger: log.With("component", "snsapi")}).Serve)
 	admin := adminapi.New(accts, verifier, adminapi.Config{Logger: log.With("component", "adminapi"),

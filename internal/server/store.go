@@ -62,8 +62,12 @@ type DrainedShard struct {
 	KV kv.Store
 	// Shares is how many shards split a topic's capacity.
 	Shares int
-	// Wake receives when a commit of this gateway wrote to the shard.
+	// Wake receives when a commit wrote to the shard (this gateway's, or
+	// another's while Watched).
 	Wake <-chan struct{}
+	// Watched, if set, tells whether every commit that writes to the shard
+	// wakes it: an idle shard is then polled seldom (see drainShard).
+	Watched func() bool
 	// SyncFull marks the key prefixes whose share of capacity is used.
 	SyncFull func(ctx context.Context, full map[string]bool) error
 }

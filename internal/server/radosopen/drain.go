@@ -18,6 +18,10 @@ type shardDrainer struct {
 
 func (d shardDrainer) Drain(ctx context.Context, run func(context.Context, server.DrainedShard)) error {
 	return d.st.Drain(ctx, radosstore.DrainOptions{TTL: d.ttl, Run: func(ctx context.Context, sh radosstore.DrainShard) {
-		run(ctx, server.DrainedShard{Name: sh.Lease.Name(), KV: sh.Lease.KV(), Shares: sh.Shares, Wake: sh.Wake, SyncFull: sh.Lease.SyncFull})
+		run(ctx, server.DrainedShard{Name: sh.Lease.Name(), KV: sh.Lease.KV(), Shares: sh.Shares, Wake: sh.Wake, Watched: sh.Watched, SyncFull: sh.Lease.SyncFull})
 	}})
 }
+
+// DrainProbes and DrainHeld feed the drain metrics (server.drainStats).
+func (d shardDrainer) DrainProbes() uint64 { return d.st.DrainProbes() }
+func (d shardDrainer) DrainHeld() int      { return d.st.DrainHeld() }

@@ -26,6 +26,9 @@
 //	                "x/closed"            set while a bucket deletion runs
 //	                "l/epoch"             fencing epoch of the drain lease
 //	d.<id>.<n>      stripe n of one body (object or part), 4 MiB each
+//	cairn.drainers  the draining gateways: a shared cls_lock "cairn.drainers"
+//	                (one locker per gateway); omap "h/<shard>" → the cookie
+//	                of the gateway recorded as holding the shard's lease
 //
 // Keys are escaped (0x00, 0x01) so that omap names carry no NUL and sort
 // in key order; "␁␁" is the separator that sorts before every key byte.
@@ -51,16 +54,61 @@
 // object's rows. Each shard is drained by the holder of its lease
 // (lease.go): a cls_lock lock with an expiry and a fencing epoch that
 // guards every removal. Every gateway runs Drain (drain.go), which takes
-// the leases no one holds, renews its own and runs a consumer on each
-// (the server: a shared queue.Queue over ShardLease.KV), woken by this
-// gateway's commits and, through a watch on the shard, by the RADOS
-// notifications other gateways send after theirs. The metadata
-// object is drained the same way (records kv writes queued). A commit
+// its share of the leases no live gateway holds, renews its own and runs a
+// consumer on each (the server: a shared queue.Queue over ShardLease.KV),
+// woken by this gateway's commits and, through a watch on the shard, by
+// the RADOS notifications other gateways send after theirs (so the server
+// polls an idle watched shard less and less often, up to every 30 s). The
+// metadata object is drained the same way (records kv writes queued; they
+// notify no one, so it is polled at the normal pace). A commit
 // numbers its records from its change's sequence and reads the shard's
 // full marks under a guard (txn.RecordSequence, RecordsFull: the
 // queue.SharedWriter of the commit). Pull subscriptions' commits write
 // drafts ("e/psubq/...") that the holder moves into the logs (package
 // pubsub, shared.go) with KV's CompareAndApply.
+//
+// # Draining at scale
+//
+// With S shards and G gateways, trying every lease not held at every pass
+// would cost O(S×G) operations per pass, each failing EBUSY, and the first
+// gateway would keep every shard. Instead the gateways meet in the
+// drainers' directory (drainers.go, drainpass.go):
+//
+//   - Liveness without clocks: each draining gateway holds a shared
+//     cls_lock on cairn.drainers with its own cookie, an expiry of the
+//     drain TTL, renewed every pass (TTL/3). cls_lock's get_info drops
+//     expired lockers by the OSD's clock before answering, so one read per
+//     pass (get_info and the holder rows, in one read operation) gives the
+//     live set G. A stopping gateway unlocks; a dead one lapses.
+//   - Holdings: a gateway records "h/<shard>" → its cookie when it takes a
+//     shard and removes the row when it gives the shard up (guarded by the
+//     row being its own): a write per change, none per pass. A pass probes
+//     (AcquireShardLease: a read and a write) only shards whose row is
+//     missing or names a gateway not in G. Each gateway repairs its own
+//     rows at every pass (rewrites a missing or foreign row of a shard it
+//     holds, removes its row of one it does not), and the rows of dead
+//     gateways count as absent, so a stale row lasts at most one pass of a
+//     live holder: this replaces a periodic probe of every shard as a
+//     safety net.
+//   - Fair share: a gateway takes free shards up to ceil(S/|G|); holding
+//     more than that + 1 it releases the excess, shards without records
+//     first (release: stop the consumer, unlock, remove the row), and the
+//     others take them at their next pass. Past its share it takes only
+//     shards it has seen free for a whole TTL (orphans: a live gateway
+//     that cannot take them must not leave them undrained), and then stops
+//     shedding until G changes, so they are not handed back and forth.
+//   - Every draining gateway watches the directory: a gateway that marks
+//     a bucket Evented, hands shards over or stops notifies it, and the
+//     others run a pass at once rather than at their next (TTL/3 later).
+//   - A dead gateway's shard leases and membership lapse together (renewed
+//     in the same pass); the survivors then see its rows as stale, their
+//     share grow, and take its shards within the lease time, as before.
+//
+// In steady state a pass costs the lease renewals of the shards held (the
+// fencing needs them), one write and one read of the directory, and the
+// walk of the bucket records; no probe (DrainProbes,
+// cairn_rados_drain_probes_total). If the directory cannot be read, a pass
+// falls back to probing every shard not held, with no share.
 //
 // # Garbage
 //

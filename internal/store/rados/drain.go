@@ -8,14 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Draining: every gateway runs Drain. It takes the lease of each shard no
-// other gateway holds (a dead gateway's lapse within their TTL), renews
-// the ones it holds and runs the caller's consumer on each while it holds
-// it. The metadata object is a shard too: records queued by kv writes
-// (dead letters replayed, test events) live there.
+// Draining: every gateway runs Drain. It takes the leases of shards no live
+// gateway holds (a dead gateway's lapse within their TTL), up to its fair
+// share of them (drainpass.go), renews the ones it holds and runs the
+// caller's consumer on each while it holds it. The metadata object is a
+// shard too: records queued by kv writes (dead letters replayed, test
+// events) live there.
 
 // DefaultDrainTTL is the lease time of a shard when DrainOptions.TTL is
 // zero: a dead gateway's shards are taken over within it.
@@ -38,9 +40,14 @@ type DrainShard struct {
 	// Shares is how many shards share its bucket's records (a topic's
 	// capacity is split evenly among them).
 	Shares int
-	// Wake receives (coalesced) when a commit of this gateway wrote
-	// records to the shard.
+	// Wake receives (coalesced) when a commit wrote records to the shard:
+	// this gateway's at once, another's through the shard's watch.
 	Wake <-chan struct{}
+	// Watched tells whether that watch is established: then every commit
+	// that writes records wakes the consumer, which may poll the shard
+	// seldom while it is idle. False for the metadata object (kv writes
+	// queue records there without a notification) and once the watch is lost.
+	Watched func() bool
 }
 
 // held is one shard Drain holds.
@@ -58,7 +65,11 @@ type drainSet struct {
 	pokeCh    chan struct{}   // a pass is due (new shards)
 	active    bool            // Drain runs: tell other gateways' holders of commits
 	notifying map[string]bool // shards being notified: true if again after
+	nudging   int             // drainers' nudges wanted (one goroutine sends them)
 	notifiers sync.WaitGroup  // notifications in flight (Close waits)
+	// probes counts lease acquisitions tried (AcquireShardLease: a read
+	// and a write each), the cost the directory keeps out of steady state.
+	probes atomic.Uint64
 }
 
 func (d *drainSet) pokes() <-chan struct{} {
@@ -80,6 +91,18 @@ func (d *drainSet) poke() {
 		default:
 		}
 	}
+}
+
+// DrainProbes counts the shard lease acquisitions Drain tried since the
+// store opened: the cost the drainers' directory keeps out of a steady
+// state (cairn_rados_drain_probes_total).
+func (s *Store) DrainProbes() uint64 { return s.drains.probes.Load() }
+
+// DrainHeld is how many shards this gateway drains now.
+func (s *Store) DrainHeld() int {
+	s.drains.mu.Lock()
+	defer s.drains.mu.Unlock()
+	return len(s.drains.wakes)
 }
 
 // committed tells the holder of shard oid that a commit wrote records
@@ -132,18 +155,32 @@ func (s *Store) committed(oid string) {
 // one never gives it; its successor polls).
 const notifyTimeout = 2 * time.Second
 
+// shardWatch is the watch on one held shard.
+type shardWatch struct {
+	done chan struct{}
+	live atomic.Bool // established and not lost
+}
+
+// stop waits for the watch to end (its ctx ended).
+func (w *shardWatch) stop() { <-w.done }
+
 // watchShard wakes wake on every notification of oid (commits of other
 // gateways) until ctx ends; without a watch, the consumer's polling remains.
-func (s *Store) watchShard(ctx context.Context, oid string, wake chan<- struct{}) (stop func()) {
+// The metadata object's watch never counts as live: kv writes queue records
+// there without notifying, so its consumer must keep polling.
+func (s *Store) watchShard(ctx context.Context, oid string, wake chan<- struct{}) *shardWatch {
+	sw := &shardWatch{done: make(chan struct{})}
 	w, err := s.io.Watch(oid)
 	if err != nil {
 		s.log.Warn("rados: watch shard", "object", oid, "err", err)
-		return func() {}
+		close(sw.done)
+		return sw
 	}
-	done := make(chan struct{})
+	sw.live.Store(oid != metaOID)
 	go func() {
-		defer close(done)
+		defer close(sw.done)
 		defer func() { _ = w.Delete() }()
+		defer sw.live.Store(false)
 		for {
 			select {
 			case <-ctx.Done():
@@ -160,7 +197,7 @@ func (s *Store) watchShard(ctx context.Context, oid string, wake chan<- struct{}
 			}
 		}
 	}()
-	return func() { <-done }
+	return sw
 }
 
 func (d *drainSet) set(oid string, ch chan struct{}) {
@@ -174,97 +211,6 @@ func (d *drainSet) set(oid string, ch chan struct{}) {
 	} else {
 		d.wakes[oid] = ch
 	}
-}
-
-// Drain holds and consumes shards until ctx ends, then stops every
-// consumer and releases its leases (their successors need not wait for
-// them to lapse).
-func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
-	ttl := opts.TTL
-	if ttl <= 0 {
-		ttl = DefaultDrainTTL
-	}
-	s.drains.mu.Lock()
-	s.drains.active = true
-	s.drains.mu.Unlock()
-	holding := map[string]*held{}
-	defer func() {
-		s.drains.mu.Lock()
-		s.drains.active = false
-		s.drains.mu.Unlock()
-		for oid, h := range holding {
-			s.stopDrain(oid, h)
-			h.lease.Release()
-		}
-	}()
-	tick := time.NewTicker(ttl / 3)
-	defer tick.Stop()
-	pokes := s.drains.pokes()
-	for {
-		s.drainPass(ctx, ttl, opts.Run, holding)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		case <-pokes:
-		}
-	}
-}
-
-// drainPass renews what is held and takes what is free.
-func (s *Store) drainPass(ctx context.Context, ttl time.Duration, run func(context.Context, DrainShard), holding map[string]*held) {
-	shares, err := s.drainUnits(ctx)
-	if err != nil {
-		s.log.Warn("rados: list shards to drain", "err", err)
-	}
-	for oid, h := range holding {
-		var err error
-		if shares == nil || shares[oid] > 0 { // else its bucket is gone
-			if err = h.lease.Renew(ctx); err == nil {
-				h.renewed = time.Now()
-				continue
-			}
-			if !errors.Is(err, ErrLeaseLost) && !isNotFound(err) && time.Since(h.renewed) < ttl*2/3 {
-				continue // a transient error: the lease still has time
-			}
-		}
-		s.log.Info("rados: stop draining shard", "object", oid, "err", err)
-		s.stopDrain(oid, h)
-		if !errors.Is(err, ErrLeaseLost) {
-			h.lease.Release()
-		}
-		delete(holding, oid)
-	}
-	for oid, n := range shares {
-		if holding[oid] != nil || ctx.Err() != nil {
-			continue
-		}
-		l, err := s.AcquireShardLease(ctx, oid, ttl)
-		if err != nil {
-			if !errors.Is(err, ErrLeaseHeld) {
-				s.log.Warn("rados: take shard lease", "object", oid, "err", err)
-			}
-			continue
-		}
-		s.log.Debug("rados: draining shard", "object", oid, "epoch", l.Epoch)
-		h := &held{lease: l, renewed: time.Now(), done: make(chan struct{})}
-		wake := make(chan struct{}, 1)
-		s.drains.set(oid, wake)
-		var rctx context.Context
-		rctx, h.cancel = context.WithCancel(ctx)
-		go func() {
-			defer close(h.done)
-			defer s.watchShard(rctx, oid, wake)()
-			run(rctx, DrainShard{Lease: l, Shares: n, Wake: wake})
-		}()
-		holding[oid] = h
-	}
-}
-
-func (s *Store) stopDrain(oid string, h *held) {
-	s.drains.set(oid, nil)
-	h.cancel()
-	<-h.done
 }
 
 // drainUnits maps every shard to drain (those of Evented buckets, and the
@@ -335,6 +281,7 @@ func (s *Store) markEvented(ctx context.Context, name, oid string, freeing bool)
 		if err == nil {
 			s.evented.Store(id, true)
 			s.drains.poke()
+			s.nudgeDrainers() // the other gateways take their share at once
 			return nil
 		}
 		if !errors.Is(err, errConflict) {

@@ -20,6 +20,11 @@ type drainWatch struct {
 }
 
 func (d *drainWatch) run(gw string) func(context.Context, DrainShard) {
+	return d.runWith(gw, func(ctx context.Context, _ DrainShard) { <-ctx.Done() })
+}
+
+// runWith records the holding of each shard body runs on.
+func (d *drainWatch) runWith(gw string, body func(context.Context, DrainShard)) func(context.Context, DrainShard) {
 	return func(ctx context.Context, sh DrainShard) {
 		oid := sh.Lease.oid
 		d.mu.Lock()
@@ -28,7 +33,7 @@ func (d *drainWatch) run(gw string) func(context.Context, DrainShard) {
 			d.overlap++
 		}
 		d.mu.Unlock()
-		<-ctx.Done()
+		body(ctx, sh)
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		hs := d.holders[oid]

@@ -99,7 +99,7 @@ func (l *ShardLease) lockOp(renew bool, epoch []byte, set map[string][]byte) err
 	op := newWriteOp()
 	defer op.release()
 	op.assertExists()
-	op.exec("lock", "lock", encodeLockOp(drainLock, l.cookie, "cairn drain", l.ttl, renew))
+	op.exec("lock", "lock", encodeLockOp(drainLock, lockExclusive, l.cookie, "cairn drain", l.ttl, renew))
 	op.omapEqual(rowEpoch, epoch)
 	op.omapSet(set)
 	err := op.operate(l.s.io, l.oid)
@@ -109,20 +109,27 @@ func (l *ShardLease) lockOp(renew bool, epoch []byte, set map[string][]byte) err
 	return err
 }
 
-// encodeLockOp is Ceph's encoding of cls_lock_lock_op (version 1): an
-// exclusive lock with an expiry; renew sets LOCK_FLAG_MAY_RENEW.
-func encodeLockOp(name, cookie, desc string, ttl time.Duration, renew bool) []byte {
+// cls_lock's lock types (ClsLockType).
+const (
+	lockExclusive byte = 1
+	lockShared    byte = 2
+)
+
+// encodeLockOp is Ceph's encoding of cls_lock_lock_op (version 1): a lock
+// of kind (lockExclusive, lockShared) with an expiry; renew sets
+// LOCK_FLAG_MAY_RENEW.
+func encodeLockOp(name string, kind byte, cookie, desc string, ttl time.Duration, renew bool) []byte {
 	str := func(b []byte, s string) []byte {
 		return append(binary.LittleEndian.AppendUint32(b, uint32(len(s))), s...)
 	}
 	var body []byte
 	body = str(body, name)
-	body = append(body, 1) // LOCK_EXCLUSIVE
+	body = append(body, kind)
 	body = str(body, cookie)
 	body = str(body, "") // tag
 	body = str(body, desc)
 	body = binary.LittleEndian.AppendUint32(body, uint32(ttl/time.Second))
-	body = binary.LittleEndian.AppendUint32(body, uint32(ttl%time.Second))
+	body = binary.LittleEndian.AppendUint32(body, uint32(ttl%time.Second)) // nanoseconds
 	var flags byte
 	if renew {
 		flags = 1
