@@ -127,7 +127,7 @@ type sharedWriter struct {
 	seq *atomic.Uint64
 }
 
-func (w *sharedWriter) RecordSequence() (uint64, error)     { return w.seq.Add(1), nil }
+func (w *sharedWriter) RecordSequence() (uint64, error)    { return w.seq.Add(1), nil }
 func (w *sharedWriter) RecordsFull(_ []byte) (bool, error) { return false, nil }
 
 // pageKV is a kv.Store and queue.PageScanner counting the page reads of
