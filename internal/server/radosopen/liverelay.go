@@ -71,6 +71,7 @@ func parseLiveRow(key string) (liveRow, bool) {
 // liveEvent is one change waiting to be sent.
 type liveEvent struct {
 	bucket string
+	owner  string // the bucket's
 	ev     notify.EventType
 	key    string
 	record []byte
@@ -146,9 +147,9 @@ func (r *liveRelay) WantsAccess(bucket string) bool {
 }
 
 // Send implements live.Relay: it queues the event, or counts it lost.
-func (r *liveRelay) Send(bucket string, ev notify.EventType, key string, record []byte) {
+func (r *liveRelay) Send(bucket, owner string, ev notify.EventType, key string, record []byte) {
 	select {
-	case r.q <- liveEvent{bucket: bucket, ev: ev, key: key, record: record}:
+	case r.q <- liveEvent{bucket: bucket, owner: owner, ev: ev, key: key, record: record}:
 	default:
 		r.dropMu.Lock()
 		r.drops[bucket]++

@@ -18,9 +18,13 @@ type liveBatch struct {
 }
 
 type liveWire struct {
-	Event  notify.EventType `json:"ev"`
-	Key    string           `json:"key"`
-	Record json.RawMessage  `json:"record"`
+	Event notify.EventType `json:"ev"`
+	// Owner is the bucket's owner, so that a listener bound to another
+	// owner's bucket of the same name skips the event (absent from
+	// gateways before it: the receiver then delivers by name).
+	Owner  string          `json:"owner,omitempty"`
+	Key    string          `json:"key"`
+	Record json.RawMessage `json:"record"`
 }
 
 // sendLoop sends queued events in order, a batch of one bucket's
@@ -67,7 +71,7 @@ func (r *liveRelay) notifyBatch(bucket string, batch []liveEvent) {
 	}
 	b := liveBatch{From: r.gid, Dropped: r.takeDrops(bucket), Events: make([]liveWire, len(batch))}
 	for i, e := range batch {
-		b.Events[i] = liveWire{Event: e.ev, Key: e.key, Record: e.record}
+		b.Events[i] = liveWire{Event: e.ev, Owner: e.owner, Key: e.key, Record: e.record}
 	}
 	data, err := json.Marshal(b)
 	if err != nil {

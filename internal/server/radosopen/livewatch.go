@@ -137,9 +137,9 @@ func (r *liveRelay) deliver(bucket string, data []byte) {
 		if i == 0 {
 			dropped = b.Dropped
 		}
-		h.Deliver(bucket, e.Event, e.Key, e.Record, dropped)
+		h.Deliver(bucket, e.Owner, e.Event, e.Key, e.Record, dropped)
 	}
 	if len(b.Events) == 0 && b.Dropped > 0 {
-		h.Deliver(bucket, 0, "", nil, b.Dropped)
+		h.Deliver(bucket, "", 0, "", nil, b.Dropped)
 	}
 }
