@@ -44,6 +44,14 @@ type compareApplier interface {
 	CompareAndApply(ctx context.Context, key, old []byte, b *kv.Batch) (bool, error)
 }
 
+// guardedApplier is a kv.Store that applies a batch only if every guard's
+// key still holds the guard's value (nil: absent), reporting false if one
+// does not: a write made from reads that another gateway may have
+// changed meanwhile.
+type guardedApplier interface {
+	CompareEachAndApply(ctx context.Context, guards []kv.Pair, b *kv.Batch) (bool, error)
+}
+
 // draft is what an event is rendered from once its id and time are known.
 type draft struct {
 	Log    string                  `json:"log"`
