@@ -4,6 +4,7 @@ package radosopen_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -86,4 +87,47 @@ func TestLiveReadsWatchAnnouncedToOlderGateways(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("an older gateway knows %d watches of the bucket after a watcher of changes and reads subscribed, want 1", len(rows))
 	}
+}
+
+// A stream on gateway A outlives its bucket; another user creates a bucket
+// of the same name through B and writes and reads there: A must not relay
+// those events to the stream, which was authorized for the first bucket
+// only. Then the stream's owner takes the name back through B: her write
+// is the stream's next event.
+func TestLiveRelaySkipsRecreatedBucketOfOtherOwner(t *testing.T) {
+	gws := startGateways(t, 2)
+	a, b := gws[0], gws[1]
+	if code, body := admin(t, a, http.MethodPut, "/admin/user?uid=bob&display-name=bob&access-key=BOBKEY&secret-key=bob-secret"); code != http.StatusOK {
+		t.Fatalf("create bob: %d %s", code, body)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	root, bob := rootClient(b), client(b, "BOBKEY", "bob-secret")
+	bucket := aws.String("recycled")
+	if _, err := root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	events := openEvents(t, ctx, a, "recycled", "s3:ObjectCreated:*", "s3:ObjectAccessed:*")
+	if _, err := root.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	putGetHeadPut(t, ctx, bob, "recycled", "bob-secret", "bob-marker")
+	for _, k := range []string{"bob-secret", "bob-marker"} {
+		if _, err := bob.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: aws.String(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := bob.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("root-key"), Body: strings.NewReader("v")}); err != nil {
+		t.Fatal(err)
+	}
+	expectEvents(t, events, "ObjectCreated:Put root-key")
 }
