@@ -20,10 +20,6 @@ var errNotGuarded = errors.New("pubsub: a shared log needs a kv store with guard
 
 // pullShared is Pull on a shared log; s.op must be held.
 func (l *Log) pullShared(ctx context.Context, sub string, s *logState, after uint64, limit int, visibility time.Duration) (Page, error) {
-	ga, ok := l.kv.(guardedApplier)
-	if !ok {
-		return Page{}, errNotGuarded
-	}
 	for range maxMoveAttempts {
 		page, b, read, err := l.scanVisible(ctx, sub, s, after, limit, visibility)
 		if err != nil {
@@ -41,6 +37,10 @@ func (l *Log) pullShared(ctx context.Context, sub string, s *logState, after uin
 		}
 		if len(b.Ops) == 0 {
 			return page, nil
+		}
+		ga, ok := l.kv.(guardedApplier)
+		if !ok {
+			return Page{}, errNotGuarded
 		}
 		done, err := ga.CompareEachAndApply(ctx, read, b)
 		if err != nil {
