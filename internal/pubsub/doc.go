@@ -45,6 +45,9 @@
 //     a guard, so any gateway's retention counts (shared_meta.go).
 //   - A pull with a visibility timeout hides returned events for that long
 //     and counts their deliveries durably; Nack shows them again at once.
+//     On a shared store both write only if the events are still as they
+//     read them (shared_pull.go): an ack or expiry through another gateway
+//     is never undone, and two gateways never hand out one event at once.
 //   - On a store several gateways share (Options.Shared, RADOS), commits
 //     write drafts that the holder of each index shard moves into the logs
 //     under a guard on the log's high position (shared.go): positions are
