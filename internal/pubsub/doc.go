@@ -14,6 +14,9 @@
 //	                                          retention removed
 //	psub/<log>/h                              shared logs: the highest
 //	                                          position moved in (shared.go)
+//	psubfence/<shard>                         shared logs: the fencing epoch
+//	                                          of the shard's last mover
+//	                                          (shared_fence.go)
 //	pssub/<owner>/<name>                      a subscription (JSON)
 //	pstopic/<tenant>/<topic>/<owner>/<name>   a copy, found by topic
 //
@@ -54,7 +57,8 @@
 //     allocated and visible at once, so readers on any gateway never skip.
 //     Each pass reads its drafts in one atomic page from the shard's head,
 //     so an object's events enter a log in its commits' order even when
-//     its commits come through different gateways.
+//     its commits come through different gateways; a holder whose lease
+//     lapsed cannot move them again behind its successor's (shard fence).
 //   - Memory is bounded: pulls, expiry and startup page through the KV; per
 //     log only counters and the unsettled positions (at most the commits in
 //     flight) are kept.
