@@ -5,6 +5,8 @@ package radosopen
 import (
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"syscall"
 
 	"github.com/cairn-s3/cairn/internal/notify"
@@ -38,9 +40,16 @@ func (r *liveRelay) sendLoop() {
 			first, next = *next, nil
 		} else {
 			select {
-			case <-r.stop:
-				return
 			case first = <-r.q:
+			default:
+				// Idle: losses that no later event will carry are
+				// reported now.
+				r.flushDrops()
+				select {
+				case <-r.stop:
+					return
+				case first = <-r.q:
+				}
 			}
 		}
 		batch, size := []liveEvent{first}, len(first.record)+len(first.key)
@@ -62,14 +71,30 @@ func (r *liveRelay) sendLoop() {
 	}
 }
 
-// notifyBatch sends one batch to the gateways watching bucket and
-// unregisters the watches it found gone.
+// flushDrops sends the count of each bucket's lost events, with no event
+// (the receivers report it as a gap).
+func (r *liveRelay) flushDrops() {
+	r.dropMu.Lock()
+	buckets := slices.Collect(maps.Keys(r.drops))
+	r.dropMu.Unlock()
+	for _, bucket := range buckets {
+		r.notifyBatch(bucket, nil)
+	}
+}
+
+// notifyBatch sends one batch (or only the bucket's count of lost events,
+// if batch is empty) to the gateways watching bucket and unregisters the
+// watches it found gone.
 func (r *liveRelay) notifyBatch(bucket string, batch []liveEvent) {
 	rows := r.remoteRows(bucket)
 	if len(rows) == 0 {
-		return // nobody watches any more
+		r.takeDrops(bucket) // nobody watches any more: nobody missed them
+		return
 	}
 	b := liveBatch{From: r.gid, Dropped: r.takeDrops(bucket), Events: make([]liveWire, len(batch))}
+	if len(batch) == 0 && b.Dropped == 0 {
+		return
+	}
 	for i, e := range batch {
 		b.Events[i] = liveWire{Event: e.ev, Owner: e.owner, Key: e.key, Record: e.record}
 	}
