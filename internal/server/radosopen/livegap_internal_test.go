@@ -63,3 +63,21 @@ func TestLiveRelayReportsTrailingDrops(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Reads (far more frequent than changes, and relayed as soon as one
+// listener anywhere asks for them) must not fill the relay's queue, which
+// every watched bucket's changes share: with half of it taken, reads are
+// counted lost and changes still get in.
+func TestLiveRelayQueueKeepsRoomForChanges(t *testing.T) {
+	r := &liveRelay{q: make(chan liveEvent, liveQueue), drops: map[string]int64{}} // no sender: nothing drains
+	for range liveQueue {
+		r.Send("hot", "o", notify.ObjectAccessedGet, "k", []byte(`{}`))
+	}
+	r.Send("other", "o", notify.ObjectCreatedPut, "k", []byte(`{}`))
+	if n := r.takeDrops("other"); n != 0 {
+		t.Fatalf("a change of another bucket was lost behind %d queued reads", len(r.q))
+	}
+	if n := r.takeDrops("hot"); n == 0 {
+		t.Fatal("no read was counted lost")
+	}
+}

@@ -28,8 +28,9 @@ import (
 //     nobody else watches costs one map lookup and nothing on the cluster,
 //     and so does a read of a bucket nobody else watches for reads.
 //   - Changes to a watched bucket (and reads of a bucket watched for reads)
-//     are queued (bounded: overflow is counted and reported to the
-//     listeners as a gap) and sent by one goroutine, in commit order, in
+//     are queued (bounded, reads to half the queue: overflow is counted
+//     and reported to the listeners as a gap, at the latest once the
+//     sender is idle) and sent by one goroutine, in commit order, in
 //     batches of at most liveBatchBytes per notify on liveBucketOID(B); the
 //     watching gateways fan them out to their listeners.
 //   - A row whose watch no longer exists (its gateway died) is removed by
@@ -148,6 +149,12 @@ func (r *liveRelay) WantsAccess(bucket string) bool {
 
 // Send implements live.Relay: it queues the event, or counts it lost.
 func (r *liveRelay) Send(bucket, owner string, ev notify.EventType, key string, record []byte) {
+	if ev&notify.ObjectAccessed != 0 && len(r.q) >= liveQueue/2 {
+		// Reads come far more often than changes: they may not take the
+		// room every watched bucket's changes need.
+		r.addDrops(bucket, 1)
+		return
+	}
 	select {
 	case r.q <- liveEvent{bucket: bucket, owner: owner, ev: ev, key: key, record: record}:
 	default:
