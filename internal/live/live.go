@@ -136,6 +136,21 @@ func (h *Hub) Deliver(bucket, owner string, ev notify.EventType, key string, rec
 	}
 }
 
+// AddGap tells the listeners of bucket that asked for some of the events
+// of mask that another gateway's relay lost n of those (reported with
+// their next event).
+func (h *Hub) AddGap(bucket string, n int64, mask notify.EventType) {
+	m := h.snap.Load()
+	if m == nil {
+		return
+	}
+	for _, l := range (*m)[bucket] {
+		if l.mask&mask != 0 {
+			l.addGap(n)
+		}
+	}
+}
+
 // New returns a hub.
 func New(cfg Config) (*Hub, error) {
 	if cfg.MaxListeners < 0 || cfg.Buffer < 0 {

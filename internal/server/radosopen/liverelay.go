@@ -95,7 +95,7 @@ type liveRelay struct {
 
 	q      chan liveEvent
 	dropMu sync.Mutex
-	drops  map[string]int64 // events lost per bucket, not yet reported
+	drops  map[string]lost // events lost per bucket, not yet reported
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -108,7 +108,7 @@ var _ live.Relay = (*liveRelay)(nil)
 func newLiveRelay(io *rados.IOContext, gid uint64, log *slog.Logger) (*liveRelay, error) {
 	r := &liveRelay{io: io, log: log, gid: gid, rows: map[string]map[liveRow]bool{},
 		watching: map[string]*bucketWatch{}, q: make(chan liveEvent, liveQueue),
-		drops: map[string]int64{}, stop: make(chan struct{})}
+		drops: map[string]lost{}, stop: make(chan struct{})}
 	if err := forceOp(io, liveRegistryOID, func(op *rados.WriteOp) { op.Create(rados.CreateIdempotent) }); err != nil {
 		return nil, fmt.Errorf("rados: create %s: %w", liveRegistryOID, err)
 	}
@@ -152,19 +152,30 @@ func (r *liveRelay) Send(bucket, owner string, ev notify.EventType, key string, 
 	if ev&notify.ObjectAccessed != 0 && len(r.q) >= liveQueue/2 {
 		// Reads come far more often than changes: they may not take the
 		// room every watched bucket's changes need.
-		r.addDrops(bucket, 1)
+		r.addDrops(bucket, lostOf(ev, 1))
 		return
 	}
 	select {
 	case r.q <- liveEvent{bucket: bucket, owner: owner, ev: ev, key: key, record: record}:
 	default:
-		r.dropMu.Lock()
-		r.drops[bucket]++
-		r.dropMu.Unlock()
+		r.addDrops(bucket, lostOf(ev, 1))
 	}
 }
 
-func (r *liveRelay) takeDrops(bucket string) int64 {
+// lost counts a bucket's events the relay lost: changes (a gap for every
+// listener of the bucket) and reads (a gap only for listeners of reads).
+type lost struct{ changes, reads int64 }
+
+func lostOf(ev notify.EventType, n int64) lost {
+	if ev&notify.ObjectAccessed != 0 {
+		return lost{reads: n}
+	}
+	return lost{changes: n}
+}
+
+func (l lost) plus(o lost) lost { return lost{changes: l.changes + o.changes, reads: l.reads + o.reads} }
+
+func (r *liveRelay) takeDrops(bucket string) lost {
 	r.dropMu.Lock()
 	defer r.dropMu.Unlock()
 	n := r.drops[bucket]
@@ -172,9 +183,9 @@ func (r *liveRelay) takeDrops(bucket string) int64 {
 	return n
 }
 
-func (r *liveRelay) addDrops(bucket string, n int64) {
+func (r *liveRelay) addDrops(bucket string, n lost) {
 	r.dropMu.Lock()
-	r.drops[bucket] += n
+	r.drops[bucket] = r.drops[bucket].plus(n)
 	r.dropMu.Unlock()
 }
 

@@ -14,9 +14,12 @@ import (
 
 // liveBatch is the payload of one notify on a bucket's live object.
 type liveBatch struct {
-	From    uint64     `json:"from"`              // the sender's instance id
-	Dropped int64      `json:"dropped,omitempty"` // events lost before these
-	Events  []liveWire `json:"events"`
+	From    uint64 `json:"from"`              // the sender's instance id
+	Dropped int64  `json:"dropped,omitempty"` // events lost before these
+	// DroppedReads counts the reads lost before these: a gap for the
+	// listeners of reads only (gateways before it ignore it).
+	DroppedReads int64      `json:"droppedReads,omitempty"`
+	Events       []liveWire `json:"events"`
 }
 
 type liveWire struct {
@@ -71,6 +74,15 @@ func (r *liveRelay) sendLoop() {
 	}
 }
 
+// unsent is what a batch that could not be sent lost: its events and the
+// losses it was to report.
+func unsent(taken lost, batch []liveEvent) lost {
+	for _, e := range batch {
+		taken = taken.plus(lostOf(e.ev, 1))
+	}
+	return taken
+}
+
 // flushDrops sends the count of each bucket's lost events, with no event
 // (the receivers report it as a gap).
 func (r *liveRelay) flushDrops() {
@@ -91,17 +103,18 @@ func (r *liveRelay) notifyBatch(bucket string, batch []liveEvent) {
 		r.takeDrops(bucket) // nobody watches any more: nobody missed them
 		return
 	}
-	b := liveBatch{From: r.gid, Dropped: r.takeDrops(bucket), Events: make([]liveWire, len(batch))}
-	if len(batch) == 0 && b.Dropped == 0 {
+	taken := r.takeDrops(bucket)
+	if len(batch) == 0 && taken == (lost{}) {
 		return
 	}
+	b := liveBatch{From: r.gid, Dropped: taken.changes, DroppedReads: taken.reads, Events: make([]liveWire, len(batch))}
 	for i, e := range batch {
 		b.Events[i] = liveWire{Event: e.ev, Owner: e.owner, Key: e.key, Record: e.record}
 	}
 	data, err := json.Marshal(b)
 	if err != nil {
 		r.log.Warn("live relay: encode", "err", err)
-		r.addDrops(bucket, b.Dropped+int64(len(batch)))
+		r.addDrops(bucket, unsent(taken, batch))
 		return
 	}
 	acks, timeouts, err := r.io.NotifyWithTimeout(liveBucketOID(bucket), data, liveNotifyTimeout)
@@ -110,7 +123,7 @@ func (r *liveRelay) notifyBatch(bucket string, batch []liveEvent) {
 	if err != nil && !isErrno(err, syscall.ETIMEDOUT) && !isErrno(err, syscall.ENOENT) {
 		// Not sent: the next batch reports the loss.
 		r.log.Warn("live relay: notify", "bucket", bucket, "err", err)
-		r.addDrops(bucket, b.Dropped+int64(len(batch)))
+		r.addDrops(bucket, unsent(taken, batch))
 		return
 	}
 	reached := map[[2]uint64]bool{}

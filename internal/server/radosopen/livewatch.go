@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/ceph/go-ceph/rados"
+
+	"github.com/cairn-s3/cairn/internal/notify"
 )
 
 // bucketWatch is this gateway's watch of one bucket's live object.
@@ -131,6 +133,9 @@ func (r *liveRelay) deliver(bucket string, data []byte) {
 	var b liveBatch
 	if h == nil || json.Unmarshal(data, &b) != nil || b.From == r.gid {
 		return
+	}
+	if b.DroppedReads > 0 {
+		h.AddGap(bucket, b.DroppedReads, notify.ObjectAccessed)
 	}
 	for i, e := range b.Events {
 		dropped := int64(0)
