@@ -316,6 +316,19 @@ func (k kvStore) CompareEachAndApply(ctx context.Context, guards []kv.Pair, b *k
 	if err != nil {
 		return false, err
 	}
+	var missing []kv.Op // guards of a value the metadata object lacks
+	for i, g := range guards {
+		if stored[rows[i]] == nil && g.Value != nil {
+			missing = append(missing, kv.Op{Key: g.Key})
+		}
+	}
+	hinted := map[string]bool{}
+	if len(missing) > 0 {
+		// Only a key whose segment has a hint can be a hook record.
+		if hinted, err = k.s.hints(missing); err != nil {
+			return false, err
+		}
+	}
 	op := newWriteOp()
 	defer op.release()
 	for i, g := range guards {
@@ -324,6 +337,9 @@ func (k kvStore) CompareEachAndApply(ctx context.Context, guards []kv.Pair, b *k
 			want = wrap(g.Value)
 		}
 		if stored[rows[i]] == nil && want != nil {
+			if !hinted[recordSegment(string(g.Key))] {
+				return false, nil // removed since it was read
+			}
 			v, _, err := k.findRecord(ctx, string(g.Key))
 			if err != nil {
 				return false, err
