@@ -48,6 +48,11 @@ type Config struct {
 type Filter struct {
 	Prefix, Suffix string
 	Events         []string
+	// Owner is the owner of the bucket the listener was authorized for
+	// ("": any). Events of a bucket of the same name another user owns
+	// (the bucket was deleted and created again by someone else) are
+	// not the listener's: they are never delivered to it.
+	Owner string
 }
 
 // Event is one record for a listener.
@@ -89,8 +94,9 @@ type Relay interface {
 	// read, so it must be a lookup.
 	WantsAccess(bucket string) bool
 	// Send hands a change's or a read's record to those gateways without
-	// blocking, in the order of the calls.
-	Send(bucket string, ev notify.EventType, key string, record []byte)
+	// blocking, in the order of the calls; owner is the bucket's (Deliver
+	// there needs it).
+	Send(bucket, owner string, ev notify.EventType, key string, record []byte)
 	// Sync makes the other gateways send bucket's changes here (and its
 	// reads, if ListeningAccess), or stop, as Listening(bucket) and
 	// ListeningAccess(bucket) say now. It is called after every Subscribe
@@ -111,10 +117,11 @@ func (h *Hub) Listening(bucket string) bool {
 }
 
 // Deliver fans out a change another gateway relayed: its record, built
-// there, goes to the matching listeners of bucket. dropped counts events
+// there, goes to the matching listeners of bucket, owned by owner there
+// ("": a gateway that does not tell). dropped counts events
 // of the bucket the relay lost before this one; every listener of the
 // bucket is told of them as a gap (some may not have matched its filter).
-func (h *Hub) Deliver(bucket string, ev notify.EventType, key string, record []byte, dropped int64) {
+func (h *Hub) Deliver(bucket, owner string, ev notify.EventType, key string, record []byte, dropped int64) {
 	m := h.snap.Load()
 	if m == nil {
 		return
@@ -123,8 +130,23 @@ func (h *Hub) Deliver(bucket string, ev notify.EventType, key string, record []b
 		if dropped > 0 {
 			l.addGap(dropped)
 		}
-		if l.matches(ev, key) {
+		if l.matches(ev, owner, key) {
 			l.send(record)
+		}
+	}
+}
+
+// AddGap tells the listeners of bucket that asked for some of the events
+// of mask that another gateway's relay lost n of those (reported with
+// their next event).
+func (h *Hub) AddGap(bucket string, n int64, mask notify.EventType) {
+	m := h.snap.Load()
+	if m == nil {
+		return
+	}
+	for _, l := range (*m)[bucket] {
+		if l.mask&mask != 0 {
+			l.addGap(n)
 		}
 	}
 }
@@ -179,7 +201,7 @@ func (h *Hub) Subscribe(bucket string, f Filter) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Listener{hub: h, bucket: bucket, mask: mask, prefix: f.Prefix, suffix: f.Suffix,
+	l := &Listener{hub: h, bucket: bucket, owner: f.Owner, mask: mask, prefix: f.Prefix, suffix: f.Suffix,
 		ch: make(chan Event, h.cfg.Buffer)}
 	if err := h.add(l); err != nil {
 		return nil, err
@@ -294,7 +316,7 @@ func (h *Hub) relayOut(c store.Change, ev notify.EventType, user, reqID string, 
 			return
 		}
 	}
-	h.relay.Send(c.Bucket.Name, ev, c.Object.Key, body)
+	h.relay.Send(c.Bucket.Name, c.Bucket.Owner, ev, c.Object.Key, body)
 }
 
 // WantsAccess reports whether a listener of bucket, here or on another
@@ -346,7 +368,7 @@ func (h *Hub) fanOut(c store.Change, ev notify.EventType, user, reqID string) []
 	}
 	var body []byte
 	for _, l := range (*m)[c.Bucket.Name] {
-		if !l.matches(ev, c.Object.Key) {
+		if !l.matches(ev, c.Bucket.Owner, c.Object.Key) {
 			continue
 		}
 		if body == nil {
@@ -409,6 +431,7 @@ func ParseEvents(names []string) (notify.EventType, error) {
 type Listener struct {
 	hub            *Hub
 	bucket         string
+	owner          string // Filter.Owner
 	mask           notify.EventType
 	prefix, suffix string
 	ch             chan Event
@@ -447,8 +470,11 @@ func (l *Listener) TakeGap() int64 {
 // Close unregisters the listener. It is idempotent.
 func (l *Listener) Close() { l.closeOnce.Do(func() { l.hub.remove(l) }) }
 
-func (l *Listener) matches(ev notify.EventType, key string) bool {
-	return l.mask&ev != 0 && strings.HasPrefix(key, l.prefix) && strings.HasSuffix(key, l.suffix)
+// matches reports whether the listener wants event ev of key in its
+// bucket owned by owner ("": not known, from a gateway that does not tell).
+func (l *Listener) matches(ev notify.EventType, owner, key string) bool {
+	return l.mask&ev != 0 && (l.owner == "" || owner == "" || owner == l.owner) &&
+		strings.HasPrefix(key, l.prefix) && strings.HasSuffix(key, l.suffix)
 }
 
 // addGap counts n events lost before the next one (on another gateway).

@@ -14,6 +14,9 @@
 //	                                          retention removed
 //	psub/<log>/h                              shared logs: the highest
 //	                                          position moved in (shared.go)
+//	psubfence/<shard>                         shared logs: the fencing epoch
+//	                                          of the shard's last mover
+//	                                          (shared_fence.go)
 //	pssub/<owner>/<name>                      a subscription (JSON)
 //	pstopic/<tenant>/<topic>/<owner>/<name>   a copy, found by topic
 //
@@ -45,13 +48,17 @@
 //     a guard, so any gateway's retention counts (shared_meta.go).
 //   - A pull with a visibility timeout hides returned events for that long
 //     and counts their deliveries durably; Nack shows them again at once.
+//     On a shared store both write only if the events are still as they
+//     read them (shared_pull.go): an ack or expiry through another gateway
+//     is never undone, and two gateways never hand out one event at once.
 //   - On a store several gateways share (Options.Shared, RADOS), commits
 //     write drafts that the holder of each index shard moves into the logs
 //     under a guard on the log's high position (shared.go): positions are
 //     allocated and visible at once, so readers on any gateway never skip.
 //     Each pass reads its drafts in one atomic page from the shard's head,
 //     so an object's events enter a log in its commits' order even when
-//     its commits come through different gateways.
+//     its commits come through different gateways; a holder whose lease
+//     lapsed cannot move them again behind its successor's (shard fence).
 //   - Memory is bounded: pulls, expiry and startup page through the KV; per
 //     log only counters and the unsettled positions (at most the commits in
 //     flight) are kept.

@@ -252,21 +252,12 @@ func (l *Log) Pull(ctx context.Context, sub string, o PullOptions) (Page, error)
 	if err := gapError(after, s.expired); err != nil {
 		return Page{}, err
 	}
-	page, b, err := l.scanVisible(ctx, sub, s, after, limit, o.Visibility)
+	if l.shared {
+		return l.pullShared(ctx, sub, s, after, limit, o.Visibility)
+	}
+	page, b, _, err := l.scanVisible(ctx, sub, s, after, limit, o.Visibility)
 	if err != nil {
 		return Page{}, err
-	}
-	if l.shared {
-		// Another gateway's retention may have removed events after the
-		// marker, even while the scan ran: its meta record, read after
-		// the scan, tells (shared_meta.go).
-		expired, err := l.expiredShared(ctx, sub, s)
-		if err != nil {
-			return Page{}, fmt.Errorf("pubsub: pull: %w", err)
-		}
-		if err := gapError(after, expired); err != nil {
-			return Page{}, err
-		}
 	}
 	if len(b.Ops) > 0 {
 		if err := l.kv.Apply(ctx, b); err != nil {
@@ -287,9 +278,10 @@ func gapError(after, expired uint64) error {
 }
 
 // scanVisible returns up to limit visible events of log sub after position
-// after, and the batch that hides them for visibility (if positive); s.op
-// must be held.
-func (l *Log) scanVisible(ctx context.Context, sub string, s *logState, after uint64, limit int, visibility time.Duration) (Page, *kv.Batch, error) {
+// after, and the batch that hides them for visibility (if positive) with
+// the events it rewrites as read (its guards on a shared store); s.op must
+// be held.
+func (l *Log) scanVisible(ctx context.Context, sub string, s *logState, after uint64, limit int, visibility time.Duration) (Page, *kv.Batch, []kv.Pair, error) {
 	l.mu.Lock()
 	settled := s.settled()
 	l.mu.Unlock()
@@ -299,20 +291,21 @@ func (l *Log) scanVisible(ctx context.Context, sub string, s *logState, after ui
 	now := l.now()
 	var page Page
 	b := &kv.Batch{}
+	var read []kv.Pair
 	for p, err := range l.kv.Scan(ctx, eventPrefix(sub), eventKey(sub, after+1)) {
 		if err != nil {
-			return Page{}, nil, fmt.Errorf("pubsub: pull: %w", err)
+			return Page{}, nil, nil, fmt.Errorf("pubsub: pull: %w", err)
 		}
 		pos, err := keyPos(p.Key)
 		if err != nil {
-			return Page{}, nil, err
+			return Page{}, nil, nil, err
 		}
 		if pos > settled {
 			break
 		}
 		rec, err := decodeRecord(p.Value)
 		if err != nil {
-			return Page{}, nil, fmt.Errorf("pubsub: pull %q: %w", p.Key, err)
+			return Page{}, nil, nil, fmt.Errorf("pubsub: pull %q: %w", p.Key, err)
 		}
 		if visibility > 0 && rec.InvisibleUntil.After(now) {
 			continue
@@ -325,31 +318,32 @@ func (l *Log) scanVisible(ctx context.Context, sub string, s *logState, after ui
 			rec.Deliveries++
 			rec.InvisibleUntil = now.Add(visibility)
 			b.Put(bytes.Clone(p.Key), rec.encode())
+			read = append(read, kv.Pair{Key: bytes.Clone(p.Key), Value: bytes.Clone(p.Value)})
 		}
 		page.Events = append(page.Events, Event{ID: rec.ID, Body: rec.Body, Time: rec.Time, Deliveries: rec.Deliveries})
 	}
-	return page, b, nil
+	return page, b, read, nil
 }
 
-// find returns the key and record of event id in log sub; ok is false if
-// it is not stored (never was, acked, or expired).
-func (l *Log) find(ctx context.Context, sub, id string) (key []byte, rec record, ok bool, err error) {
+// find returns the key, record and stored form of event id in log sub; ok
+// is false if it is not stored (never was, acked, or expired).
+func (l *Log) find(ctx context.Context, sub, id string) (key []byte, rec record, raw []byte, ok bool, err error) {
 	pos, err := ParseMarker(id)
 	if err != nil || pos == 0 {
-		return nil, record{}, false, nil
+		return nil, record{}, nil, false, nil
 	}
 	key = eventKey(sub, pos)
-	v, err := l.kv.Get(ctx, key)
+	raw, err = l.kv.Get(ctx, key)
 	if errors.Is(err, kv.ErrNotFound) || errors.Is(err, store.ErrNotFound) {
-		return nil, record{}, false, nil
+		return nil, record{}, nil, false, nil
 	}
 	if err != nil {
-		return nil, record{}, false, fmt.Errorf("pubsub: %w", err)
+		return nil, record{}, nil, false, fmt.Errorf("pubsub: %w", err)
 	}
-	if rec, err = decodeRecord(v); err != nil {
-		return nil, record{}, false, fmt.Errorf("pubsub: %q: %w", key, err)
+	if rec, err = decodeRecord(raw); err != nil {
+		return nil, record{}, nil, false, fmt.Errorf("pubsub: %q: %w", key, err)
 	}
-	return key, rec, rec.ID == id, nil
+	return key, rec, raw, rec.ID == id, nil
 }
 
 // Ack removes the events of log sub with the given ids, durably, and
@@ -362,7 +356,7 @@ func (l *Log) Ack(ctx context.Context, sub string, ids ...string) (int, error) {
 	var b kv.Batch
 	seen := map[string]bool{}
 	for _, id := range ids {
-		key, _, ok, err := l.find(ctx, sub, id)
+		key, _, _, ok, err := l.find(ctx, sub, id)
 		if err != nil {
 			return 0, err
 		}
@@ -395,24 +389,36 @@ func (l *Log) Nack(ctx context.Context, sub string, ids ...string) (int, error) 
 	s := l.lookup(sub)
 	s.op.Lock()
 	defer s.op.Unlock()
-	var b kv.Batch
+	if l.shared {
+		return l.nackShared(ctx, sub, ids)
+	}
+	b, _, err := l.nackBatch(ctx, sub, ids)
+	if err != nil || len(b.Ops) == 0 {
+		return 0, err
+	}
+	if err := l.kv.Apply(ctx, b); err != nil {
+		return 0, fmt.Errorf("pubsub: nack: %w", err)
+	}
+	return len(b.Ops), nil
+}
+
+// nackBatch returns the batch that shows the stored events of ids again,
+// and those events as read (its guards on a shared store).
+func (l *Log) nackBatch(ctx context.Context, sub string, ids []string) (*kv.Batch, []kv.Pair, error) {
+	b := &kv.Batch{}
+	var read []kv.Pair
 	for _, id := range ids {
-		key, rec, ok, err := l.find(ctx, sub, id)
+		key, rec, raw, ok, err := l.find(ctx, sub, id)
 		if err != nil {
-			return 0, err
+			return nil, nil, err
 		}
 		if ok {
 			rec.InvisibleUntil = time.Time{}
 			b.Put(key, rec.encode())
+			read = append(read, kv.Pair{Key: key, Value: raw})
 		}
 	}
-	if len(b.Ops) == 0 {
-		return 0, nil
-	}
-	if err := l.kv.Apply(ctx, &b); err != nil {
-		return 0, fmt.Errorf("pubsub: nack: %w", err)
-	}
-	return len(b.Ops), nil
+	return b, read, nil
 }
 
 // meta renders the meta record of s; s.op must be held.

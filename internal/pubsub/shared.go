@@ -44,6 +44,14 @@ type compareApplier interface {
 	CompareAndApply(ctx context.Context, key, old []byte, b *kv.Batch) (bool, error)
 }
 
+// guardedApplier is a kv.Store that applies a batch only if every guard's
+// key still holds the guard's value (nil: absent), reporting false if one
+// does not: a write made from reads that another gateway may have
+// changed meanwhile.
+type guardedApplier interface {
+	CompareEachAndApply(ctx context.Context, guards []kv.Pair, b *kv.Batch) (bool, error)
+}
+
 // draft is what an event is rendered from once its id and time are known.
 type draft struct {
 	Log    string                  `json:"log"`
@@ -137,7 +145,7 @@ func (s *Service) MoveShard(ctx context.Context, shard kv.Store) error {
 			return nil
 		}
 		keys, drafts := s.decodeDrafts(page)
-		if err := s.moveDrafts(ctx, shard, keys, drafts); err != nil {
+		if err := s.moveDrafts(ctx, shard, fenceOf(shard), keys, drafts); err != nil {
 			return err
 		}
 		if len(page) < movePage {
@@ -163,15 +171,16 @@ func (s *Service) decodeDrafts(page []kv.Pair) ([][]byte, []*draft) {
 }
 
 // moveDrafts moves drafts (keys sort them by log, then commit order) log by
-// log, removing each log's drafts once they are in it.
-func (s *Service) moveDrafts(ctx context.Context, shard kv.Store, keys [][]byte, drafts []*draft) error {
+// log, under fence if not nil, removing each log's drafts once they are in
+// it.
+func (s *Service) moveDrafts(ctx context.Context, shard kv.Store, fence *shardFence, keys [][]byte, drafts []*draft) error {
 	for i := 0; i < len(keys); {
 		j := i + 1
 		for j < len(keys) && sameLog(drafts[i], drafts[j]) {
 			j++
 		}
 		if drafts[i] != nil {
-			moved, err := s.log.moveIn(ctx, drafts[i].Log, drafts[i:j])
+			moved, err := s.log.moveIn(ctx, drafts[i].Log, fence, drafts[i:j])
 			if err != nil {
 				return err
 			}
@@ -211,18 +220,11 @@ func (s *Service) pushMoved(moved []movedEvent) {
 const maxMoveAttempts = 64
 
 // moveIn stores drafts in log sub at positions past its high one, in one
-// write guarded by that high position.
-func (l *Log) moveIn(ctx context.Context, sub string, drafts []*draft) ([]movedEvent, error) {
-	cas, ok := l.kv.(compareApplier)
-	if !ok {
-		return nil, errors.New("pubsub: a shared log needs a kv store with compare-and-apply")
-	}
+// write guarded by that high position, and by fence if not nil.
+func (l *Log) moveIn(ctx context.Context, sub string, fence *shardFence, drafts []*draft) ([]movedEvent, error) {
 	hk := highKey(sub)
 	for range maxMoveAttempts {
-		old, err := l.kv.Get(ctx, hk)
-		if errors.Is(err, kv.ErrNotFound) {
-			old, err = nil, nil
-		}
+		old, err := l.getOptional(ctx, hk)
 		if err != nil {
 			return nil, fmt.Errorf("pubsub: move: %w", err)
 		}
@@ -233,22 +235,9 @@ func (l *Log) moveIn(ctx context.Context, sub string, drafts []*draft) ([]movedE
 		if len(old) == 8 {
 			pos = max(pos, binary.BigEndian.Uint64(old))
 		}
-		now := uint64(l.now().UnixMicro())
-		var b kv.Batch
-		var moved []movedEvent
-		for _, d := range drafts {
-			pos = max(now, pos+1)
-			id, at := formatID(pos, d.Hash), posTime(pos)
-			body, err := d.render(id, at)
-			if err != nil {
-				l.storeFail.Add(1)
-				continue
-			}
-			b.Put(eventKey(sub, pos), (&record{ID: id, Time: at, Body: body}).encode())
-			moved = append(moved, movedEvent{id: id, body: body, push: d.Push})
-		}
+		b, moved, pos := l.moveBatch(sub, pos, drafts)
 		b.Put(hk, binary.BigEndian.AppendUint64(nil, pos))
-		done, err := cas.CompareAndApply(ctx, hk, old, &b)
+		done, err := l.applyMove(ctx, fence, hk, old, b)
 		if err != nil {
 			return nil, fmt.Errorf("pubsub: move: %w", err)
 		}
@@ -265,6 +254,36 @@ func (l *Log) moveIn(ctx context.Context, sub string, drafts []*draft) ([]movedE
 		return moved, nil
 	}
 	return nil, fmt.Errorf("pubsub: move into %q: the log's high position kept changing", sub)
+}
+
+// getOptional is Get with nil for an absent key.
+func (l *Log) getOptional(ctx context.Context, key []byte) ([]byte, error) {
+	v, err := l.kv.Get(ctx, key)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// moveBatch renders drafts as the events of log sub at the positions after
+// pos, returning the batch that stores them, the events and the last
+// position.
+func (l *Log) moveBatch(sub string, pos uint64, drafts []*draft) (*kv.Batch, []movedEvent, uint64) {
+	now := uint64(l.now().UnixMicro())
+	b := &kv.Batch{}
+	var moved []movedEvent
+	for _, d := range drafts {
+		pos = max(now, pos+1)
+		id, at := formatID(pos, d.Hash), posTime(pos)
+		body, err := d.render(id, at)
+		if err != nil {
+			l.storeFail.Add(1)
+			continue
+		}
+		b.Put(eventKey(sub, pos), (&record{ID: id, Time: at, Body: body}).encode())
+		moved = append(moved, movedEvent{id: id, body: body, push: d.Push})
+	}
+	return b, moved, pos
 }
 
 // sharedWait is how often a long-poll on a shared log looks for events

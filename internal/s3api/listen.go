@@ -44,7 +44,10 @@ func (l *listen) serve(w http.ResponseWriter, r *http.Request, req *Request) err
 	if err != nil {
 		return err
 	}
-	sub, err := l.hub.Subscribe(req.Bucket, live.Filter{Prefix: q.Get("prefix"), Suffix: q.Get("suffix"), Events: q["events"]})
+	// The owner binds the stream to the bucket it was authorized for, not
+	// to its name: a bucket created again by someone else is not its.
+	sub, err := l.hub.Subscribe(req.Bucket, live.Filter{Prefix: q.Get("prefix"), Suffix: q.Get("suffix"), Events: q["events"],
+		Owner: req.auth.bucket.Owner})
 	if err != nil {
 		return err
 	}

@@ -99,12 +99,25 @@ func (r *liveRelay) register(row liveRow, op byte) error {
 	if err != nil {
 		return fmt.Errorf("rados: update %s: %w", liveRegistryOID, err)
 	}
+	if op == rowAddedReads {
+		// Gateways older than read events ignore '*': '+' first makes
+		// them record the row (and send it the changes) all the same.
+		// Each announcement waits for the acknowledgements, so the newer
+		// gateways apply '*' last.
+		r.announce(rowAdded, row)
+	}
+	r.announce(op, row)
+	return nil
+}
+
+// announce notifies every gateway of a row change, waiting (bounded) until
+// they recorded it.
+func (r *liveRelay) announce(op byte, row liveRow) {
 	_, timeouts, err := r.io.NotifyWithTimeout(liveRegistryOID, append([]byte{op}, row.key()...), liveNotifyTimeout)
 	if err != nil || len(timeouts) > 0 {
 		// A stalled gateway reloads the registry when its watch comes back.
 		r.log.Warn("not every gateway acknowledged a live watch change", "err", err, "unacknowledged", len(timeouts))
 	}
-	return nil
 }
 
 // registryLoop follows the registry's notifications. A lost watch may have

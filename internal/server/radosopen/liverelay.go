@@ -28,8 +28,9 @@ import (
 //     nobody else watches costs one map lookup and nothing on the cluster,
 //     and so does a read of a bucket nobody else watches for reads.
 //   - Changes to a watched bucket (and reads of a bucket watched for reads)
-//     are queued (bounded: overflow is counted and reported to the
-//     listeners as a gap) and sent by one goroutine, in commit order, in
+//     are queued (bounded, reads to half the queue: overflow is counted
+//     and reported to the listeners as a gap, at the latest once the
+//     sender is idle) and sent by one goroutine, in commit order, in
 //     batches of at most liveBatchBytes per notify on liveBucketOID(B); the
 //     watching gateways fan them out to their listeners.
 //   - A row whose watch no longer exists (its gateway died) is removed by
@@ -71,6 +72,7 @@ func parseLiveRow(key string) (liveRow, bool) {
 // liveEvent is one change waiting to be sent.
 type liveEvent struct {
 	bucket string
+	owner  string // the bucket's
 	ev     notify.EventType
 	key    string
 	record []byte
@@ -93,7 +95,7 @@ type liveRelay struct {
 
 	q      chan liveEvent
 	dropMu sync.Mutex
-	drops  map[string]int64 // events lost per bucket, not yet reported
+	drops  map[string]lost // events lost per bucket, not yet reported
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -106,7 +108,7 @@ var _ live.Relay = (*liveRelay)(nil)
 func newLiveRelay(io *rados.IOContext, gid uint64, log *slog.Logger) (*liveRelay, error) {
 	r := &liveRelay{io: io, log: log, gid: gid, rows: map[string]map[liveRow]bool{},
 		watching: map[string]*bucketWatch{}, q: make(chan liveEvent, liveQueue),
-		drops: map[string]int64{}, stop: make(chan struct{})}
+		drops: map[string]lost{}, stop: make(chan struct{})}
 	if err := forceOp(io, liveRegistryOID, func(op *rados.WriteOp) { op.Create(rados.CreateIdempotent) }); err != nil {
 		return nil, fmt.Errorf("rados: create %s: %w", liveRegistryOID, err)
 	}
@@ -146,17 +148,34 @@ func (r *liveRelay) WantsAccess(bucket string) bool {
 }
 
 // Send implements live.Relay: it queues the event, or counts it lost.
-func (r *liveRelay) Send(bucket string, ev notify.EventType, key string, record []byte) {
+func (r *liveRelay) Send(bucket, owner string, ev notify.EventType, key string, record []byte) {
+	if ev&notify.ObjectAccessed != 0 && len(r.q) >= liveQueue/2 {
+		// Reads come far more often than changes: they may not take the
+		// room every watched bucket's changes need.
+		r.addDrops(bucket, lostOf(ev, 1))
+		return
+	}
 	select {
-	case r.q <- liveEvent{bucket: bucket, ev: ev, key: key, record: record}:
+	case r.q <- liveEvent{bucket: bucket, owner: owner, ev: ev, key: key, record: record}:
 	default:
-		r.dropMu.Lock()
-		r.drops[bucket]++
-		r.dropMu.Unlock()
+		r.addDrops(bucket, lostOf(ev, 1))
 	}
 }
 
-func (r *liveRelay) takeDrops(bucket string) int64 {
+// lost counts a bucket's events the relay lost: changes (a gap for every
+// listener of the bucket) and reads (a gap only for listeners of reads).
+type lost struct{ changes, reads int64 }
+
+func lostOf(ev notify.EventType, n int64) lost {
+	if ev&notify.ObjectAccessed != 0 {
+		return lost{reads: n}
+	}
+	return lost{changes: n}
+}
+
+func (l lost) plus(o lost) lost { return lost{changes: l.changes + o.changes, reads: l.reads + o.reads} }
+
+func (r *liveRelay) takeDrops(bucket string) lost {
 	r.dropMu.Lock()
 	defer r.dropMu.Unlock()
 	n := r.drops[bucket]
@@ -164,9 +183,9 @@ func (r *liveRelay) takeDrops(bucket string) int64 {
 	return n
 }
 
-func (r *liveRelay) addDrops(bucket string, n int64) {
+func (r *liveRelay) addDrops(bucket string, n lost) {
 	r.dropMu.Lock()
-	r.drops[bucket] += n
+	r.drops[bucket] = r.drops[bucket].plus(n)
 	r.dropMu.Unlock()
 }
 

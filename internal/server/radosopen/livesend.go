@@ -5,6 +5,8 @@ package radosopen
 import (
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"syscall"
 
 	"github.com/cairn-s3/cairn/internal/notify"
@@ -12,15 +14,22 @@ import (
 
 // liveBatch is the payload of one notify on a bucket's live object.
 type liveBatch struct {
-	From    uint64     `json:"from"`              // the sender's instance id
-	Dropped int64      `json:"dropped,omitempty"` // events lost before these
-	Events  []liveWire `json:"events"`
+	From    uint64 `json:"from"`              // the sender's instance id
+	Dropped int64  `json:"dropped,omitempty"` // events lost before these
+	// DroppedReads counts the reads lost before these: a gap for the
+	// listeners of reads only (gateways before it ignore it).
+	DroppedReads int64      `json:"droppedReads,omitempty"`
+	Events       []liveWire `json:"events"`
 }
 
 type liveWire struct {
-	Event  notify.EventType `json:"ev"`
-	Key    string           `json:"key"`
-	Record json.RawMessage  `json:"record"`
+	Event notify.EventType `json:"ev"`
+	// Owner is the bucket's owner, so that a listener bound to another
+	// owner's bucket of the same name skips the event (absent from
+	// gateways before it: the receiver then delivers by name).
+	Owner  string          `json:"owner,omitempty"`
+	Key    string          `json:"key"`
+	Record json.RawMessage `json:"record"`
 }
 
 // sendLoop sends queued events in order, a batch of one bucket's
@@ -34,9 +43,16 @@ func (r *liveRelay) sendLoop() {
 			first, next = *next, nil
 		} else {
 			select {
-			case <-r.stop:
-				return
 			case first = <-r.q:
+			default:
+				// Idle: losses that no later event will carry are
+				// reported now.
+				r.flushDrops()
+				select {
+				case <-r.stop:
+					return
+				case first = <-r.q:
+				}
 			}
 		}
 		batch, size := []liveEvent{first}, len(first.record)+len(first.key)
@@ -58,21 +74,47 @@ func (r *liveRelay) sendLoop() {
 	}
 }
 
-// notifyBatch sends one batch to the gateways watching bucket and
-// unregisters the watches it found gone.
+// unsent is what a batch that could not be sent lost: its events and the
+// losses it was to report.
+func unsent(taken lost, batch []liveEvent) lost {
+	for _, e := range batch {
+		taken = taken.plus(lostOf(e.ev, 1))
+	}
+	return taken
+}
+
+// flushDrops sends the count of each bucket's lost events, with no event
+// (the receivers report it as a gap).
+func (r *liveRelay) flushDrops() {
+	r.dropMu.Lock()
+	buckets := slices.Collect(maps.Keys(r.drops))
+	r.dropMu.Unlock()
+	for _, bucket := range buckets {
+		r.notifyBatch(bucket, nil)
+	}
+}
+
+// notifyBatch sends one batch (or only the bucket's count of lost events,
+// if batch is empty) to the gateways watching bucket and unregisters the
+// watches it found gone.
 func (r *liveRelay) notifyBatch(bucket string, batch []liveEvent) {
 	rows := r.remoteRows(bucket)
 	if len(rows) == 0 {
-		return // nobody watches any more
+		r.takeDrops(bucket) // nobody watches any more: nobody missed them
+		return
 	}
-	b := liveBatch{From: r.gid, Dropped: r.takeDrops(bucket), Events: make([]liveWire, len(batch))}
+	taken := r.takeDrops(bucket)
+	if len(batch) == 0 && taken == (lost{}) {
+		return
+	}
+	b := liveBatch{From: r.gid, Dropped: taken.changes, DroppedReads: taken.reads, Events: make([]liveWire, len(batch))}
 	for i, e := range batch {
-		b.Events[i] = liveWire{Event: e.ev, Key: e.key, Record: e.record}
+		b.Events[i] = liveWire{Event: e.ev, Owner: e.owner, Key: e.key, Record: e.record}
 	}
 	data, err := json.Marshal(b)
 	if err != nil {
 		r.log.Warn("live relay: encode", "err", err)
-		r.addDrops(bucket, b.Dropped+int64(len(batch)))
+		r.addDrops(bucket, unsent(taken, batch))
 		return
 	}
 	acks, timeouts, err := r.io.NotifyWithTimeout(liveBucketOID(bucket), data, liveNotifyTimeout)
@@ -81,7 +123,7 @@ func (r *liveRelay) notifyBatch(bucket string, batch []liveEvent) {
 	if err != nil && !isErrno(err, syscall.ETIMEDOUT) && !isErrno(err, syscall.ENOENT) {
 		// Not sent: the next batch reports the loss.
 		r.log.Warn("live relay: notify", "bucket", bucket, "err", err)
-		r.addDrops(bucket, b.Dropped+int64(len(batch)))
+		r.addDrops(bucket, unsent(taken, batch))
 		return
 	}
 	reached := map[[2]uint64]bool{}

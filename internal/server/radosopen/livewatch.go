@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/ceph/go-ceph/rados"
+
+	"github.com/cairn-s3/cairn/internal/notify"
 )
 
 // bucketWatch is this gateway's watch of one bucket's live object.
@@ -132,14 +134,17 @@ func (r *liveRelay) deliver(bucket string, data []byte) {
 	if h == nil || json.Unmarshal(data, &b) != nil || b.From == r.gid {
 		return
 	}
+	if b.DroppedReads > 0 {
+		h.AddGap(bucket, b.DroppedReads, notify.ObjectAccessed)
+	}
 	for i, e := range b.Events {
 		dropped := int64(0)
 		if i == 0 {
 			dropped = b.Dropped
 		}
-		h.Deliver(bucket, e.Event, e.Key, e.Record, dropped)
+		h.Deliver(bucket, e.Owner, e.Event, e.Key, e.Record, dropped)
 	}
 	if len(b.Events) == 0 && b.Dropped > 0 {
-		h.Deliver(bucket, 0, "", nil, b.Dropped)
+		h.Deliver(bucket, "", 0, "", nil, b.Dropped)
 	}
 }

@@ -297,3 +297,66 @@ func (k kvStore) CompareAndApply(ctx context.Context, key, old []byte, b *kv.Bat
 	}
 	return err == nil, err
 }
+
+// CompareEachAndApply commits the writes of b in one write of the metadata
+// object guarded by every guard's key still holding the guard's value as
+// a read returned it (nil: absent); false if one does not. A key that is
+// still a hook record of an index shard (written so before its users moved
+// their keys into the metadata object) is guarded by its absence from the
+// metadata object, once its record was found holding the value.
+func (k kvStore) CompareEachAndApply(ctx context.Context, guards []kv.Pair, b *kv.Batch) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	rows := make([]string, len(guards))
+	for i, g := range guards {
+		rows[i] = rowKV + esc(string(g.Key))
+	}
+	stored, err := getRows(k.s.io, metaOID, rows...)
+	if err != nil {
+		return false, err
+	}
+	var missing []kv.Op // guards of a value the metadata object lacks
+	for i, g := range guards {
+		if stored[rows[i]] == nil && g.Value != nil {
+			missing = append(missing, kv.Op{Key: g.Key})
+		}
+	}
+	hinted := map[string]bool{}
+	if len(missing) > 0 {
+		// Only a key whose segment has a hint can be a hook record.
+		if hinted, err = k.s.hints(missing); err != nil {
+			return false, err
+		}
+	}
+	op := newWriteOp()
+	defer op.release()
+	for i, g := range guards {
+		var want []byte
+		if g.Value != nil {
+			want = wrap(g.Value)
+		}
+		if stored[rows[i]] == nil && want != nil {
+			if !hinted[recordSegment(string(g.Key))] {
+				return false, nil // removed since it was read
+			}
+			v, _, err := k.findRecord(ctx, string(g.Key))
+			if err != nil {
+				return false, err
+			}
+			if !bytes.Equal(v, want) {
+				return false, nil // removed or changed since it was read
+			}
+			want = nil
+		}
+		op.omapEqual(rows[i], want)
+	}
+	if err := addKVOps(op, b.Ops, nil); err != nil {
+		return false, err
+	}
+	err = op.operate(k.s.io, metaOID)
+	if errors.Is(err, errConflict) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -180,3 +180,8 @@ func (l *ShardLease) SyncFull(ctx context.Context, full map[string]bool) error {
 	}
 	return l.guarded(set, rm)
 }
+
+// Fence names the lease's shard and its fencing epoch, so that a holder's
+// writes elsewhere (pubsub's moves into the logs of the metadata object)
+// can be fenced too.
+func (k shardKV) Fence() (shard string, epoch uint64) { return k.l.oid, k.l.Epoch }
