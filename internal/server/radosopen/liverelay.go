@@ -173,7 +173,9 @@ func lostOf(ev notify.EventType, n int64) lost {
 	return lost{changes: n}
 }
 
-func (l lost) plus(o lost) lost { return lost{changes: l.changes + o.changes, reads: l.reads + o.reads} }
+func (l lost) plus(o lost) lost {
+	return lost{changes: l.changes + o.changes, reads: l.reads + o.reads}
+}
 
 func (r *liveRelay) takeDrops(bucket string) lost {
 	r.dropMu.Lock()
