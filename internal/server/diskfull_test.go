@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cairn-s3/cairn/internal/server/servertest"
+	"github.com/cairn-s3/cairn/internal/tmpfstest"
 )
 
 // testBallast is the reserve of the disk-full tests: small, so that the
@@ -31,25 +31,6 @@ const testBallast = 24 << 20
 // testDiskSize is the size of the tmpfs the disk-full tests fill.
 const testDiskSize = 160 << 20
 
-// mountTmpfs mounts a tmpfs of size (e.g. "48m") and returns its path. It
-// needs root; without it the test skips, or fails under CI=true.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		if required() {
-			t.Fatalf("mount tmpfs: %v: %s", err, out)
-		}
-		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
 // fullDisk is a server whose data directory sits on a small tmpfs, with what
 // it acknowledged.
 type fullDisk struct {
@@ -60,7 +41,7 @@ type fullDisk struct {
 }
 
 func newFullDisk(t *testing.T) *fullDisk {
-	mount := mountTmpfs(t, fmt.Sprintf("%dk", testDiskSize>>10))
+	mount := tmpfstest.Mount(t, fmt.Sprintf("%dk", testDiskSize>>10))
 	d := &fullDisk{t: t, mount: mount, acked: map[string][]byte{}}
 	d.start()
 	resp, body := send(t, rootCreds(d.srv), newRequest(t, http.MethodPut, d.srv.URL+"/full", nil))

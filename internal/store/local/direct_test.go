@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cairn-s3/cairn/internal/store"
+	"github.com/cairn-s3/cairn/internal/tmpfstest"
 )
 
 // TestDirectFileWritesEveryByte writes bodies around the buffer and
@@ -107,5 +109,35 @@ func TestLargeBodiesWithoutDirectIO(t *testing.T) {
 	got, err := io.ReadAll(rc)
 	if err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("read back %d bytes (err %v), want the %d written", len(got), err, len(body))
+	}
+}
+
+// A direct write that fails in the background (here the disk is full) is
+// reported by a later Write or by Sync, never lost: the data file would
+// otherwise be acknowledged with a hole.
+func TestDirectFileReportsBackgroundWriteError(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("direct I/O is used on Linux only")
+	}
+	dir := tmpfstest.Mount(t, "3m")
+	var bufs directBuffers
+	f, err := osFS{}.CreateDirect(filepath.Join(dir, "f"), &bufs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, directBufSize)
+	var werr error
+	for i := 0; i < 8 && werr == nil; i++ {
+		_, werr = f.Write(chunk)
+	}
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if !errors.Is(werr, syscall.ENOSPC) {
+		t.Fatalf("8 MiB into a 3 MiB filesystem: %v, want ENOSPC", werr)
+	}
+	if err := f.Sync(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Sync after the failed write: %v, want the same error", err)
 	}
 }
