@@ -13,6 +13,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/ceph/go-ceph/rados"
 
 	"github.com/cairn-s3/cairn/internal/server"
 	"github.com/cairn-s3/cairn/internal/server/radosopen"
@@ -31,8 +32,29 @@ func startGateways(t testing.TB, n int) []*servertest.Running {
 // startGatewaysWith is startGateways with notification settings.
 func startGatewaysWith(t testing.TB, n int, nc server.NotificationConfig) []*servertest.Running {
 	t.Helper()
+	gws, _ := startGatewaysOn(t, radostest.Conn(t), n, nc)
+	return gws
+}
+
+// startGatewaysInPool is startGateways that also opens the gateways' pool
+// on conn, for tests that watch or read its objects directly.
+func startGatewaysInPool(t testing.TB, conn *rados.Conn, n int) ([]*servertest.Running, *rados.IOContext) {
+	t.Helper()
+	gws, prefix := startGatewaysOn(t, conn, n, server.NotificationConfig{})
+	ioctx, err := conn.OpenIOContext(prefix + ".cairn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ioctx.Destroy)
+	return gws, ioctx
+}
+
+// startGatewaysOn starts n gateways on a fresh pool prefix created
+// through conn, which it returns.
+func startGatewaysOn(t testing.TB, conn *rados.Conn, n int, nc server.NotificationConfig) ([]*servertest.Running, string) {
+	t.Helper()
 	conf := radostest.ConfPath(t)
-	prefix := radostest.PoolPrefix(t, radostest.Conn(t))
+	prefix := radostest.PoolPrefix(t, conn)
 	gws := make([]*servertest.Running, n)
 	for i := range gws {
 		gws[i] = servertest.Start(t, servertest.Options{
@@ -42,7 +64,7 @@ func startGatewaysWith(t testing.TB, n int, nc server.NotificationConfig) []*ser
 			Notifications: nc,
 		})
 	}
-	return gws
+	return gws, prefix
 }
 
 // client is an aws-sdk-go-v2 S3 client of gw signing with creds.

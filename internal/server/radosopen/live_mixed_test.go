@@ -12,9 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/cairn-s3/cairn/internal/server"
-	"github.com/cairn-s3/cairn/internal/server/radosopen"
-	"github.com/cairn-s3/cairn/internal/server/servertest"
 	"github.com/cairn-s3/cairn/internal/store/rados/radostest"
 )
 
@@ -26,18 +23,8 @@ import (
 // notifies are observed here by a watch of its own, applied as that
 // older gateway does.
 func TestLiveReadsWatchAnnouncedToOlderGateways(t *testing.T) {
-	conn := radostest.Conn(t)
-	prefix := radostest.PoolPrefix(t, conn)
-	gw := servertest.Start(t, servertest.Options{
-		Store:       server.StoreRados,
-		Ceph:        server.CephConfig{ConfFile: radostest.ConfPath(t), User: "client.admin", PoolPrefix: prefix},
-		RadosOpener: radosopen.Open,
-	})
-	ioctx, err := conn.OpenIOContext(prefix + ".cairn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ioctx.Destroy()
+	gws, ioctx := startGatewaysInPool(t, radostest.Conn(t), 1)
+	gw := gws[0]
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	if _, err := rootClient(gw).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("mixed")}); err != nil {

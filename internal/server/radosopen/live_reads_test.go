@@ -13,9 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/ceph/go-ceph/rados"
 
-	"github.com/cairn-s3/cairn/internal/server"
-	"github.com/cairn-s3/cairn/internal/server/radosopen"
-	"github.com/cairn-s3/cairn/internal/server/servertest"
 	"github.com/cairn-s3/cairn/internal/store/rados/radostest"
 )
 
@@ -25,21 +22,8 @@ import (
 // once its last read watcher left.
 func TestTwoGatewaysLiveReads(t *testing.T) {
 	conn := radostest.Conn(t)
-	prefix := radostest.PoolPrefix(t, conn)
-	var gws [2]*servertest.Running
-	for i := range gws {
-		gws[i] = servertest.Start(t, servertest.Options{
-			Store:       server.StoreRados,
-			Ceph:        server.CephConfig{ConfFile: radostest.ConfPath(t), User: "client.admin", PoolPrefix: prefix},
-			RadosOpener: radosopen.Open,
-		})
-	}
+	gws, ioctx := startGatewaysInPool(t, conn, 2)
 	a, b := gws[0], gws[1]
-	ioctx, err := conn.OpenIOContext(prefix + ".cairn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ioctx.Destroy()
 	cb := rootClient(b)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()

@@ -29,21 +29,8 @@ import (
 // is gone B relays nothing more.
 func TestTwoGatewaysLiveEvents(t *testing.T) {
 	conn := radostest.Conn(t)
-	prefix := radostest.PoolPrefix(t, conn)
-	var gws [2]*servertest.Running
-	for i := range gws {
-		gws[i] = servertest.Start(t, servertest.Options{
-			Store:       server.StoreRados,
-			Ceph:        server.CephConfig{ConfFile: radostest.ConfPath(t), User: "client.admin", PoolPrefix: prefix},
-			RadosOpener: radosopen.Open,
-		})
-	}
+	gws, ioctx := startGatewaysInPool(t, conn, 2)
 	a, b := gws[0], gws[1]
-	ioctx, err := conn.OpenIOContext(prefix + ".cairn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ioctx.Destroy()
 	ca, cb := rootClient(a), rootClient(b)
 	const bucket = "live-across"
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
