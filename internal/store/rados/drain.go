@@ -56,6 +56,23 @@ type held struct {
 	renewed time.Time
 	cancel  context.CancelFunc
 	done    chan struct{}
+	// deadline stops the consumer once the lease may be about to lapse
+	// unrenewed (lapsed is then true): the pass that would renew it may
+	// be held up, and a consumer delivering past its lease runs beside
+	// its successor.
+	deadline *time.Timer
+	lapsed   atomic.Bool
+}
+
+// consumerDeadline is how long after the lease's last renewal was sent its
+// consumer may run: a third of the lease is left for it to stop before a
+// successor can take the shard (passes renew every third).
+func consumerDeadline(ttl time.Duration) time.Duration { return ttl * 2 / 3 }
+
+// extend moves the consumer's deadline to consumerDeadline after sent (when
+// the renewal was sent); false if it passed already.
+func (h *held) extend(ttl time.Duration, sent time.Time) bool {
+	return h.deadline.Reset(consumerDeadline(ttl)-time.Since(sent)) && !h.lapsed.Load()
 }
 
 // drainSet is the wake channels of the shards this gateway drains.
