@@ -217,6 +217,15 @@ func (s *Store) watchShard(ctx context.Context, oid string, wake chan<- struct{}
 	return sw
 }
 
+// unset forgets oid's wake channel if it is still ch.
+func (d *drainSet) unset(oid string, ch chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.wakes[oid] == ch {
+		delete(d.wakes, oid)
+	}
+}
+
 func (d *drainSet) set(oid string, ch chan struct{}) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -288,6 +288,9 @@ func (d *drainer) start(ctx context.Context, oid string, l *ShardLease, shares i
 	h.deadline = time.AfterFunc(consumerDeadline(d.ttl)-time.Since(sent), func() {
 		h.lapsed.Store(true)
 		h.cancel()
+		// This gateway's commits notify the shard again: a successor
+		// may hold it before the next pass lets it go here.
+		d.s.drains.unset(oid, wake)
 	})
 	go func() {
 		defer close(h.done)
