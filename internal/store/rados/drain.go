@@ -65,9 +65,11 @@ type held struct {
 }
 
 // consumerDeadline is how long after the lease's last renewal was sent its
-// consumer may run: a third of the lease is left for it to stop before a
-// successor can take the shard (passes renew every third).
-func consumerDeadline(ttl time.Duration) time.Duration { return ttl * 2 / 3 }
+// consumer may run: a sixth of the lease is left for it to stop (its sends
+// are cancelled at once) before a successor can take the shard; passes
+// renew every third, so a pass may run late by half a lease before its
+// consumers are stopped and the shards taken again.
+func consumerDeadline(ttl time.Duration) time.Duration { return ttl * 5 / 6 }
 
 // extend moves the consumer's deadline to consumerDeadline after sent (when
 // the renewal was sent); false if it passed already.
