@@ -242,10 +242,15 @@ func (d *drainSet) set(oid string, ch chan struct{}) {
 }
 
 // drainUnits maps every shard to drain (those of Evented buckets, and the
-// metadata object) to its bucket's shard count.
+// metadata object) to its bucket's shard count. It also forgets the
+// Evented marks of buckets gone (a gateway serving short-lived buckets
+// would remember them forever); a bucket marked during the walk may be
+// forgotten too, which costs its next commit one read of its record.
 func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{metaOID: 1}
+	seen := map[string]bool{}
 	err := s.eachBucket(ctx, func(rec *bucketRecord) {
+		seen[rec.ID] = true
 		if !rec.Evented {
 			return
 		}
@@ -257,6 +262,12 @@ func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.evented.Range(func(id, _ any) bool {
+		if !seen[id.(string)] {
+			s.evented.Delete(id)
+		}
+		return true
+	})
 	return out, nil
 }
 
