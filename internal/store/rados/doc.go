@@ -55,7 +55,9 @@
 // (lease.go): a cls_lock lock with an expiry and a fencing epoch that
 // guards every removal. Every gateway runs Drain (drain.go), which takes
 // its share of the leases no live gateway holds, renews its own and runs a
-// consumer on each (the server: a shared queue.Queue over ShardLease.KV),
+// consumer on each (the server: a shared queue.Queue over ShardLease.KV)
+// until the lease is lost, or left unrenewed for 5/6 of its time (a pass
+// held up must not let a consumer deliver beside its successor),
 // woken by this gateway's commits and, through a watch on the shard, by
 // the RADOS notifications other gateways send after theirs (so the server
 // polls an idle watched shard less and less often, up to every 30 s). The

@@ -56,6 +56,25 @@ type held struct {
 	renewed time.Time
 	cancel  context.CancelFunc
 	done    chan struct{}
+	// deadline stops the consumer once the lease may be about to lapse
+	// unrenewed (lapsed is then true): the pass that would renew it may
+	// be held up, and a consumer delivering past its lease runs beside
+	// its successor.
+	deadline *time.Timer
+	lapsed   atomic.Bool
+}
+
+// consumerDeadline is how long after the lease's last renewal was sent its
+// consumer may run: a sixth of the lease is left for it to stop (its sends
+// are cancelled at once) before a successor can take the shard; passes
+// renew every third, so a pass may run late by half a lease before its
+// consumers are stopped and the shards taken again.
+func consumerDeadline(ttl time.Duration) time.Duration { return ttl * 5 / 6 }
+
+// extend moves the consumer's deadline to consumerDeadline after sent (when
+// the renewal was sent); false if it passed already.
+func (h *held) extend(ttl time.Duration, sent time.Time) bool {
+	return h.deadline.Reset(consumerDeadline(ttl)-time.Since(sent)) && !h.lapsed.Load()
 }
 
 // drainSet is the wake channels of the shards this gateway drains.
@@ -200,6 +219,15 @@ func (s *Store) watchShard(ctx context.Context, oid string, wake chan<- struct{}
 	return sw
 }
 
+// unset forgets oid's wake channel if it is still ch.
+func (d *drainSet) unset(oid string, ch chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.wakes[oid] == ch {
+		delete(d.wakes, oid)
+	}
+}
+
 func (d *drainSet) set(oid string, ch chan struct{}) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -214,10 +242,15 @@ func (d *drainSet) set(oid string, ch chan struct{}) {
 }
 
 // drainUnits maps every shard to drain (those of Evented buckets, and the
-// metadata object) to its bucket's shard count.
+// metadata object) to its bucket's shard count. It also forgets the
+// Evented marks of buckets gone (a gateway serving short-lived buckets
+// would remember them forever); a bucket marked during the walk may be
+// forgotten too, which costs its next commit one read of its record.
 func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{metaOID: 1}
+	seen := map[string]bool{}
 	err := s.eachBucket(ctx, func(rec *bucketRecord) {
+		seen[rec.ID] = true
 		if !rec.Evented {
 			return
 		}
@@ -229,6 +262,12 @@ func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.evented.Range(func(id, _ any) bool {
+		if !seen[id.(string)] {
+			s.evented.Delete(id)
+		}
+		return true
+	})
 	return out, nil
 }
 

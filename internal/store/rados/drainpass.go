@@ -117,17 +117,24 @@ func fairShare(shards, gateways int) int {
 	return (shards + gateways - 1) / gateways
 }
 
-// renewHeld renews what is held; a lease lost, or of a shard gone, stops
-// its consumer. units nil (unknown) keeps every shard.
+// renewHeld renews what is held; a lease lost, or of a shard gone, or
+// whose consumer its deadline stopped (held.deadline), stops its consumer
+// and lets the shard go. units nil (unknown) keeps every shard.
 func (d *drainer) renewHeld(ctx context.Context, units map[string]int) {
 	for oid, h := range d.holding {
 		var err error
-		if units == nil || units[oid] > 0 { // else its bucket is gone
-			if err = h.lease.Renew(ctx); err == nil {
+		if h.lapsed.Load() {
+			err = errConsumerLapsed
+		} else if units == nil || units[oid] > 0 { // else its bucket is gone
+			sent := time.Now()
+			if err = h.lease.Renew(ctx); err == nil && h.extend(d.ttl, sent) {
 				h.renewed = time.Now()
 				continue
 			}
-			if !errors.Is(err, ErrLeaseLost) && !isNotFound(err) && time.Since(h.renewed) < d.ttl*2/3 {
+			if err == nil {
+				err = errConsumerLapsed
+			}
+			if !errors.Is(err, ErrLeaseLost) && !isNotFound(err) && !errors.Is(err, errConsumerLapsed) && time.Since(h.renewed) < d.ttl*2/3 {
 				continue // a transient error: the lease still has time
 			}
 		}
@@ -139,6 +146,11 @@ func (d *drainer) renewHeld(ctx context.Context, units map[string]int) {
 		}
 	}
 }
+
+// errConsumerLapsed: a held shard's consumer was stopped by its deadline
+// (the pass renewing its lease came too late); the shard is released and
+// may be taken again.
+var errConsumerLapsed = errors.New("rados: the lease was not renewed in time; consumer stopped")
 
 // look renews this gateway's membership and reads the directory; nil if
 // it cannot be read.
@@ -222,6 +234,7 @@ func (d *drainer) take(ctx context.Context, view *drainView, units map[string]in
 			continue
 		}
 		d.s.drains.probes.Add(1)
+		sent := time.Now()
 		l, err := d.s.AcquireShardLease(ctx, oid, d.ttl)
 		if err != nil {
 			if !errors.Is(err, ErrLeaseHeld) {
@@ -235,7 +248,7 @@ func (d *drainer) take(ctx context.Context, view *drainView, units map[string]in
 		}
 		d.s.log.Debug("rados: draining shard", "object", oid, "epoch", l.Epoch)
 		delete(d.freeSince, oid)
-		d.start(ctx, oid, l, units[oid])
+		d.start(ctx, oid, l, units[oid], sent)
 		if view != nil {
 			if err := d.dir.claim(oid, view.holders[oid]); err != nil {
 				d.s.log.Warn("rados: record a shard's holder", "object", oid, "err", err)
@@ -264,13 +277,21 @@ func (d *drainer) free(view *drainView, units map[string]int) []string {
 	return oids
 }
 
-// start runs the consumer on a shard just taken.
-func (d *drainer) start(ctx context.Context, oid string, l *ShardLease, shares int) {
+// start runs the consumer on a shard just taken (the acquisition was sent
+// at sent), until its lease is lost or not renewed in time.
+func (d *drainer) start(ctx context.Context, oid string, l *ShardLease, shares int, sent time.Time) {
 	h := &held{lease: l, renewed: time.Now(), done: make(chan struct{})}
 	wake := make(chan struct{}, 1)
 	d.s.drains.set(oid, wake)
 	var rctx context.Context
 	rctx, h.cancel = context.WithCancel(ctx)
+	h.deadline = time.AfterFunc(consumerDeadline(d.ttl)-time.Since(sent), func() {
+		h.lapsed.Store(true)
+		h.cancel()
+		// This gateway's commits notify the shard again: a successor
+		// may hold it before the next pass lets it go here.
+		d.s.drains.unset(oid, wake)
+	})
 	go func() {
 		defer close(h.done)
 		w := d.s.watchShard(rctx, oid, wake)
@@ -284,6 +305,7 @@ func (d *drainer) start(ctx context.Context, oid string, l *ShardLease, shares i
 func (d *drainer) stop(oid string) {
 	h := d.holding[oid]
 	d.s.drains.set(oid, nil)
+	h.deadline.Stop()
 	h.cancel()
 	<-h.done
 	delete(d.holding, oid)
