@@ -38,8 +38,8 @@ type directFile struct {
 	f       *os.File
 	buffers *directBuffers
 	bufs    [2]*[]byte
-	cur     int // index of the buffer being filled
-	n       int // bytes buffered in it
+	cur     int        // index of the buffer being filled
+	n       int        // bytes buffered in it
 	written chan error // the in-flight write's result; nil if none
 	err     error
 }
