@@ -21,17 +21,7 @@ import (
 func TestMoveShardStaleHolderKeepsObjectOrder(t *testing.T) {
 	ctx := t.Context()
 	a := openSharedGateway(t, radostest.Pool(t, radostest.Conn(t)))
-	ns, err := EncodeBucketNotifications([]BucketNotification{{Topic: "t", Events: []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:Delete"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.st.CreateBucket(ctx, store.Bucket{Name: "mv", Owner: "o", Config: map[string][]byte{ConfigKey: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	sub := &Subscription{Owner: "o", Name: "s", Topic: "t"}
-	if err := a.svc.Subscriptions().Put(ctx, sub); err != nil {
-		t.Fatal(err)
-	}
+	sub := a.subscribedBucket(t, "s3:ObjectCreated:*", "s3:ObjectRemoved:Delete")
 	if _, err := a.st.PutObject(ctx, "mv", "k", strings.NewReader("x"), store.PutOptions{Size: 1}); err != nil {
 		t.Fatal(err)
 	}

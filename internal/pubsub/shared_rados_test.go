@@ -51,6 +51,25 @@ func openSharedGatewayWith(t *testing.T, pool string, opts Options) *sharedGatew
 	return g
 }
 
+// subscribedBucket creates bucket "mv" of owner "o" through g, notifying
+// topic "t" of events, and subscription "s" of that topic.
+func (g *sharedGateway) subscribedBucket(t *testing.T, events ...string) *Subscription {
+	t.Helper()
+	ctx := t.Context()
+	ns, err := EncodeBucketNotifications([]BucketNotification{{Topic: "t", Events: events}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.st.CreateBucket(ctx, store.Bucket{Name: "mv", Owner: "o", Config: map[string][]byte{ConfigKey: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	sub := &Subscription{Owner: "o", Name: "s", Topic: "t"}
+	if err := g.svc.Subscriptions().Put(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
 // injectingShard is a shard's kv.Store that runs inject once in the middle
 // of MoveShard's read of a pass: after the first page of a Scan (whose
 // cursor then reads the rest of the drafts in later pages), or right after
@@ -110,17 +129,7 @@ func TestMoveShardKeepsObjectOrderAcrossGateways(t *testing.T) {
 	}
 	b := openSharedGateway(t, pool)
 
-	ns, err := EncodeBucketNotifications([]BucketNotification{{Topic: "t", Events: []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:Delete"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.st.CreateBucket(ctx, store.Bucket{Name: "mv", Owner: "o", Config: map[string][]byte{ConfigKey: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	sub := &Subscription{Owner: "o", Name: "s", Topic: "t"}
-	if err := a.svc.Subscriptions().Put(ctx, sub); err != nil {
-		t.Fatal(err)
-	}
+	sub := a.subscribedBucket(t, "s3:ObjectCreated:*", "s3:ObjectRemoved:Delete")
 	const others = 300 // more than one page of the omap cursor (256)
 	putObjects(t, b.st, others)
 

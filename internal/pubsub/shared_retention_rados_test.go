@@ -31,22 +31,11 @@ type retentionPair struct {
 
 func newRetentionPair(t *testing.T, olds int) *retentionPair {
 	t.Helper()
-	ctx := t.Context()
 	clk := &clock{t: time.Now().UTC()}
 	p := &retentionPair{pool: radostest.Pool(t, radostest.Conn(t)), opts: Options{Retention: time.Hour, Now: clk.Now}}
 	p.a = openSharedGatewayWith(t, p.pool, p.opts)
 	p.b = openSharedGatewayWith(t, p.pool, p.opts)
-	ns, err := EncodeBucketNotifications([]BucketNotification{{Topic: "t", Events: []string{"s3:ObjectCreated:*"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.a.st.CreateBucket(ctx, store.Bucket{Name: "mv", Owner: "o", Config: map[string][]byte{ConfigKey: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	sub := &Subscription{Owner: "o", Name: "s", Topic: "t"}
-	if err := p.a.svc.Subscriptions().Put(ctx, sub); err != nil {
-		t.Fatal(err)
-	}
+	sub := p.a.subscribedBucket(t, "s3:ObjectCreated:*")
 	p.log = sub.LogName()
 	var keys []string
 	for i := range olds {

@@ -173,14 +173,7 @@ func TestDrainOrphansTakenPastFairShare(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	units, err := a.drainUnits(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var oids []string
-	for oid := range units {
-		oids = append(oids, oid)
-	}
+	oids := drainOIDs(t, a)
 	const ttl = 1500 * time.Millisecond
 	// b is a member of the drainers that never takes a shard.
 	stuck := drainDir{s: b, cookie: newID(), ttl: ttl}
@@ -271,4 +264,18 @@ func TestDrainNewBucketSharedAtOnce(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("10 s after the bucket's first event, %d of its %d shards are held", w.held("a", oids)+w.held("b", oids), len(oids))
+}
+
+// drainOIDs lists the shards s would drain now.
+func drainOIDs(t *testing.T, s *Store) []string {
+	t.Helper()
+	units, err := s.drainUnits(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oids []string
+	for oid := range units {
+		oids = append(oids, oid)
+	}
+	return oids
 }

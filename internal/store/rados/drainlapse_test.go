@@ -32,14 +32,7 @@ func TestDrainConsumerStopsBeforeItsLeaseLapses(t *testing.T) {
 	if _, err := a.PutObject(ctx, "b1", "k", strings.NewReader("x"), store.PutOptions{Size: 1}); err != nil {
 		t.Fatal(err)
 	}
-	units, err := a.drainUnits(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var oids []string
-	for oid := range units {
-		oids = append(oids, oid)
-	}
+	oids := drainOIDs(t, a)
 	const ttl = 1500 * time.Millisecond
 	unblock := make(chan struct{})
 	var unblockOnce sync.Once
