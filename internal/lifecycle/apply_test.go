@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cairn-s3/cairn/internal/store"
-	"github.com/cairn-s3/cairn/internal/store/local"
 )
 
 // TestApplySkipsWhatChangedSinceListing: a page's actions are decided
@@ -18,11 +17,7 @@ import (
 // a noncurrent version that is current again is not removed as noncurrent.
 func TestApplySkipsWhatChangedSinceListing(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.Open(t.TempDir(), local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	for _, b := range []store.Bucket{{Name: "ver", Versioning: store.Enabled}, {Name: "plain"}} {
 		b.Created = time.Now()
 		if err := st.CreateBucket(ctx, b); err != nil {

@@ -18,11 +18,7 @@ import (
 // and each removal is counted once.
 func TestWalkResumesEveryEntry(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.Open(t.TempDir(), local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	cfg := `<LifecycleConfiguration><Rule><ID>r</ID><Filter></Filter><Status>Enabled</Status>` +
 		`<Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>` +
 		`<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>2</NewerNoncurrentVersions></NoncurrentVersionExpiration>` +
@@ -58,6 +54,7 @@ func TestWalkResumesEveryEntry(t *testing.T) {
 			t.Fatal("the walk does not end")
 		}
 		w := New(st, st.KV(), opts) // a restart before every step
+		var err error
 		if done, err = w.advance(ctx, "b", step == 0); err != nil {
 			t.Fatal(err)
 		}
@@ -87,11 +84,7 @@ func TestWalkResumesEveryEntry(t *testing.T) {
 // bucket re-created under the name starts afresh.
 func TestForgetGoneBuckets(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.Open(t.TempDir(), local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	cfg := map[string][]byte{ConfigKey: []byte(`<LifecycleConfiguration><Rule><ID>r</ID><Prefix></Prefix><Status>Enabled</Status>` +
 		`<Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>`)}
 	if err := st.CreateBucket(ctx, store.Bucket{Name: "gone", Created: time.Now(), Config: cfg}); err != nil {
@@ -113,4 +106,16 @@ func TestForgetGoneBuckets(t *testing.T) {
 	if _, err := st.KV().Get(ctx, stateKey("gone")); err == nil {
 		t.Error("the deleted bucket's cursor is still there")
 	}
+}
+
+// openStore opens a local store in a fresh directory, closed when the
+// test ends.
+func openStore(t *testing.T) *local.Store {
+	t.Helper()
+	st, err := local.Open(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -85,6 +85,15 @@ func admin(t *testing.T, gw *servertest.Running, method, pathQuery string) (int,
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
+	resp := rootDo(t, ctx, gw, method, pathQuery)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// rootDo sends a bodiless request to gw signed (SigV4) as root.
+func rootDo(t *testing.T, ctx context.Context, gw *servertest.Running, method, pathQuery string) *http.Response {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, gw.URL+pathQuery, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +107,5 @@ func admin(t *testing.T, gw *servertest.Running, method, pathQuery string) (int,
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, pathQuery, err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return resp
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cairn-s3/cairn/internal/server"
@@ -116,19 +115,7 @@ func openEvents(t *testing.T, ctx context.Context, gw *servertest.Running, bucke
 	if q == "" {
 		q = "events"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, gw.URL+"/"+bucket+"?"+q, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
-	creds := aws.Credentials{AccessKeyID: gw.RootAccessKey, SecretAccessKey: gw.RootSecretKey}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := rootDo(t, ctx, gw, http.MethodGet, "/"+bucket+"?"+q)
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
 		t.Fatalf("GET ?events: %s", resp.Status)

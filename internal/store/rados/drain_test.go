@@ -65,13 +65,7 @@ func (d *drainWatch) held(gw string, oids []string) int {
 func TestDrainOneHolderPerShard(t *testing.T) {
 	// Changes to b1 write records, to b2 none (a bucket without
 	// notifications): only b1's shards and the metadata object are drained.
-	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
-		if c.Bucket.Name != "b1" {
-			return nil
-		}
-		return w.Put([]byte("q/test/"+c.Object.Key), []byte("event"))
-	}
-	a, b := twoGateways(t, hook)
+	a, b := twoGateways(t, recordsOf("b1"))
 	ctx := context.Background()
 	for _, name := range []string{"b1", "b2"} {
 		if err := a.CreateBucket(ctx, store.Bucket{Name: name, Owner: "o"}); err != nil {
@@ -144,4 +138,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting: %s", what)
+}
+
+// recordsOf is a change hook writing a record for every change to bucket
+// (and none for other buckets', which are then never drained).
+func recordsOf(bucket string) store.ChangeHook {
+	return func(_ context.Context, c store.Change, w store.RecordWriter) error {
+		if c.Bucket.Name != bucket {
+			return nil
+		}
+		return w.Put([]byte("q/test/"+c.Object.Key), []byte("event"))
+	}
 }

@@ -18,13 +18,7 @@ import (
 // delivers on while another gateway took the shard over, and one object's
 // events go out twice out of order.
 func TestDrainConsumerStopsBeforeItsLeaseLapses(t *testing.T) {
-	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
-		if c.Bucket.Name != "b1" {
-			return nil
-		}
-		return w.Put([]byte("q/test/"+c.Object.Key), []byte("event"))
-	}
-	a, b := twoGateways(t, hook)
+	a, b := twoGateways(t, recordsOf("b1"))
 	ctx := context.Background()
 	if err := a.CreateBucket(ctx, store.Bucket{Name: "b1", Owner: "o"}); err != nil {
 		t.Fatal(err)
