@@ -225,6 +225,8 @@ type Queue struct {
 	wg      sync.WaitGroup
 	// A Shared queue's discovery runs (Kick), and another is due.
 	discovering, rediscover bool
+	// A Shared queue was kicked before Run: Run discovers first.
+	kickedEarly bool
 
 	delivered, failed, dropped, dead, pending atomic.Int64
 }
@@ -510,6 +512,10 @@ func (q *Queue) Run(ctx context.Context) error {
 		if t.depth.Load() > 0 {
 			q.startLocked(t)
 		}
+	}
+	if q.kickedEarly {
+		q.kickedEarly = false
+		q.discoverLocked()
 	}
 	q.mu.Unlock()
 

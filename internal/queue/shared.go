@@ -136,16 +136,29 @@ func (q *Queue) Refresh(ctx context.Context) (map[string]bool, error) {
 // (kicks meanwhile make one more). The running workers go first and the
 // caller does not wait for the discovery: the new event most likely is a
 // running worker's, and the reads would delay it (and the next wakes).
-// Errors of the discovery are logged; Refresh starts the workers too.
+// Errors of the discovery are logged; Refresh starts the workers too. A
+// kick before Run is kept: Run discovers first.
 func (q *Queue) Kick(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, t := range q.topics {
 		t.kick(false)
 	}
+	if q.running {
+		q.discoverLocked()
+	} else {
+		// Not lost: the commit's event waits for Run, which discovers.
+		q.kickedEarly = true
+	}
+	return nil
+}
+
+// discoverLocked starts a discovery, or asks the running one for another;
+// q.mu is held and Run runs.
+func (q *Queue) discoverLocked() {
 	ps, ok := q.kv.(PageScanner)
 	switch {
-	case !ok || !q.running:
+	case !ok:
 	case q.discovering:
 		q.rediscover = true
 	default:
@@ -153,7 +166,6 @@ func (q *Queue) Kick(ctx context.Context) error {
 		q.wg.Add(1)
 		go q.discoverLoop(q.runCtx, ps)
 	}
-	return nil
 }
 
 // discoverLoop discovers until no kick asked for another discovery.
