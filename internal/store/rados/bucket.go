@@ -150,15 +150,17 @@ func (s *Store) GetBucket(ctx context.Context, name string) (store.Bucket, error
 // ListBuckets returns every bucket, sorted by name.
 func (s *Store) ListBuckets(ctx context.Context) ([]store.Bucket, error) {
 	var out []store.Bucket
-	err := s.eachBucket(ctx, func(rec *bucketRecord) { out = append(out, rec.Bucket) })
+	err := s.eachBucket(ctx, func(rec *bucketRecord, _ []byte) { out = append(out, rec.Bucket) })
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// eachBucket calls fn with every bucket record, in name order.
-func (s *Store) eachBucket(ctx context.Context, fn func(*bucketRecord)) error {
+// eachBucket calls fn with every bucket record and its row as stored, in
+// name order.
+func (s *Store) eachBucket(ctx context.Context, fn func(rec *bucketRecord, raw []byte)) error {
+	s.bucketWalks.Add(1)
 	c := newCursor(s.io, metaOID, rowBucket, "")
 	for {
 		if err := ctx.Err(); err != nil {
@@ -173,7 +175,7 @@ func (s *Store) eachBucket(ctx context.Context, fn func(*bucketRecord)) error {
 		if err != nil {
 			return err
 		}
-		fn(rec)
+		fn(rec, r.Value)
 	}
 }
 
@@ -257,7 +259,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		}
 		op := newWriteOp()
 		op.omapEqual(rowBucket+name, raw)
-		op.omapRm([]string{rowBucket + name})
+		op.omapRm([]string{rowBucket + name, rowEvented + rec.ID})
 		err = op.operate(s.io, metaOID)
 		op.release()
 		if !errors.Is(err, errConflict) {
@@ -304,7 +306,7 @@ func (s *Store) resumeDelete(ctx context.Context, name string) {
 	if err == nil && empty {
 		op := newWriteOp()
 		op.omapEqual(rowBucket+name, raw)
-		op.omapRm([]string{rowBucket + name})
+		op.omapRm([]string{rowBucket + name, rowEvented + rec.ID})
 		err = op.operate(s.io, metaOID)
 		op.release()
 		if !errors.Is(err, errConflict) {

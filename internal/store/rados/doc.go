@@ -7,7 +7,8 @@
 //
 // # Layout (one pool, optionally one RADOS namespace)
 //
-//	cairn.meta      omap: "b/<bucket>" bucket records, "k/<key>" the kv
+//	cairn.meta      omap: "b/<bucket>" bucket records, "n/<bid>" the
+//	                index of Evented buckets (evented.go), "k/<key>" the kv
 //	                namespace (users, keys, topics, configs, subscriptions),
 //	                "s/seq" the sequence counter, leased in blocks
 //	cairn.buckets   no data: watched by every gateway, notified with the

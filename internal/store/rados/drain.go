@@ -241,29 +241,25 @@ func (d *drainSet) set(oid string, ch chan struct{}) {
 	}
 }
 
-// drainUnits maps every shard to drain (those of Evented buckets, and the
-// metadata object) to its bucket's shard count. It also forgets the
-// Evented marks of buckets gone (a gateway serving short-lived buckets
-// would remember them forever); a bucket marked during the walk may be
-// forgotten too, which costs its next commit one read of its record.
+// drainUnits maps every shard to drain (those of the Evented buckets in
+// the index, and the metadata object) to its bucket's shard count. It
+// also forgets the Evented marks of buckets no longer indexed (their
+// buckets are gone; a gateway serving short-lived buckets would remember
+// them forever); a bucket marked meanwhile may be forgotten too, which
+// costs its next commit one read of its record.
 func (s *Store) drainUnits(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{metaOID: 1}
-	seen := map[string]bool{}
-	err := s.eachBucket(ctx, func(rec *bucketRecord) {
-		seen[rec.ID] = true
-		if !rec.Evented {
-			return
-		}
-		s.evented.Store(rec.ID, true)
-		for n := range rec.Shards {
-			out[shardOID(rec.ID, n)] = rec.Shards
-		}
-	})
+	index, err := s.eventedIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
+	out := map[string]int{metaOID: 1}
+	for id, shards := range index {
+		for n := range shards {
+			out[shardOID(id, n)] = shards
+		}
+	}
 	s.evented.Range(func(id, _ any) bool {
-		if !seen[id.(string)] {
+		if _, ok := index[id.(string)]; !ok {
 			s.evented.Delete(id)
 		}
 		return true
@@ -311,7 +307,7 @@ func (s *Store) markEvented(ctx context.Context, name, oid string, freeing bool)
 			op.freesSpace()
 		}
 		op.omapEqual(rowBucket+name, raw)
-		op.omapSet(map[string][]byte{rowBucket + name: wrap(data)})
+		op.omapSet(map[string][]byte{rowBucket + name: wrap(data), rowEvented + id: eventedRow(rec.Shards)})
 		err = op.operate(s.io, metaOID)
 		op.release()
 		if !errors.Is(err, errConflict) {

@@ -13,6 +13,9 @@ import (
 
 // A drain pass, every TTL/3, and at once when nudged (a bucket became
 // Evented, a gateway handed shards over or stopped: nudgeDrainers):
+//   - read the shards to drain from the index of Evented buckets (and, at
+//     the first pass and every eventedReconcileEvery, mend the index from
+//     every bucket record first: evented.go);
 //   - renew the leases held (their fencing needs it), dropping lost ones;
 //   - renew this gateway's membership of the drainers' directory and read
 //     it: the live gateways G and the recorded holder of each shard;
@@ -45,6 +48,8 @@ type drainer struct {
 	// true once orphans were taken past the fair share in that set.
 	live    string
 	adopted bool
+	// reconciled is when a pass last mended the Evented index.
+	reconciled time.Time
 }
 
 // Drain holds and consumes shards until ctx ends, then stops every
@@ -87,6 +92,13 @@ func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
 }
 
 func (d *drainer) pass(ctx context.Context) {
+	if d.reconciled.IsZero() || time.Since(d.reconciled) >= eventedReconcileEvery {
+		if err := d.s.reconcileEvented(ctx); err != nil {
+			d.s.log.Warn("rados: mend the index of Evented buckets", "err", err)
+		} else {
+			d.reconciled = time.Now()
+		}
+	}
 	units, err := d.s.drainUnits(ctx)
 	if err != nil {
 		d.s.log.Warn("rados: list shards to drain", "err", err)
@@ -237,7 +249,11 @@ func (d *drainer) take(ctx context.Context, view *drainView, units map[string]in
 		sent := time.Now()
 		l, err := d.s.AcquireShardLease(ctx, oid, d.ttl)
 		if err != nil {
-			if !errors.Is(err, ErrLeaseHeld) {
+			switch {
+			case errors.Is(err, ErrLeaseHeld):
+			case isNotFound(err): // an index row an older gateway left; mended at the next reconciliation
+				d.s.log.Debug("rados: take shard lease: no such shard", "object", oid)
+			default:
 				d.s.log.Warn("rados: take shard lease", "object", oid, "err", err)
 			}
 			continue

@@ -115,7 +115,7 @@ func (s *Store) recordShards(ctx context.Context, prefix string) ([]string, erro
 // shardOIDs lists every index shard of every bucket.
 func (s *Store) shardOIDs(ctx context.Context) ([]string, error) {
 	var out []string
-	err := s.eachBucket(ctx, func(rec *bucketRecord) {
+	err := s.eachBucket(ctx, func(rec *bucketRecord, _ []byte) {
 		for n := range rec.Shards {
 			out = append(out, shardOID(rec.ID, n))
 		}

@@ -27,6 +27,7 @@ const (
 	rowRecord  = "e/"
 	rowClosed  = "x/closed"
 	rowFull    = "f/" // "f/<prefix>": the drainer's mark, records under prefix are over the shard's share
+	rowEvented = "n/" // "n/<bucket id>" in cairn.meta: the index of Evented buckets (evented.go)
 
 	// sep ends an escaped key inside a row name; it sorts before every
 	// escaped byte, so rows of one key sort together and in key order.
@@ -130,7 +131,9 @@ type bucketRecord struct {
 	// Evented is set before the first commit that writes event records
 	// to one of the bucket's shards, and never cleared: only such
 	// buckets' shards are drained (drainUnits), so buckets without
-	// notifications cost the gateways no leases and no polling.
+	// notifications cost the gateways no leases and no polling. The write
+	// that sets it also writes the bucket's row of the Evented index
+	// (rowEvented), which the drain passes read instead of every record.
 	Evented bool `json:"evented,omitempty"`
 }
 

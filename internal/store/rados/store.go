@@ -84,6 +84,9 @@ type Store struct {
 	// bucketReads counts reads of bucket records from the cluster (tests
 	// assert that a steady state makes none).
 	bucketReads atomic.Uint64
+	// bucketWalks counts walks over every bucket record (tests assert
+	// that drain passes make them only to mend the Evented index).
+	bucketWalks atomic.Uint64
 	// quiet, set by tests only, leaves out the notify of bucket record
 	// writes: the gateway that died between its write and its notify.
 	quiet bool

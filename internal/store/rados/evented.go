@@ -1,0 +1,118 @@
+//go:build rados
+
+package rados
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// The Evented index: a row "n/<bucket id>" → shard count in cairn.meta for
+// every bucket marked Evented, set by the write that marks the record
+// (markEvented) and removed by the write that removes the record
+// (DeleteBucket), both guarded by the record. A drain pass reads these
+// rows, not every bucket record: a cluster with many buckets and few with
+// notifications costs each pass a read of the few.
+//
+// Gateways from before the index mark records without a row, and remove
+// records without removing theirs. A gateway's first drain pass, and one
+// every eventedReconcileEvery after it, walks every record and mends the
+// index (reconcileEvented): a bucket such a gateway marked is drained here
+// at the latest then (the older gateways drain it meanwhile).
+const eventedReconcileEvery = 5 * time.Minute
+
+func eventedRow(shards int) []byte { return wrap(strconv.AppendInt(nil, int64(shards), 10)) }
+
+// eventedIndex reads the index: bucket id → shard count.
+func (s *Store) eventedIndex(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	c := newCursor(s.io, metaOID, rowEvented, "")
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r, ok, err := c.peek()
+		if err != nil || !ok {
+			return out, err
+		}
+		c.next()
+		shards, err := parseEventedRow(r.Value)
+		if err != nil {
+			return nil, fmt.Errorf("rados: evented index row %q: %w", r.Key, err)
+		}
+		out[r.Key[len(rowEvented):]] = shards
+	}
+}
+
+func parseEventedRow(raw []byte) (int, error) {
+	v, err := unwrap(raw)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("bad shard count %q", v)
+	}
+	return n, nil
+}
+
+// reconcileEvented makes the index match the records: a row for every
+// Evented record (guarded by the record, so a bucket deleted meanwhile
+// gets none), none for a bucket id without a record. The index is read
+// before the walk: a row read then whose id the walk does not meet is of a
+// bucket deleted since (ids are never reused), so its removal needs no
+// guard.
+func (s *Store) reconcileEvented(ctx context.Context) error {
+	index, err := s.eventedIndex(ctx)
+	if err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	var errs []error
+	err = s.eachBucket(ctx, func(rec *bucketRecord, raw []byte) {
+		live[rec.ID] = true
+		if !rec.Evented {
+			return
+		}
+		if _, ok := index[rec.ID]; ok {
+			return
+		}
+		op := newWriteOp()
+		op.omapEqual(rowBucket+rec.Bucket.Name, raw)
+		op.omapSet(map[string][]byte{rowEvented + rec.ID: eventedRow(rec.Shards)})
+		err := op.operate(s.io, metaOID)
+		op.release()
+		if err != nil && !errors.Is(err, errConflict) { // conflict: changed or gone since, mended next time
+			errs = append(errs, err)
+			return
+		}
+		if err == nil {
+			s.log.Info("rados: indexed an Evented bucket (marked by an older gateway)", "bucket", rec.Bucket.Name, "id", rec.ID)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var stale []string
+	for id := range index {
+		if !live[id] {
+			stale = append(stale, rowEvented+id)
+		}
+	}
+	if len(stale) > 0 {
+		op := newWriteOp()
+		op.freesSpace()
+		op.omapRm(stale)
+		err := op.operate(s.io, metaOID)
+		op.release()
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			s.log.Info("rados: removed Evented index rows of deleted buckets", "rows", len(stale))
+		}
+	}
+	return errors.Join(errs...)
+}
