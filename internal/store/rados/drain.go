@@ -284,7 +284,7 @@ func (s *Store) markEvented(ctx context.Context, name, oid string, freeing bool)
 		return nil
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		rec, raw, err := s.readBucket(name)
+		rec, raw, indexed, err := s.readMark(name, id)
 		if err != nil {
 			return err
 		}
@@ -293,24 +293,33 @@ func (s *Store) markEvented(ctx context.Context, name, oid string, freeing bool)
 			// guard that the shard is open fails it.
 			return nil
 		}
-		if rec.Evented {
+		if rec.Evented && indexed {
 			s.evented.Store(id, true)
 			return nil
 		}
-		rec.Evented = true
-		data, err := json.Marshal(rec)
-		if err != nil {
-			return fmt.Errorf("rados: encode: %w", err)
+		// Not marked, or marked by a gateway from before the Evented
+		// index (evented.go), which left it unindexed: index it now
+		// rather than at the next reconciliation, which may come only
+		// after the older gateways that drain it are gone.
+		set := map[string][]byte{rowEvented + id: eventedRow(rec.Shards)}
+		marking := !rec.Evented
+		if marking {
+			rec.Evented = true
+			data, err := json.Marshal(rec)
+			if err != nil {
+				return fmt.Errorf("rados: encode: %w", err)
+			}
+			set[rowBucket+name] = wrap(data)
 		}
 		op := newWriteOp()
 		if freeing {
 			op.freesSpace()
 		}
 		op.omapEqual(rowBucket+name, raw)
-		op.omapSet(map[string][]byte{rowBucket + name: wrap(data), rowEvented + id: eventedRow(rec.Shards)})
+		op.omapSet(set)
 		err = op.operate(s.io, metaOID)
 		op.release()
-		if !errors.Is(err, errConflict) {
+		if marking && !errors.Is(err, errConflict) {
 			s.bucketsChanged(name)
 		}
 		if err == nil {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/cairn-s3/cairn/internal/store"
 )
 
 // The Evented index: a row "n/<bucket id>" → shard count in cairn.meta for
@@ -18,10 +20,12 @@ import (
 // notifications costs each pass a read of the few.
 //
 // Gateways from before the index mark records without a row, and remove
-// records without removing theirs. A gateway's first drain pass, and one
-// every eventedReconcileEvery after it, walks every record and mends the
-// index (reconcileEvented): a bucket such a gateway marked is drained here
-// at the latest then (the older gateways drain it meanwhile).
+// records without removing theirs. A commit here that finds its bucket
+// marked but not indexed indexes it (markEvented); and a gateway's first
+// drain pass, and one every eventedReconcileEvery after it, walks every
+// record and mends the index (reconcileEvented): a bucket such a gateway
+// marked is drained here at the latest then (the older gateways drain it
+// meanwhile).
 const eventedReconcileEvery = 5 * time.Minute
 
 func eventedRow(shards int) []byte { return wrap(strconv.AppendInt(nil, int64(shards), 10)) }
@@ -45,6 +49,25 @@ func (s *Store) eventedIndex(ctx context.Context) (map[string]int, error) {
 		}
 		out[r.Key[len(rowEvented):]] = shards
 	}
+}
+
+// readMark reads a bucket's record (as bucket.readBucket) and whether the
+// Evented index has a row for id, in one read.
+func (s *Store) readMark(name, id string) (rec *bucketRecord, raw []byte, indexed bool, err error) {
+	if name == "" {
+		return nil, nil, false, fmt.Errorf("%w: empty name", store.ErrNoSuchBucket)
+	}
+	s.bucketReads.Add(1)
+	rows, err := getRows(s.io, metaOID, rowBucket+name, rowEvented+id)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	raw = rows[rowBucket+name]
+	if raw == nil {
+		return nil, nil, false, fmt.Errorf("%w: %s", store.ErrNoSuchBucket, name)
+	}
+	rec, err = decodeBucket(raw)
+	return rec, raw, rows[rowEvented+id] != nil, err
 }
 
 func parseEventedRow(raw []byte) (int, error) {
