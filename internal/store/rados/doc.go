@@ -109,8 +109,9 @@
 //
 // In steady state a pass costs the lease renewals of the shards held (the
 // fencing needs them), one write and one read of the directory, and the
-// walk of the bucket records; no probe (DrainProbes,
-// cairn_rados_drain_probes_total). If the directory cannot be read, a pass
+// read of the Evented index (every bucket record is walked only at a
+// gateway's first pass and every 5 minutes: evented.go); no probe
+// (DrainProbes, cairn_rados_drain_probes_total). If the directory cannot be read, a pass
 // falls back to probing every shard not held, with no share.
 //
 // # Garbage

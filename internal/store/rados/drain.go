@@ -89,6 +89,8 @@ type drainSet struct {
 	// probes counts lease acquisitions tried (AcquireShardLease: a read
 	// and a write each), the cost the directory keeps out of steady state.
 	probes atomic.Uint64
+	// passes counts drain passes run (tests count probes per pass).
+	passes atomic.Uint64
 }
 
 func (d *drainSet) pokes() <-chan struct{} {

@@ -50,6 +50,10 @@ type drainer struct {
 	adopted bool
 	// reconciled is when a pass last mended the Evented index.
 	reconciled time.Time
+	// gone is the shards to drain found missing: their bucket was
+	// deleted by a gateway from before the Evented index, which left its
+	// row until the next reconciliation. They are not probed again.
+	gone map[string]bool
 }
 
 // Drain holds and consumes shards until ctx ends, then stops every
@@ -60,7 +64,7 @@ func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
 	if ttl <= 0 {
 		ttl = DefaultDrainTTL
 	}
-	d := &drainer{s: s, ttl: ttl, run: opts.Run, holding: map[string]*held{}, freeSince: map[string]time.Time{},
+	d := &drainer{s: s, ttl: ttl, run: opts.Run, holding: map[string]*held{}, freeSince: map[string]time.Time{}, gone: map[string]bool{},
 		dir: drainDir{s: s, cookie: newID(), ttl: ttl}}
 	s.drains.mu.Lock()
 	s.drains.active = true
@@ -92,6 +96,7 @@ func (s *Store) Drain(ctx context.Context, opts DrainOptions) error {
 }
 
 func (d *drainer) pass(ctx context.Context) {
+	d.s.drains.passes.Add(1)
 	if d.reconciled.IsZero() || time.Since(d.reconciled) >= eventedReconcileEvery {
 		if err := d.s.reconcileEvented(ctx); err != nil {
 			d.s.log.Warn("rados: mend the index of Evented buckets", "err", err)
@@ -103,6 +108,7 @@ func (d *drainer) pass(ctx context.Context) {
 	if err != nil {
 		d.s.log.Warn("rados: list shards to drain", "err", err)
 	}
+	d.dropGone(units)
 	d.renewHeld(ctx, units)
 	if units == nil || ctx.Err() != nil {
 		return
@@ -120,6 +126,21 @@ func (d *drainer) pass(ctx context.Context) {
 		d.shed(ctx, excess)
 	}
 	d.take(ctx, view, units, fair)
+}
+
+// dropGone removes from units the shards found missing, and forgets those
+// no longer listed (their rows were removed). units nil (unknown) keeps
+// them all.
+func (d *drainer) dropGone(units map[string]int) {
+	if units == nil {
+		return
+	}
+	for oid := range d.gone {
+		if units[oid] == 0 {
+			delete(d.gone, oid)
+		}
+		delete(units, oid)
+	}
 }
 
 // fairShare is ceil(shards/gateways): the gateways' shares cover every
@@ -253,6 +274,7 @@ func (d *drainer) take(ctx context.Context, view *drainView, units map[string]in
 			case errors.Is(err, ErrLeaseHeld):
 			case isNotFound(err): // an index row an older gateway left; mended at the next reconciliation
 				d.s.log.Debug("rados: take shard lease: no such shard", "object", oid)
+				d.gone[oid] = true
 			default:
 				d.s.log.Warn("rados: take shard lease", "object", oid, "err", err)
 			}

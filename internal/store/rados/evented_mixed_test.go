@@ -6,6 +6,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-s3/cairn/internal/store"
 )
@@ -67,5 +68,39 @@ func TestEventedIndexWrittenByCommitToOlderMark(t *testing.T) {
 		if units[shardOID(rec.ID, n)] == 0 {
 			t.Fatalf("shard %d of the marked bucket is not drained: %v", n, units)
 		}
+	}
+}
+
+// A row of the Evented index that a gateway from before the index left
+// (it deleted the bucket without removing the row) costs one probe of each
+// of the bucket's shards, found missing, not one every pass until the
+// next reconciliation (up to eventedReconcileEvery): a steady state makes
+// no probe (DrainProbes).
+func TestEventedIndexStaleRowProbedOnce(t *testing.T) {
+	s := openFresh(t, nil)
+	ctx := context.Background()
+	w := &drainWatch{holders: map[string][]string{}}
+	dctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.Drain(dctx, DrainOptions{TTL: 600 * time.Millisecond, Run: w.run("a")})
+	}()
+	defer func() { stop(); <-done }()
+	waitFor(t, "the metadata object held", func() bool { return w.held("a", []string{metaOID}) == 1 })
+
+	// After the first pass's reconciliation: the row an older gateway
+	// leaves when it deletes an Evented bucket.
+	op := newWriteOp()
+	op.omapSet(map[string][]byte{rowEvented + "gone0000": eventedRow(2)})
+	err := op.operate(s.io, metaOID)
+	op.release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes, passes := s.DrainProbes(), s.drains.passes.Load()
+	waitFor(t, "ten more drain passes", func() bool { return s.drains.passes.Load() >= passes+10 })
+	if n := s.DrainProbes() - probes; n > 2 {
+		t.Fatalf("%d probes over ten passes for the 2 missing shards of a deleted bucket's stale index row, want at most 2", n)
 	}
 }
