@@ -4,7 +4,6 @@ package rados
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -17,10 +16,7 @@ import (
 // the metadata object, which is always drained, instead of going with the
 // shards.
 func TestDeleteBucketKeepsPendingRecords(t *testing.T) {
-	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
-		return w.Put(fmt.Appendf(nil, "q/test/%s/%016x", c.Object.Key, c.Sequence), []byte("event"))
-	}
-	a, b := twoGateways(t, hook)
+	a, b := twoGateways(t, everyChange("q/test/"))
 	ctx := context.Background()
 	if err := a.CreateBucket(ctx, store.Bucket{Name: "gone", Owner: "o"}); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ceph/go-ceph/rados"
 )
 
 // Draining: every gateway runs Drain. It takes the leases of shards no live
@@ -200,25 +202,36 @@ func (s *Store) watchShard(ctx context.Context, oid string, wake chan<- struct{}
 	sw.live.Store(oid != metaOID)
 	go func() {
 		defer close(sw.done)
-		defer func() { _ = w.Delete() }()
 		defer sw.live.Store(false)
-		for {
+		err := ackEach(ctx, w, func() {
 			select {
-			case <-ctx.Done():
-				return
-			case ev := <-w.Events():
-				_ = ev.Ack(nil)
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			case err := <-w.Errors():
-				s.log.Warn("rados: shard watch lost; polling it", "object", oid, "err", err)
-				return
+			case wake <- struct{}{}:
+			default:
 			}
+		})
+		if err != nil {
+			s.log.Warn("rados: shard watch lost; polling it", "object", oid, "err", err)
 		}
 	}()
 	return sw
+}
+
+// ackEach acknowledges every notification of w and calls onNotify after
+// each, until ctx ends (nil) or the watch is lost (its error); then it
+// removes the watch.
+func ackEach(ctx context.Context, w *rados.Watcher, onNotify func()) error {
+	defer func() { _ = w.Delete() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-w.Events():
+			_ = ev.Ack(nil)
+			onNotify()
+		case err := <-w.Errors():
+			return err
+		}
+	}
 }
 
 // unset forgets oid's wake channel if it is still ch.

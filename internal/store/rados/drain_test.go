@@ -4,6 +4,7 @@ package rados
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -138,6 +139,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting: %s", what)
+}
+
+// everyChange is a change hook writing a record under prefix for every
+// change, keyed by object and sequence.
+func everyChange(prefix string) store.ChangeHook {
+	return func(_ context.Context, c store.Change, w store.RecordWriter) error {
+		return w.Put(fmt.Appendf(nil, "%s%s/%020d", prefix, c.Object.Key, c.Sequence), []byte("event"))
+	}
 }
 
 // recordsOf is a change hook writing a record for every change to bucket

@@ -159,10 +159,7 @@ func TestDrainBalancedWithoutProbes(t *testing.T) {
 // shards it has seen free for a whole TTL, past its own share, and keeps
 // them (no handing back and forth while the live set stays).
 func TestDrainOrphansTakenPastFairShare(t *testing.T) {
-	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
-		return w.Put(fmt.Appendf(nil, "q/%s/%020d", c.Object.Key, c.Sequence), []byte("event"))
-	}
-	a, b := twoGateways(t, hook)
+	a, b := twoGateways(t, everyChange("q/"))
 	ctx := context.Background()
 	for i := range 3 {
 		name := fmt.Sprint("ev", i)
@@ -219,10 +216,7 @@ func TestDrainOrphansTakenPastFairShare(t *testing.T) {
 // third of a lease, here 30 s, of delay for the events of the shards past
 // the committing gateway's share.
 func TestDrainNewBucketSharedAtOnce(t *testing.T) {
-	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
-		return w.Put(fmt.Appendf(nil, "q/%s/%020d", c.Object.Key, c.Sequence), []byte("event"))
-	}
-	a, b := twoGateways(t, hook)
+	a, b := twoGateways(t, everyChange("q/"))
 	ctx := context.Background()
 	w := &drainWatch{holders: map[string][]string{}}
 	const ttl = 90 * time.Second

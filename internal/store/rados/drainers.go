@@ -297,18 +297,8 @@ func (s *Store) watchDrainers(ctx context.Context) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer func() { _ = w.Delete() }()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev := <-w.Events():
-				_ = ev.Ack(nil)
-				s.drains.poke()
-			case err := <-w.Errors():
-				s.log.Warn("rados: drainers' watch lost", "err", err)
-				return
-			}
+		if err := ackEach(ctx, w, s.drains.poke); err != nil {
+			s.log.Warn("rados: drainers' watch lost", "err", err)
 		}
 	}()
 	return func() { <-done }

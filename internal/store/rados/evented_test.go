@@ -16,10 +16,7 @@ import (
 // on later commits) are forgotten once their buckets are gone: a gateway
 // serving short-lived buckets with notifications must not grow forever.
 func TestEventedBucketsForgottenWhenDeleted(t *testing.T) {
-	hook := func(_ context.Context, c store.Change, w store.RecordWriter) error {
-		return w.Put(fmt.Appendf(nil, "q/t/%s/%020d", c.Object.Key, c.Sequence), []byte("event"))
-	}
-	s := openFresh(t, hook)
+	s := openFresh(t, everyChange("q/t/"))
 	ctx := context.Background()
 	for i := range 3 {
 		name := fmt.Sprint("tmp", i)
