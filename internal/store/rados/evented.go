@@ -30,7 +30,9 @@ const eventedReconcileEvery = 5 * time.Minute
 
 func eventedRow(shards int) []byte { return wrap(strconv.AppendInt(nil, int64(shards), 10)) }
 
-// eventedIndex reads the index: bucket id → shard count.
+// eventedIndex reads the index: bucket id → shard count, 0 for a row that
+// does not parse (logged; the next reconciliation rewrites or removes it,
+// and meanwhile the other buckets' shards are drained).
 func (s *Store) eventedIndex(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	c := newCursor(s.io, metaOID, rowEvented, "")
@@ -45,7 +47,7 @@ func (s *Store) eventedIndex(ctx context.Context) (map[string]int, error) {
 		c.next()
 		shards, err := parseEventedRow(r.Value)
 		if err != nil {
-			return nil, fmt.Errorf("rados: evented index row %q: %w", r.Key, err)
+			s.log.Warn("rados: corrupt row of the Evented index; rewritten or removed at the next reconciliation", "row", r.Key, "err", err)
 		}
 		out[r.Key[len(rowEvented):]] = shards
 	}
@@ -100,7 +102,7 @@ func (s *Store) reconcileEvented(ctx context.Context) error {
 		if !rec.Evented {
 			return
 		}
-		if _, ok := index[rec.ID]; ok {
+		if index[rec.ID] == rec.Shards {
 			return
 		}
 		op := newWriteOp()

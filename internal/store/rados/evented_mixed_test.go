@@ -104,3 +104,47 @@ func TestEventedIndexStaleRowProbedOnce(t *testing.T) {
 		t.Fatalf("%d probes over ten passes for the 2 missing shards of a deleted bucket's stale index row, want at most 2", n)
 	}
 }
+
+// A corrupt row of the Evented index does not stop the drain: it is
+// logged and skipped, and the first pass's reconciliation rewrites it from
+// the bucket's record. Before, the row failed every read of the index, so
+// no pass took any shard.
+func TestEventedIndexCorruptRowMended(t *testing.T) {
+	s := openFresh(t, recordsOf("ev"))
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, store.Bucket{Name: "ev", Owner: "o"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutObject(ctx, "ev", "k", strings.NewReader("x"), store.PutOptions{Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _, err := s.readBucket("ev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := newWriteOp()
+	op.omapSet(map[string][]byte{rowEvented + rec.ID: wrap([]byte("x"))})
+	err = op.operate(s.io, metaOID)
+	op.release()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w := &drainWatch{holders: map[string][]string{}}
+	dctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Drain(dctx, DrainOptions{TTL: time.Second, Run: w.run("a")}) }()
+	defer func() { stop(); <-done }()
+	oids := []string{metaOID}
+	for n := range rec.Shards {
+		oids = append(oids, shardOID(rec.ID, n))
+	}
+	waitFor(t, "ev's shards held", func() bool { return w.held("a", oids) == len(oids) })
+	index, err := s.eventedIndex(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if index[rec.ID] != rec.Shards {
+		t.Fatalf("Evented index row of ev after the first pass: %d shards, want %d", index[rec.ID], rec.Shards)
+	}
+}
